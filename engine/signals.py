@@ -1,0 +1,61 @@
+"""The hand-off between strategy evaluation (graph) and simulation (sim).
+
+A compiled graph produces :class:`Signals`; the simulator consumes them with
+:class:`RiskSettings`. Both are plain frozen dataclasses so a backtest, a sweep
+and a live session pass exactly the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Unit = Literal["points", "percent"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Level:
+    """A distance from the entry price: ``value`` points or ``value`` percent."""
+
+    value: float
+    unit: Unit = "points"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskSettings:
+    """Strategy-level risk rules, shared by the graph document and the simulator."""
+
+    stop_loss: Level | None = None
+    target: Level | None = None
+    trailing_stop: Level | None = None
+    max_trades_per_day: int | None = None
+    daily_max_loss: float | None = None  # currency; the day's realised P&L floor
+    per_trade_max_loss: float | None = None  # currency
+    square_off: str | None = None  # "HH:MM" IST, e.g. "15:25"
+    cooldown_bars: int = 0
+    min_hold_bars: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signals:
+    """Boolean arrays, one value per bar, true on the bar whose close decided it."""
+
+    entry_long: np.ndarray
+    exit_long: np.ndarray
+    entry_short: np.ndarray
+    exit_short: np.ndarray
+    # Node ids of the action nodes each entry fires (option legs etc.), for later layers.
+    actions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.entry_long)
+        for name in ("exit_long", "entry_short", "exit_short"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"signal '{name}' length differs from entry_long ({n})")
+
+    @classmethod
+    def empty(cls, n: int) -> Signals:
+        z = np.zeros(n, dtype=np.bool_)
+        return cls(entry_long=z, exit_long=z.copy(), entry_short=z.copy(), exit_short=z.copy())
