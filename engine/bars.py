@@ -32,7 +32,8 @@ class Bars:
         n = len(self.ts)
         for name in FIELDS:
             if len(getattr(self, name)) != n:
-                raise ValueError(f"bars column '{name}' has {len(getattr(self, name))} rows, ts has {n}")
+                size = len(getattr(self, name))
+                raise ValueError(f"bars column '{name}' has {size} rows, ts has {n}")
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -64,7 +65,7 @@ class Bars:
     def from_arrays(
         cls,
         ts: np.ndarray,
-        open: np.ndarray,  # noqa: A002 - the column is called open everywhere
+        open: np.ndarray,
         high: np.ndarray,
         low: np.ndarray,
         close: np.ndarray,
@@ -92,9 +93,7 @@ class Bars:
         if missing:
             raise ValueError(f"bars frame lacks column(s): {', '.join(missing)}")
         vol = df[cols["volume"]].to_numpy() if "volume" in cols else None
-        return cls.from_arrays(
-            ts, *(df[cols[f]].to_numpy() for f in FIELDS[:4]), volume=vol
-        )
+        return cls.from_arrays(ts, *(df[cols[f]].to_numpy() for f in FIELDS[:4]), volume=vol)
 
 
 def load_csv(path: str | Path, tz: str = IST, time_column: str | None = None) -> Bars:
