@@ -15,3 +15,52 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real market data not found at {SHARED_DATA} (../shared/data is absent)")
     return SHARED_DATA
+
+
+# --- Django fixtures (imports inside, so engine tests run without Django) -----------
+
+
+@pytest.fixture
+def make_user(db):  # noqa: ANN001, ANN201
+    """A factory of users: ``make_user(email=..., password=...)``."""
+    from algobacktester.accounts.tests.factories import UserFactory
+
+    return UserFactory
+
+
+@pytest.fixture
+def user(make_user):  # noqa: ANN001, ANN201
+    return make_user()
+
+
+@pytest.fixture
+def api_client():  # noqa: ANN201
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def auth_client(user):  # noqa: ANN001, ANN201
+    """An APIClient carrying a fresh access token of ``user``."""
+    from rest_framework.test import APIClient
+
+    from algobacktester.accounts.tokens import token_pair
+
+    client = APIClient()
+    client.tokens = token_pair(user)
+    client.user = user
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {client.tokens['access']}")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():  # noqa: ANN202
+    """Lock-out counters and throttles live in the cache: start every test clean."""
+    yield
+    try:
+        from django.core.cache import cache
+
+        cache.clear()
+    except Exception:  # noqa: BLE001, S110 - Django not configured (engine-only runs)
+        pass

@@ -1,0 +1,52 @@
+# Two commands matter: `make run` and `make test`. Everything else is a step of those.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install migrate demo lint format bench schema check-deploy worker clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: demo  ## embedded mode: SQLite, eager Celery, in-memory channels, console email/SMS
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "Algobacktester on http://$(HOST):$(PORT)/  (API docs: /api/docs)"
+	$(BIN)/uvicorn algobacktester.asgi:application --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint  ## PostgreSQL and Redis on 127.0.0.1 are used when reachable
+	$(BIN)/python -m pytest
+
+bench: install  ## speed goals; peers from bench/requirements.txt when installed
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+schema: install
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+worker: install  ## services mode: one worker for every queue
+	$(BIN)/celery -A algobacktester worker -Q backtests,marketdata,live,notifications,default -l info
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,124 @@
+"""Writes for accounts: registration, profile, login, refresh, logout."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from . import lockout
+from .models import RevokedSession, User
+from .selectors import token_is_revoked
+from .tokens import session_of, token_pair
+
+PROFILE_FIELDS = ("name", "phone", "timezone")
+
+
+def user_register(*, email: str, password: str, **profile: Any) -> User:
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": ["An account with this email already exists."]})
+    user = User(email=email, **{k: v for k, v in profile.items() if k in PROFILE_FIELDS})
+    _check_password(password, user)
+    user.set_password(password)
+    _full_clean(user)
+    try:
+        user.save()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise ValidationError({"email": ["An account with this email already exists."]}) from exc
+    return user
+
+
+def user_update(*, user: User, data: dict[str, Any]) -> User:
+    for field in PROFILE_FIELDS:
+        if field in data:
+            setattr(user, field, data[field])
+    _full_clean(user)
+    user.save(update_fields=[f for f in PROFILE_FIELDS if f in data])
+    return user
+
+
+def auth_login(*, email: str, password: str, ip: str) -> dict[str, str]:
+    email = email.strip().lower()
+    wait = lockout.retry_after(email=email, ip=ip)
+    if wait:
+        raise Throttled(wait=wait, detail="Too many failed logins for this account or address.")
+    user = authenticate(username=email, password=password)
+    if user is None:
+        lockout.record_failure(email=email, ip=ip)
+        raise AuthenticationFailed("Email or password is incorrect.", code="invalid_credentials")
+    lockout.clear(email=email)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return token_pair(user)
+
+
+def auth_refresh(*, refresh: str) -> dict[str, str]:
+    token = _valid_refresh(refresh)
+    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
+    if user is None or token_is_revoked(user=user, token=token):
+        raise AuthenticationFailed("Refresh token has been revoked.", code="token_revoked")
+    with transaction.atomic():
+        token.blacklist()
+        token.set_jti()
+        token.set_exp()
+        token.set_iat()
+        token.outstand()
+    return {"access": str(token.access_token), "refresh": str(token)}
+
+
+def auth_logout(*, user: User, refresh: str) -> None:
+    """End one login: blacklist its refresh token and refuse its access tokens."""
+    token = _valid_refresh(refresh)
+    if str(token.get("user_id")) != str(user.pk):
+        raise ValidationError({"refresh": ["This refresh token belongs to another session owner."]})
+    token.blacklist()
+    sid = session_of(token)
+    if sid:
+        expires = datetime.fromtimestamp(token["exp"], tz=UTC)
+        RevokedSession.objects.get_or_create(sid=sid, defaults={"user": user, "expires_at": expires})
+
+
+def auth_logout_all(*, user: User) -> None:
+    """End every login of the user: bump the token version, blacklist refresh tokens."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=t) for t in outstanding], ignore_conflicts=True
+    )
+
+
+def revoked_sessions_purge() -> int:
+    """Drop revocations whose tokens have expired anyway (run daily)."""
+    deleted, _ = RevokedSession.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
+
+
+def _valid_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)
+    except TokenError as exc:
+        raise AuthenticationFailed(f"refresh: {exc}", code="token_not_valid") from exc
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationError({"password": list(exc.messages)}) from exc
+
+
+def _full_clean(user: User) -> None:
+    try:
+        user.full_clean(exclude=["password"])
+    except DjangoValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc

@@ -1,0 +1,82 @@
+"""One JSON error shape for every 4xx, naming the field (or node) at fault.
+
+    {"detail": "email: An account with this email already exists.",
+     "code": "invalid",
+     "errors": [{"field": "email", "message": "...", "code": "invalid"}]}
+
+``detail`` is readable on its own; ``errors`` lists every problem with its
+dotted field path (``nodes.3.params.timeperiod``) for clients that map them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_detail(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.APIException):
+        response.data = error_body(exc.detail, default_code=exc.default_code, status=response.status_code)
+    return response
+
+
+def error_body(detail: Any, *, default_code: str = "error", status: int = 400) -> dict[str, Any]:
+    errors = list(_flatten(detail, ""))
+    if not errors:
+        errors = [{"field": None, "message": "Request failed.", "code": default_code}]
+    first = errors[0]
+    summary = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    if len(errors) > 1:
+        summary += f" (and {len(errors) - 1} more)"
+    code = first["code"] if status == 400 else (getattr(detail, "code", None) or default_code)
+    return {"detail": summary, "code": code, "errors": errors}
+
+
+def _flatten(detail: Any, path: str) -> Any:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = "" if key in ("non_field_errors", "detail") else str(key)
+            yield from _flatten(value, f"{path}.{name}".strip(".") if name else path)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            nested = isinstance(value, dict | list)
+            yield from _flatten(value, f"{path}.{index}".strip(".") if nested else path)
+    else:
+        yield {"field": path or None, "message": str(detail),
+               "code": getattr(detail, "code", None) or "invalid"}
+
+
+def _django_detail(exc: DjangoValidationError) -> Any:
+    return exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+
+
+def json_error_view(status_code: int, message: str) -> Any:
+    from django.http import JsonResponse
+
+    def view(request: Any, exception: Exception | None = None) -> JsonResponse:
+        body = {"detail": message, "code": _CODES[status_code],
+                "errors": [{"field": None, "message": message, "code": _CODES[status_code]}]}
+        return JsonResponse(body, status=status_code)
+
+    return view
+
+
+_CODES = {
+    status.HTTP_400_BAD_REQUEST: "bad_request",
+    status.HTTP_403_FORBIDDEN: "permission_denied",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_500_INTERNAL_SERVER_ERROR: "server_error",
+}
+
+__all__ = ["Http404", "PermissionDenied", "error_body", "exception_handler", "json_error_view"]

@@ -1,0 +1,19 @@
+"""ASGI entry point: HTTP goes to Django, ``/ws/`` to the events consumer."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "algobacktester.settings.base")
+django_asgi_app = get_asgi_application()  # set up Django before importing consumers
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from .consumers import EventsConsumer  # noqa: E402
+
+websocket_urlpatterns = [path("ws/", EventsConsumer.as_asgi())]
+
+application = ProtocolTypeRouter(
+    {"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)}
+)

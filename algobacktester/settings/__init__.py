@@ -1,0 +1,1 @@
+"""Settings by environment: ``base`` (embedded or services), ``production``, ``test``."""

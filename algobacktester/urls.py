@@ -1,0 +1,27 @@
+"""URL map. API paths carry no trailing slash, exactly as the design names them."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .api.exceptions import json_error_view
+from .health import HealthApi
+from .views import index
+
+api = [
+    path("auth/", include("algobacktester.accounts.api.urls")),
+    path("health", HealthApi.as_view(), name="health"),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+urlpatterns = [
+    path("", index, name="index"),
+    path("admin/", admin.site.urls),
+    path("api/", include(api)),
+]
+
+handler400 = json_error_view(400, "Bad request.")
+handler403 = json_error_view(403, "You do not have permission to perform this action.")
+handler404 = json_error_view(404, "Not found.")
+handler500 = json_error_view(500, "Server error: the failure was logged.")

@@ -1,0 +1,484 @@
+"""The state machine: :func:`step` advances one bar; :func:`run_loop` walks an array.
+
+Order of events inside bar ``i`` (``docs/engine.md`` explains each):
+
+1. a new IST day resets the daily counters;
+2. at the open: a pending exit fills, then a working entry order (market at the
+   open, limit/stop when the bar reaches its price);
+3. square-off at the open of the first bar at/after the square-off minute;
+4. protective exits from the bar's high/low (gap through a level fills at the open;
+   stop first when stop and target are both touched, configurable);
+5. the high/low watermarks for the trailing stop move;
+6. at the close: signal exits, the daily-loss guardrail, then entries
+   (filled now at the close or left working for the next bar).
+
+Paper and live sessions call the same :func:`step`, so there is one semantics.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from engine.fees._kernel import NC, charges
+from engine.sim.layout import (
+    EXIT_END,
+    EXIT_GUARDRAIL,
+    EXIT_SIGNAL,
+    EXIT_SQUARE_OFF,
+    EXIT_STOP,
+    EXIT_TARGET,
+    EXIT_TRAILING,
+    NR,
+    NS,
+    NT,
+    ORDER_LIMIT,
+    ORDER_MARKET,
+    P_ALLOW_LONG,
+    P_ALLOW_SHORT,
+    P_COOLDOWN,
+    P_DAY_LOSS,
+    P_FILL_CLOSE,
+    P_INIT_CASH,
+    P_LOT,
+    P_MARGIN,
+    P_MAX_DAY,
+    P_MIN_HOLD,
+    P_ORDER_OFF,
+    P_ORDER_OFF_PCT,
+    P_ORDER_TYPE,
+    P_ORDER_VALID,
+    P_PYRAMID,
+    P_SIZE_MODE,
+    P_SIZE_VALUE,
+    P_SL,
+    P_SL_PCT,
+    P_SLIP_BPS,
+    P_SLIP_TICKS,
+    P_SQ,
+    P_STOP_FIRST,
+    P_TICK,
+    P_TP,
+    P_TP_PCT,
+    P_TR,
+    P_TR_PCT,
+    P_TRADE_LOSS,
+    R_BAR,
+    R_PRICE,
+    R_QTY,
+    R_REASON,
+    R_SIDE,
+    REJ_FUNDS,
+    REJ_ZERO,
+    S_AVG,
+    S_CASH,
+    S_DAY,
+    S_DAY_BLOCKED,
+    S_DAY_PNL,
+    S_DAY_TRADES,
+    S_EC,
+    S_ENTRY_BAR,
+    S_ENTRY_DAY,
+    S_ENTRY_FEES,
+    S_ENTRY_INTRABAR,
+    S_HWM,
+    S_LAST_EXIT_BAR,
+    S_LWM,
+    S_NENTRIES,
+    S_NREJ,
+    S_NTRADES,
+    S_PEND_BARS,
+    S_PEND_EXIT,
+    S_PEND_PRICE,
+    S_PEND_REASON,
+    S_PEND_SIDE,
+    S_QTY,
+    SIZE_FIXED,
+    SIZE_LOTS,
+    SIZE_PERCENT,
+    T_C,
+    T_ENTRY_BAR,
+    T_ENTRY_FEES,
+    T_ENTRY_PRICE,
+    T_EXIT_BAR,
+    T_EXIT_FEES,
+    T_EXIT_PRICE,
+    T_GROSS,
+    T_NENTRIES,
+    T_PNL,
+    T_QTY,
+    T_REASON,
+    T_RET,
+    T_SIDE,
+)
+
+
+@njit(cache=True)
+def new_state(p: np.ndarray) -> np.ndarray:
+    st = np.zeros(NS)
+    st[S_CASH] = p[P_INIT_CASH]
+    st[S_LAST_EXIT_BAR] = -1.0
+    st[S_DAY] = -1.0
+    return st
+
+
+@njit(cache=True)
+def _slip(p: np.ndarray, price: float, is_buy: bool) -> float:
+    # Slippage always works against the order: buys pay more, sells receive less.
+    s = p[P_SLIP_TICKS] * p[P_TICK] + price * p[P_SLIP_BPS] * 1e-4
+    return price + s if is_buy else price - s
+
+
+@njit(cache=True)
+def _dist(ref: float, value: float, is_pct: float) -> float:
+    return ref * value / 100.0 if is_pct > 0 else value
+
+
+@njit(cache=True)
+def _size(st: np.ndarray, p: np.ndarray, row: np.ndarray, price: float, is_buy: bool,
+          scratch: np.ndarray) -> float:  # fmt: skip
+    mode = int(p[P_SIZE_MODE])
+    lot = p[P_LOT]
+    if mode == SIZE_FIXED:
+        return p[P_SIZE_VALUE]
+    if mode == SIZE_LOTS:
+        return p[P_SIZE_VALUE] * lot
+    unit = price * p[P_MARGIN]
+    # Free equity: what is not already blocked by an open position (pyramiding).
+    free = st[S_CASH] + st[S_QTY] * price - abs(st[S_QTY]) * unit
+    if unit <= 0 or free <= 0:
+        return 0.0
+    if mode == SIZE_PERCENT:
+        return math.floor(free * p[P_SIZE_VALUE] / 100.0 / unit / lot) * lot
+    q = math.floor(free / unit / lot) * lot  # all-in: whole lots after commission
+    if q <= 0:
+        return 0.0
+    q = math.floor((free - charges(row, q * price, is_buy, scratch)) / unit / lot) * lot
+    while q > 0 and q * unit + charges(row, q * price, is_buy, scratch) > free:
+        q -= lot
+    return max(q, 0.0)
+
+
+@njit(cache=True)
+def _reject(st: np.ndarray, rejects: np.ndarray, i: int, side: float, qty: float,
+            price: float, reason: int) -> None:  # fmt: skip
+    k = int(st[S_NREJ])
+    rejects[k, R_BAR] = i
+    rejects[k, R_SIDE] = side
+    rejects[k, R_QTY] = qty
+    rejects[k, R_PRICE] = price
+    rejects[k, R_REASON] = reason
+    st[S_NREJ] = k + 1
+
+
+@njit(cache=True)
+def _open(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, price: float,
+          side: float, at_open: bool, rejects: np.ndarray, scratch: np.ndarray) -> bool:  # fmt: skip
+    """Enter or add ``side``; reject (recorded) rather than let equity go negative."""
+    is_buy = side > 0
+    q = _size(st, p, row, price, is_buy, scratch)
+    if q <= 0:
+        _reject(st, rejects, i, side, q, price, REJ_ZERO)
+        return False
+    fee = charges(row, q * price, is_buy, scratch)
+    held = abs(st[S_QTY])
+    equity = st[S_CASH] + st[S_QTY] * price
+    if (held + q) * price * p[P_MARGIN] + fee > equity + 1e-9:
+        _reject(st, rejects, i, side, q, price, REJ_FUNDS)
+        return False
+    if held == 0:
+        st[S_AVG] = price
+        st[S_ENTRY_BAR] = i
+        st[S_HWM] = price
+        st[S_LWM] = price
+        st[S_ENTRY_FEES] = 0.0
+        st[S_NENTRIES] = 0.0
+        st[S_ENTRY_DAY] = day
+        st[S_ENTRY_INTRABAR] = 0.0 if at_open else 1.0
+        for k in range(NC):
+            st[S_EC + k] = 0.0
+    else:
+        st[S_AVG] = (st[S_AVG] * held + price * q) / (held + q)
+    st[S_CASH] -= side * q * price + fee
+    st[S_QTY] += side * q
+    st[S_ENTRY_FEES] += fee
+    for k in range(NC):
+        st[S_EC + k] += scratch[k]
+    st[S_NENTRIES] += 1.0
+    st[S_DAY_TRADES] += 1.0
+    return True
+
+
+@njit(cache=True)
+def _close(st: np.ndarray, row: np.ndarray, i: int, price: float, reason: int,
+           trades: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
+    q = abs(st[S_QTY])
+    side = 1.0 if st[S_QTY] > 0 else -1.0
+    fee = charges(row, q * price, side < 0, scratch)
+    st[S_CASH] += side * q * price - fee
+    gross = side * q * (price - st[S_AVG])
+    pnl = gross - st[S_ENTRY_FEES] - fee
+    k = int(st[S_NTRADES])
+    trades[k, T_SIDE] = side
+    trades[k, T_QTY] = q
+    trades[k, T_ENTRY_BAR] = st[S_ENTRY_BAR]
+    trades[k, T_EXIT_BAR] = i
+    trades[k, T_ENTRY_PRICE] = st[S_AVG]
+    trades[k, T_EXIT_PRICE] = price
+    trades[k, T_ENTRY_FEES] = st[S_ENTRY_FEES]
+    trades[k, T_EXIT_FEES] = fee
+    trades[k, T_GROSS] = gross
+    trades[k, T_PNL] = pnl
+    trades[k, T_RET] = pnl / (q * st[S_AVG]) if st[S_AVG] != 0 else 0.0
+    trades[k, T_REASON] = reason
+    trades[k, T_NENTRIES] = st[S_NENTRIES]
+    for c in range(NC):
+        trades[k, T_C + c] = st[S_EC + c] + scratch[c]
+    st[S_NTRADES] = k + 1
+    st[S_DAY_PNL] += pnl
+    st[S_QTY] = 0.0
+    st[S_NENTRIES] = 0.0
+    st[S_PEND_EXIT] = 0.0
+    st[S_LAST_EXIT_BAR] = i
+
+
+@njit(cache=True)
+def _stop_level(st: np.ndarray, p: np.ndarray, side: float) -> tuple[float, int]:
+    """The tightest protective level (stop, trailing, per-trade max loss) and its reason."""
+    avg = st[S_AVG]
+    level = np.nan
+    reason = EXIT_STOP
+    if not math.isnan(p[P_SL]):
+        level = avg - side * _dist(avg, p[P_SL], p[P_SL_PCT])
+    if not math.isnan(p[P_TR]):
+        ref = st[S_HWM] if side > 0 else st[S_LWM]
+        lv = ref - side * _dist(ref, p[P_TR], p[P_TR_PCT])
+        if math.isnan(level) or side * (lv - level) > 0:
+            level, reason = lv, EXIT_TRAILING
+    if not math.isnan(p[P_TRADE_LOSS]):
+        lv = avg - side * p[P_TRADE_LOSS] / abs(st[S_QTY])
+        if math.isnan(level) or side * (lv - level) > 0:
+            level, reason = lv, EXIT_GUARDRAIL
+    return level, reason
+
+
+@njit(cache=True)
+def _protect(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, o: float, h: float,
+             lo: float, trades: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
+    side = 1.0 if st[S_QTY] > 0 else -1.0
+    stop, reason = _stop_level(st, p, side)
+    tp = np.nan
+    if not math.isnan(p[P_TP]):
+        tp = st[S_AVG] + side * _dist(st[S_AVG], p[P_TP], p[P_TP_PCT])
+    # An entry filled inside this bar saw only part of it: check the stop (conservative), and
+    # no gap or target, since the open came before the entry.
+    intrabar = st[S_ENTRY_INTRABAR] > 0 and int(st[S_ENTRY_BAR]) == i
+    if not intrabar:
+        if not math.isnan(stop) and side * (o - stop) <= 0:
+            _close(st, row, i, _slip(p, o, side < 0), reason, trades, scratch)
+            return
+        if not math.isnan(tp) and side * (o - tp) >= 0:
+            _close(st, row, i, o, EXIT_TARGET, trades, scratch)
+            return
+    stop_hit = not math.isnan(stop) and (lo <= stop if side > 0 else h >= stop)
+    tp_hit = not intrabar and not math.isnan(tp) and (h >= tp if side > 0 else lo <= tp)
+    if stop_hit and (not tp_hit or p[P_STOP_FIRST] > 0):
+        _close(st, row, i, _slip(p, stop, side < 0), reason, trades, scratch)
+    elif tp_hit:
+        _close(st, row, i, tp, EXIT_TARGET, trades, scratch)  # a target is a limit: no slippage
+
+
+@njit(cache=True)
+def _work_entry(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: int,
+                o: float, h: float, lo: float, rejects: np.ndarray,
+                scratch: np.ndarray) -> None:  # fmt: skip
+    side = st[S_PEND_SIDE]
+    if p[P_SQ] >= 0 and mod >= p[P_SQ]:
+        st[S_PEND_SIDE] = 0.0  # no new positions in the square-off window
+        return
+    kind = int(p[P_ORDER_TYPE])
+    ref = st[S_PEND_PRICE]
+    if kind == ORDER_MARKET:
+        st[S_PEND_SIDE] = 0.0
+        _open(st, p, row, i, day, _slip(p, o, side > 0), side, True, rejects, scratch)
+        return
+    # A buy limit works below the market; a buy stop above it (sells mirror).
+    favourable = side if kind == ORDER_LIMIT else -side
+    if favourable * (o - ref) <= 0:
+        price = o if kind == ORDER_LIMIT else _slip(p, o, side > 0)
+        st[S_PEND_SIDE] = 0.0
+        _open(st, p, row, i, day, price, side, True, rejects, scratch)
+        return
+    touched = lo <= ref if favourable > 0 else h >= ref
+    if touched:
+        price = ref if kind == ORDER_LIMIT else _slip(p, ref, side > 0)
+        st[S_PEND_SIDE] = 0.0
+        _open(st, p, row, i, day, price, side, False, rejects, scratch)
+        return
+    st[S_PEND_BARS] -= 1.0
+    if st[S_PEND_BARS] <= 0:
+        st[S_PEND_SIDE] = 0.0
+
+
+@njit(cache=True)
+def _entry_allowed(st: np.ndarray, p: np.ndarray, i: int, exiting: bool) -> bool:
+    if st[S_DAY_BLOCKED] > 0:
+        return False
+    if p[P_MAX_DAY] >= 0 and st[S_DAY_TRADES] >= p[P_MAX_DAY]:
+        return False
+    cd = p[P_COOLDOWN]
+    if cd > 0:
+        if exiting:
+            return False
+        if st[S_LAST_EXIT_BAR] >= 0 and i - st[S_LAST_EXIT_BAR] <= cd:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _exit_at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: float,
+                   reason: int, trades: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
+    if p[P_FILL_CLOSE] > 0:
+        _close(st, row, i, _slip(p, c, st[S_QTY] < 0), reason, trades, scratch)
+    else:
+        st[S_PEND_EXIT] = 1.0
+        st[S_PEND_REASON] = reason
+
+
+@njit(cache=True)
+def _at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, c: float,
+              el: bool, xl: bool, es: bool, xs: bool, entry_ok: bool, trades: np.ndarray,
+              rejects: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
+    side = np.sign(st[S_QTY])
+    exiting = False
+    if side != 0:
+        want = (xl or es) if side > 0 else (xs or el)
+        if want and i - st[S_ENTRY_BAR] >= p[P_MIN_HOLD]:
+            exiting = True
+            _exit_at_close(st, p, row, i, c, EXIT_SIGNAL, trades, scratch)
+    if not math.isnan(p[P_DAY_LOSS]):
+        open_pnl = 0.0
+        if st[S_QTY] != 0 and not exiting:
+            open_pnl = st[S_QTY] * (c - st[S_AVG]) - st[S_ENTRY_FEES]
+        if st[S_DAY_PNL] + open_pnl <= -p[P_DAY_LOSS]:
+            st[S_DAY_BLOCKED] = 1.0
+            if st[S_QTY] != 0 and not exiting:
+                exiting = True
+                _exit_at_close(st, p, row, i, c, EXIT_GUARDRAIL, trades, scratch)
+    d = 0.0
+    if el and not es and p[P_ALLOW_LONG] > 0:
+        d = 1.0
+    elif es and not el and p[P_ALLOW_SHORT] > 0:
+        d = -1.0
+    if d == 0 or not entry_ok:
+        return
+    cur = 0.0 if exiting else np.sign(st[S_QTY])
+    if cur == -d or (cur == d and st[S_NENTRIES] >= p[P_PYRAMID]):
+        return
+    if not _entry_allowed(st, p, i, exiting):
+        return
+    kind = int(p[P_ORDER_TYPE])
+    if kind == ORDER_MARKET and p[P_FILL_CLOSE] > 0:
+        _open(st, p, row, i, day, _slip(p, c, d > 0), d, True, rejects, scratch)
+        return
+    off = _dist(c, p[P_ORDER_OFF], p[P_ORDER_OFF_PCT])
+    favourable = d if kind == ORDER_LIMIT else -d
+    st[S_PEND_SIDE] = d
+    st[S_PEND_PRICE] = c - favourable * off if kind != ORDER_MARKET else c
+    st[S_PEND_BARS] = p[P_ORDER_VALID]
+
+
+@njit(cache=True)
+def step(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: int,
+         o: float, h: float, lo: float, c: float, el: bool, xl: bool, es: bool, xs: bool,
+         entry_ok: bool, trades: np.ndarray, rejects: np.ndarray,
+         scratch: np.ndarray) -> float:  # fmt: skip
+    """Advance the state ``st`` by bar ``i``; return equity at its close.
+
+    ``trades``/``rejects`` need at least 3 free rows (callers grow them).
+    """
+    if day != st[S_DAY]:
+        st[S_DAY] = day
+        st[S_DAY_TRADES] = 0.0
+        st[S_DAY_PNL] = 0.0
+        st[S_DAY_BLOCKED] = 0.0
+    if st[S_PEND_EXIT] > 0 and st[S_QTY] != 0:
+        _close(st, row, i, _slip(p, o, st[S_QTY] < 0), int(st[S_PEND_REASON]), trades, scratch)
+    st[S_PEND_EXIT] = 0.0
+    if st[S_PEND_SIDE] != 0:
+        _work_entry(st, p, row, i, day, mod, o, h, lo, rejects, scratch)
+    sq = p[P_SQ]
+    if st[S_QTY] != 0 and sq >= 0 and (mod >= sq or day != st[S_ENTRY_DAY]):
+        _close(st, row, i, _slip(p, o, st[S_QTY] < 0), EXIT_SQUARE_OFF, trades, scratch)
+    if st[S_QTY] != 0:
+        _protect(st, p, row, i, o, h, lo, trades, scratch)
+    if st[S_QTY] != 0:
+        intrabar = st[S_ENTRY_INTRABAR] > 0 and int(st[S_ENTRY_BAR]) == i
+        st[S_HWM] = max(st[S_HWM], c if intrabar else h)
+        st[S_LWM] = min(st[S_LWM], c if intrabar else lo)
+    _at_close(st, p, row, i, day, c, el, xl, es, xs, entry_ok, trades, rejects, scratch)
+    return st[S_CASH] + st[S_QTY] * c
+
+
+@njit(cache=True)
+def finish(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: float,
+           trades: np.ndarray, scratch: np.ndarray) -> float:  # fmt: skip
+    """Close an open position at ``c`` (end of data); drop working orders; return equity."""
+    if st[S_QTY] != 0:
+        _close(st, row, i, _slip(p, c, st[S_QTY] < 0), EXIT_END, trades, scratch)
+    st[S_PEND_SIDE] = 0.0
+    st[S_PEND_EXIT] = 0.0
+    return st[S_CASH]
+
+
+@njit(cache=True)
+def grow(buf: np.ndarray, used: int) -> np.ndarray:
+    """Keep at least 3 free rows (a bar closes at most 2 trades and rejects 2 orders)."""
+    if buf.shape[0] - used >= 3:
+        return buf
+    out = np.empty((buf.shape[0] * 2 + 8, buf.shape[1]))
+    out[:used] = buf[:used]
+    return out
+
+
+@njit(cache=True)
+def run_loop(p: np.ndarray, fee_rows: np.ndarray, fee_starts: np.ndarray, ts: np.ndarray,
+             o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, days: np.ndarray,
+             mods: np.ndarray, el: np.ndarray, xl: np.ndarray, es: np.ndarray, xs: np.ndarray,
+             close_at_end: bool):  # fmt: skip
+    """Whole-array backtest: ``step`` per bar. ``days``/``mods`` may be empty (unused)."""
+    n = len(c)
+    st = new_state(p)
+    trades = np.empty((64, NT))
+    rejects = np.empty((8, NR))
+    scratch = np.zeros(NC)
+    equity = np.empty(n)
+    cash = np.empty(n)
+    pos = np.empty(n)
+    has_days = len(days) == n
+    sq = p[P_SQ]
+    fill_close = p[P_FILL_CLOSE] > 0
+    r = 0
+    for i in range(n):
+        while r + 1 < fee_rows.shape[0] and ts[i] >= fee_starts[r + 1]:
+            r += 1
+        trades = grow(trades, int(st[S_NTRADES]))
+        rejects = grow(rejects, int(st[S_NREJ]))
+        day = days[i] if has_days else 0
+        mod = mods[i] if has_days else 0
+        entry_ok = fill_close or i + 1 < n
+        if sq >= 0 and has_days:
+            entry_ok = mod < sq and (fill_close or i + 1 >= n or mods[i + 1] < sq)
+        equity[i] = step(st, p, fee_rows[r], i, day, mod, o[i], h[i], lo[i], c[i], el[i], xl[i],
+                         es[i], xs[i], entry_ok, trades, rejects, scratch)  # fmt: skip
+        cash[i] = st[S_CASH]
+        pos[i] = st[S_QTY]
+    if close_at_end and n > 0:
+        equity[n - 1] = finish(st, p, fee_rows[r], n - 1, c[n - 1], trades, scratch)
+        cash[n - 1] = st[S_CASH]
+        pos[n - 1] = 0.0
+    nt = int(st[S_NTRADES])
+    nr = int(st[S_NREJ])
+    return st, trades[:nt].copy(), rejects[:nr].copy(), equity, cash, pos
