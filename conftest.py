@@ -21,7 +21,7 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
-def make_user(db):  # noqa: ANN001, ANN201
+def make_user(db):
     """A factory of users: ``make_user(email=..., password=...)``."""
     from algobacktester.accounts.tests.factories import UserFactory
 
@@ -29,19 +29,19 @@ def make_user(db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def user(make_user):  # noqa: ANN001, ANN201
+def user(make_user):
     return make_user()
 
 
 @pytest.fixture
-def api_client():  # noqa: ANN201
+def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
 
 
 @pytest.fixture
-def auth_client(user):  # noqa: ANN001, ANN201
+def auth_client(user):
     """An APIClient carrying a fresh access token of ``user``."""
     from rest_framework.test import APIClient
 
@@ -55,12 +55,12 @@ def auth_client(user):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():  # noqa: ANN202
+def _clear_cache():
     """Lock-out counters and throttles live in the cache: start every test clean."""
     yield
     try:
         from django.core.cache import cache
 
         cache.clear()
-    except Exception:  # noqa: BLE001, S110 - Django not configured (engine-only runs)
+    except Exception:
         pass

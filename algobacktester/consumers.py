@@ -79,14 +79,15 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if kind == "auth" and isinstance(content.get("token"), str):
             await self._authenticate(content["token"])
         elif self.user_id is None:
-            await self._refuse("send {\"type\": \"auth\", \"token\": <access token>} first")
+            await self._refuse('send {"type": "auth", "token": <access token>} first')
         elif kind == "ping":
             await self.send_json({"type": "pong", "ts": time.time()})
         else:
             await self.send_json({"type": "error", "detail": f"unknown message type {kind!r}"})
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
-                      **kwargs: Any) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         try:
             await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
         except ValueError:  # not JSON

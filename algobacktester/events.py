@@ -45,7 +45,8 @@ def event_send(*, user_id: int, event: dict[str, Any]) -> bool:
     try:
         async_to_sync(layer.group_send)(user_group(user_id), {"type": MESSAGE_TYPE, "event": event})
     except Exception:  # a dropped notification must never fail the work that caused it
-        logger.warning("event %s for user %s not delivered", event.get("type"), user_id,
-                       exc_info=True)
+        logger.warning(
+            "event %s for user %s not delivered", event.get("type"), user_id, exc_info=True
+        )
         return False
     return True

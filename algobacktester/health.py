@@ -84,16 +84,22 @@ class HealthApi(APIView):
         tags=["health"],
         auth=[],
         responses={
-            (200, "application/json"): inline_serializer("Health", {
-                "status": serializers.CharField(),
-                "down": serializers.ListField(child=serializers.CharField()),
-                "components": serializers.DictField(),
-            }),
-            (503, "application/json"): inline_serializer("HealthDown", {
-                "status": serializers.CharField(),
-                "down": serializers.ListField(child=serializers.CharField()),
-                "components": serializers.DictField(),
-            }),
+            (200, "application/json"): inline_serializer(
+                "Health",
+                {
+                    "status": serializers.CharField(),
+                    "down": serializers.ListField(child=serializers.CharField()),
+                    "components": serializers.DictField(),
+                },
+            ),
+            (503, "application/json"): inline_serializer(
+                "HealthDown",
+                {
+                    "status": serializers.CharField(),
+                    "down": serializers.ListField(child=serializers.CharField()),
+                    "components": serializers.DictField(),
+                },
+            ),
         },
     )
     def get(self, request: Request) -> Response:

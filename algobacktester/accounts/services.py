@@ -85,7 +85,9 @@ def auth_logout(*, user: User, refresh: str) -> None:
     sid = session_of(token)
     if sid:
         expires = datetime.fromtimestamp(token["exp"], tz=UTC)
-        RevokedSession.objects.get_or_create(sid=sid, defaults={"user": user, "expires_at": expires})
+        RevokedSession.objects.get_or_create(
+            sid=sid, defaults={"user": user, "expires_at": expires}
+        )
 
 
 def auth_logout_all(*, user: User) -> None:

@@ -27,7 +27,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if isinstance(exc, exceptions.APIException):
-        response.data = error_body(exc.detail, default_code=exc.default_code, status=response.status_code)
+        response.data = error_body(
+            exc.detail, default_code=exc.default_code, status=response.status_code
+        )
     return response
 
 
@@ -53,8 +55,11 @@ def _flatten(detail: Any, path: str) -> Any:
             nested = isinstance(value, dict | list)
             yield from _flatten(value, f"{path}.{index}".strip(".") if nested else path)
     else:
-        yield {"field": path or None, "message": str(detail),
-               "code": getattr(detail, "code", None) or "invalid"}
+        yield {
+            "field": path or None,
+            "message": str(detail),
+            "code": getattr(detail, "code", None) or "invalid",
+        }
 
 
 def _django_detail(exc: DjangoValidationError) -> Any:
@@ -65,8 +70,11 @@ def json_error_view(status_code: int, message: str) -> Any:
     from django.http import JsonResponse
 
     def view(request: Any, exception: Exception | None = None) -> JsonResponse:
-        body = {"detail": message, "code": _CODES[status_code],
-                "errors": [{"field": None, "message": message, "code": _CODES[status_code]}]}
+        body = {
+            "detail": message,
+            "code": _CODES[status_code],
+            "errors": [{"field": None, "message": message, "code": _CODES[status_code]}],
+        }
         return JsonResponse(body, status=status_code)
 
     return view

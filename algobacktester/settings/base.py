@@ -134,8 +134,13 @@ REDIS_URL = env_str("REDIS_URL")
 SERVICES_MODE = bool(REDIS_URL)
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL, "KEY_PREFIX": "ab"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "ab",
+        }
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -220,7 +225,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- CORS and WebSocket origins ------------------------------------------------
-CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", ["http://127.0.0.1:8000", "http://localhost:8000"])
+CORS_ALLOWED_ORIGINS = env_list(
+    "CORS_ALLOWED_ORIGINS", ["http://127.0.0.1:8000", "http://localhost:8000"]
+)
 # Browsers always send Origin on a WebSocket handshake; CORS does not cover them.
 WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS", CORS_ALLOWED_ORIGINS)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", CORS_ALLOWED_ORIGINS)
@@ -234,3 +241,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Periodic jobs ----------------------------------------------------------------
+CELERY_TIMEZONE = MARKET_TIME_ZONE  # beat crontabs read as IST
+CELERY_BEAT_SCHEDULE = __import__("workers.schedule", fromlist=["BEAT_SCHEDULE"]).BEAT_SCHEDULE

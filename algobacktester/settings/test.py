@@ -28,14 +28,20 @@ REDIS_AVAILABLE = _reachable("127.0.0.1", 6379)
 from .base import *  # noqa: E402, F403
 from .base import DATABASES, REST_FRAMEWORK  # noqa: E402
 
-SECRET_KEY = "test-secret-key-not-for-production-" + "x" * 40  # noqa: S105
+SECRET_KEY = "test-secret-key-not-for-production-" + "x" * 40
 SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-    **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login_ip": "1000/min", "register_ip": "1000/min"}}
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+        "login_ip": "1000/min",
+        "register_ip": "1000/min",
+    },
+}
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -45,8 +45,12 @@ class PublicApi(APIView):
 class RegisterApi(PublicApi):
     throttle_classes = (RegisterIpThrottle,)
 
-    @extend_schema(request=s.RegisterInputSerializer, responses={201: s.RegisterOutputSerializer},
-                   tags=["auth"], auth=[])
+    @extend_schema(
+        request=s.RegisterInputSerializer,
+        responses={201: s.RegisterOutputSerializer},
+        tags=["auth"],
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         data = s.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -58,8 +62,12 @@ class RegisterApi(PublicApi):
 class LoginApi(PublicApi):
     throttle_classes = (LoginIpThrottle,)
 
-    @extend_schema(request=s.LoginInputSerializer, responses={200: s.TokenPairSerializer},
-                   tags=["auth"], auth=[])
+    @extend_schema(
+        request=s.LoginInputSerializer,
+        responses={200: s.TokenPairSerializer},
+        tags=["auth"],
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         data = s.LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -68,9 +76,12 @@ class LoginApi(PublicApi):
 
 
 class RefreshApi(PublicApi):
-
-    @extend_schema(request=s.RefreshInputSerializer, responses={200: s.TokenPairSerializer},
-                   tags=["auth"], auth=[])
+    @extend_schema(
+        request=s.RefreshInputSerializer,
+        responses={200: s.TokenPairSerializer},
+        tags=["auth"],
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         data = s.RefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -80,17 +91,31 @@ class RefreshApi(PublicApi):
 class LogoutApi(APIView):
     permission_classes = (IsAuthenticated,)
 
-    @extend_schema(request=s.RefreshInputSerializer, responses={204: OpenApiResponse(
-        description="This login ended: its refresh and access tokens are refused.")}, tags=["auth"])
+    @extend_schema(
+        request=s.RefreshInputSerializer,
+        responses={
+            204: OpenApiResponse(
+                description="This login ended: its refresh and access tokens are refused."
+            )
+        },
+        tags=["auth"],
+    )
     def post(self, request: Request) -> Response:
         data = s.RefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.auth_logout(user=request.user, refresh=data.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={204: OpenApiResponse(
-        description="Every login of the caller ended: all their tokens are refused.")},
-        tags=["auth"], operation_id="auth_logout_all")
+    @extend_schema(
+        request=None,
+        responses={
+            204: OpenApiResponse(
+                description="Every login of the caller ended: all their tokens are refused."
+            )
+        },
+        tags=["auth"],
+        operation_id="auth_logout_all",
+    )
     def get(self, request: Request) -> Response:
         services.auth_logout_all(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -103,8 +128,9 @@ class MeApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(s.UserOutputSerializer(request.user).data)
 
-    @extend_schema(request=s.ProfileUpdateSerializer, responses={200: s.UserOutputSerializer},
-                   tags=["auth"])
+    @extend_schema(
+        request=s.ProfileUpdateSerializer, responses={200: s.UserOutputSerializer}, tags=["auth"]
+    )
     def patch(self, request: Request) -> Response:
         data = s.ProfileUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)

@@ -22,7 +22,7 @@ def bearer(client: APIClient, access: str) -> APIClient:
     return client
 
 
-def fields(response) -> set[str | None]:  # noqa: ANN001
+def fields(response) -> set[str | None]:
     return {e["field"] for e in response.json()["errors"]}
 
 
@@ -30,7 +30,12 @@ def fields(response) -> set[str | None]:  # noqa: ANN001
 
 
 def test_register_creates_user_and_returns_working_tokens(api_client: APIClient) -> None:
-    body = {"email": "New@Example.com", "password": PASSWORD, "name": "Asha", "phone": "+919812345678"}
+    body = {
+        "email": "New@Example.com",
+        "password": PASSWORD,
+        "name": "Asha",
+        "phone": "+919812345678",
+    }
     response = api_client.post("/api/auth/register", body, format="json")
     assert response.status_code == 201, response.content
     data = response.json()
@@ -75,8 +80,14 @@ def test_register_rejects_malformed_json(api_client: APIClient) -> None:
 
 
 def test_register_ignores_privileged_fields(api_client: APIClient) -> None:
-    body = {"email": "sneaky@example.com", "password": PASSWORD, "is_staff": True,
-            "is_superuser": True, "token_version": 99, "id": 5000}
+    body = {
+        "email": "sneaky@example.com",
+        "password": PASSWORD,
+        "is_staff": True,
+        "is_superuser": True,
+        "token_version": 99,
+        "id": 5000,
+    }
     assert api_client.post("/api/auth/register", body, format="json").status_code == 201
     user = User.objects.get(email="sneaky@example.com")
     assert (user.is_staff, user.is_superuser, user.token_version) == (False, False, 0)
@@ -95,8 +106,10 @@ def test_login_returns_a_token_pair(api_client: APIClient, user: User) -> None:
 
 
 @pytest.mark.parametrize("email_case", [str.lower, str.upper])
-def test_login_email_is_case_insensitive(api_client: APIClient, user: User, email_case) -> None:  # noqa: ANN001
-    response = api_client.post("/api/auth/login", {"email": email_case(user.email), "password": PASSWORD})
+def test_login_email_is_case_insensitive(api_client: APIClient, user: User, email_case) -> None:
+    response = api_client.post(
+        "/api/auth/login", {"email": email_case(user.email), "password": PASSWORD}
+    )
     assert response.status_code == 200
 
 
@@ -106,12 +119,12 @@ def test_login_wrong_password_is_401(api_client: APIClient, user: User) -> None:
     assert response.json()["code"] == "invalid_credentials"
 
 
-def test_login_unknown_email_is_401(api_client: APIClient, db) -> None:  # noqa: ANN001
+def test_login_unknown_email_is_401(api_client: APIClient, db) -> None:
     response = api_client.post("/api/auth/login", {"email": "nobody@example.com", "password": "x"})
     assert response.status_code == 401
 
 
-def test_login_inactive_user_is_401(api_client: APIClient, make_user) -> None:  # noqa: ANN001
+def test_login_inactive_user_is_401(api_client: APIClient, make_user) -> None:
     user = make_user(is_active=False)
     response = api_client.post("/api/auth/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 401
@@ -125,7 +138,10 @@ def test_login_missing_password_names_it(api_client: APIClient) -> None:
 @override_settings(LOGIN_LOCKOUT={"per_email": 3, "per_ip": 100, "window_seconds": 600})
 def test_login_locks_out_an_email_after_failures(api_client: APIClient, user: User) -> None:
     for _ in range(3):
-        assert api_client.post("/api/auth/login", {"email": user.email, "password": "bad"}).status_code == 401
+        assert (
+            api_client.post("/api/auth/login", {"email": user.email, "password": "bad"}).status_code
+            == 401
+        )
     # Even the right password is refused while locked out, from any address.
     other_ip = APIClient(REMOTE_ADDR="10.9.9.9")
     response = other_ip.post("/api/auth/login", {"email": user.email, "password": PASSWORD})
@@ -141,20 +157,29 @@ def test_login_locks_out_an_ip_that_tries_many_emails(api_client: APIClient, use
     response = api_client.post("/api/auth/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
     other_ip = APIClient(REMOTE_ADDR="10.9.9.9")
-    assert other_ip.post("/api/auth/login", {"email": user.email, "password": PASSWORD}).status_code == 200
+    assert (
+        other_ip.post("/api/auth/login", {"email": user.email, "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 @override_settings(LOGIN_LOCKOUT={"per_email": 3, "per_ip": 100, "window_seconds": 600})
 def test_successful_login_resets_the_email_counter(api_client: APIClient, user: User) -> None:
     for _ in range(2):
         api_client.post("/api/auth/login", {"email": user.email, "password": "bad"})
-    assert api_client.post("/api/auth/login", {"email": user.email, "password": PASSWORD}).status_code == 200
+    assert (
+        api_client.post("/api/auth/login", {"email": user.email, "password": PASSWORD}).status_code
+        == 200
+    )
     for _ in range(2):
         api_client.post("/api/auth/login", {"email": user.email, "password": "bad"})
-    assert api_client.post("/api/auth/login", {"email": user.email, "password": PASSWORD}).status_code == 200
+    assert (
+        api_client.post("/api/auth/login", {"email": user.email, "password": PASSWORD}).status_code
+        == 200
+    )
 
 
-def test_login_is_rate_limited_per_ip(api_client: APIClient, user: User, settings) -> None:  # noqa: ANN001
+def test_login_is_rate_limited_per_ip(api_client: APIClient, user: User, settings) -> None:
     from algobacktester.accounts.api.views import LoginIpThrottle
 
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login_ip": "2/min"}
@@ -230,12 +255,15 @@ def test_access_expired_is_refused(user: User) -> None:
 def test_access_signed_with_another_key_is_refused(user: User) -> None:
     import jwt
 
-    forged = jwt.encode({"user_id": user.pk, "token_type": "access", "ver": 0, "exp": 9999999999,
-                         "jti": "x"}, "another-key-entirely-" * 3, algorithm="HS256")
+    forged = jwt.encode(
+        {"user_id": user.pk, "token_type": "access", "ver": 0, "exp": 9999999999, "jti": "x"},
+        "another-key-entirely-" * 3,
+        algorithm="HS256",
+    )
     assert bearer(APIClient(), forged).get("/api/auth/me").status_code == 401
 
 
-def test_access_tampered_payload_is_refused(user: User, make_user) -> None:  # noqa: ANN001
+def test_access_tampered_payload_is_refused(user: User, make_user) -> None:
     import base64
     import json
 
@@ -281,7 +309,7 @@ def test_logout_revokes_access_tokens_minted_by_rotation(user: User) -> None:
     assert bearer(APIClient(), first["access"]).get("/api/auth/me").status_code == 401
 
 
-def test_logout_with_someone_elses_refresh_is_refused(user: User, make_user) -> None:  # noqa: ANN001
+def test_logout_with_someone_elses_refresh_is_refused(user: User, make_user) -> None:
     other = token_pair(make_user())
     client = bearer(APIClient(), token_pair(user)["access"])
     response = client.post("/api/auth/logout", {"refresh": other["refresh"]})
@@ -300,7 +328,9 @@ def test_logout_all_revokes_every_token(user: User) -> None:
     assert client.get("/api/auth/logout").status_code == 204
     for pair in (first, second):
         assert bearer(APIClient(), pair["access"]).get("/api/auth/me").status_code == 401
-        assert APIClient().post("/api/auth/refresh", {"refresh": pair["refresh"]}).status_code == 401
+        assert (
+            APIClient().post("/api/auth/refresh", {"refresh": pair["refresh"]}).status_code == 401
+        )
     fresh = APIClient().post("/api/auth/login", {"email": user.email, "password": PASSWORD})
     assert bearer(APIClient(), fresh.json()["access"]).get("/api/auth/me").status_code == 200
 
@@ -324,9 +354,14 @@ def test_me_patch_ignores_privileged_fields(auth_client: APIClient) -> None:
     assert auth_client.get("/api/auth/me").status_code == 200
 
 
-@pytest.mark.parametrize(("body", "field"), [({"phone": "12"}, "phone"),
-                                             ({"timezone": "Nowhere/City"}, "timezone"),
-                                             ({"name": "x" * 200}, "name")])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"phone": "12"}, "phone"),
+        ({"timezone": "Nowhere/City"}, "timezone"),
+        ({"name": "x" * 200}, "name"),
+    ],
+)
 def test_me_patch_bad_input_names_field(auth_client: APIClient, body: dict, field: str) -> None:
     response = auth_client.patch("/api/auth/me", body, format="json")
     assert response.status_code == 400 and fields(response) == {field}

@@ -1,0 +1,114 @@
+"""A real Celery worker against Redis and PostgreSQL, and an event through channels-redis.
+
+Skipped (with the reason) when Redis or PostgreSQL is not reachable on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from asgiref.sync import sync_to_async
+from celery.contrib.testing.worker import start_worker
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
+from django.db import connections
+
+from algobacktester.accounts.models import User
+from algobacktester.accounts.tokens import token_pair
+from algobacktester.asgi import application
+from algobacktester.celery import app
+from algobacktester.events import event_send
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not getattr(django_settings, "REDIS_AVAILABLE", False),
+        reason="Redis is not reachable on 127.0.0.1:6379",
+    ),
+    pytest.mark.skipif(
+        not getattr(django_settings, "USING_POSTGRES", False),
+        reason="PostgreSQL is not reachable on 127.0.0.1:5432",
+    ),
+]
+
+
+@app.task(name="workers.tests.rename_and_announce", shared=False)
+def rename_and_announce(user_id: int, name: str) -> dict[str, object]:
+    """Write through the worker's own database connection, then push an event."""
+    User.objects.filter(pk=user_id).update(name=name)
+    delivered = event_send(
+        user_id=user_id, event={"type": "profile.renamed", "data": {"name": name}}
+    )
+    return {"user": user_id, "name": name, "delivered": delivered}
+
+
+@pytest.fixture
+def redis_layers(settings) -> Iterator[None]:
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.TEST_REDIS_URL], "prefix": "ab-test"},
+        }
+    }
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def live_worker(settings) -> Iterator[None]:
+    """A worker thread consuming every queue from Redis; tasks are not eager here."""
+    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(
+        broker_url=settings.TEST_REDIS_URL,
+        result_backend=settings.TEST_REDIS_URL,
+        task_always_eager=False,
+    )
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield
+    app.conf.update(saved)
+
+
+@pytest.fixture(autouse=True)
+async def _close_thread_connections():
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+async def test_worker_round_trip_and_event_over_channels_redis(
+    redis_layers: None, live_worker: None, make_user
+) -> None:
+    user = await sync_to_async(make_user)(name="before")
+    access = (await sync_to_async(token_pair)(user))["access"]
+    comm = WebsocketCommunicator(application, "/ws/", subprotocols=["bearer", access])
+    connected, _ = await comm.connect()
+    assert connected
+    assert (await comm.receive_json_from(timeout=5))["type"] == "auth.ok"
+
+    result = await sync_to_async(rename_and_announce.delay)(user.pk, "after")
+    value = await sync_to_async(result.get)(timeout=20)
+    assert value == {"user": user.pk, "name": "after", "delivered": True}
+
+    message = await comm.receive_json_from(timeout=5)
+    assert message["event"] == {"type": "profile.renamed", "data": {"name": "after"}}
+    refreshed = await User.objects.aget(pk=user.pk)
+    assert refreshed.name == "after"
+    await comm.disconnect()
+
+
+async def test_other_users_do_not_hear_worker_events(
+    redis_layers: None, live_worker: None, make_user
+) -> None:
+    alice = await sync_to_async(make_user)()
+    bob = await sync_to_async(make_user)()
+    access = (await sync_to_async(token_pair)(bob))["access"]
+    comm = WebsocketCommunicator(application, "/ws/", subprotocols=["bearer", access])
+    await comm.connect()
+    await comm.receive_json_from(timeout=5)
+    result = await sync_to_async(rename_and_announce.delay)(alice.pk, "alice")
+    await sync_to_async(result.get)(timeout=20)
+    assert await comm.receive_nothing(timeout=0.5)
+    await comm.disconnect()
