@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> None:
+    """Tests talk to 127.0.0.1 only: fake servers, PostgreSQL, Redis. Anything else fails loudly."""
+    if self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+        host = str(address[0])
+        if not (host.startswith("127.") or host in {"::1", "localhost"}):
+            raise ConnectionRefusedError(f"test tried to reach {host}: only loopback is allowed")
+    return _real_connect(self, address)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
