@@ -10,6 +10,8 @@ from .views import index
 
 api = [
     path("auth/", include("algobacktester.accounts.api.urls")),
+    path("marketdata/", include("marketdata.api.urls")),
+    path("", include("strategies.api.urls")),
     path("health", HealthApi.as_view(), name="health"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

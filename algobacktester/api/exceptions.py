@@ -20,7 +20,22 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+class StructuredValidationError(exceptions.APIException):
+    """A 400 whose errors are already structured, e.g. a graph's ``{"node", "field", ...}``."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, errors: list[dict[str, Any]], *, code: str = "invalid") -> None:
+        self.errors = errors
+        self.code = code
+        super().__init__(detail="; ".join(str(e.get("message")) for e in errors[:3]), code=code)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, StructuredValidationError):
+        response = Response(_structured_body(exc), status=exc.status_code)
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_detail(exc))
     response = drf_exception_handler(exc, context)
@@ -31,6 +46,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             exc.detail, default_code=exc.default_code, status=response.status_code
         )
     return response
+
+
+def _structured_body(exc: StructuredValidationError) -> dict[str, Any]:
+    errors = [{"code": exc.code, **e} for e in exc.errors]
+    first = errors[0] if errors else {"field": None, "message": "Invalid input."}
+    summary = f"{first['field']}: {first['message']}" if first.get("field") else first["message"]
+    if len(errors) > 1:
+        summary += f" (and {len(errors) - 1} more)"
+    return {"detail": summary, "code": exc.code, "errors": errors}
 
 
 def error_body(detail: Any, *, default_code: str = "error", status: int = 400) -> dict[str, Any]:
@@ -87,4 +111,11 @@ _CODES = {
     status.HTTP_500_INTERNAL_SERVER_ERROR: "server_error",
 }
 
-__all__ = ["Http404", "PermissionDenied", "error_body", "exception_handler", "json_error_view"]
+__all__ = [
+    "Http404",
+    "PermissionDenied",
+    "StructuredValidationError",
+    "error_body",
+    "exception_handler",
+    "json_error_view",
+]

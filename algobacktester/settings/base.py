@@ -245,3 +245,78 @@ LOGGING = {
 # --- Periodic jobs ----------------------------------------------------------------
 CELERY_TIMEZONE = MARKET_TIME_ZONE  # beat crontabs read as IST
 CELERY_BEAT_SCHEDULE = __import__("workers.schedule", fromlist=["BEAT_SCHEDULE"]).BEAT_SCHEDULE
+
+# --- Notifications (notifications app; docs/notifications.md) -----------------------
+# Provider secrets come only from the environment; a backend is chosen per channel by
+# dotted path: SendGrid/Twilio when their credentials are set, else console + outbox.
+SENDGRID_API_KEY = env_str("SENDGRID_API_KEY")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM = env_str("TWILIO_FROM")
+NOTIFICATIONS = {
+    "BACKENDS": {
+        "email": "notifications.channels.email."
+        + ("SendGridEmail" if SENDGRID_API_KEY else "ConsoleEmail"),
+        "sms": "notifications.channels.sms."
+        + (
+            "TwilioSMS"
+            if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM
+            else "ConsoleSMS"
+        ),
+        "push": "notifications.channels.push.WebSocketPush",
+        "webhook": "notifications.channels.webhook.HttpWebhook",
+    },
+    "EMAIL_FROM": env_str("NOTIFICATIONS_EMAIL_FROM", DEFAULT_FROM_EMAIL),
+    "SENDGRID_HOST": env_str("SENDGRID_HOST", "https://api.sendgrid.com"),
+    "TWILIO_BASE_URL": env_str("TWILIO_BASE_URL"),  # None: Twilio's own API host
+    "HTTP_TIMEOUT_SECONDS": env_int("NOTIFICATIONS_HTTP_TIMEOUT_SECONDS", 10),
+    # Transient failures (429, 5xx, timeouts) retry with exponential backoff and jitter.
+    "MAX_RETRIES": env_int("NOTIFICATIONS_MAX_RETRIES", 4),
+    "RETRY_BACKOFF_SECONDS": env_int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", 15),
+    "RETRY_BACKOFF_MAX_SECONDS": env_int("NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS", 900),
+    # Per user per IST day; over the cap a delivery fails with "daily SMS quota reached".
+    "DAILY_QUOTA": {
+        "email": env_int("NOTIFICATIONS_DAILY_EMAIL_QUOTA", 200),
+        "sms": env_int("NOTIFICATIONS_DAILY_SMS_QUOTA", 20),
+    },
+    # Channels for an event type the user has not configured in their preferences.
+    "DEFAULT_EVENT_CHANNELS": {
+        "backtest.finished": ["push"],
+        "backtest.failed": ["push"],
+        "order.filled": ["push"],
+        "order.rejected": ["push"],
+        "live.guardrail": ["push"],
+        "ingestion.failed": ["push", "email"],
+    },
+    "MAX_RULES_PER_USER": env_int("NOTIFICATIONS_MAX_RULES_PER_USER", 100),
+    "PHONE_CODE_TTL_SECONDS": 600,
+    "PHONE_CODE_MAX_ATTEMPTS": 5,
+    "PHONE_CODES_PER_HOUR": 5,
+    # Webhooks to private/loopback hosts are refused (SSRF) unless this is on.
+    "WEBHOOK_ALLOW_PRIVATE_HOSTS": env_bool("NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE_HOSTS", False),
+    # Fernet keys for webhook secrets at rest, newest first; empty: derived from SECRET_KEY.
+    "SECRET_KEYS": env_list("NOTIFICATIONS_SECRET_KEYS"),
+    # Bars loaded per market rule evaluation (indicator warm-up).
+    "MARKET_LOOKBACK_BARS": env_int("NOTIFICATIONS_MARKET_LOOKBACK_BARS", 500),
+}
+
+# --- Market data (marketdata app; docs/marketdata.md) --------------------------------
+MARKETDATA = {
+    # name -> dotted path of a marketdata.providers.base.Provider; merged over the built-ins
+    # (synthetic, dhan, file), so an operator can add or replace a provider here.
+    "PROVIDERS": {},
+    "DEFAULT_PROVIDER": env_str("MARKETDATA_DEFAULT_PROVIDER", "synthetic"),
+    "MAX_BARS_PER_RESPONSE": env_int("MARKETDATA_MAX_BARS_PER_RESPONSE", 50_000),
+    "MAX_SOURCE_BARS": env_int("MARKETDATA_MAX_SOURCE_BARS", 2_000_000),
+    "UPLOAD_MAX_BYTES": env_int("MARKETDATA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
+    "UPLOAD_MAX_UNPACKED_BYTES": env_int("MARKETDATA_UPLOAD_MAX_UNPACKED_BYTES", 200 * 1024 * 1024),
+}
+# Dhan (https://dhanhq.co/docs/v2/): credentials from the environment only, never logged.
+DHAN_CLIENT_ID = env_str("DHAN_CLIENT_ID", "")
+DHAN_ACCESS_TOKEN = env_str("DHAN_ACCESS_TOKEN", "")
+DHAN_BASE_URL = env_str("DHAN_BASE_URL")  # None: the SDK's https://api.dhan.co/v2
+DHAN_SECURITY_MASTER_URL = env_str(
+    "DHAN_SECURITY_MASTER_URL", "https://images.dhan.co/api-data/api-scrip-master.csv"
+)
+DHAN_TIMEOUT_SECONDS = env_int("DHAN_TIMEOUT_SECONDS", 30)
+DHAN_MAX_RETRIES = env_int("DHAN_MAX_RETRIES", 4)

@@ -15,6 +15,7 @@ import numpy as np
 
 PRICE_FIELDS = ("open", "high", "low", "close", "volume", "hl2", "hlc3", "ohlc4")
 ParamValue = int | float
+TS_INPUT = "ts"  # an input fed with the bar timestamps (int64 ns UTC), never wired by users
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,17 +42,17 @@ class Param:
     def coerce(self, value: object) -> ParamValue | str:
         """The value as int/float, or an error message (never raises on any JSON value)."""
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"must be a number ({self.type}), got {type(value).__name__}"
+            return f"must be a number ({self.type}); got {type(value).__name__}"
         if isinstance(value, float) and not math.isfinite(value):
             return "must be a finite number"
         if self.type == "int":
             if isinstance(value, float) and not value.is_integer():
-                return f"must be an integer, got {value!r}"
+                return f"must be an integer; got {value!r}"
             if not self.min <= value <= self.max:
-                return f"must be between {self.min} and {self.max}, got {value!r}"
+                return f"must be between {self.min} and {self.max}; got {value!r}"
             return int(value)
         if not self.min <= value <= self.max:
-            return f"must be between {self.min} and {self.max}, got {value!r}"
+            return f"must be between {self.min} and {self.max}; got {value!r}"
         return float(value)
 
 
@@ -111,7 +112,11 @@ class BaseIndicator:
             "group": self.group,
             "display_name": self.display_name or self.name,
             "origin": self.origin,
-            "inputs": [{"name": i.name, "default": i.default} for i in self.input_ports()],
+            "inputs": [
+                {"name": i.name, "default": i.default}
+                for i in self.input_ports()
+                if i.default != TS_INPUT
+            ],
             "parameters": [p.to_dict() for p in self.params],
             "outputs": [{"name": o, "type": "number"} for o in self.outputs],
         }
@@ -178,6 +183,8 @@ class WindowedState:
         self._buf[:, self._n] = inputs
         self._n += 1
         lo = max(0, self._n - self._w)
-        view = {k: np.ascontiguousarray(self._buf[i, lo : self._n]) for i, k in enumerate(self._names)}
+        view = {
+            k: np.ascontiguousarray(self._buf[i, lo : self._n]) for i, k in enumerate(self._names)
+        }
         out = self._ind.run(view, self._params)
         return tuple(float(out[o][-1]) for o in self._ind.outputs)

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import talib
 from talib import abstract
+from talib import stream as talib_stream
 
 from engine.indicators.base import BaseIndicator, IndicatorState, Input, Param, ParamValue
 
-_INT_MAX_CANDIDATES = (1, 8, 100, 100_000, 2**31 - 1)
+_INT_MAX_CANDIDATES = (100, 1_000, 100_000, 2**31 - 1)
 _FLOAT_MIN_CANDIDATES = (-3.0e37, -1.0, 0.0, 0.01)
 _FLOAT_MAX_CANDIDATES = (3.0e37, 1.0, 0.99)
 
@@ -65,7 +66,7 @@ class TalibStreamState:
     """
 
     def __init__(self, ind: TalibIndicator, params: Mapping[str, ParamValue]) -> None:
-        self._open = getattr(talib.stream, ind.name)
+        self._open = getattr(talib_stream, ind.name)
         self._params = dict(params)
         self._need = ind.lookback(params) + 1
         self._nan = (math.nan,) * len(ind.outputs)
@@ -140,9 +141,14 @@ def _probe_series() -> np.ndarray:
     return 100.0 + np.cumsum(np.random.default_rng(3).normal(0.0, 1.0, 64))
 
 
+@cache
+def _nargs(name: str) -> int:
+    return len(_inputs(abstract.Function(name).info["input_names"]))
+
+
 def _accepts(name: str, pname: str, value: ParamValue, defaults: Mapping[str, Any]) -> bool:
     fn = getattr(talib, name)
-    nargs = len(_inputs(abstract.Function(name).info["input_names"]))
+    nargs = _nargs(name)
     kw = dict(defaults)
     kw[pname] = value
     try:
@@ -157,8 +163,9 @@ def _probe_range(
 ) -> tuple[ParamValue, ParamValue]:
     if kind == "int":
         lo = next((v for v in range(0, 6) if _accepts(name, pname, v, defaults)), 1)
-        hi = next(
-            (m for m in _INT_MAX_CANDIDATES if m >= lo and not _accepts(name, pname, m + 1, defaults)),
+        small = (v for v in range(lo, 65) if not _accepts(name, pname, v + 1, defaults))
+        hi = next(small, None) or next(
+            (m for m in _INT_MAX_CANDIDATES if not _accepts(name, pname, m + 1, defaults)),
             2**31 - 1,
         )
         return lo, hi

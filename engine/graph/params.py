@@ -1,0 +1,268 @@
+"""Per-kind parameter checks: each returns normalised params and appends errors.
+
+Every check accepts any JSON value and reports, never raises: the document comes from
+users (Architecture decision 10).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from engine.graph.errors import ErrorDict, error
+from engine.graph.schema import (
+    ACTION_TYPES,
+    COND_ALIASES,
+    COND_BINARY,
+    COND_WINDOW,
+    DAY_NAMES,
+    HHMM_RE,
+    LOGIC_OPS,
+    MATH_BINARY,
+    MATH_UNARY,
+    MATH_WINDOW,
+    MAX_WINDOW,
+    ORDER_ACTIONS,
+    SIDES,
+    TIME_OPS,
+    UNDERLYINGS,
+    timeframe_minutes,
+)
+from engine.indicators import PRICE_FIELDS, BaseIndicator, Registry
+
+Errors = list[ErrorDict]
+_MISSING = object()
+
+
+class Ctx:
+    """What a parameter check needs: the node, its raw params and the error sink."""
+
+    def __init__(self, node_id: str, raw: dict[str, Any], errors: Errors) -> None:
+        self.node_id, self.raw, self.errors = node_id, raw, errors
+        self.out: dict[str, Any] = {}
+        self.seen: set[str] = set()
+
+    def fail(self, key: str, message: str) -> None:
+        self.errors.append(error(self.node_id, f"params.{key}", message))
+
+    def get(self, key: str, default: Any = _MISSING) -> Any:
+        self.seen.add(key)
+        if key in self.raw:
+            return self.raw[key]
+        if default is _MISSING:
+            self.fail(key, "is required")
+        return default
+
+    def choice(self, key: str, options: tuple[str, ...], default: Any = _MISSING) -> str | None:
+        value = self.get(key, default)
+        if value is _MISSING:
+            return None
+        if not isinstance(value, str) or value not in options:
+            self.fail(key, f"must be one of {', '.join(options)}; got {_show(value)}")
+            return None
+        self.out[key] = value
+        return value
+
+    def integer(self, key: str, lo: int, hi: int, default: Any = _MISSING) -> int | None:
+        value = self.get(key, default)
+        if value is _MISSING or (value is None and default is None):
+            self.out[key] = None
+            return None
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, f"must be an integer; got {_show(value)}")
+            return None
+        if not lo <= value <= hi:
+            self.fail(key, f"must be between {lo} and {hi}; got {value}")
+            return None
+        self.out[key] = value
+        return value
+
+    def number(self, key: str, lo: float, hi: float, default: Any = _MISSING) -> float | None:
+        value = self.get(key, default)
+        if value is _MISSING or (value is None and default is None):
+            self.out[key] = None
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(key, f"must be a number; got {_show(value)}")
+            return None
+        if not (math.isfinite(value) and lo <= value <= hi):
+            self.fail(key, f"must be between {lo:g} and {hi:g}; got {_show(value)}")
+            return None
+        self.out[key] = float(value)
+        return float(value)
+
+    def hhmm(self, key: str, optional: bool = False) -> int | None:
+        value = self.get(key, None if optional else _MISSING)
+        if value is None and optional:
+            self.out[key] = None
+            return None
+        if not isinstance(value, str) or not HHMM_RE.match(value):
+            if value is not _MISSING:
+                self.fail(key, f"must be a time 'HH:MM' (IST); got {_show(value)}")
+            return None
+        self.out[key] = value
+        return int(value[:2]) * 60 + int(value[3:])
+
+    def finish(self) -> dict[str, Any]:
+        for key in self.raw:
+            if key not in self.seen:
+                self.fail(key, "is not a parameter of this node")
+        return self.out
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_source(c: Ctx, base_minutes: int | None) -> None:
+    c.choice("field", PRICE_FIELDS)
+    tf = c.get("timeframe", None)
+    if tf is None:
+        return
+    minutes = timeframe_minutes(tf)
+    if minutes is None:
+        c.fail("timeframe", f"must look like 1m, 5m, 15m, 1h or 1d; got {_show(tf)}")
+    elif base_minutes is not None and minutes < base_minutes:
+        c.fail("timeframe", f"'{tf}' is finer than the strategy timeframe")
+    elif base_minutes is not None and minutes != 1440 and minutes % base_minutes:
+        c.fail("timeframe", f"'{tf}' is not a multiple of the strategy timeframe")
+    else:
+        c.out["timeframe"] = tf
+
+
+def check_indicator(c: Ctx, registry: Registry) -> BaseIndicator | None:
+    name = c.get("indicator")
+    ind = registry.get(name.upper()) if isinstance(name, str) else None
+    if ind is None:
+        if name is not _MISSING:
+            c.fail("indicator", f"unknown indicator {_show(name)}")
+        c.seen.update(c.raw)  # its parameters cannot be checked without the indicator
+        return None
+    c.out["indicator"] = ind.name
+    ok = True
+    for p in ind.params:
+        value = c.get(p.name, p.default)
+        coerced = p.coerce(value)
+        if isinstance(coerced, str):
+            c.fail(p.name, coerced)
+            ok = False
+        else:
+            c.out[p.name] = coerced
+    if ok:
+        problem = ind.check({p.name: c.out[p.name] for p in ind.params})
+        if problem:
+            c.errors.append(error(c.node_id, "params", problem))
+    return ind
+
+
+def check_constant(c: Ctx) -> None:
+    value = c.get("value")
+    if isinstance(value, bool):
+        c.out["value"] = value
+    elif value is not _MISSING:
+        c.number("value", -1e300, 1e300)
+
+
+def check_math(c: Ctx) -> None:
+    op = c.choice("op", (*MATH_BINARY, *MATH_UNARY, *MATH_WINDOW))
+    if op in MATH_WINDOW:
+        c.integer("n", 1, MAX_WINDOW)
+
+
+def check_condition(c: Ctx) -> None:
+    raw_op = c.raw.get("op")
+    if isinstance(raw_op, str) and raw_op in COND_ALIASES:
+        c.raw = {**c.raw, "op": COND_ALIASES[raw_op]}
+    op = c.choice("op", (*COND_BINARY, *COND_WINDOW, "between"))
+    if op in COND_WINDOW:
+        c.integer("n", 1, MAX_WINDOW)
+
+
+def check_logic(c: Ctx) -> None:
+    c.choice("op", LOGIC_OPS)
+
+
+def check_time(c: Ctx) -> None:
+    op = c.choice("op", TIME_OPS)
+    if op == "session_window":
+        start, end = c.hhmm("start"), c.hhmm("end")
+        if start is not None and end is not None and start >= end:
+            c.fail("end", "must be later than start")
+    elif op == "day_of_week":
+        _check_days(c)
+    elif op == "nth_bar":
+        c.integer("n", 1, 10_000)
+    elif op == "expiry_day":
+        c.choice("underlying", UNDERLYINGS)
+        c.choice("expiry", ("weekly", "monthly", "any"), "any")
+        _check_calendar(c)
+
+
+def _check_days(c: Ctx) -> None:
+    days = c.get("days")
+    if not isinstance(days, list) or not days or len(days) > 7:
+        if days is not _MISSING:
+            c.fail("days", "must be a non-empty list of weekdays (mon..sun or 0..6)")
+        return
+    out = []
+    for d in days:
+        if isinstance(d, str) and d.lower()[:3] in DAY_NAMES:
+            out.append(DAY_NAMES.index(d.lower()[:3]))
+        elif isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6:
+            out.append(d)
+        else:
+            c.fail("days", f"unknown weekday {_show(d)} (use mon..sun or 0=Monday..6)")
+            return
+    c.out["days"] = sorted(set(out))
+
+
+def _check_calendar(c: Ctx) -> None:
+    try:
+        import engine.markets.calendar  # noqa: F401  # lazy: a sibling module, built in parallel
+    except ImportError:
+        c.fail("op", "expiry_day needs engine.markets.calendar, which is not installed")
+
+
+def check_gate(c: Ctx) -> None:
+    c.choice("side", SIDES)
+
+
+def check_action(c: Ctx) -> None:
+    kind = c.choice("type", ACTION_TYPES)
+    if kind in ORDER_ACTIONS:
+        c.integer("quantity", 1, 100_000, 1)
+    elif kind == "wait":
+        c.integer("bars", 1, 100_000)
+    elif kind == "option_leg":
+        c.choice("position", ("buy", "sell"))
+        c.choice("option_type", ("CE", "PE"))
+        c.choice("strike", ("ATM",), "ATM")
+        c.integer("offset", -100, 100, 0)
+        c.choice("expiry", ("weekly", "monthly"), "weekly")
+        c.integer("lots", 1, 10_000, 1)
+        if c.raw.get("underlying") is not None:
+            c.choice("underlying", UNDERLYINGS)
+        else:
+            c.get("underlying", None)
+
+
+def check_loop(c: Ctx) -> None:
+    c.integer("max_reentries", 0, 1_000)
+    c.integer("cooldown_bars", 0, 100_000, 0)
+
+
+SIMPLE_CHECKS: dict[str, Callable[[Ctx], None]] = {
+    "constant": check_constant,
+    "math": check_math,
+    "condition": check_condition,
+    "logic": check_logic,
+    "time": check_time,
+    "entry": check_gate,
+    "exit": check_gate,
+    "action": check_action,
+    "loop": check_loop,
+}

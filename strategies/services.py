@@ -1,0 +1,165 @@
+"""Writes for strategies. Every change of the graph makes a new immutable version."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+
+from algobacktester.accounts.models import User
+from algobacktester.api.exceptions import StructuredValidationError
+from engine.graph import validate
+
+from . import graph_edit
+from .models import Strategy, StrategyVersion
+
+EDITABLE = ("name", "description", "graph")
+
+
+def graph_hash(graph: dict[str, Any]) -> str:
+    canonical = json.dumps(graph, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_graph_structure(graph: Any) -> None:
+    """Refuse what is not even a usable draft (400 naming the field)."""
+    if len(json.dumps(graph, default=str)) > graph_edit.MAX_GRAPH_BYTES:
+        raise ValidationError({"graph": [f"is larger than {graph_edit.MAX_GRAPH_BYTES} bytes"]})
+    problems = graph_edit.structure_errors(graph)
+    if problems:
+        raise StructuredValidationError(problems, code="invalid_graph")
+
+
+def strategy_create(*, owner: User, name: str, description: str = "",
+                    graph: dict[str, Any] | None = None) -> Strategy:  # fmt: skip
+    graph = graph if graph is not None else graph_edit.empty_document(name)
+    check_graph_structure(graph)
+    with transaction.atomic():
+        strategy = Strategy(owner=owner, name=name, description=description, graph=graph, version=1)
+        _save_unique(strategy)
+        _snapshot(strategy)
+    return strategy
+
+
+def strategy_update(*, strategy: Strategy, data: dict[str, Any]) -> Strategy:
+    if "graph" in data:
+        check_graph_structure(data["graph"])
+    with transaction.atomic():
+        locked = Strategy.objects.select_for_update().get(pk=strategy.pk)
+        changed = [f for f in EDITABLE if f in data and getattr(locked, f) != data[f]]
+        if not changed:
+            return locked
+        for field in changed:
+            setattr(locked, field, data[field])
+        locked.version += 1
+        _save_unique(locked)
+        _snapshot(locked)
+    return locked
+
+
+def strategy_graph_replace(*, strategy: Strategy, graph: dict[str, Any]) -> Strategy:
+    return strategy_update(strategy=strategy, data={"graph": graph})
+
+
+def strategy_delete(*, strategy: Strategy) -> None:
+    # Versions stay (their strategy link becomes null) for the runs that pinned them.
+    strategy.delete()
+
+
+def _save_unique(strategy: Strategy) -> None:
+    try:
+        with transaction.atomic():
+            strategy.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"name": [f"You already have a strategy named '{strategy.name}'."]}
+        ) from exc
+
+
+def _snapshot(strategy: Strategy) -> StrategyVersion:
+    return StrategyVersion.objects.create(
+        owner_id=strategy.owner_id, strategy=strategy, strategy_name=strategy.name,
+        number=strategy.version, graph=strategy.graph, graph_hash=graph_hash(strategy.graph),
+        valid=not validate(strategy.graph),
+    )  # fmt: skip
+
+
+def strategy_validate(*, strategy: Strategy) -> list[dict[str, Any]]:
+    """The engine's verdict on the whole graph; raises a 400 listing every problem."""
+    errors = validate(strategy.graph)
+    if errors:
+        raise StructuredValidationError([_api_error(e) for e in errors], code="invalid_graph")
+    return []
+
+
+def _api_error(e: dict[str, Any]) -> dict[str, Any]:
+    field = f"graph.nodes.{e['node']}.{e['field']}" if e["node"] else f"graph.{e['field']}"
+    return {"field": field, "node": e["node"], "message": e["message"]}
+
+
+NodeBuilder = Callable[[dict[str, Any]], tuple[dict[str, Any], list[dict[str, str]]]]
+
+
+def node_add(*, strategy: Strategy, build: NodeBuilder) -> tuple[Strategy, dict[str, Any], list]:
+    """Run ``build`` on a copy of the graph (it may add helper nodes), then add its node.
+
+    Nothing is saved when the new node or what it connects to is invalid.
+    """
+    draft = copy.deepcopy(strategy.graph)
+    before = {n.get("id") for n in draft["nodes"]}
+    try:
+        node, edges = build(draft)
+        helpers = {n.get("id") for n in draft["nodes"]} - before
+        graph = graph_edit.add_node(draft, node, edges, helpers)
+    except graph_edit.EditError as exc:
+        raise StructuredValidationError(
+            [_edit_error(e) for e in exc.errors], code="invalid_graph"
+        ) from exc
+    return strategy_graph_replace(strategy=strategy, graph=graph), node, edges
+
+
+def _edit_error(e: dict[str, Any]) -> dict[str, Any]:
+    # Builder errors name request fields ("when", "params.timeperiod" of the new node).
+    return _api_error(e) if e["node"] and not e["field"].startswith(("when", "after", "id")) else e
+
+
+def edge_add(*, strategy: Strategy, source: str, target: str) -> Strategy:
+    graph = copy.deepcopy(strategy.graph)
+    if {"from": source, "to": target} in graph["edges"]:
+        raise ValidationError({"target": ["this edge already exists"]})
+    graph["edges"].append({"from": source, "to": target})
+    problems = [
+        e
+        for e in validate(graph)
+        if e["node"] == target.split(".")[0]
+        and e["field"].startswith("inputs")
+        and "not connected" not in e["message"]
+    ]
+    problems += [
+        e for e in graph_edit.structure_errors(graph) if e["field"].startswith("graph.edges")
+    ]
+    if problems:
+        raise StructuredValidationError([_api_error(e) if e["node"] else e for e in problems],
+                                        code="invalid_graph")  # fmt: skip
+    return strategy_graph_replace(strategy=strategy, graph=graph)
+
+
+def edge_remove(*, strategy: Strategy, source: str, target: str) -> Strategy | None:
+    graph = graph_edit.remove_edge(strategy.graph, source, target)
+    return None if graph is None else strategy_graph_replace(strategy=strategy, graph=graph)
+
+
+def node_remove(*, strategy: Strategy, node_id: str) -> Strategy:
+    return strategy_graph_replace(
+        strategy=strategy, graph=graph_edit.remove_node(strategy.graph, node_id)
+    )
+
+
+def strategy_clone(*, owner: User, name: str, description: str, graph: dict[str, Any]) -> Strategy:
+    graph = {**graph, "name": name}
+    return strategy_create(owner=owner, name=name, description=description, graph=graph)
