@@ -10,8 +10,10 @@ from .views import index
 
 api = [
     path("auth/", include("algobacktester.accounts.api.urls")),
+    path("notifications/", include("notifications.api.urls")),
     path("marketdata/", include("marketdata.api.urls")),
     path("", include("strategies.api.urls")),
+    path("", include("backtests.api.urls")),
     path("health", HealthApi.as_view(), name="health"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -72,14 +72,13 @@ def bollinger_breakout() -> Doc:
 
 
 def opening_range_breakout() -> Doc:
-    """Buy when the close breaks the high of the first 15 minutes (09:15–09:30), before 14:00."""
+    """Buy when the close crosses above the 09:15–09:30 opening-range high, between 09:30 and 14:00; one trade a day, stop 0.4%, target 0.8%, square-off 15:25."""
     return document(
         "Opening-range breakout",
         [
             node("close", "source", field="close"),
             node("high", "source", field="high"),
-            node("range_high", "math", op="highest", n=15),
-            node("frozen_high", "math", op="lag", n=1),
+            node("range_high", "math", op="opening_high", minutes=15),
             node("after_range", "time", op="session_window", start="09:30", end="14:00"),
             node("breakout", "condition", op="crosses_above"),
             node("setup", "logic", op="and"),
@@ -88,8 +87,8 @@ def opening_range_breakout() -> Doc:
             node("once", "loop", max_reentries=0),
         ],
         [
-            edge("high.out", "range_high.a"), edge("range_high.out", "frozen_high.a"),
-            edge("close.out", "breakout.a"), edge("frozen_high.out", "breakout.b"),
+            edge("high.out", "range_high.a"),
+            edge("close.out", "breakout.a"), edge("range_high.out", "breakout.b"),
             edge("breakout.out", "setup.a"), edge("after_range.out", "setup.b"),
             edge("setup.out", "go_long.when"), edge("go_long.fire", "buy.trigger"),
             edge("go_long.fire", "once.entry"),

@@ -320,3 +320,29 @@ DHAN_SECURITY_MASTER_URL = env_str(
 )
 DHAN_TIMEOUT_SECONDS = env_int("DHAN_TIMEOUT_SECONDS", 30)
 DHAN_MAX_RETRIES = env_int("DHAN_MAX_RETRIES", 4)
+# Stable OpenAPI enum names for the notifications choice sets (no collisions with other apps).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "NotificationChannelEnum": "notifications.constants.Channel",
+        "NotificationEventTypeEnum": "notifications.constants.EventType",
+        "AlertRuleKindEnum": "notifications.models.AlertRule.Kind",
+        "DeliveryStatusEnum": "notifications.models.Delivery.Status",
+    }
+)
+
+# --- Backtests (backtests app; docs/backtests.md) -------------------------------------
+# Caps answer 4xx before anything is queued (OWASP API4: unbounded resource use).
+BACKTESTS = {
+    "MAX_CONCURRENT_RUNS": env_int("BACKTESTS_MAX_CONCURRENT_RUNS", 5),  # per user, queued+running
+    "MAX_BARS": env_int("BACKTESTS_MAX_BARS", 2_000_000),  # stored bars one run may read
+    "MAX_YEARS": env_int("BACKTESTS_MAX_YEARS", 25),
+    "MAX_SWEEP_COMBINATIONS": env_int("BACKTESTS_MAX_SWEEP_COMBINATIONS", 5_000),
+    "SWEEP_CHUNK": env_int("BACKTESTS_SWEEP_CHUNK", 100),  # combinations per worker task
+    "SWEEP_CHUNK_LEASE_SECONDS": env_int("BACKTESTS_SWEEP_CHUNK_LEASE_SECONDS", 900),
+    "LEASE_SECONDS": env_int("BACKTESTS_LEASE_SECONDS", 60),  # renewed at each stage of a run
+    "MAX_ATTEMPTS": env_int("BACKTESTS_MAX_ATTEMPTS", 3),
+    "CURVE_POINTS": env_int("BACKTESTS_CURVE_POINTS", 2_000),  # equity/drawdown downsampling
+}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {"BacktestStatusEnum": "backtests.models.RunStatus"}
+)

@@ -36,13 +36,13 @@ NC = 7
 COMPONENTS = ("brokerage", "stt", "exchange", "sebi", "ipft", "stamp_duty", "gst")
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _round(x: float, scale: float) -> float:
     # Half-up; the small epsilon absorbs binary noise such as 12.4999999999.
     return math.floor(x * scale + 0.5 + 1e-7) / scale
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def charges(row: np.ndarray, turnover: float, is_buy: bool, out: np.ndarray) -> float:
     """Fill ``out`` with the NC components for one executed order; return their sum."""
     out[C_BROKERAGE] = min(row[F_BROK_FLAT], row[F_BROK_PCT] * turnover)

@@ -64,7 +64,12 @@ class Charges:
     @property
     def total(self) -> float:
         return round(
-            self.brokerage + self.stt + self.exchange + self.sebi + self.ipft + self.stamp_duty
+            self.brokerage
+            + self.stt
+            + self.exchange
+            + self.sebi
+            + self.ipft
+            + self.stamp_duty
             + self.gst,
             10,
         )

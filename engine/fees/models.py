@@ -141,6 +141,3 @@ def _check_non_negative(**values: float) -> None:
     for key, value in values.items():
         if value < 0:
             raise ValueError(f"fee parameter '{key}' must be >= 0, got {value}")
-
-
-

@@ -20,8 +20,11 @@ from engine.graph.schema import (
     HHMM_RE,
     LOGIC_OPS,
     MATH_BINARY,
+    MATH_OPENING,
+    MATH_SESSION,
     MATH_UNARY,
     MATH_WINDOW,
+    MAX_OPENING_MINUTES,
     MAX_WINDOW,
     ORDER_ACTIONS,
     SIDES,
@@ -168,9 +171,11 @@ def check_constant(c: Ctx) -> None:
 
 
 def check_math(c: Ctx) -> None:
-    op = c.choice("op", (*MATH_BINARY, *MATH_UNARY, *MATH_WINDOW))
+    op = c.choice("op", (*MATH_BINARY, *MATH_UNARY, *MATH_WINDOW, *MATH_SESSION))
     if op in MATH_WINDOW:
         c.integer("n", 1, MAX_WINDOW)
+    elif op in MATH_OPENING:
+        c.integer("minutes", 1, MAX_OPENING_MINUTES)
 
 
 def check_condition(c: Ctx) -> None:

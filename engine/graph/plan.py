@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.graph.schema import COND_WINDOW, MATH_WINDOW, timeframe_minutes
+from engine.graph.schema import COND_WINDOW, MATH_SESSION, MATH_WINDOW, timeframe_minutes
 from engine.graph.validate import NodeSpec, Spec
 from engine.indicators import BaseIndicator
 
@@ -69,6 +69,8 @@ def _clock(ns: NodeSpec, clocks: dict[str, int | None], base: int) -> int | None
     inputs = {clocks[src] for src, _ in ns.wired.values()} - {None}
     if ns.kind == "indicator":
         return inputs.pop() if len(inputs) == 1 else base
+    if ns.kind == "math" and ns.params["op"] in MATH_SESSION:
+        return base  # they read the base bars' times; other clocks are aligned to base first
     if ns.kind == "math" or (ns.kind == "condition" and ns.params["op"] in COND_WINDOW):
         if len(inputs) == 1:
             return inputs.pop()

@@ -34,6 +34,9 @@ TIMEFRAME_RE = re.compile(r"^([1-9]\d{0,3})(m|h|d)$")
 MATH_BINARY = ("add", "sub", "mul", "div", "min", "max")
 MATH_UNARY = ("abs", "neg")
 MATH_WINDOW = ("lag", "highest", "lowest")
+MATH_SESSION = ("session_high", "session_low", "opening_high", "opening_low")
+MATH_OPENING = ("opening_high", "opening_low")
+MAX_OPENING_MINUTES = 375  # 09:15-15:30
 COND_BINARY = ("gt", "gte", "lt", "lte", "eq", "neq", "crosses_above", "crosses_below", "crosses")
 COND_WINDOW = ("rising", "falling")
 COND_ALIASES = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte", "==": "eq", "!=": "neq"}
@@ -133,7 +136,11 @@ def node_kinds() -> list[dict[str, Any]]:
         _kind("constant", {"value": "number or boolean"}, [], ["out:number|bool"]),
         _kind(
             "math",
-            {"op": [*MATH_BINARY, *MATH_UNARY, *MATH_WINDOW], "n": n_window},
+            {
+                "op": [*MATH_BINARY, *MATH_UNARY, *MATH_WINDOW, *MATH_SESSION],
+                "n": n_window,
+                "minutes": {"name": "minutes", "type": "int", "min": 1, "max": MAX_OPENING_MINUTES},
+            },
             ["a:number", "b:number (binary ops)"],
             ["out:number"],
         ),

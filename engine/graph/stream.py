@@ -17,6 +17,8 @@ from typing import Any
 from engine.bars import Bars
 from engine.graph.plan import SIGNAL_NAMES, Plan, PlanNode
 from engine.graph.resample import Aggregator
+from engine.graph.schema import MATH_SESSION
+from engine.graph.sessionops import SessionState
 from engine.graph.timeops import TimeState
 from engine.indicators.base import TS_INPUT
 
@@ -105,7 +107,7 @@ class StreamEvaluator:
         outs = {p: self._new(init) for p in _out_ports(node)}
         for p, s in outs.items():
             self._slot[(node.id, p)] = s
-        step = _make_step(node, ins, outs, self._bar_slots[clock])
+        step = _make_step(node, ins, outs, self._bar_slots[clock], clock)
         if step is not None and node.clock is None:
             step(self._vals)  # a function of constants only: compute it once, now
         elif step is not None:
@@ -141,8 +143,9 @@ def _out_ports(node: PlanNode) -> tuple[str, ...]:
 
 
 def _make_step(
-    node: PlanNode, ins: dict[str, int], outs: dict[str, int], bar: list[int]
+    node: PlanNode, ins: dict[str, int], outs: dict[str, int], bar: list[int], clock: int
 ) -> Step | None:
+    """One node's update; ``bar`` holds the slots of its clock's bar, ``clock`` its minutes."""
     kind = node.kind
     if kind == "indicator":
         return _indicator_step(node, ins, outs, bar)
@@ -152,6 +155,9 @@ def _make_step(
     if kind == "time":
         state, ts, out = TimeState(node.params), bar[0], outs["out"]
         return lambda v: v.__setitem__(out, state.update(v[ts]))
+    if kind == "math" and node.params["op"] in MATH_SESSION:  # on the base clock (see plan)
+        session, ts, a, out = SessionState(node.params, clock), bar[0], ins["a"], outs["out"]
+        return lambda v: v.__setitem__(out, session.update(v[ts], v[a]))
     if kind in ("math", "condition", "logic"):
         fn = OPS[node.params["op"]](node.params)
         args = [ins[k] for k in ("a", "b", "c", "d", "low", "high") if k in ins]

@@ -9,6 +9,8 @@ import numpy as np
 from engine.bars import Bars
 from engine.graph.plan import Plan, PlanNode
 from engine.graph.resample import Resampled, align, resample
+from engine.graph.schema import MATH_SESSION
+from engine.graph.sessionops import session_series
 from engine.graph.timeops import time_mask
 from engine.indicators.base import TS_INPUT
 from engine.signals import Signals
@@ -82,6 +84,9 @@ def _compute(node: PlanNode, ins: dict[str, Value], frames: _Frames) -> dict[str
     n = frames.n if node.clock is None else len(frames.bars(node.clock))
     if kind == "indicator":
         return _indicator(node, ins, frames.bars(node.clock or frames.base))
+    if kind == "math" and p["op"] in MATH_SESSION:  # always on the base clock (see plan)
+        ts = frames.bars(frames.base).ts
+        return {"out": session_series(p, _arr(ins["a"], n), ts, frames.base)}
     if kind == "math":
         return {"out": _math(p["op"], ins, p.get("n", 0), n)}
     if kind == "condition":

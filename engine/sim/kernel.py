@@ -41,6 +41,7 @@ from engine.sim.layout import (
     P_COOLDOWN,
     P_DAY_LOSS,
     P_FILL_CLOSE,
+    P_HAS_EXITS,
     P_INIT_CASH,
     P_LOT,
     P_MARGIN,
@@ -114,6 +115,11 @@ from engine.sim.layout import (
     T_SIDE,
 )
 
+# Helpers that never allocate are compiled without NRT: the atomic reference counting of the
+# array arguments on every call cost ~70 ns a bar, more than the work itself.
+_hot = njit(cache=True, _nrt=False)
+_hot_inline = njit(cache=True, _nrt=False, inline="always")
+
 
 @njit(cache=True)
 def new_state(p: np.ndarray) -> np.ndarray:
@@ -124,19 +130,19 @@ def new_state(p: np.ndarray) -> np.ndarray:
     return st
 
 
-@njit(cache=True)
+@_hot
 def _slip(p: np.ndarray, price: float, is_buy: bool) -> float:
     # Slippage always works against the order: buys pay more, sells receive less.
     s = p[P_SLIP_TICKS] * p[P_TICK] + price * p[P_SLIP_BPS] * 1e-4
     return price + s if is_buy else price - s
 
 
-@njit(cache=True)
+@_hot
 def _dist(ref: float, value: float, is_pct: float) -> float:
     return ref * value / 100.0 if is_pct > 0 else value
 
 
-@njit(cache=True)
+@_hot
 def _size(st: np.ndarray, p: np.ndarray, row: np.ndarray, price: float, is_buy: bool,
           scratch: np.ndarray) -> float:  # fmt: skip
     mode = int(p[P_SIZE_MODE])
@@ -161,7 +167,7 @@ def _size(st: np.ndarray, p: np.ndarray, row: np.ndarray, price: float, is_buy: 
     return max(q, 0.0)
 
 
-@njit(cache=True)
+@_hot
 def _reject(st: np.ndarray, rejects: np.ndarray, i: int, side: float, qty: float,
             price: float, reason: int) -> None:  # fmt: skip
     k = int(st[S_NREJ])
@@ -173,7 +179,7 @@ def _reject(st: np.ndarray, rejects: np.ndarray, i: int, side: float, qty: float
     st[S_NREJ] = k + 1
 
 
-@njit(cache=True)
+@_hot
 def _open(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, price: float,
           side: float, at_open: bool, rejects: np.ndarray, scratch: np.ndarray) -> bool:  # fmt: skip
     """Enter or add ``side``; reject (recorded) rather than let equity go negative."""
@@ -211,7 +217,7 @@ def _open(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, pric
     return True
 
 
-@njit(cache=True)
+@_hot
 def _close(st: np.ndarray, row: np.ndarray, i: int, price: float, reason: int,
            trades: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
     q = abs(st[S_QTY])
@@ -221,21 +227,21 @@ def _close(st: np.ndarray, row: np.ndarray, i: int, price: float, reason: int,
     gross = side * q * (price - st[S_AVG])
     pnl = gross - st[S_ENTRY_FEES] - fee
     k = int(st[S_NTRADES])
-    trades[k, T_SIDE] = side
-    trades[k, T_QTY] = q
-    trades[k, T_ENTRY_BAR] = st[S_ENTRY_BAR]
-    trades[k, T_EXIT_BAR] = i
-    trades[k, T_ENTRY_PRICE] = st[S_AVG]
-    trades[k, T_EXIT_PRICE] = price
-    trades[k, T_ENTRY_FEES] = st[S_ENTRY_FEES]
-    trades[k, T_EXIT_FEES] = fee
-    trades[k, T_GROSS] = gross
-    trades[k, T_PNL] = pnl
-    trades[k, T_RET] = pnl / (q * st[S_AVG]) if st[S_AVG] != 0 else 0.0
-    trades[k, T_REASON] = reason
-    trades[k, T_NENTRIES] = st[S_NENTRIES]
+    trades[T_SIDE, k] = side
+    trades[T_QTY, k] = q
+    trades[T_ENTRY_BAR, k] = st[S_ENTRY_BAR]
+    trades[T_EXIT_BAR, k] = i
+    trades[T_ENTRY_PRICE, k] = st[S_AVG]
+    trades[T_EXIT_PRICE, k] = price
+    trades[T_ENTRY_FEES, k] = st[S_ENTRY_FEES]
+    trades[T_EXIT_FEES, k] = fee
+    trades[T_GROSS, k] = gross
+    trades[T_PNL, k] = pnl
+    trades[T_RET, k] = pnl / (q * st[S_AVG]) if st[S_AVG] != 0 else 0.0
+    trades[T_REASON, k] = reason
+    trades[T_NENTRIES, k] = st[S_NENTRIES]
     for c in range(NC):
-        trades[k, T_C + c] = st[S_EC + c] + scratch[c]
+        trades[T_C + c, k] = st[S_EC + c] + scratch[c]
     st[S_NTRADES] = k + 1
     st[S_DAY_PNL] += pnl
     st[S_QTY] = 0.0
@@ -244,7 +250,7 @@ def _close(st: np.ndarray, row: np.ndarray, i: int, price: float, reason: int,
     st[S_LAST_EXIT_BAR] = i
 
 
-@njit(cache=True)
+@_hot
 def _stop_level(st: np.ndarray, p: np.ndarray, side: float) -> tuple[float, int]:
     """The tightest protective level (stop, trailing, per-trade max loss) and its reason."""
     avg = st[S_AVG]
@@ -264,7 +270,7 @@ def _stop_level(st: np.ndarray, p: np.ndarray, side: float) -> tuple[float, int]
     return level, reason
 
 
-@njit(cache=True)
+@_hot
 def _protect(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, o: float, h: float,
              lo: float, trades: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
     side = 1.0 if st[S_QTY] > 0 else -1.0
@@ -290,7 +296,7 @@ def _protect(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, o: float, h
         _close(st, row, i, tp, EXIT_TARGET, trades, scratch)  # a target is a limit: no slippage
 
 
-@njit(cache=True)
+@_hot
 def _work_entry(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: int,
                 o: float, h: float, lo: float, rejects: np.ndarray,
                 scratch: np.ndarray) -> None:  # fmt: skip
@@ -322,7 +328,7 @@ def _work_entry(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int
         st[S_PEND_SIDE] = 0.0
 
 
-@njit(cache=True)
+@_hot
 def _entry_allowed(st: np.ndarray, p: np.ndarray, i: int, exiting: bool) -> bool:
     if st[S_DAY_BLOCKED] > 0:
         return False
@@ -337,7 +343,7 @@ def _entry_allowed(st: np.ndarray, p: np.ndarray, i: int, exiting: bool) -> bool
     return True
 
 
-@njit(cache=True)
+@_hot
 def _exit_at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: float,
                    reason: int, trades: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
     if p[P_FILL_CLOSE] > 0:
@@ -347,7 +353,7 @@ def _exit_at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: fl
         st[S_PEND_REASON] = reason
 
 
-@njit(cache=True)
+@_hot
 def _at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, c: float,
               el: bool, xl: bool, es: bool, xs: bool, entry_ok: bool, trades: np.ndarray,
               rejects: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
@@ -390,14 +396,18 @@ def _at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, 
     st[S_PEND_BARS] = p[P_ORDER_VALID]
 
 
-@njit(cache=True)
+@_hot_inline
 def step(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: int,
          o: float, h: float, lo: float, c: float, el: bool, xl: bool, es: bool, xs: bool,
-         entry_ok: bool, trades: np.ndarray, rejects: np.ndarray,
+         entry_ok: bool, session_end: bool, trades: np.ndarray, rejects: np.ndarray,
          scratch: np.ndarray) -> float:  # fmt: skip
     """Advance the state ``st`` by bar ``i``; return equity at its close.
 
-    ``trades``/``rejects`` need at least 3 free rows (callers grow them).
+    ``entry_ok``: new entries may be ordered on this bar (the caller knows the clock);
+    ``session_end``: the last bar of the trading day (an intraday position closes at its
+    close when a square-off time is set, e.g. on a short special session).
+    ``trades`` is field-major (``trades[T_PNL, k]``); it and ``rejects`` need room for 3
+    more records (callers grow them).
     """
     if day != st[S_DAY]:
         st[S_DAY] = day
@@ -412,17 +422,21 @@ def step(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: 
     sq = p[P_SQ]
     if st[S_QTY] != 0 and sq >= 0 and (mod >= sq or day != st[S_ENTRY_DAY]):
         _close(st, row, i, _slip(p, o, st[S_QTY] < 0), EXIT_SQUARE_OFF, trades, scratch)
-    if st[S_QTY] != 0:
+    if st[S_QTY] != 0 and p[P_HAS_EXITS] > 0:
         _protect(st, p, row, i, o, h, lo, trades, scratch)
     if st[S_QTY] != 0:
         intrabar = st[S_ENTRY_INTRABAR] > 0 and int(st[S_ENTRY_BAR]) == i
         st[S_HWM] = max(st[S_HWM], c if intrabar else h)
         st[S_LWM] = min(st[S_LWM], c if intrabar else lo)
-    _at_close(st, p, row, i, day, c, el, xl, es, xs, entry_ok, trades, rejects, scratch)
+    # Calls pass arrays by reference-counted value; skipping idle bars keeps the loop fast.
+    if el or xl or es or xs or (st[S_QTY] != 0 and not math.isnan(p[P_DAY_LOSS])):
+        _at_close(st, p, row, i, day, c, el, xl, es, xs, entry_ok, trades, rejects, scratch)
+    if session_end and sq >= 0 and st[S_QTY] != 0:
+        _close(st, row, i, _slip(p, c, st[S_QTY] < 0), EXIT_SQUARE_OFF, trades, scratch)
     return st[S_CASH] + st[S_QTY] * c
 
 
-@njit(cache=True)
+@_hot
 def finish(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: float,
            trades: np.ndarray, scratch: np.ndarray) -> float:  # fmt: skip
     """Close an open position at ``c`` (end of data); drop working orders; return equity."""
@@ -438,47 +452,86 @@ def grow(buf: np.ndarray, used: int) -> np.ndarray:
     """Keep at least 3 free rows (a bar closes at most 2 trades and rejects 2 orders)."""
     if buf.shape[0] - used >= 3:
         return buf
-    out = np.empty((buf.shape[0] * 2 + 8, buf.shape[1]))
+    out = np.empty((buf.shape[0] * 4 + 8, buf.shape[1]))
     out[:used] = buf[:used]
     return out
+
+
+@njit(cache=True)
+def grow_columns(buf: np.ndarray, used: int) -> np.ndarray:
+    """``grow`` for the trade buffer, which is field-major: one row per field (fast stats)."""
+    if buf.shape[1] - used >= 3:
+        return buf
+    out = np.empty((buf.shape[0], buf.shape[1] * 4 + 8))
+    out[:, :used] = buf[:, :used]
+    return out
+
+
+@_hot
+def _walk(i0: int, st: np.ndarray, p: np.ndarray, fee_rows: np.ndarray, fee_starts: np.ndarray,
+          ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray,
+          days: np.ndarray, mods: np.ndarray, el: np.ndarray, xl: np.ndarray, es: np.ndarray,
+          xs: np.ndarray, trades: np.ndarray, rejects: np.ndarray, scratch: np.ndarray,
+          equity: np.ndarray, cash: np.ndarray, pos: np.ndarray) -> int:  # fmt: skip
+    """Step from bar ``i0`` until the end or until a record buffer needs to grow."""
+    n = len(c)
+    has_days = len(days) == n
+    sq = p[P_SQ]
+    fill_close = p[P_FILL_CLOSE] > 0
+    r = 0
+    while r + 1 < fee_rows.shape[0] and ts[i0] >= fee_starts[r + 1]:
+        r += 1
+    for i in range(i0, n):
+        if trades.shape[1] - st[S_NTRADES] < 3 or rejects.shape[0] - st[S_NREJ] < 3:
+            return i
+        while r + 1 < fee_rows.shape[0] and ts[i] >= fee_starts[r + 1]:
+            r += 1
+        day = days[i] if has_days else 0
+        mod = mods[i] if has_days else 0
+        entry_ok = fill_close or i + 1 < n
+        session_end = False
+        if sq >= 0 and has_days:
+            session_end = i + 1 < n and days[i + 1] != day
+            entry_ok = (
+                entry_ok
+                and mod < sq
+                and not session_end
+                and (fill_close or i + 1 >= n or mods[i + 1] < sq)
+            )
+        equity[i] = step(st, p, fee_rows[r], i, day, mod, o[i], h[i], lo[i], c[i], el[i], xl[i],
+                         es[i], xs[i], entry_ok, session_end, trades, rejects, scratch)  # fmt: skip
+        cash[i] = st[S_CASH]
+        pos[i] = st[S_QTY]
+    return n
 
 
 @njit(cache=True)
 def run_loop(p: np.ndarray, fee_rows: np.ndarray, fee_starts: np.ndarray, ts: np.ndarray,
              o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, days: np.ndarray,
              mods: np.ndarray, el: np.ndarray, xl: np.ndarray, es: np.ndarray, xs: np.ndarray,
-             close_at_end: bool):  # fmt: skip
+             close_at_end: bool) -> tuple[np.ndarray, ...]:  # fmt: skip
     """Whole-array backtest: ``step`` per bar. ``days``/``mods`` may be empty (unused)."""
     n = len(c)
     st = new_state(p)
-    trades = np.empty((64, NT))
-    rejects = np.empty((8, NR))
+    trades = np.empty((NT, 256))
+    rejects = np.empty((16, NR))
     scratch = np.zeros(NC)
     equity = np.empty(n)
     cash = np.empty(n)
     pos = np.empty(n)
-    has_days = len(days) == n
-    sq = p[P_SQ]
-    fill_close = p[P_FILL_CLOSE] > 0
-    r = 0
-    for i in range(n):
-        while r + 1 < fee_rows.shape[0] and ts[i] >= fee_starts[r + 1]:
-            r += 1
-        trades = grow(trades, int(st[S_NTRADES]))
+    i = 0
+    while i < n:
+        trades = grow_columns(trades, int(st[S_NTRADES]))
         rejects = grow(rejects, int(st[S_NREJ]))
-        day = days[i] if has_days else 0
-        mod = mods[i] if has_days else 0
-        entry_ok = fill_close or i + 1 < n
-        if sq >= 0 and has_days:
-            entry_ok = mod < sq and (fill_close or i + 1 >= n or mods[i + 1] < sq)
-        equity[i] = step(st, p, fee_rows[r], i, day, mod, o[i], h[i], lo[i], c[i], el[i], xl[i],
-                         es[i], xs[i], entry_ok, trades, rejects, scratch)  # fmt: skip
-        cash[i] = st[S_CASH]
-        pos[i] = st[S_QTY]
+        i = _walk(i, st, p, fee_rows, fee_starts, ts, o, h, lo, c, days, mods, el, xl, es, xs,
+                  trades, rejects, scratch, equity, cash, pos)  # fmt: skip
     if close_at_end and n > 0:
+        r = 0
+        while r + 1 < fee_rows.shape[0] and ts[n - 1] >= fee_starts[r + 1]:
+            r += 1
         equity[n - 1] = finish(st, p, fee_rows[r], n - 1, c[n - 1], trades, scratch)
         cash[n - 1] = st[S_CASH]
         pos[n - 1] = 0.0
     nt = int(st[S_NTRADES])
     nr = int(st[S_NREJ])
-    return st, trades[:nt].copy(), rejects[:nr].copy(), equity, cash, pos
+    return st, trades[:, :nt].copy(), rejects[:nr].copy(), equity, cash, pos

@@ -37,7 +37,8 @@ P_ALLOW_LONG = 25
 P_ALLOW_SHORT = 26
 P_SQ = 27  # square-off minute of the day (IST), -1: none
 P_INIT_CASH = 28
-NP = 29
+P_HAS_EXITS = 29  # 1 when any protective level is set (skips idle work)
+NP = 30
 
 ORDER_MARKET, ORDER_LIMIT, ORDER_STOP = 0, 1, 2
 SIZE_FIXED, SIZE_LOTS, SIZE_PERCENT, SIZE_ALL_IN = 0, 1, 2, 3

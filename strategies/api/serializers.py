@@ -128,7 +128,7 @@ class ExportSerializer(serializers.Serializer):
     graph = serializers.JSONField()
 
 
-class ImportInputSerializer(serializers.Serializer):
+class StrategyImportSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=("algobacktester.strategy",))
     format_version = serializers.IntegerField(min_value=1, max_value=1)
     name = serializers.CharField(max_length=150)

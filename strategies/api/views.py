@@ -223,10 +223,10 @@ class StrategyExportApi(APIView):
 
 
 class StrategyImportApi(APIView):
-    @extend_schema(tags=["strategies"], request=s.ImportInputSerializer,
+    @extend_schema(tags=["strategies"], request=s.StrategyImportSerializer,
                    responses={201: s.StrategyOutputSerializer})  # fmt: skip
     def post(self, request: Request) -> Response:
-        data = s.ImportInputSerializer(data=request.data)
+        data = s.StrategyImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         strategy = services.strategy_create(owner=request.user, name=v["name"],

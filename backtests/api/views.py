@@ -1,0 +1,153 @@
+"""Backtests API: thin views over backtests.services, .sweeps and .selectors."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from algobacktester.api.pagination import PageNumberPagination
+
+from .. import selectors, services, sweeps
+from ..models import BacktestRun, RunStatus
+from . import serializers as s
+
+
+def _accepted(run_id: int, path: str, state: str) -> Response:
+    return Response({"id": run_id, "status": state, "url": path}, status=status.HTTP_202_ACCEPTED)
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValidationError({name: ["must be an integer"]}) from exc
+
+
+class BacktestListApi(APIView):
+    @extend_schema(tags=["backtests"], responses={200: s.RunListSerializer(many=True)}, parameters=[
+        OpenApiParameter("strategy", int), OpenApiParameter("status", str, enum=RunStatus.values)])  # fmt: skip
+    def get(self, request: Request) -> Response:
+        state = request.query_params.get("status")
+        if state and state not in RunStatus.values:
+            raise ValidationError({"status": [f"must be one of {', '.join(RunStatus.values)}"]})
+        qs = selectors.backtest_list(user=request.user, strategy_id=_int_param(request, "strategy"),
+                                     status=state)  # fmt: skip
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(s.RunListSerializer(page, many=True).data)
+
+    @extend_schema(tags=["backtests"], request=s.BacktestRequestSerializer,
+                   responses={202: s.RunAcceptedSerializer})  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = s.BacktestRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields, config = s.split_request(data.validated_data)
+        run = services.backtest_request(
+            user=request.user, strategy_id=fields["strategy"], version=fields.get("version"),
+            instrument_id=fields["instrument"], timeframe=fields.get("timeframe"),
+            start=fields["start"], end=fields["end"], config=config)  # fmt: skip
+        run.refresh_from_db(fields=["status"])  # eager mode may already have finished it
+        return _accepted(run.pk, f"/api/backtest/{run.pk}", run.status)
+
+
+class BacktestDetailApi(APIView):
+    @extend_schema(tags=["backtests"], responses={200: s.RunDetailSerializer}, parameters=[
+        OpenApiParameter("trades_page", int), OpenApiParameter("trades_page_size", int)])  # fmt: skip
+    def get(self, request: Request, run_id: int) -> Response:
+        run = selectors.backtest_get(user=request.user, run_id=run_id)
+        body = dict(s.RunDetailSerializer(run).data)
+        body["trades"] = self._trades(request, run)
+        return Response(body)
+
+    def _trades(self, request: Request, run: BacktestRun) -> dict[str, Any]:
+        paginator = PageNumberPagination()
+        paginator.page_query_param, paginator.page_size_query_param = "trades_page", "trades_page_size"
+        page = paginator.paginate_queryset(selectors.backtest_trades(run=run), request, view=self)
+        return {"count": paginator.page.paginator.count, "page": paginator.page.number,
+                "results": s.TradeSerializer(page, many=True).data}  # fmt: skip
+
+    @extend_schema(tags=["backtests"], responses={204: None})
+    def delete(self, request: Request, run_id: int) -> Response:
+        services.backtest_delete(run=selectors.backtest_get(user=request.user, run_id=run_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BacktestCancelApi(APIView):
+    @extend_schema(tags=["backtests"], request=None, responses={200: s.RunListSerializer})
+    def post(self, request: Request, run_id: int) -> Response:
+        run = services.backtest_cancel(run=selectors.backtest_get(user=request.user, run_id=run_id))
+        return Response(s.RunListSerializer(run).data)
+
+
+class BacktestRerunApi(APIView):
+    @extend_schema(tags=["backtests"], request=None, responses={202: s.RunAcceptedSerializer})
+    def post(self, request: Request, run_id: int) -> Response:
+        run = services.backtest_rerun(user=request.user,
+                                      run=selectors.backtest_get(user=request.user, run_id=run_id))  # fmt: skip
+        run.refresh_from_db(fields=["status"])
+        return _accepted(run.pk, f"/api/backtest/{run.pk}", run.status)
+
+
+CSV_COLUMNS = ("seq", "side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity",
+               "pnl", "return_pct", "charges", "exit_reason", "bars_held")  # fmt: skip
+
+
+class BacktestTradesCsvApi(APIView):
+    @extend_schema(tags=["backtests"], responses={(200, "text/csv"): OpenApiResponse(description="CSV")})
+    def get(self, request: Request, run_id: int) -> HttpResponse:
+        run = selectors.backtest_get(user=request.user, run_id=run_id)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for row in selectors.backtest_trades(run=run).values_list(*CSV_COLUMNS):
+            writer.writerow(row)
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="backtest-{run.pk}-trades.csv"'
+        return response
+
+
+class SweepListApi(APIView):
+    @extend_schema(tags=["backtests"], responses={200: s.SweepSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(selectors.sweep_list(user=request.user), request, view=self)
+        return paginator.get_paginated_response(s.SweepSerializer(page, many=True).data)
+
+    @extend_schema(tags=["backtests"], request=s.SweepRequestSerializer,
+                   responses={202: s.RunAcceptedSerializer})  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = s.SweepRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields, config = s.split_request(data.validated_data)
+        sweep = sweeps.sweep_request(
+            user=request.user, strategy_id=fields["strategy"], version=fields.get("version"),
+            instrument_id=fields["instrument"], start=fields["start"], end=fields["end"],
+            grid_spec=fields["grid"], constraint=fields.get("constraint"), metric=fields["metric"],
+            config=config)  # fmt: skip
+        sweep.refresh_from_db(fields=["status"])
+        return _accepted(sweep.pk, f"/api/backtest/sweeps/{sweep.pk}", sweep.status)
+
+
+class SweepDetailApi(APIView):
+    @extend_schema(tags=["backtests"], responses={200: s.SweepDetailSerializer})
+    def get(self, request: Request, sweep_id: int) -> Response:
+        return Response(s.SweepDetailSerializer(selectors.sweep_get(user=request.user, sweep_id=sweep_id)).data)
+
+
+class SweepCancelApi(APIView):
+    @extend_schema(tags=["backtests"], request=None, responses={200: s.SweepSerializer})
+    def post(self, request: Request, sweep_id: int) -> Response:
+        sweep = sweeps.sweep_cancel(sweep=selectors.sweep_get(user=request.user, sweep_id=sweep_id))
+        return Response(s.SweepSerializer(sweep).data)

@@ -1,0 +1,143 @@
+"""Backtest runs, their trades, and parameter sweeps.
+
+A run's result is a function of (strategy version, data snapshot hash, config, engine
+version), all stored on the row (Architecture decision 4).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+FINISHED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+class BacktestRun(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="backtests")  # fmt: skip
+    strategy = models.ForeignKey("strategies.Strategy", on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="backtests")  # fmt: skip
+    strategy_version = models.ForeignKey("strategies.StrategyVersion", on_delete=models.CASCADE,
+                                         related_name="backtests")  # fmt: skip
+    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT,
+                                   related_name="backtests")  # fmt: skip
+    timeframe = models.CharField(max_length=8)
+    start = models.DateField()
+    end = models.DateField()
+    config = models.JSONField(help_text="capital, fees, sizing, fill policy, slippage …")
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED,
+                              db_index=True)  # fmt: skip
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    # Exactly-once: a worker claims the run by conditional UPDATE, holding a lease it renews;
+    # only the holder of the current attempt may write the result.
+    attempt = models.PositiveIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    data_hash = models.CharField(max_length=80, blank=True)
+    engine_version = models.CharField(max_length=20, blank=True)
+    bars = models.PositiveIntegerField(default=0)
+    stats = models.JSONField(null=True, blank=True)
+    equity_curve = models.JSONField(null=True, blank=True)
+    drawdown_curve = models.JSONField(null=True, blank=True)
+    rejections = models.JSONField(null=True, blank=True)
+    rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="reruns")  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=("owner", "status"), name="bt_owner_status"),
+                   models.Index(fields=("status", "lease_until"), name="bt_status_lease")]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"backtest {self.pk} ({self.status})"
+
+
+class BacktestTrade(models.Model):
+    """One closed trade. Money is Decimal here (the engine works in float64)."""
+
+    run = models.ForeignKey(BacktestRun, on_delete=models.CASCADE, related_name="trades")
+    seq = models.PositiveIntegerField()
+    side = models.CharField(max_length=5)
+    entry_time = models.DateTimeField()
+    exit_time = models.DateTimeField()
+    entry_price = models.DecimalField(max_digits=18, decimal_places=4)
+    exit_price = models.DecimalField(max_digits=18, decimal_places=4)
+    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+    pnl = models.DecimalField(max_digits=18, decimal_places=2)
+    return_pct = models.FloatField(null=True)
+    charges = models.DecimalField(max_digits=14, decimal_places=2)
+    charges_breakdown = models.JSONField(default=dict)
+    exit_reason = models.CharField(max_length=16)
+    bars_held = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("run", "seq")
+        constraints = [models.UniqueConstraint(fields=("run", "seq"), name="bt_trade_unique_seq")]
+
+
+class BacktestSweep(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="sweeps")  # fmt: skip
+    strategy = models.ForeignKey("strategies.Strategy", on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="sweeps")  # fmt: skip
+    strategy_version = models.ForeignKey("strategies.StrategyVersion", on_delete=models.CASCADE,
+                                         related_name="sweeps")  # fmt: skip
+    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT,
+                                   related_name="sweeps")  # fmt: skip
+    timeframe = models.CharField(max_length=8)
+    start = models.DateField()
+    end = models.DateField()
+    config = models.JSONField()
+    grid = models.JSONField(help_text='{"node.param": [values]}')
+    metric = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED,
+                              db_index=True)  # fmt: skip
+    combinations = models.PositiveIntegerField()
+    chunks_total = models.PositiveIntegerField()
+    chunks_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    data_hash = models.CharField(max_length=80, blank=True)
+    engine_version = models.CharField(max_length=20, blank=True)
+    results = models.JSONField(null=True, blank=True, help_text="one row per combination")
+    best = models.JSONField(null=True, blank=True)
+    heatmap = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    @property
+    def progress(self) -> float:
+        return round(100.0 * self.chunks_done / self.chunks_total, 1) if self.chunks_total else 0.0
+
+
+class SweepChunk(models.Model):
+    """A slice of a sweep's combinations, computed by one task; unique per index, so a
+    task that runs twice cannot count its chunk twice."""
+
+    sweep = models.ForeignKey(BacktestSweep, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    rows = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("sweep", "index")
+        constraints = [models.UniqueConstraint(fields=("sweep", "index"), name="bt_sweep_chunk_unique")]

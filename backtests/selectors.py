@@ -1,0 +1,37 @@
+"""Reads for backtests, always scoped to the acting user (another user's id is a 404)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from algobacktester.accounts.models import User
+
+from .models import BacktestRun, BacktestSweep, BacktestTrade
+
+
+def backtest_list(*, user: User, strategy_id: int | None = None, status: str | None = None) -> QuerySet[BacktestRun]:
+    qs = BacktestRun.objects.filter(owner=user).select_related("instrument", "strategy_version")
+    if strategy_id is not None:
+        qs = qs.filter(strategy_id=strategy_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.defer("equity_curve", "drawdown_curve", "rejections")
+
+
+def backtest_get(*, user: User, run_id: int) -> BacktestRun:
+    return get_object_or_404(
+        BacktestRun.objects.select_related("instrument", "strategy_version"), pk=run_id, owner=user
+    )
+
+
+def backtest_trades(*, run: BacktestRun) -> QuerySet[BacktestTrade]:
+    return BacktestTrade.objects.filter(run=run).order_by("seq")
+
+
+def sweep_list(*, user: User) -> QuerySet[BacktestSweep]:
+    return BacktestSweep.objects.filter(owner=user).defer("results", "heatmap")
+
+
+def sweep_get(*, user: User, sweep_id: int) -> BacktestSweep:
+    return get_object_or_404(BacktestSweep, pk=sweep_id, owner=user)

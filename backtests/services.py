@@ -1,0 +1,305 @@
+"""Writes for backtests: request, execute (exactly once), cancel, delete, re-run, reap.
+
+Exactly-once (docs/adr/0007-backtest-exactly-once.md): Celery may deliver a task twice
+or lose it with a dead worker. A worker *claims* a run with a conditional UPDATE that bumps
+``attempt`` and takes a lease; it renews the lease at each stage and writes the result only
+while its attempt is current. A periodic reaper re-queues runs whose lease lapsed.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from rest_framework.exceptions import Throttled, ValidationError
+
+from algobacktester.accounts.models import User
+from algobacktester.api.exceptions import StructuredValidationError
+from algobacktester.events import event_emit, event_send
+from engine import ENGINE_VERSION
+from engine.backtest import BacktestResult, run_backtest
+from engine.graph import GraphValidationError, compile_graph, validate
+from marketdata import selectors as md
+from marketdata.models import Instrument
+from strategies.models import StrategyVersion
+from strategies.selectors import strategy_get, strategy_version_get
+
+from . import config as run_config
+from .models import ACTIVE, BacktestRun, BacktestTrade, RunStatus
+
+logger = logging.getLogger(__name__)
+IST_DAY_MINUTES = 375
+
+
+class RunAbandoned(Exception):
+    """This worker no longer holds the run (cancelled, or another attempt took over)."""
+
+
+# --- request ---------------------------------------------------------------------------
+
+
+def backtest_request(*, user: User, strategy_id: int, instrument_id: int, start: date, end: date,
+                     config: dict[str, Any], version: int | None = None,
+                     timeframe: str | None = None) -> BacktestRun:  # fmt: skip
+    strategy = strategy_get(user=user, strategy_id=strategy_id)
+    pinned = strategy_version_get(user=user, strategy_id=strategy.pk, number=version)
+    instrument = _instrument(instrument_id)
+    timeframe = _timeframe(pinned, timeframe)
+    _check_range(instrument, timeframe, start, end)
+    _check_concurrency(user)
+    stored = run_config.normalise(config, lot_size=instrument.lot_size,
+                                  tick_size=float(instrument.tick_size))  # fmt: skip
+    return _enqueue(BacktestRun(owner=user, strategy=strategy, strategy_version=pinned,
+                                instrument=instrument, timeframe=timeframe, start=start, end=end,
+                                config=stored))  # fmt: skip
+
+
+def _enqueue(run: BacktestRun) -> BacktestRun:
+    from .tasks import backtest_execute_task
+
+    with transaction.atomic():
+        run.save()
+        transaction.on_commit(lambda: backtest_execute_task.delay(run.pk))
+    return run
+
+
+def _instrument(instrument_id: int) -> Instrument:
+    instrument = Instrument.objects.filter(pk=instrument_id).first()
+    if instrument is None:
+        raise ValidationError({"instrument": [f"no instrument with id {instrument_id}"]})
+    return instrument
+
+
+def _timeframe(version: StrategyVersion, requested: str | None) -> str:
+    errors = validate(version.graph)
+    if errors:
+        raise StructuredValidationError(
+            [{"field": "strategy", "node": e["node"],
+              "message": f"version {version.number} is not runnable: {e['field']}: {e['message']}"}
+             for e in errors], code="invalid_graph")  # fmt: skip
+    native = version.graph.get("settings", {}).get("timeframe", "1m")
+    if requested and requested != native:
+        raise ValidationError({"timeframe": [
+            f"strategy version {version.number} runs on {native} bars, not {requested}"]})  # fmt: skip
+    return native
+
+
+def _check_range(instrument: Instrument, timeframe: str, start: date, end: date) -> None:
+    if end < start:
+        raise ValidationError({"end": ["must be on or after start"]})
+    years = (end - start).days / 365.25
+    if years > run_config.limits()["MAX_YEARS"]:
+        raise ValidationError({"end": [f"a backtest spans at most {run_config.limits()['MAX_YEARS']} years"]})
+    _, rows = md.candles_source(instrument=instrument, timeframe=timeframe,
+                                start=_ist_start(start), end=_ist_start(end + timedelta(days=1)))  # fmt: skip
+    cap = run_config.limits()["MAX_BARS"]
+    if rows > cap:
+        raise ValidationError({"end": [f"the range holds {rows:,} stored bars; a run reads at most "
+                                       f"{cap:,}: narrow start/end or use a larger timeframe"]})  # fmt: skip
+
+
+def _ist_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.get_fixed_timezone(330))
+
+
+def _check_concurrency(user: User) -> None:
+    cap = run_config.limits()["MAX_CONCURRENT_RUNS"]
+    active = BacktestRun.objects.filter(owner=user, status__in=ACTIVE).count()
+    if active >= cap:
+        raise Throttled(wait=5, detail=f"concurrent runs: you have {active} queued or running; "
+                                       f"the limit is {cap}. Wait for one to finish or cancel it.")  # fmt: skip
+
+
+# --- execute -----------------------------------------------------------------------------
+
+
+def backtest_execute(*, run_id: int) -> str:
+    """Run the backtest if this worker can claim it; return what happened."""
+    attempt = _claim(run_id)
+    if attempt is None:
+        return "skipped"
+    started = time.perf_counter()
+    try:
+        result, bars_hash = _compute(run_id, attempt)
+        _store(run_id, attempt, result, bars_hash, started)
+    except RunAbandoned:
+        return "abandoned"
+    except SoftTimeLimitExceeded:
+        _fail(run_id, attempt, "the run exceeded its time limit; narrow the range or the timeframe")
+        return "failed"
+    except _RunError as exc:
+        _fail(run_id, attempt, str(exc))
+        return "failed"
+    return "done"
+
+
+class _RunError(Exception):
+    """A readable reason the run cannot finish (recorded on the row)."""
+
+
+def _claim(run_id: int) -> int | None:
+    now = timezone.now()
+    lease = now + timedelta(seconds=run_config.limits()["LEASE_SECONDS"])
+    claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, lease_until__lt=now)
+    with transaction.atomic():
+        updated = BacktestRun.objects.filter(claimable, pk=run_id).update(
+            status=RunStatus.RUNNING, attempt=F("attempt") + 1, lease_until=lease,
+            worker=_worker_name(), started_at=now, progress=1.0)  # fmt: skip
+        if not updated:
+            return None
+        run = BacktestRun.objects.only("attempt", "owner_id").get(pk=run_id)
+    _progress(run_id, run.attempt, 1.0, "claimed", owner_id=run.owner_id)
+    return run.attempt
+
+
+def _worker_name() -> str:
+    import os
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _progress(run_id: int, attempt: int, pct: float, stage: str, *, owner_id: int | None = None) -> None:
+    """Renew the lease and record progress; raise RunAbandoned if the run is no longer ours."""
+    lease = timezone.now() + timedelta(seconds=run_config.limits()["LEASE_SECONDS"])
+    ours = BacktestRun.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING)
+    if not ours.update(progress=pct, lease_until=lease):
+        raise RunAbandoned(run_id)
+    owner_id = owner_id or BacktestRun.objects.values_list("owner_id", flat=True).get(pk=run_id)
+    event_send(user_id=owner_id, event={"type": "backtest.progress", "ts": timezone.now().isoformat(),
+                                        "data": {"id": run_id, "progress": pct, "stage": stage}})  # fmt: skip
+
+
+def _compute(run_id: int, attempt: int) -> tuple[BacktestResult, str]:
+    run = BacktestRun.objects.select_related("instrument", "strategy_version").get(pk=run_id)
+    try:
+        compiled = compile_graph(run.strategy_version.graph)
+    except GraphValidationError as exc:
+        raise _RunError(str(exc)) from exc
+    bars = md.candles_load(instrument=run.instrument, timeframe=run.timeframe, start=run.start,
+                           end=run.end)  # fmt: skip
+    if len(bars) == 0:
+        raise _RunError(f"no {run.instrument.symbol} {run.timeframe} candles between {run.start} and "
+                        f"{run.end}: import or ingest them first")  # fmt: skip
+    _progress(run_id, attempt, 30.0, "data loaded")
+    data_hash = md.data_snapshot_hash(instrument=run.instrument, timeframe=run.timeframe,
+                                      start=run.start, end=run.end, bars=bars)  # fmt: skip
+    try:
+        result = run_backtest(bars, compiled, run_config.sim_config(run.config))
+    except ValueError as exc:  # a config the engine refuses (e.g. a fee plugin's rule)
+        raise _RunError(f"the engine refused the run: {exc}") from exc
+    _progress(run_id, attempt, 80.0, "simulated")
+    return result, data_hash
+
+
+def _store(run_id: int, attempt: int, result: BacktestResult, data_hash: str, started: float) -> None:
+    body = result.to_dict(max_points=run_config.limits()["CURVE_POINTS"])
+    with transaction.atomic():
+        run = BacktestRun.objects.select_for_update().get(pk=run_id)
+        if run.attempt != attempt or run.status != RunStatus.RUNNING:
+            raise RunAbandoned(run_id)
+        BacktestTrade.objects.filter(run_id=run_id).delete()
+        BacktestTrade.objects.bulk_create(_trade_rows(run_id, body["trades"]), batch_size=2000)
+        run.status, run.progress, run.error = RunStatus.DONE, 100.0, ""
+        run.stats, run.equity_curve = body["stats"], body["equity_curve"]
+        run.drawdown_curve, run.rejections = body["drawdown_curve"], body["rejections"][:1000]
+        run.data_hash, run.engine_version, run.bars = data_hash, ENGINE_VERSION, len(result.bars)
+        run.finished_at, run.lease_until = timezone.now(), None
+        run.duration_ms = int((time.perf_counter() - started) * 1000)
+        run.save()
+        _announce(run, "backtest.finished")
+
+
+def _trade_rows(run_id: int, trades: list[dict[str, Any]]) -> list[BacktestTrade]:
+    return [
+        BacktestTrade(
+            run_id=run_id, seq=i + 1, side=t["side"],
+            entry_time=datetime.fromisoformat(t["entry_time"]), exit_time=datetime.fromisoformat(t["exit_time"]),
+            entry_price=_dec(t["entry_price"], 4), exit_price=_dec(t["exit_price"], 4),
+            quantity=_dec(t["qty"], 4), pnl=_dec(t["pnl"], 2), return_pct=t["return_pct"],
+            charges=_dec(t["charges"], 2),
+            charges_breakdown={k[8:]: v for k, v in t.items() if k.startswith("charges_")},
+            exit_reason=t["exit_reason"], bars_held=max(0, int(t["exit_bar"]) - int(t["entry_bar"])),
+        )
+        for i, t in enumerate(trades)
+    ]  # fmt: skip
+
+
+def _dec(value: float | None, places: int) -> Decimal:
+    return Decimal(str(round(value or 0.0, places)))
+
+
+def _fail(run_id: int, attempt: int, reason: str) -> None:
+    with transaction.atomic():
+        updated = BacktestRun.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=reason[:2000], finished_at=timezone.now(), lease_until=None)  # fmt: skip
+        if updated:
+            _announce(BacktestRun.objects.get(pk=run_id), "backtest.failed")
+
+
+def _announce(run: BacktestRun, kind: str) -> None:
+    """After commit: a /ws/ event, and any alert rules the owner set for it."""
+    data = {"id": run.pk, "status": run.status, "error": run.error or None,
+            "strategy": run.strategy_version.strategy_name if run.strategy_version_id else None,
+            "return_pct": (run.stats or {}).get("return_pct")}  # fmt: skip
+    event_emit(user_id=run.owner_id, type=kind, data=data)
+    transaction.on_commit(lambda: _notify(run.owner_id, kind, data))
+
+
+def _notify(owner_id: int, kind: str, data: dict[str, Any]) -> None:
+    try:
+        from notifications.services import event_notify
+    except ImportError:  # notifications not installed in this deployment
+        return
+    owner = User.objects.get(pk=owner_id)
+    event_notify(user=owner, event_type=kind, data=data, dedupe_key=f"{kind}:{data['id']}")
+
+
+# --- cancel, delete, re-run, reap ------------------------------------------------------------
+
+
+def backtest_cancel(*, run: BacktestRun) -> BacktestRun:
+    updated = BacktestRun.objects.filter(pk=run.pk, status__in=ACTIVE).update(
+        status=RunStatus.CANCELLED, finished_at=timezone.now(), lease_until=None)  # fmt: skip
+    run.refresh_from_db()
+    if not updated:
+        raise ValidationError({"status": [f"the run is already {run.status}; only queued or running runs can be cancelled"]})
+    event_emit(user_id=run.owner_id, type="backtest.cancelled", data={"id": run.pk})
+    return run
+
+
+def backtest_delete(*, run: BacktestRun) -> None:
+    if run.status == RunStatus.RUNNING:
+        raise ValidationError({"status": ["the run is running: cancel it first"]})
+    run.delete()
+
+
+def backtest_rerun(*, user: User, run: BacktestRun) -> BacktestRun:
+    """The same pinned version, instrument, range and config: the same trades."""
+    _check_concurrency(user)
+    return _enqueue(BacktestRun(owner=user, strategy=run.strategy, strategy_version=run.strategy_version,
+                                instrument=run.instrument, timeframe=run.timeframe, start=run.start,
+                                end=run.end, config=run.config, rerun_of=run))  # fmt: skip
+
+
+def backtests_reap() -> int:
+    """Re-queue runs whose worker vanished (lease lapsed); fail those out of attempts."""
+    from .tasks import backtest_execute_task
+
+    now, limit = timezone.now(), run_config.limits()["MAX_ATTEMPTS"]
+    stale = BacktestRun.objects.filter(status=RunStatus.RUNNING, lease_until__lt=now)
+    exhausted = stale.filter(attempt__gte=limit)
+    for run_id in exhausted.values_list("pk", flat=True):
+        attempt = BacktestRun.objects.values_list("attempt", flat=True).get(pk=run_id)
+        _fail(run_id, attempt, f"the worker running it stopped {limit} times; the run was given up")
+    requeue = list(stale.filter(attempt__lt=limit).values_list("pk", flat=True))
+    for run_id in requeue:
+        backtest_execute_task.delay(run_id)
+    return len(requeue)

@@ -1,0 +1,241 @@
+"""Parameter sweeps: fanned out over workers in chunks, gathered into a table and a heatmap.
+
+Each chunk is a row claimed by conditional UPDATE; only its transition to done counts it,
+so a chunk task delivered twice is counted once, and the last chunk to finish gathers.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from algobacktester.accounts.models import User
+from algobacktester.events import event_emit, event_send
+from engine import ENGINE_VERSION
+from engine.graph import GraphValidationError, compile_graph
+from engine.metrics import NUMERIC_KEYS
+from engine.sweep import ParamRange, grid, run_sweep
+from marketdata import selectors as md
+from strategies.selectors import strategy_get, strategy_version_get
+
+from . import config as run_config
+from .models import BacktestSweep, RunStatus, SweepChunk
+from .services import _check_concurrency, _check_range, _instrument, _timeframe
+
+# Metrics where smaller is better; every other one is maximised.
+MINIMIZE = {"volatility_ann_pct", "max_drawdown_duration_days", "avg_drawdown_duration_days",
+            "total_charges", "max_trade_duration_days", "avg_trade_duration_days"}  # fmt: skip
+
+
+def sweep_request(*, user: User, strategy_id: int, instrument_id: int, start: date, end: date,
+                  grid_spec: dict[str, Any], metric: str, config: dict[str, Any],
+                  constraint: str | None = None, version: int | None = None) -> BacktestSweep:  # fmt: skip
+    strategy = strategy_get(user=user, strategy_id=strategy_id)
+    pinned = strategy_version_get(user=user, strategy_id=strategy.pk, number=version)
+    instrument = _instrument(instrument_id)
+    timeframe = _timeframe(pinned, None)
+    _check_range(instrument, timeframe, start, end)
+    _check_concurrency(user)
+    if metric not in NUMERIC_KEYS:
+        raise ValidationError({"metric": [f"unknown metric; choose from {', '.join(NUMERIC_KEYS)}"]})
+    ranges = _ranges(grid_spec)
+    combos = _combos(ranges, constraint)
+    _check_params(pinned.graph, combos)
+    chunk = run_config.limits()["SWEEP_CHUNK"]
+    sweep = BacktestSweep(owner=user, strategy=strategy, strategy_version=pinned, instrument=instrument,
+                          timeframe=timeframe, start=start, end=end, metric=metric,
+                          config=run_config.normalise(config, lot_size=instrument.lot_size,
+                                                      tick_size=float(instrument.tick_size)),
+                          grid={"params": {r.path: list(r.values) for r in ranges}, "constraint": constraint},
+                          combinations=len(combos), chunks_total=math.ceil(len(combos) / chunk))  # fmt: skip
+    return _enqueue(sweep)
+
+
+def _ranges(spec: Any) -> list[ParamRange]:
+    if not isinstance(spec, dict) or not spec:
+        raise ValidationError({"grid": ['must map "node.param" to a list of values or {"start", "stop", "step"}']})
+    ranges = []
+    for path, values in spec.items():
+        ranges.append(ParamRange(path=path, values=tuple(_values(path, values))))
+    return ranges
+
+
+def _values(path: str, values: Any) -> list[float]:
+    field = f"grid.{path}"
+    if isinstance(values, dict):
+        try:
+            text = f"{path}={values['start']}:{values['stop']}:{values.get('step', 1)}"
+            return list(ParamRange.parse(text).values)
+        except (KeyError, ValueError) as exc:
+            raise ValidationError({field: ["give start, stop (included) and a positive step"]}) from exc
+    if not isinstance(values, list) or not values or len(values) > 1000:
+        raise ValidationError({field: ["must be a list of 1 to 1000 numbers or {start, stop, step}"]})
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+        raise ValidationError({field: ["values must be finite numbers"]})
+    return values
+
+
+def _combos(ranges: list[ParamRange], constraint: str | None) -> list[dict[str, float]]:
+    try:
+        combos = grid(ranges, constraint)
+    except ValueError as exc:
+        raise ValidationError({"constraint" if constraint else "grid": [str(exc)]}) from exc
+    cap = run_config.limits()["MAX_SWEEP_COMBINATIONS"]
+    if not combos:
+        raise ValidationError({"constraint": ["no combination passes the constraint"]})
+    if len(combos) > cap:
+        raise ValidationError({"grid": [f"{len(combos):,} combinations; a sweep runs at most {cap:,}"]})
+    return combos
+
+
+def _check_params(graph: dict[str, Any], combos: list[dict[str, float]]) -> None:
+    """Every path names a node parameter the engine accepts at the extremes of the grid."""
+    compiled = compile_graph(graph)
+    paths = combos[0].keys()
+    for probe in (combos[0], combos[-1], {p: max(c[p] for c in combos) for p in paths},
+                  {p: min(c[p] for c in combos) for p in paths}):  # fmt: skip
+        try:
+            compiled.with_params(probe)
+        except (GraphValidationError, KeyError, ValueError) as exc:
+            errors = getattr(exc, "errors", None)
+            message = f"{errors[0]['field']}: {errors[0]['message']}" if errors else str(exc)
+            path = next((p for p in paths if errors and p.startswith(f"{errors[0]['node']}.")), next(iter(paths)))
+            raise ValidationError({f"grid.{path}": [message]}) from exc
+
+
+def _enqueue(sweep: BacktestSweep) -> BacktestSweep:
+    from .tasks import sweep_chunk_task
+
+    with transaction.atomic():
+        sweep.status = RunStatus.RUNNING
+        sweep.save()
+        SweepChunk.objects.bulk_create([SweepChunk(sweep=sweep, index=i) for i in range(sweep.chunks_total)])
+        for i in range(sweep.chunks_total):
+            transaction.on_commit(lambda i=i: sweep_chunk_task.delay(sweep.pk, i))
+    return sweep
+
+
+# --- chunks --------------------------------------------------------------------------------
+
+
+def sweep_chunk_execute(*, sweep_id: int, index: int) -> str:
+    stale = timezone.now() - timedelta(seconds=run_config.limits()["SWEEP_CHUNK_LEASE_SECONDS"])
+    claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, claimed_at__lt=stale)
+    chunk = SweepChunk.objects.filter(claimable, sweep_id=sweep_id, index=index)
+    if not chunk.update(status=RunStatus.RUNNING, claimed_at=timezone.now()):
+        return "skipped"
+    sweep = BacktestSweep.objects.select_related("instrument", "strategy_version").get(pk=sweep_id)
+    if sweep.status != RunStatus.RUNNING:
+        return "skipped"
+    try:
+        rows, data_hash = _chunk_rows(sweep, index)
+    except (ValueError, GraphValidationError) as exc:
+        _sweep_fail(sweep, f"chunk {index}: {exc}")
+        return "failed"
+    return _chunk_done(sweep, index, rows, data_hash)
+
+
+def _chunk_rows(sweep: BacktestSweep, index: int) -> tuple[list[dict[str, Any]], str]:
+    ranges = [ParamRange(path=p, values=tuple(v)) for p, v in sweep.grid["params"].items()]
+    combos = grid(ranges, sweep.grid.get("constraint"))
+    size = run_config.limits()["SWEEP_CHUNK"]
+    mine = {_key(c) for c in combos[index * size:(index + 1) * size]}
+    bars = md.candles_load(instrument=sweep.instrument, timeframe=sweep.timeframe, start=sweep.start,
+                           end=sweep.end)  # fmt: skip
+    if len(bars) == 0:
+        raise ValueError(f"no {sweep.instrument.symbol} {sweep.timeframe} candles between "
+                         f"{sweep.start} and {sweep.end}: import or ingest them first")  # fmt: skip
+    result = run_sweep(bars, compile_graph(sweep.strategy_version.graph), ranges,
+                       run_config.sim_config(sweep.config), metric=sweep.metric,
+                       constraint=lambda p: _key(p) in mine)  # fmt: skip
+    table = result.table.astype(object).where(result.table.notna(), None)
+    rows = [{k: _clean(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+    return rows, md.data_snapshot_hash(instrument=sweep.instrument, timeframe=sweep.timeframe,
+                                       start=sweep.start, end=sweep.end, bars=bars)  # fmt: skip
+
+
+def _key(params: dict[str, Any]) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((k, float(v)) for k, v in params.items()))
+
+
+def _clean(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _chunk_done(sweep: BacktestSweep, index: int, rows: list[dict[str, Any]], data_hash: str) -> str:
+    with transaction.atomic():
+        moved = SweepChunk.objects.filter(sweep=sweep, index=index, status=RunStatus.RUNNING).update(
+            status=RunStatus.DONE, rows=rows)  # fmt: skip
+        if not moved:
+            return "skipped"
+        BacktestSweep.objects.filter(pk=sweep.pk).update(chunks_done=F("chunks_done") + 1,
+                                                         data_hash=data_hash)  # fmt: skip
+    sweep.refresh_from_db(fields=["chunks_done", "chunks_total", "status"])
+    event_send(user_id=sweep.owner_id, event={"type": "sweep.progress", "ts": timezone.now().isoformat(),
+                                              "data": {"id": sweep.pk, "progress": sweep.progress}})  # fmt: skip
+    if sweep.chunks_done >= sweep.chunks_total:
+        _gather(sweep)
+    return "done"
+
+
+def _gather(sweep: BacktestSweep) -> None:
+    rows = [r for chunk in SweepChunk.objects.filter(sweep=sweep).order_by("index") for r in (chunk.rows or [])]
+    params = list(sweep.grid["params"])
+    maximize = sweep.metric not in MINIMIZE
+    scored = [r for r in rows if r.get(sweep.metric) is not None]
+    best = (max if maximize else min)(scored, key=lambda r: r[sweep.metric]) if scored else None
+    with transaction.atomic():
+        updated = BacktestSweep.objects.filter(pk=sweep.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.DONE, results=rows, best=best, heatmap=_heatmap(rows, params, sweep.metric),
+            engine_version=ENGINE_VERSION, finished_at=timezone.now())  # fmt: skip
+        if updated:
+            event_emit(user_id=sweep.owner_id, type="sweep.finished", data={"id": sweep.pk, "best": best})
+
+
+def _heatmap(rows: list[dict[str, Any]], params: list[str], metric: str) -> dict[str, Any] | None:
+    """For two parameters: x and y values and a z matrix of the metric (None where absent)."""
+    if len(params) != 2:
+        return None
+    xs = sorted({r[params[0]] for r in rows})
+    ys = sorted({r[params[1]] for r in rows})
+    at = {(r[params[0]], r[params[1]]): r.get(metric) for r in rows}
+    return {"x": params[0], "y": params[1], "metric": metric, "x_values": xs, "y_values": ys,
+            "z": [[at.get((x, y)) for x in xs] for y in ys]}  # fmt: skip
+
+
+def _sweep_fail(sweep: BacktestSweep, reason: str) -> None:
+    updated = BacktestSweep.objects.filter(pk=sweep.pk, status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED, error=reason[:2000], finished_at=timezone.now())  # fmt: skip
+    if updated:
+        event_emit(user_id=sweep.owner_id, type="sweep.failed", data={"id": sweep.pk, "error": reason})
+
+
+def sweep_cancel(*, sweep: BacktestSweep) -> BacktestSweep:
+    updated = BacktestSweep.objects.filter(pk=sweep.pk, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).update(
+        status=RunStatus.CANCELLED, finished_at=timezone.now())  # fmt: skip
+    sweep.refresh_from_db()
+    if not updated:
+        raise ValidationError({"status": [f"the sweep is already {sweep.status}"]})
+    return sweep
+
+
+def sweeps_reap() -> int:
+    """Re-queue chunks whose worker vanished (claimed long ago, never finished)."""
+    from .tasks import sweep_chunk_task
+
+    stale = timezone.now() - timedelta(seconds=run_config.limits()["SWEEP_CHUNK_LEASE_SECONDS"])
+    lost = SweepChunk.objects.filter(sweep__status=RunStatus.RUNNING, status=RunStatus.RUNNING,
+                                     claimed_at__lt=stale).values_list("sweep_id", "index")  # fmt: skip
+    for sweep_id, index in lost:
+        sweep_chunk_task.delay(sweep_id, index)
+    return len(lost)

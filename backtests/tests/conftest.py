@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from engine.graph import example_documents
+from marketdata.models import Instrument
+from marketdata.services.demo import demo_candles_seed
+from strategies.services import strategy_create
+
+DATA_END = date(2026, 6, 30)  # a Tuesday: ten trading days end here
+
+
+@pytest.fixture
+def nifty(db) -> Instrument:  # noqa: ANN001
+    demo_candles_seed(symbols=("NIFTY",), days=10, end=DATA_END, seed=7)
+    return Instrument.objects.get(symbol="NIFTY")
+
+
+@pytest.fixture
+def sma_strategy(user):  # noqa: ANN001, ANN201
+    return strategy_create(owner=user, name="SMA cross", graph=example_documents()["sma_cross"])
+
+
+@pytest.fixture
+def run_body(nifty, sma_strategy) -> dict:  # noqa: ANN001
+    return {"strategy": sma_strategy.pk, "instrument": nifty.pk, "start": "2026-06-16",
+            "end": "2026-06-30", "capital": "100000", "sizing": {"mode": "fixed", "value": 2}}

@@ -1,0 +1,104 @@
+"""One call from bars and a strategy to a JSON-ready result.
+
+>>> result = run_backtest(bars, signals, SimConfig(initial_cash=1e5), risk=RiskSettings())
+>>> result.stats["sharpe"], result.trades.to_frame(), result.to_dict()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from engine import ENGINE_VERSION
+from engine.bars import Bars
+from engine.metrics import Stats, StatsContext, compute_stats
+from engine.signals import RiskSettings, Signals
+from engine.sim import SimConfig, SimResult, simulate
+from engine.sim import layout as L
+from engine.sim.result import Rejections, Trades, clean
+
+
+class SignalSource(Protocol):
+    """A compiled strategy graph (``engine.graph.CompiledGraph``) or anything shaped so."""
+
+    @property
+    def risk(self) -> RiskSettings: ...
+
+    def evaluate(self, bars: Bars) -> Signals: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestResult:
+    bars: Bars
+    sim: SimResult
+    stats: Stats
+    config: SimConfig
+    risk: RiskSettings
+
+    @property
+    def trades(self) -> Trades:
+        return self.sim.trades
+
+    @property
+    def rejections(self) -> Rejections:
+        return self.sim.rejections
+
+    @property
+    def equity(self) -> np.ndarray:
+        return self.sim.equity
+
+    @property
+    def drawdown(self) -> np.ndarray:
+        return self.sim.drawdown
+
+    def to_dict(self, *, max_points: int | None = 2000, tz: str | None = None) -> dict[str, Any]:
+        """JSON-serialisable (NaN -> None). Curves are downsampled to ``max_points``."""
+        tz = tz or self.config.timezone
+        return {
+            "engine_version": ENGINE_VERSION,
+            "stats": self.stats.to_dict(),
+            "trades": self.trades.to_records(tz),
+            "rejections": self.rejections.to_records(tz),
+            "equity_curve": _curve(self.bars.ts, self.equity, max_points, tz),
+            "drawdown_curve": _curve(self.bars.ts, self.drawdown, max_points, tz),
+        }
+
+
+def run_backtest(
+    bars: Bars,
+    strategy: Signals | SignalSource,
+    config: SimConfig | None = None,
+    *,
+    risk: RiskSettings | None = None,
+    risk_free_rate: float = 0.0,
+    stats_context: StatsContext | None = None,
+) -> BacktestResult:
+    """Simulate and compute statistics. ``risk`` defaults to the strategy's own (or none)."""
+    config = config or SimConfig()
+    if isinstance(strategy, Signals):
+        signals, risk = strategy, risk or RiskSettings()
+    else:
+        signals, risk = strategy.evaluate(bars), risk or strategy.risk
+    sim = simulate(bars, signals, config, risk)
+    stats = compute_stats(
+        sim.trades, sim.equity, bars,
+        risk_free_rate=risk_free_rate, initial_cash=config.initial_cash,
+        open_entry_bar=_open_entry(sim), tz=config.timezone, context=stats_context,
+    )  # fmt: skip
+    return BacktestResult(bars=bars, sim=sim, stats=stats, config=config, risk=risk)
+
+
+def _open_entry(sim: SimResult) -> int | None:
+    return int(sim.state[L.S_ENTRY_BAR]) if sim.state[L.S_QTY] != 0 else None
+
+
+def _curve(ts: np.ndarray, values: np.ndarray, max_points: int | None, tz: str) -> list[list[Any]]:
+    idx = np.arange(len(ts))
+    if max_points and len(ts) > max_points:
+        idx = np.unique(np.linspace(0, len(ts) - 1, max_points).astype(np.int64))
+    from engine.sim.result import _times
+
+    times = _times(ts[idx], tz)
+    return [[t.isoformat(), clean(float(v))] for t, v in zip(times, values[idx], strict=True)]

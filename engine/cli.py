@@ -1,0 +1,254 @@
+"""Command line: ``python -m engine backtest|sweep STRATEGY.json DATA.csv [options]``.
+
+Bad files and options print one clear line and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.bars import Bars, load_csv
+from engine.signals import Level
+from engine.sim import SimConfig, Sizing, Slippage
+
+EXIT_USAGE = 2
+SUMMARY = ("return_pct", "sharpe", "max_drawdown_pct", "trades", "win_rate_pct")
+
+
+class UsageError(Exception):
+    """A problem with the user's input; reported without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    bt = sub.add_parser("backtest", help="backtest a strategy and print its statistics")
+    _common(bt)
+    bt.add_argument("--trades", action="store_true", help="also print the trade list")
+    bt.set_defaults(run=cmd_backtest)
+    sw = sub.add_parser("sweep", help="backtest a grid of parameter values")
+    _common(sw)
+    sw.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="NODE.PARAM=A:B:STEP",
+        help="a swept parameter (stop included), or NODE.PARAM=1,2,5; repeatable",
+    )
+    sw.add_argument(
+        "--constraint", help="keep combinations where e.g. 'fast.timeperiod < slow.timeperiod'"
+    )
+    sw.add_argument("--metric", default="sharpe", help="statistic to rank by (default sharpe)")
+    sw.add_argument("--minimize", action="store_true", help="smaller metric is better")
+    sw.add_argument("--top", type=int, default=10, help="rows of the table to print")
+    sw.add_argument(
+        "--walk-forward",
+        type=int,
+        default=0,
+        metavar="FOLDS",
+        help="walk-forward analysis with this many folds instead of one sweep",
+    )
+    sw.add_argument("--in-sample", type=float, default=0.75, help="in-sample share of each fold")
+    sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sw.set_defaults(run=cmd_sweep)
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("strategy", type=Path, help="strategy graph document (JSON)")
+    p.add_argument("data", type=Path, help="bars: CSV(.gz) with time,open,high,low,close[,volume]")
+    p.add_argument("--capital", type=float, default=100_000.0, help="initial cash (default 100000)")
+    p.add_argument(
+        "--fees",
+        default="zero",
+        help="fee model name (zero, percent, flat, "
+        "min_flat_percent, india_equity_intraday, india_futures, india_options)",
+    )
+    p.add_argument(
+        "--fee-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fee model parameter, e.g. percent=0.05 or exchange=BSE; repeatable",
+    )
+    p.add_argument("--sizing", default="all_in", choices=["fixed", "lots", "percent", "all_in"])
+    p.add_argument("--size", type=float, default=1.0, help="units, lots or percent (by --sizing)")
+    p.add_argument("--lot-size", type=float, default=1.0)
+    p.add_argument("--margin", type=float, default=1.0, help="blocked fraction of notional")
+    p.add_argument("--fill", default="next_open", choices=["next_open", "close"])
+    p.add_argument("--order", default="market", choices=["market", "limit", "stop"])
+    p.add_argument("--order-offset", type=float, default=0.0, help="limit/stop distance (points)")
+    p.add_argument("--order-offset-percent", action="store_true", help="the offset is a percent")
+    p.add_argument("--valid-bars", type=int, default=1, help="bars a limit/stop order works")
+    p.add_argument("--slippage-ticks", type=float, default=0.0)
+    p.add_argument("--tick-size", type=float, default=0.05)
+    p.add_argument("--slippage-bps", type=float, default=0.0)
+    p.add_argument("--target-first", action="store_true", help="target wins when a bar hits both")
+    p.add_argument("--pyramiding", type=int, default=1)
+    p.add_argument("--keep-open", action="store_true", help="do not close the position at the end")
+    p.add_argument("--long-only", action="store_true")
+    p.add_argument("--short-only", action="store_true")
+    p.add_argument(
+        "--timezone",
+        default="Asia/Kolkata",
+        help="zone of naive CSV times and of the trading day (default Asia/Kolkata)",
+    )
+    p.add_argument("--risk-free", type=float, default=0.0, help="annual rate for Sharpe/Sortino")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from engine.backtest import run_backtest
+
+    graph, bars, config = _inputs(args)
+    result = run_backtest(bars, graph, config, risk_free_rate=args.risk_free)
+    if args.json:
+        print(json.dumps(result.to_dict(), allow_nan=False, default=str))
+        return 0
+    print(result.stats.format())
+    if len(result.rejections):
+        reasons = Counter(r["reason"] for r in result.rejections.to_records())
+        print(f"Rejected orders: {len(result.rejections)} ({dict(reasons)})")
+    if args.trades:
+        print(result.trades.to_frame(args.timezone).to_string())
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from engine.sweep import ParamRange, run_sweep, walk_forward
+
+    graph, bars, config = _inputs(args)
+    ranges = [ParamRange.parse(text) for text in args.param]
+    options: dict[str, Any] = {"metric": args.metric, "maximize": not args.minimize,
+                               "constraint": args.constraint}  # fmt: skip
+    with _Progress(args) as progress:
+        if args.walk_forward:
+            wf = walk_forward(bars, graph, ranges, config, folds=args.walk_forward,
+                              in_sample=args.in_sample, progress=progress, **options)  # fmt: skip
+            return _print_table(wf.windows, args)
+        result = run_sweep(bars, graph, ranges, config, progress=progress, **options)
+    table = result.table.sort_values(args.metric, ascending=args.minimize, na_position="last")
+    if args.json:
+        return _print_table(table, args)
+    print(f"best by {args.metric}: {result.best_params}")
+    columns = [*result.params, *dict.fromkeys([*SUMMARY, args.metric])]
+    return _print_table(table.head(args.top)[columns], args)
+
+
+def _print_table(table: Any, args: argparse.Namespace) -> int:
+    if args.json:
+        print(table.to_json(orient="records", date_format="iso"))
+    else:
+        with __import__("pandas").option_context("display.width", 200, "display.max_columns", 12):
+            print(table.to_string(index=False))
+    return 0
+
+
+class _Progress:
+    """A tqdm bar fed by the sweep's ``progress(done, total)`` callback."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.enabled = not (args.no_progress or args.json)
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        return self.update if self.enabled else None
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="combo", file=sys.stderr)
+        self.bar.update(done - self.bar.n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _inputs(args: argparse.Namespace) -> tuple[Any, Bars, SimConfig]:
+    config = _config(args)
+    graph = _load_graph(args.strategy)
+    return graph, _load_bars(args.data, args.timezone), config
+
+
+def _config(args: argparse.Namespace) -> SimConfig:
+    if args.long_only and args.short_only:
+        raise UsageError("--long-only and --short-only exclude each other")
+    fees: Any = args.fees
+    if args.fee_param:
+        from engine.fees import get_fee_model
+
+        fees = get_fee_model(args.fees, **dict(_kv(x) for x in args.fee_param))
+    unit = "percent" if args.order_offset_percent else "points"
+    return SimConfig(
+        initial_cash=args.capital, fill=args.fill, entry_order=args.order,
+        entry_offset=Level(value=args.order_offset, unit=unit), order_valid_bars=args.valid_bars,
+        sizing=Sizing(mode=args.sizing, value=args.size, lot_size=args.lot_size),
+        fees=_check_fees(fees), margin=args.margin, stop_first=not args.target_first,
+        slippage=Slippage(ticks=args.slippage_ticks, tick_size=args.tick_size, bps=args.slippage_bps),
+        pyramiding=args.pyramiding, close_at_end=not args.keep_open,
+        allow_long=not args.short_only, allow_short=not args.long_only, timezone=args.timezone,
+    )  # fmt: skip
+
+
+def _check_fees(fees: Any) -> Any:
+    from engine.fees import get_fee_model
+
+    return get_fee_model(fees) if isinstance(fees, str) else fees
+
+
+def _kv(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise UsageError(f"bad --fee-param {text!r}: expected KEY=VALUE")
+    try:
+        return key, float(value)
+    except ValueError:
+        return key, value
+
+
+def _load_graph(path: Path) -> Any:
+    try:
+        doc = json.loads(path.read_text())
+    except OSError as exc:
+        raise UsageError(f"cannot read strategy {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"strategy {path} is not valid JSON: {exc}") from None
+    from engine.graph import GraphValidationError, compile_graph
+
+    try:
+        return compile_graph(doc)
+    except GraphValidationError as exc:
+        raise UsageError(f"strategy {path} is invalid: {exc}") from None
+
+
+def _load_bars(path: Path, tz: str) -> Bars:
+    if not path.is_file():
+        raise UsageError(f"cannot read data {path}: no such file")
+    try:
+        bars = load_csv(path, tz=tz)
+    except Exception as exc:  # pandas raises many types for a malformed file; all are user input
+        raise UsageError(f"cannot load bars from {path}: {exc}") from None
+    if len(bars) == 0:
+        raise UsageError(f"{path} has no bars")
+    return bars

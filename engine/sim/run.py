@@ -1,0 +1,79 @@
+"""Whole-array simulation: prepare the kernel's inputs, run the loop, wrap the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.bars import Bars
+from engine.fees import FeeTable
+from engine.signals import RiskSettings, Signals
+from engine.sim.clock import day_and_minute
+from engine.sim.config import SimConfig, build_params, needs_calendar
+from engine.sim.kernel import run_loop
+from engine.sim.result import Rejections, SimResult, Trades
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Everything but the signals, built once (sweeps reuse it for every combination)."""
+
+    bars: Bars
+    config: SimConfig
+    params: np.ndarray
+    fees: FeeTable
+    days: np.ndarray
+    mods: np.ndarray
+
+    @classmethod
+    def build(cls, bars: Bars, config: SimConfig, risk: RiskSettings | None) -> Prepared:
+        days, mods = _calendar(bars, config, risk)
+        fees = config.fee_model().table()
+        return cls(bars, config, build_params(config, risk), fees, days, mods)
+
+    def slice(self, start: int, stop: int) -> Prepared:
+        days, mods = (a[start:stop] if len(a) else a for a in (self.days, self.mods))
+        return Prepared(self.bars.slice(start, stop), self.config, self.params, self.fees,
+                        days, mods)  # fmt: skip
+
+
+def simulate(
+    bars: Bars,
+    signals: Signals,
+    config: SimConfig | None = None,
+    risk: RiskSettings | None = None,
+) -> SimResult:
+    """Run the state machine over all bars; see ``docs/engine.md`` for fill rules."""
+    return simulate_prepared(Prepared.build(bars, config or SimConfig(), risk), signals)
+
+
+def simulate_prepared(prep: Prepared, signals: Signals) -> SimResult:
+    bars = prep.bars
+    if len(signals.entry_long) != len(bars):
+        raise ValueError(f"signals have {len(signals.entry_long)} bars, data has {len(bars)}")
+    st, trades, rejects, equity, cash, pos = run_loop(
+        prep.params, prep.fees.rows, prep.fees.starts, bars.ts, bars.open, bars.high, bars.low,
+        bars.close, prep.days, prep.mods, _b(signals.entry_long), _b(signals.exit_long),
+        _b(signals.entry_short), _b(signals.exit_short), prep.config.close_at_end,
+    )  # fmt: skip
+    return SimResult(
+        trades=Trades(trades.T, bars.ts),  # a column-major view: statistics read columns
+        rejections=Rejections(rejects, bars.ts),
+        equity=equity,
+        cash=cash,
+        position=pos,
+        state=st,
+    )
+
+
+def _calendar(bars: Bars, config: SimConfig, risk: RiskSettings | None) -> tuple[np.ndarray, ...]:
+    if not needs_calendar(risk):
+        return _EMPTY, _EMPTY
+    return day_and_minute(bars.ts, config.timezone)
+
+
+def _b(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.bool_)

@@ -1,0 +1,87 @@
+"""Bar-by-bar driver over the same :func:`engine.sim.kernel.step` (paper and live).
+
+The state is a plain float vector (``state``), so a session can be persisted and
+resumed; the whole-array backtest and this driver give identical trades (tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.fees._kernel import NC
+from engine.signals import RiskSettings
+from engine.sim import layout as L
+from engine.sim.clock import day_and_minute
+from engine.sim.config import SimConfig, build_params
+from engine.sim.kernel import finish, grow, grow_columns, new_state, step
+from engine.sim.result import Rejections, Trades
+
+
+class SimSession:
+    """Feed bars one at a time with :meth:`on_bar`; read ``trades`` at any point."""
+
+    def __init__(self, config: SimConfig | None = None, risk: RiskSettings | None = None) -> None:
+        self.config = config or SimConfig()
+        self.params = build_params(self.config, risk)
+        self.fees = self.config.fee_model().table()
+        self.state = new_state(self.params)
+        self._trades = np.empty((L.NT, 8))
+        self._rejects = np.empty((8, L.NR))
+        self._scratch = np.zeros(NC)
+        self._ts: list[int] = []
+        self._last_close = float("nan")
+
+    def on_bar(self, *, ts: int, open: float, high: float, low: float, close: float,
+               entry_long: bool = False, exit_long: bool = False, entry_short: bool = False,
+               exit_short: bool = False, next_ts: int | None = None) -> float:  # fmt: skip
+        """Process one closed bar (signals decided on its close); return equity.
+
+        ``next_ts`` is the next bar's start (from the session clock, so it is known before
+        the next bar's prices): with next-open fills and no ``next_ts`` no entry is placed,
+        as at the end of a backtest; a ``next_ts`` on another day marks the session's end.
+        """
+        i = len(self._ts)
+        self._ts.append(int(ts))
+        self._trades = grow_columns(self._trades, int(self.state[L.S_NTRADES]))
+        self._rejects = grow(self._rejects, int(self.state[L.S_NREJ]))
+        day, mod = self._clock(ts)
+        p = self.params
+        fill_close = p[L.P_FILL_CLOSE] > 0
+        entry_ok = fill_close or next_ts is not None
+        session_end = False
+        if p[L.P_SQ] >= 0 and next_ts is not None:
+            next_day, next_mod = self._clock(next_ts)
+            session_end = next_day != day
+            entry_ok = (
+                entry_ok
+                and mod < p[L.P_SQ]
+                and not session_end
+                and (fill_close or next_mod < p[L.P_SQ])
+            )
+        elif p[L.P_SQ] >= 0:
+            entry_ok = entry_ok and mod < p[L.P_SQ]
+        self._last_close = close
+        return step(self.state, p, self.fees.row_at(ts), i, day, mod, open, high, low, close,
+                    entry_long, exit_long, entry_short, exit_short, entry_ok, session_end,
+                    self._trades, self._rejects, self._scratch)  # fmt: skip
+
+    def finish(self) -> float:
+        """End of data: close any position at the last close (reason ``end``)."""
+        i = len(self._ts) - 1
+        row = self.fees.row_at(self._ts[i])
+        return finish(self.state, self.params, row, i, self._last_close, self._trades,
+                      self._scratch)  # fmt: skip
+
+    @property
+    def trades(self) -> Trades:
+        n = int(self.state[L.S_NTRADES])
+        return Trades(self._trades[:, :n].T.copy(), np.asarray(self._ts, dtype=np.int64))
+
+    @property
+    def rejections(self) -> Rejections:
+        n = int(self.state[L.S_NREJ])
+        return Rejections(self._rejects[:n].copy(), np.asarray(self._ts, dtype=np.int64))
+
+    def _clock(self, ts: int) -> tuple[int, int]:
+        days, mods = day_and_minute(np.asarray([ts], dtype=np.int64), self.config.timezone)
+        return int(days[0]), int(mods[0])

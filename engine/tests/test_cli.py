@@ -1,0 +1,126 @@
+"""The command line: output, options, and exit code 2 with one line for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.cli import main
+from engine.graph import example_documents
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("cli")
+    strategy = root / "strategy.json"
+    strategy.write_text(json.dumps(example_documents()["sma_cross"]))
+    n = 750
+    rng = np.random.default_rng(3)
+    close = 100 + np.cumsum(rng.normal(0, 0.5, n))
+    times = pd.date_range("2024-01-01 09:15", periods=375, freq="min")
+    times = times.append(pd.date_range("2024-01-02 09:15", periods=375, freq="min"))
+    frame = pd.DataFrame({"datetime": times, "open": close, "high": close + 0.2,
+                          "low": close - 0.2, "close": close})  # fmt: skip
+    data = root / "bars.csv"
+    frame.to_csv(data, index=False)
+    return strategy, data
+
+
+def test_backtest_prints_the_statistics_table(files, capsys) -> None:
+    strategy, data = files
+    assert main(["backtest", str(strategy), str(data), "--capital", "50000"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Start")
+    assert "Sharpe Ratio" in out and "# Trades" in out
+
+
+def test_backtest_json(files, capsys) -> None:
+    strategy, data = files
+    args = ["backtest", str(strategy), str(data), "--json", "--fees", "india_equity_intraday",
+            "--sizing", "fixed", "--size", "10", "--fill", "close"]  # fmt: skip
+    assert main(args) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["stats"]["trades"] == len(payload["trades"]) > 0
+    assert payload["trades"][0]["charges"] > 0
+
+
+def test_sweep_table_and_best(files, capsys) -> None:
+    strategy, data = files
+    args = ["sweep", str(strategy), str(data), "--param", "ma_fast.timeperiod=5:15:5",
+            "--param", "ma_slow.timeperiod=10,20", "--constraint",
+            "ma_fast.timeperiod < ma_slow.timeperiod", "--no-progress", "--metric", "return_pct"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("best by return_pct: {'ma_fast.timeperiod'")
+    assert len(out.strip().splitlines()) == 2 + 4  # header line, column line, 4 combinations
+
+
+def test_sweep_walk_forward_json(files, capsys) -> None:
+    strategy, data = files
+    args = ["sweep", str(strategy), str(data), "--param", "ma_fast.timeperiod=5:10:5",
+            "--walk-forward", "2", "--json"]  # fmt: skip
+    assert main(args) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 2 and "oos_return_pct" in rows[0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--fees", "nope"], "unknown fee model 'nope'"),
+        (["--fee-param", "oops"], "expected KEY=VALUE"),
+        (["--sizing", "fixed", "--size", "0"], "sizing value"),
+        (["--long-only", "--short-only"], "exclude each other"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(files, capsys, extra: list[str], message: str) -> None:
+    strategy, data = files
+    assert main(["backtest", str(strategy), str(data), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_files_exit_2(files, tmp_path: Path, capsys) -> None:
+    strategy, data = files
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text(json.dumps({"nodes": "x"}))
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_text("a,b\n1,2\n")
+    cases = [
+        (["backtest", str(tmp_path / "missing.json"), str(data)], "cannot read strategy"),
+        (["backtest", str(broken), str(data)], "not valid JSON"),
+        (["backtest", str(invalid), str(data)], "is invalid"),
+        (["backtest", str(strategy), str(tmp_path / "missing.csv")], "no such file"),
+        (["backtest", str(strategy), str(garbage)], "cannot load bars"),
+        (["sweep", str(strategy), str(data), "--param", "ma_fast.timeperiod=x"], "bad --param"),
+        (["sweep", str(strategy), str(data), "--param", "nope.timeperiod=1,2"], "not a tunable"),
+        (
+            [
+                "sweep",
+                str(strategy),
+                str(data),
+                "--param",
+                "ma_fast.timeperiod=5",
+                "--metric",
+                "luck",
+            ],
+            "unknown metric",
+        ),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err, (argv, err)
+        assert "Traceback" not in err
+
+
+def test_argparse_errors_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["backtest"])
+    assert exc.value.code == 2

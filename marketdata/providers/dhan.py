@@ -1,0 +1,293 @@
+"""Dhan history and security master through the dhanhq SDK (2.3.0).
+
+The SDK never raises and never retries: every call answers ``{"status", "remarks", "data"}``.
+This adapter adds the rest: a 5-requests-per-second limit on data calls, retries with
+exponential backoff on rate limits (DH-904/805), server errors (DH-908/909, 5xx) and malformed
+bodies, 90-day chunks, and parsing of the parallel-array answers into a :class:`BarFrame`.
+Credentials come from settings (``DHAN_CLIENT_ID``, ``DHAN_ACCESS_TOKEN``) and are never logged.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import requests
+from django.conf import settings
+
+from engine.markets.calendar import IST
+
+from ..frames import BarFrame
+from ..timeframes import DAY
+from .base import InstrumentRef, InstrumentSpec, Provider, ProviderError
+from .ratelimit import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+INTERVALS = {"1m": 1, "5m": 5, "15m": 15, "25m": 25, "1h": 60}
+RETRYABLE_CODES = {"DH-904", "DH-908", "DH-909", "805"}
+NO_DATA_CODES = {"DH-907"}
+HISTORY_TYPES = {"index": "INDEX", "future": "FUTIDX", "option": "OPTIDX", "equity": "EQUITY"}
+SEGMENTS = {
+    ("NSE", "I"): "IDX_I",
+    ("BSE", "I"): "IDX_I",
+    ("NSE", "E"): "NSE_EQ",
+    ("BSE", "E"): "BSE_EQ",
+    ("NSE", "D"): "NSE_FNO",
+    ("BSE", "D"): "BSE_FNO",
+}
+KINDS = {"INDEX": "index", "FUTIDX": "future", "OPTIDX": "option", "EQUITY": "equity"}
+MASTER_COLUMNS = (
+    "SEM_EXM_EXCH_ID", "SEM_SEGMENT", "SEM_SMST_SECURITY_ID", "SEM_INSTRUMENT_NAME",
+    "SEM_TRADING_SYMBOL", "SEM_LOT_UNITS", "SEM_CUSTOM_SYMBOL", "SEM_EXPIRY_DATE",
+    "SEM_STRIKE_PRICE", "SEM_OPTION_TYPE", "SEM_TICK_SIZE", "SM_SYMBOL_NAME",
+)  # fmt: skip
+DEFAULT_MASTER_URL = "https://images.dhan.co/api-data/api-scrip-master.csv"
+
+# One limiter per process for all Dhan data calls (Dhan counts per account).
+_LIMITER = RateLimiter(5, 1.0)
+
+
+def _conf(key: str, default: Any = None) -> Any:
+    return getattr(settings, key, default)
+
+
+class DhanProvider(Provider):
+    name: ClassVar[str] = "dhan"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"history", "instruments"})
+    timeframes: ClassVar[tuple[str, ...]] = (*INTERVALS, DAY)
+    chunk_days: ClassVar[int] = 90
+
+    def __init__(
+        self,
+        *,
+        client_id: str | None = None,
+        access_token: str | None = None,
+        base_url: str | None = None,
+        security_master_url: str | None = None,
+        max_retries: int | None = None,
+        backoff_seconds: float | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        **_: object,
+    ) -> None:
+        from dhanhq import DhanContext, dhanhq
+
+        client_id = client_id or _conf("DHAN_CLIENT_ID") or ""
+        access_token = access_token or _conf("DHAN_ACCESS_TOKEN") or ""
+        self._ctx = DhanContext(client_id, access_token)
+        self._http = self._ctx.get_dhan_http()
+        self._http.base_url = base_url or _conf("DHAN_BASE_URL") or self._http.base_url
+        self._http.timeout = _conf("DHAN_TIMEOUT_SECONDS", 30)
+        self._dhan = dhanhq(self._ctx)
+        self.master_url = security_master_url or _conf("DHAN_SECURITY_MASTER_URL")
+        self.master_url = self.master_url or DEFAULT_MASTER_URL
+        self.max_retries = _conf("DHAN_MAX_RETRIES", 4) if max_retries is None else max_retries
+        self.backoff = _conf("DHAN_BACKOFF_SECONDS", 0.5) if backoff_seconds is None else backoff_seconds
+        self.limiter = limiter or _LIMITER
+        self.sleep = sleep
+        self.requests_made = 0
+
+    def __repr__(self) -> str:  # never show the token
+        return f"DhanProvider(base_url={self._http.base_url!r})"
+
+    # --- history -----------------------------------------------------------------------
+    def fetch(
+        self, *, instrument: InstrumentRef, timeframe: str, start: datetime, end: datetime
+    ) -> BarFrame:
+        if timeframe not in self.timeframes:
+            raise ProviderError(
+                f"Dhan has no {timeframe} bars (use {', '.join(self.timeframes)})", code="timeframe"
+            )
+        if not instrument.security_id:
+            raise ProviderError(f"{instrument.symbol} has no Dhan security id", code="instrument")
+        lo = start.astimezone(IST).date()
+        hi = (end - timedelta(microseconds=1)).astimezone(IST).date() + timedelta(days=1)
+        args = dict(
+            security_id=instrument.security_id,
+            exchange_segment=instrument.segment,
+            instrument_type=HISTORY_TYPES.get(instrument.kind, "INDEX"),
+            from_date=lo.isoformat(),
+            to_date=hi.isoformat(),  # exclusive
+        )
+        if timeframe == DAY:
+            call = lambda: self._dhan.historical_daily_data(**args)  # noqa: E731
+        else:
+            interval = INTERVALS[timeframe]
+            call = lambda: self._dhan.intraday_minute_data(**args, interval=interval)  # noqa: E731
+        data = self._call(call, what=f"{timeframe} bars of {instrument.symbol} from {lo}")
+        frame = _arrays_to_frame(data)
+        a, b = int(start.timestamp() * 1e9), int(end.timestamp() * 1e9)
+        return frame.take(np.flatnonzero((frame.ts >= a) & (frame.ts < b)))
+
+    def _call(self, call: Callable[[], dict], *, what: str) -> dict:
+        last = ""
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                delay = self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4)  # noqa: S311
+                self.sleep(delay)
+            self.limiter.acquire()
+            self.requests_made += 1
+            answer = call()
+            try:
+                return _answer_data(answer)
+            except ProviderError as exc:
+                last = str(exc)
+                if not exc.retryable:
+                    raise
+                logger.warning("dhan: %s (attempt %d): %s", what, attempt + 1, exc.code or exc)
+        raise ProviderError(
+            f"Dhan kept failing for {what} after {self.max_retries + 1} attempts: {last}",
+            retryable=True,
+            code="retries_exhausted",
+        )
+
+    # --- security master ---------------------------------------------------------------
+    def instruments(self, *, underlyings: tuple[str, ...] = ()) -> list[InstrumentSpec]:
+        try:
+            response = requests.get(self.master_url, timeout=_conf("DHAN_TIMEOUT_SECONDS", 60))
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise ProviderError(f"security master download failed: {exc}", retryable=True) from exc
+        return security_master_parse(response.content, underlyings=underlyings)
+
+
+def _answer_data(answer: dict) -> dict:
+    """The data of a successful SDK answer, or a ProviderError saying whether to retry."""
+    if not isinstance(answer, dict):
+        raise ProviderError("the SDK answered something that is not a dict", retryable=True)
+    remarks = answer.get("remarks")
+    if answer.get("status") == "success":
+        data = answer.get("data")
+        if not isinstance(data, dict):
+            raise ProviderError("malformed body: data is not an object", retryable=True, code="malformed")
+        return data
+    if isinstance(remarks, dict):
+        code = str(remarks.get("error_code") or "")
+        message = str(remarks.get("error_message") or remarks.get("error_type") or "")
+        if code in NO_DATA_CODES:
+            return {}
+        retryable = code in RETRYABLE_CODES or not code
+        raise ProviderError(f"{code or 'HTTP error'}: {message}", retryable=retryable, code=code)
+    # A body that was not JSON (a proxy's 502 page, a truncated answer) or a network failure.
+    raise ProviderError(f"malformed or missing body: {remarks}", retryable=True, code="malformed")
+
+
+def _arrays_to_frame(data: dict) -> BarFrame:
+    if not data:
+        return BarFrame.empty()
+    keys = ("timestamp", "open", "high", "low", "close")
+    try:
+        cols = {k: np.asarray(data[k], dtype=np.float64) for k in keys}
+        volume = np.asarray(data.get("volume", np.zeros(len(cols["open"]))), dtype=np.float64)
+        oi_raw = data.get("open_interest")
+        oi = None if not oi_raw else np.asarray(oi_raw, dtype=np.float64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProviderError(f"malformed body: {exc}", retryable=True, code="malformed") from exc
+    n = len(cols["timestamp"])
+    lengths = {len(v) for v in cols.values()} | {len(volume)} | ({len(oi)} if oi is not None else set())
+    if lengths != {n}:
+        raise ProviderError("malformed body: arrays of unequal length", retryable=True, code="malformed")
+    ts = (cols["timestamp"] * 1e9).astype(np.int64)
+    return BarFrame.build(ts, cols["open"], cols["high"], cols["low"], cols["close"], volume, oi)
+
+
+# --- security master parsing -------------------------------------------------------------
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        d = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+def _expiry(value: Any) -> date | None:
+    text = str(value or "").strip()
+    if not text or text in ("nan", "NaN", "-1", "0"):
+        return None
+    try:
+        return datetime.fromisoformat(text[:10]).date()
+    except ValueError:
+        return None
+
+
+def _strike_steps(specs: list[InstrumentSpec]) -> dict[str, int]:
+    """The most common gap between neighbouring strikes of one expiry, per underlying."""
+    by_key: dict[tuple[str, date | None], set[Decimal]] = {}
+    for s in specs:
+        if s.kind == "option" and s.strike is not None:
+            by_key.setdefault((s.underlying, s.expiry), set()).add(s.strike)
+    gaps: dict[str, list[int]] = {}
+    for (underlying, _), strikes in by_key.items():
+        ordered = np.array(sorted(float(x) for x in strikes))
+        diffs = np.diff(ordered)
+        diffs = diffs[diffs > 0]
+        if len(diffs):
+            gaps.setdefault(underlying, []).append(int(round(float(np.median(diffs)))))
+    return {u: max(set(v), key=v.count) for u, v in gaps.items()}
+
+
+def security_master_parse(content: bytes, *, underlyings: tuple[str, ...] = ()) -> list[InstrumentSpec]:
+    """Index, index-future and index-option rows of Dhan's compact security master."""
+    df = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+    missing = [c for c in MASTER_COLUMNS if c not in df.columns]
+    if missing:
+        raise ProviderError(f"security master lacks columns: {', '.join(missing)}")
+    df = df[df["SEM_INSTRUMENT_NAME"].isin(KINDS)]
+    wanted = {u.upper() for u in underlyings}
+    specs = []
+    for row in df.itertuples(index=False):
+        spec = _spec(row._asdict())
+        if spec is None or (wanted and spec.underlying not in wanted):
+            continue
+        specs.append(spec)
+    steps = _strike_steps(specs)
+    return [
+        spec if spec.kind not in ("option", "index") or spec.underlying not in steps
+        else InstrumentSpec(**{**_fields(spec), "strike_step": steps[spec.underlying]})
+        for spec in specs
+    ]  # fmt: skip
+
+
+def _fields(spec: InstrumentSpec) -> dict:
+    return {f: getattr(spec, f) for f in InstrumentSpec.__dataclass_fields__}
+
+
+def _spec(row: dict) -> InstrumentSpec | None:
+    exchange = row["SEM_EXM_EXCH_ID"].strip().upper()
+    segment = SEGMENTS.get((exchange, row["SEM_SEGMENT"].strip().upper()))
+    if segment is None:
+        return None
+    kind = KINDS[row["SEM_INSTRUMENT_NAME"].strip().upper()]
+    symbol = row["SEM_TRADING_SYMBOL"].strip()
+    underlying = (symbol.split("-")[0] if kind != "equity" else symbol).upper()
+    tick = _decimal(row["SEM_TICK_SIZE"]) or Decimal("5")
+    tick = tick / 100 if tick >= 1 else tick  # the master lists ticks in paise
+    lot = _decimal(row["SEM_LOT_UNITS"]) or Decimal(1)
+    option_type = row["SEM_OPTION_TYPE"].strip().upper() if kind == "option" else ""
+    option_type = {"CALL": "CE", "PUT": "PE"}.get(option_type, option_type)
+    if kind == "option" and option_type not in ("CE", "PE"):
+        return None
+    strike = _decimal(row["SEM_STRIKE_PRICE"]) if kind == "option" else None
+    return InstrumentSpec(
+        exchange=exchange,
+        segment=segment,
+        symbol=symbol[:64],
+        security_id=row["SEM_SMST_SECURITY_ID"].strip(),
+        kind=kind,
+        name=(row["SEM_CUSTOM_SYMBOL"] or row["SM_SYMBOL_NAME"]).strip()[:128],
+        underlying=underlying[:32],
+        expiry=_expiry(row["SEM_EXPIRY_DATE"]) if kind in ("future", "option") else None,
+        strike=strike.quantize(Decimal("0.01")) if strike is not None else None,
+        option_type=option_type,
+        lot_size=max(int(lot), 1),
+        tick_size=tick.quantize(Decimal("0.0001")),
+    )

@@ -1,0 +1,309 @@
+"""Market-data reads. Instruments and candles are shared by all users (docs/adr/0005), so
+these selectors take no user; ingestion runs are listed to staff only (the API enforces it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+
+import numpy as np
+from django.db.models import Count, Max, Min, Q, QuerySet
+from rest_framework.exceptions import NotFound, ValidationError
+
+from engine.bars import Bars
+from engine.markets.calendar import IST, previous_trading_day
+
+from .conf import md_setting
+from .frames import BarFrame
+from .models import Candle, IngestionRun, Instrument, QuarantinedCandle
+from .ranges import datetime_to_ns, ns_to_datetime, time_range
+from .resample import bars_resample, bucket_starts
+from .storage import candles_read
+from .timeframes import MINUTES, RESAMPLED_FROM_1M, timeframe_check
+from .validation import frame_validate, gaps_find
+
+HASH_VERSION = "md1"
+
+
+# --- instruments -------------------------------------------------------------------------
+def instrument_list(
+    *,
+    search: str = "",
+    kind: str = "",
+    exchange: str = "",
+    underlying: str = "",
+    active: bool | None = None,
+) -> QuerySet[Instrument]:
+    qs = Instrument.objects.all()
+    if search:
+        qs = qs.filter(
+            Q(symbol__icontains=search) | Q(name__icontains=search) | Q(security_id=search)
+        )
+    if kind:
+        qs = qs.filter(kind=kind)
+    if exchange:
+        qs = qs.filter(exchange=exchange.upper())
+    if underlying:
+        qs = qs.filter(underlying=underlying.upper())
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.order_by("exchange", "symbol", "id")
+
+
+def instrument_get(*, instrument_id: int | str) -> Instrument:
+    try:
+        return Instrument.objects.get(pk=int(instrument_id))
+    except (Instrument.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound(f"Instrument {instrument_id} not found.") from None
+
+
+def _instrument_id(instrument: Instrument | int) -> int:
+    return instrument.pk if isinstance(instrument, Instrument) else int(instrument)
+
+
+# --- candles -----------------------------------------------------------------------------
+def candles_source(
+    *, instrument: Instrument | int, timeframe: str, start: datetime, end: datetime
+) -> tuple[str, int]:
+    """Which stored timeframe serves a request (itself, else 1m resampled) and its row count."""
+    iid = _instrument_id(instrument)
+    rows = Candle.objects.filter(instrument_id=iid, ts__gte=start, ts__lt=end)
+    native = rows.filter(timeframe=timeframe).count()
+    if native or timeframe not in RESAMPLED_FROM_1M:
+        return timeframe, native
+    return "1m", rows.filter(timeframe="1m").count()
+
+
+def candles_load(
+    *,
+    instrument: Instrument | int,
+    timeframe: str,
+    start: datetime | date | str,
+    end: datetime | date | str,
+) -> Bars:
+    """Bars in ``[start, end)`` (naive = IST; a date ``end`` includes that day) as numpy arrays.
+
+    Stored bars of ``timeframe`` when there are any in the range, else stored one-minute bars
+    resampled on session-aligned buckets (09:15 IST anchor) for 3m/5m/15m/30m/1h/1d.
+    """
+    timeframe_check(timeframe)
+    lo, hi = time_range(start, end)
+    source, _ = candles_source(instrument=instrument, timeframe=timeframe, start=lo, end=hi)
+    return _load(_instrument_id(instrument), timeframe, source, lo, hi)
+
+
+def _load(iid: int, timeframe: str, source: str, lo: datetime, hi: datetime) -> Bars:
+    if source == timeframe:
+        return candles_read(instrument_id=iid, timeframe=timeframe, start=lo, end=hi)
+    # widen to the start of the first bucket, so it is not built from a partial set
+    first = int(bucket_starts(np.array([datetime_to_ns(lo)]), timeframe)[0])
+    bars = candles_read(instrument_id=iid, timeframe="1m", start=ns_to_datetime(first), end=hi)
+    return bars_resample(bars, timeframe)
+
+
+def candles_columnar(
+    *, instrument: Instrument, timeframe: str, start: object, end: object
+) -> dict:
+    """The candles API body: ``{"t": [epoch s], "o", "h", "l", "c", "v"}``, capped in size."""
+    timeframe_check(timeframe)
+    lo, hi = time_range(start, end)
+    source, rows = candles_source(instrument=instrument, timeframe=timeframe, start=lo, end=hi)
+    cap = md_setting("MAX_BARS_PER_RESPONSE")
+    estimate = rows if source == timeframe else rows // MINUTES[timeframe] if timeframe != "1d" else rows // 375
+    if estimate > cap or rows > md_setting("MAX_SOURCE_BARS"):
+        raise ValidationError(
+            {"end": [f"The range holds about {estimate:,} {timeframe} bars, more than the "
+                     f"{cap:,} a response may carry; narrow start/end or use a larger timeframe."]}
+        )  # fmt: skip
+    bars = _load(instrument.pk, timeframe, source, lo, hi)
+    if len(bars) > cap:
+        raise ValidationError(
+            {"end": [f"The range holds {len(bars):,} {timeframe} bars, more than the {cap:,} "
+                     "a response may carry; narrow start/end."]}
+        )  # fmt: skip
+    return {
+        "instrument": instrument.pk,
+        "symbol": instrument.symbol,
+        "timeframe": timeframe,
+        "source_timeframe": source,
+        "start": lo.isoformat(),
+        "end": hi.isoformat(),
+        "count": len(bars),
+        "t": (bars.ts // 1_000_000_000).tolist(),
+        "o": bars.open.tolist(),
+        "h": bars.high.tolist(),
+        "l": bars.low.tolist(),
+        "c": bars.close.tolist(),
+        "v": bars.volume.tolist(),
+    }
+
+
+def bars_hash(bars: Bars) -> str:
+    h = hashlib.sha256(HASH_VERSION.encode())
+    for name in ("ts", "open", "high", "low", "close", "volume"):
+        arr = np.ascontiguousarray(getattr(bars, name), dtype="<i8" if name == "ts" else "<f8")
+        h.update(name.encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def data_snapshot_hash(
+    *,
+    instrument: Instrument | int,
+    timeframe: str,
+    start: datetime | date | str,
+    end: datetime | date | str,
+    bars: Bars | None = None,
+) -> str:
+    """A stable hash of the candles a backtest reads: same data, same hash, on any database.
+
+    Pass ``bars`` (from :func:`candles_load`) to hash what was already loaded.
+    """
+    if bars is None:
+        bars = candles_load(instrument=instrument, timeframe=timeframe, start=start, end=end)
+    key = f"{_instrument_id(instrument)}:{timeframe}:"
+    return f"{HASH_VERSION}:{hashlib.sha256((key + bars_hash(bars)).encode()).hexdigest()}"
+
+
+# --- health ------------------------------------------------------------------------------
+def candles_span(*, instrument: Instrument, timeframe: str) -> dict:
+    return Candle.objects.filter(instrument=instrument, timeframe=timeframe).aggregate(
+        first=Min("ts"), last=Max("ts"), count=Count("ts")
+    )
+
+
+def data_health_report(
+    *,
+    instrument: Instrument,
+    timeframe: str,
+    start: object = None,
+    end: object = None,
+    today: date | None = None,
+) -> dict:
+    """Coverage, gaps against the calendar, anomalies and quarantine for stored bars."""
+    timeframe_check(timeframe)
+    span = candles_span(instrument=instrument, timeframe=timeframe)
+    if start in (None, "") or end in (None, ""):
+        if span["first"] is None:
+            return _empty_report(instrument, timeframe)
+        start = start or span["first"].astimezone(IST).date()
+        end = end or span["last"].astimezone(IST).date()
+    lo, hi = time_range(start, end)
+    rows = Candle.objects.filter(instrument=instrument, timeframe=timeframe, ts__gte=lo, ts__lt=hi)
+    if rows.count() > md_setting("MAX_SOURCE_BARS"):
+        raise ValidationError({"end": ["The range is too large for one report; narrow it."]})
+    bars = candles_read(instrument_id=instrument.pk, timeframe=timeframe, start=lo, end=hi)
+    report = bars_health(
+        bars, timeframe=timeframe, start=lo.astimezone(IST).date(),
+        end=ns_to_datetime(datetime_to_ns(hi) - 1).astimezone(IST).date(),
+        exchange=instrument.exchange,
+    )  # fmt: skip
+    quarantined = (
+        QuarantinedCandle.objects.filter(instrument=instrument, timeframe=timeframe)
+        .filter(Q(ts__isnull=True) | Q(ts__gte=lo, ts__lt=hi))
+        .values("reason")
+        .annotate(n=Count("id"))
+    )
+    last_run = IngestionRun.objects.filter(instrument=instrument, timeframe=timeframe).first()
+    report.update(
+        instrument=instrument.pk,
+        symbol=instrument.symbol,
+        timeframe=timeframe,
+        quarantined={q["reason"]: q["n"] for q in quarantined},
+        stored_first=span["first"].isoformat() if span["first"] else None,
+        stored_last=span["last"].isoformat() if span["last"] else None,
+        stale=_stale(span["last"], today),
+        last_run=_run_brief(last_run),
+    )
+    return report
+
+
+def bars_health(
+    bars: Bars | BarFrame, *, timeframe: str, start: date, end: date, exchange: str = "NSE"
+) -> dict:
+    """The database-free part of the report, also used on files directly."""
+    frame = bars if isinstance(bars, BarFrame) else BarFrame.from_bars(bars)
+    gaps = gaps_find(frame.ts, timeframe=timeframe, start=start, end=end, exchange=exchange)
+    checked = frame_validate(
+        frame, timeframe=timeframe, exchange=exchange, spike_z=md_setting("SPIKE_Z"),
+        ohlc_tolerance=0.0,
+    )  # fmt: skip
+    limit = md_setting("HEALTH_MAX_GAPS")
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "bars": len(frame),
+        "expected_bars": gaps.expected_bars,
+        "present_bars": gaps.present_bars,
+        "missing_bars": gaps.missing_bars,
+        "extra_bars": gaps.extra_bars,
+        "coverage": round(gaps.coverage, 6),
+        "missing_days": [d.isoformat() for d in gaps.missing_days],
+        "gaps": gaps.holes[:limit],
+        "gap_count": len(gaps.holes),
+        "anomalies": checked.anomalies(),
+    }
+
+
+def _stale(last: datetime | None, today: date | None) -> bool:
+    """True when the newest bar predates the previous completed trading day."""
+    if last is None:
+        return True
+    today = today or datetime.now(IST).date()
+    return last.astimezone(IST).date() < previous_trading_day(today)
+
+
+def _run_brief(run: IngestionRun | None) -> dict | None:
+    if run is None:
+        return None
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "provider": run.provider,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "error": run.error,
+    }
+
+
+def _empty_report(instrument: Instrument, timeframe: str) -> dict:
+    return {
+        "instrument": instrument.pk, "symbol": instrument.symbol, "timeframe": timeframe,
+        "start": None, "end": None, "bars": 0, "expected_bars": 0, "present_bars": 0,
+        "missing_bars": 0, "extra_bars": 0, "coverage": 0.0, "missing_days": [], "gaps": [],
+        "gap_count": 0, "anomalies": {"counts": {}, "samples": {}}, "quarantined": {},
+        "stored_first": None, "stored_last": None, "stale": True, "last_run": None,
+    }  # fmt: skip
+
+
+# --- runs --------------------------------------------------------------------------------
+def ingestion_run_list(*, status: str = "", instrument_id: int | None = None) -> QuerySet:
+    qs = IngestionRun.objects.select_related("instrument", "requested_by")
+    if status:
+        qs = qs.filter(status=status)
+    if instrument_id:
+        qs = qs.filter(instrument_id=instrument_id)
+    return qs.order_by("-created_at", "-id")
+
+
+def ingestion_run_get(*, run_id: int | str) -> IngestionRun:
+    try:
+        return IngestionRun.objects.select_related("instrument").get(pk=int(run_id))
+    except (IngestionRun.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound(f"Ingestion run {run_id} not found.") from None
+
+
+__all__ = [
+    "bars_hash",
+    "bars_health",
+    "candles_columnar",
+    "candles_load",
+    "candles_source",
+    "candles_span",
+    "data_health_report",
+    "data_snapshot_hash",
+    "ingestion_run_get",
+    "ingestion_run_list",
+    "instrument_get",
+    "instrument_list",
+]

@@ -1,0 +1,232 @@
+"""Bulk candle I/O: binary COPY on PostgreSQL, the ORM on SQLite. Arrays in, arrays out.
+
+Write: COPY (binary, built with numpy) into a temp stage table, then one
+``INSERT ... ON CONFLICT (instrument_id, timeframe, ts) DO UPDATE`` that touches only rows whose
+values changed and reports inserted vs updated. Read: ``COPY (SELECT ...) TO STDOUT`` in binary,
+parsed straight into numpy without Python objects per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from django.db import connection, transaction
+
+from engine.bars import Bars
+
+from . import timeframes
+from .frames import BarFrame
+from .models import Candle
+from .ranges import datetime_to_ns, ns_to_datetime
+
+PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC in Unix microseconds
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+STAGE = "md_candle_stage"
+VALUE_COLUMNS = ("open", "high", "low", "close", "volume", "open_interest")
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def candles_upsert(*, instrument_id: int, timeframe: str, frame: BarFrame) -> UpsertCounts:
+    """Insert or update ``frame`` (sorted, unique ts). Call inside a transaction."""
+    if len(frame) == 0:
+        return UpsertCounts()
+    if is_postgres():
+        return _pg_upsert(instrument_id, timeframe, frame)
+    return _orm_upsert(instrument_id, timeframe, frame)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+def _binary_copy(fields: list[tuple[str, str]], frame: BarFrame, fixed: dict) -> bytes:
+    """Rows in PostgreSQL's binary COPY format, built column-wise by numpy."""
+    rows = np.empty(len(frame), dtype=np.dtype(fields))
+    names = [f for f, _ in fields]
+    rows["n"] = sum(1 for f in names if f.endswith("_len"))
+    for name, value in fixed.items():
+        rows[name] = value
+    if "ts" in names:
+        rows["ts_len"] = 8
+        rows["ts"] = frame.ts // 1000 - PG_EPOCH_US
+    for name in ("open", "high", "low", "close", "volume", "oi"):
+        if name in names:
+            rows[f"{name}_len"] = 8
+            rows[name] = getattr(frame, name)
+    header = COPY_SIGNATURE + np.array([0, 0], dtype=">i4").tobytes()
+    return header + rows.tobytes() + np.array([-1], dtype=">i2").tobytes()
+
+
+def _value_fields(oi: bool) -> list[tuple[str, str]]:
+    fields = [("ts_len", ">i4"), ("ts", ">i8")]
+    for name in ("open", "high", "low", "close", "volume"):
+        fields += [(f"{name}_len", ">i4"), (name, ">f8")]
+    fields.append(("oi_len", ">i4"))
+    return [*fields, ("oi", ">f8")] if oi else fields
+
+
+def _stage_payload(frame: BarFrame) -> bytes:
+    return _binary_copy([("n", ">i2"), *_value_fields(True)], frame, {})
+
+
+def _direct_payload(instrument_id: int, timeframe: str, frame: BarFrame, oi: bool) -> bytes:
+    tf = timeframe.encode()
+    fields = [("n", ">i2"), ("iid_len", ">i4"), ("iid", ">i8"), ("tf_len", ">i4")]
+    fields += [("tf", f"S{len(tf)}"), *_value_fields(oi)]
+    fixed = {"iid_len": 8, "iid": instrument_id, "tf_len": len(tf), "tf": tf}
+    if not oi:
+        fixed["oi_len"] = -1  # NULL
+    return _binary_copy(fields, frame, fixed)
+
+
+_UPSERT_SQL = f"""
+WITH up AS (
+    INSERT INTO marketdata_candle AS c
+        (instrument_id, timeframe, ts, open, high, low, close, volume, open_interest)
+    SELECT %s, %s, ts, open, high, low, close, volume, NULLIF(oi, 'NaN'::float8) FROM {STAGE}
+    ON CONFLICT (instrument_id, timeframe, ts) DO UPDATE SET
+        open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
+        close = EXCLUDED.close, volume = EXCLUDED.volume, open_interest = EXCLUDED.open_interest
+    WHERE (c.open, c.high, c.low, c.close, c.volume, c.open_interest)
+        IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
+                          EXCLUDED.volume, EXCLUDED.open_interest)
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+"""
+_COLUMNS = "(instrument_id, timeframe, ts, open, high, low, close, volume, open_interest)"
+
+
+def _series_lock(cur, instrument_id: int, timeframe: str) -> None:
+    """Serialise writers of one series and keep its instrument from being deleted meanwhile."""
+    cur.execute(
+        "SELECT 1 FROM marketdata_instrument WHERE id = %s FOR KEY SHARE", [instrument_id]
+    )
+    if cur.fetchone() is None:
+        raise ValueError(f"instrument {instrument_id} does not exist")
+    tf_index = list(timeframes.MINUTES).index(timeframe)
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", [(instrument_id << 4) | tf_index])
+
+
+def _pg_upsert(instrument_id: int, timeframe: str, frame: BarFrame) -> UpsertCounts:
+    with transaction.atomic(), connection.cursor() as cur:
+        _series_lock(cur, instrument_id, timeframe)
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM marketdata_candle WHERE instrument_id = %s"
+            " AND timeframe = %s AND ts BETWEEN %s AND %s)",
+            [instrument_id, timeframe, ns_to_datetime(frame.ts[0]), ns_to_datetime(frame.ts[-1])],
+        )
+        overlap = cur.fetchone()[0]
+        oi_null = np.isnan(frame.oi)
+        if not overlap and (oi_null.all() or not oi_null.any()):
+            # Nothing stored in this span: COPY straight into the table (the common append).
+            payload = _direct_payload(instrument_id, timeframe, frame, oi=not oi_null.all())
+            sql = f"COPY marketdata_candle {_COLUMNS} FROM STDIN (FORMAT BINARY)"
+            with cur.cursor.copy(sql) as copy:
+                copy.write(payload)
+            return UpsertCounts(len(frame), 0, 0)
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (ts timestamptz, open float8, high float8,"
+            " low float8, close float8, volume float8, oi float8) ON COMMIT DELETE ROWS"
+        )
+        cur.execute(f"TRUNCATE {STAGE}")
+        with cur.cursor.copy(f"COPY {STAGE} FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(_stage_payload(frame))
+        cur.execute(_UPSERT_SQL, [instrument_id, timeframe])
+        inserted, updated = cur.fetchone()
+    return UpsertCounts(inserted, updated, len(frame) - inserted - updated)
+
+
+def _pg_read(instrument_id: int, timeframe: str, start: datetime, end: datetime) -> Bars:
+    sql = (
+        "COPY (SELECT ts, open, high, low, close, volume FROM marketdata_candle"
+        " WHERE instrument_id = %s AND timeframe = %s AND ts >= %s AND ts < %s ORDER BY ts)"
+        " TO STDOUT (FORMAT BINARY)"
+    )
+    with connection.cursor() as cur, cur.cursor.copy(sql, [instrument_id, timeframe, start, end]) as cp:
+        data = b"".join(bytes(block) for block in cp)
+    ext = int(np.frombuffer(data, dtype=">i4", count=1, offset=15)[0])
+    body = memoryview(data)[19 + ext : len(data) - 2]
+    fields = [("n", ">i2")]
+    for name in ("ts", "open", "high", "low", "close", "volume"):
+        fields += [(f"{name}_len", ">i4"), (name, ">i8" if name == "ts" else ">f8")]
+    rows = np.frombuffer(body, dtype=np.dtype(fields))
+    ts = (rows["ts"].astype(np.int64) + PG_EPOCH_US) * 1000
+    cols = (rows[c].astype(np.float64) for c in ("open", "high", "low", "close", "volume"))
+    return Bars.from_arrays(ts, *cols)
+
+
+# --- SQLite (embedded) -----------------------------------------------------------------------
+def _to_ns(values: list[datetime]) -> np.ndarray:
+    return np.array([datetime_to_ns(v) for v in values], dtype=np.int64)
+
+
+def _orm_read(instrument_id: int, timeframe: str, start: datetime, end: datetime) -> Bars:
+    rows = list(
+        Candle.objects.filter(
+            instrument_id=instrument_id, timeframe=timeframe, ts__gte=start, ts__lt=end
+        )
+        .order_by("ts")
+        .values_list("ts", "open", "high", "low", "close", "volume")
+    )
+    if not rows:
+        e = np.empty(0)
+        return Bars.from_arrays(e.astype(np.int64), e, e, e, e, e)
+    ts, *cols = zip(*rows, strict=True)
+    return Bars.from_arrays(_to_ns(list(ts)), *(np.array(c, dtype=np.float64) for c in cols))
+
+
+def _orm_upsert(instrument_id: int, timeframe: str, frame: BarFrame) -> UpsertCounts:
+    lo = ns_to_datetime(int(frame.ts[0]))
+    hi = ns_to_datetime(int(frame.ts[-1]) + 1000)
+    old = _orm_read(instrument_id, timeframe, lo, hi)
+    objs = []
+    inserted = updated = 0
+    old_index = {int(t): i for i, t in enumerate(old.ts)}
+    for i in range(len(frame)):
+        row = (frame.open[i], frame.high[i], frame.low[i], frame.close[i], frame.volume[i])
+        j = old_index.get(int(frame.ts[i]))
+        if j is None:
+            inserted += 1
+        elif row != (old.open[j], old.high[j], old.low[j], old.close[j], old.volume[j]):
+            updated += 1
+        else:
+            continue
+        oi = float(frame.oi[i])
+        objs.append(
+            Candle(
+                instrument_id=instrument_id,
+                timeframe=timeframe,
+                ts=ns_to_datetime(int(frame.ts[i])),
+                open=float(row[0]),
+                high=float(row[1]),
+                low=float(row[2]),
+                close=float(row[3]),
+                volume=float(row[4]),
+                open_interest=None if np.isnan(oi) else oi,
+            )
+        )
+    Candle.objects.bulk_create(
+        objs,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=("instrument", "timeframe", "ts"),
+        update_fields=VALUE_COLUMNS,
+    )
+    return UpsertCounts(inserted, updated, len(frame) - inserted - updated)
+
+
+def candles_read(*, instrument_id: int, timeframe: str, start: datetime, end: datetime) -> Bars:
+    """Stored bars in [start, end), ascending, as numpy arrays."""
+    if is_postgres():
+        return _pg_read(instrument_id, timeframe, start, end)
+    return _orm_read(instrument_id, timeframe, start, end)
