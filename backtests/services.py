@@ -200,11 +200,11 @@ def _compute(run_id: int, attempt: int) -> tuple[BacktestResult, str]:
 
 
 def _store(run_id: int, attempt: int, result: BacktestResult, data_hash: str, started: float) -> None:
-    body = result.to_dict(max_points=run_config.limits()["CURVE_POINTS"])
     with transaction.atomic():
         run = BacktestRun.objects.select_for_update().get(pk=run_id)
         if run.attempt != attempt or run.status != RunStatus.RUNNING:
             raise RunAbandoned(run_id)
+        body = result.to_dict(max_points=run_config.limits()["CURVE_POINTS"])
         BacktestTrade.objects.filter(run_id=run_id).delete()
         BacktestTrade.objects.bulk_create(_trade_rows(run_id, body["trades"]), batch_size=2000)
         run.status, run.progress, run.error = RunStatus.DONE, 100.0, ""

@@ -27,8 +27,11 @@ import talib
 
 from engine.backtest import run_backtest
 from engine.bars import Bars, load_csv
+from engine.metrics import compute_stats
 from engine.signals import Signals
 from engine.sim import SimConfig, Sizing
+from engine.sim import layout as L
+from engine.sim.result import Trades
 from engine.sweep import ParamRange, run_sweep
 
 MIN_NS = 60_000_000_000
@@ -224,41 +227,75 @@ def backtestingpy_e2e(bars: Bars) -> dict:
     }
 
 
+STAT_LABELS = {
+    "Equity Final [$]": "equity_final", "Return [%]": "return_pct",
+    "Exposure Time [%]": "exposure_pct", "Max. Drawdown [%]": "max_drawdown_pct",
+    "Avg. Drawdown [%]": "avg_drawdown_pct", "Return (Ann.) [%]": "return_ann_pct",
+    "Volatility (Ann.) [%]": "volatility_ann_pct", "Sharpe Ratio": "sharpe",
+    "Sortino Ratio": "sortino", "Calmar Ratio": "calmar", "CAGR [%]": "cagr_pct",
+    "Win Rate [%]": "win_rate_pct", "Best Trade [%]": "best_trade_pct",
+    "Worst Trade [%]": "worst_trade_pct", "Avg. Trade [%]": "avg_trade_pct",
+    "Profit Factor": "profit_factor", "Expectancy [%]": "expectancy_pct", "SQN": "sqn",
+    "Kelly Criterion": "kelly",
+}  # fmt: skip
+
+
 def trust_check(bars: Bars) -> dict:
-    """Same trades and P&L as backtesting.py: fixed 10 units, no fees, next-open fills."""
+    """Trades, P&L and statistics against backtesting.py (fixed 10 units, no fees, next open)."""
     from backtesting import Backtest
 
-    frame = backtesting_frame(bars)
-    bt = Backtest(frame, backtesting_strategy(10), cash=10_000_000, exclusive_orders=True,
-                  finalize_trades=True)  # fmt: skip
+    bt = Backtest(backtesting_frame(bars), backtesting_strategy(10), cash=10_000_000,
+                  exclusive_orders=True, finalize_trades=True)  # fmt: skip
     theirs = bt.run()
     sig = cross_signals(talib.SMA(bars.close, 10), talib.SMA(bars.close, 20))
     cfg = SimConfig(initial_cash=10_000_000, sizing=Sizing(mode="fixed", value=10))
     ours = run_backtest(bars, sig, cfg)
-    tt, ot = theirs["_trades"], ours.trades.to_frame()
-    same = len(tt) == len(ot)
-    out = {"bars": len(bars), "trades_theirs": len(tt), "trades_ours": len(ot)}
-    if same:
-        out["max_entry_price_diff"] = float(
-            np.abs(tt.EntryPrice.values - ot.entry_price.values).max()
-        )
-        out["max_exit_price_diff"] = float(np.abs(tt.ExitPrice.values - ot.exit_price.values).max())
-        out["max_pnl_diff"] = float(np.abs(tt.PnL.values - ot.pnl.values).max())
-    pairs = {
-        "Equity Final [$]": "equity_final", "Return [%]": "return_pct",
-        "Exposure Time [%]": "exposure_pct", "Max. Drawdown [%]": "max_drawdown_pct",
-        "Avg. Drawdown [%]": "avg_drawdown_pct", "Return (Ann.) [%]": "return_ann_pct",
-        "Volatility (Ann.) [%]": "volatility_ann_pct", "Sharpe Ratio": "sharpe",
-        "Sortino Ratio": "sortino", "Calmar Ratio": "calmar", "CAGR [%]": "cagr_pct",
-        "Win Rate [%]": "win_rate_pct", "Best Trade [%]": "best_trade_pct",
-        "Worst Trade [%]": "worst_trade_pct", "Avg. Trade [%]": "avg_trade_pct",
-        "Profit Factor": "profit_factor", "Expectancy [%]": "expectancy_pct", "SQN": "sqn",
-        "Kelly Criterion": "kelly",
-    }  # fmt: skip
-    out["stats"] = {
-        label: (float(theirs[label]), float(ours.stats[key])) for label, key in pairs.items()
+    out = {"bars": len(bars)} | _compare_trades(theirs["_trades"], ours.trades.to_frame())
+    out["stats_ours_vs_theirs"] = {
+        label: [float(theirs[label]), float(ours.stats[key])] for label, key in STAT_LABELS.items()
     }
+    # Our compute_stats on backtesting.py's own equity curve and trades: isolates the formulas.
+    mine = compute_stats(_their_trades(theirs["_trades"], bars.ts),
+                         theirs["_equity_curve"]["Equity"].to_numpy(), bars,
+                         initial_cash=10_000_000)  # fmt: skip
+    worst = max(abs(float(theirs[k]) - float(mine[v])) / max(abs(float(theirs[k])), 1e-12)
+                for k, v in STAT_LABELS.items())  # fmt: skip
+    out["compute_stats_on_their_run_max_rel_diff"] = worst
     return out
+
+
+def _compare_trades(tt: pd.DataFrame, ot: pd.DataFrame) -> dict:
+    # backtesting.py closes and reopens on a repeated same-side signal; join such chains.
+    side, merged = np.sign(tt.Size.to_numpy()), []
+    for k, row in enumerate(tt.itertuples()):
+        if merged and side[k] == merged[-1][0] and row.EntryBar == merged[-1][2]:
+            merged[-1][2], merged[-1][3] = row.ExitBar, merged[-1][3] + row.PnL
+        else:
+            merged.append([side[k], row.EntryBar, row.ExitBar, row.PnL])
+    m = np.array(merged, dtype=float)
+    out = {"trades_theirs": len(tt), "trades_theirs_joined": len(m), "trades_ours": len(ot)}
+    if len(m) != len(ot):
+        return out
+    same_bars = np.array_equal(m[:, 1], ot.entry_bar) and np.array_equal(m[:, 2], ot.exit_bar)
+    pnl_diff = np.abs(m[:, 3] - ot.pnl.to_numpy())
+    return out | {
+        "same_entry_and_exit_bars": bool(same_bars),
+        "max_pnl_diff_except_last": float(pnl_diff[:-1].max()),
+        "last_exit_price_theirs_ours": [
+            float(tt.ExitPrice.iloc[-1]),
+            float(ot.exit_price.iloc[-1]),
+        ],
+    }
+
+
+def _their_trades(tt: pd.DataFrame, ts: np.ndarray) -> Trades:
+    rec = np.zeros((len(tt), L.NT))
+    rec[:, L.T_SIDE] = np.sign(tt.Size)
+    rec[:, L.T_QTY] = np.abs(tt.Size)
+    rec[:, L.T_ENTRY_BAR], rec[:, L.T_EXIT_BAR] = tt.EntryBar, tt.ExitBar
+    rec[:, L.T_ENTRY_PRICE], rec[:, L.T_EXIT_PRICE] = tt.EntryPrice, tt.ExitPrice
+    rec[:, L.T_PNL], rec[:, L.T_RET] = tt.PnL, tt.ReturnPct
+    return Trades(rec, ts)
 
 
 # ---- driver -----------------------------------------------------------------------------

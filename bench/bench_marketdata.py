@@ -95,11 +95,15 @@ def _run(repeat: int) -> None:
             return candles_import(instrument=nifty, timeframe="1m", provider=provider)
 
         t, run = _timed(load_file, repeat, before=clear)
-        print(f"nifty 1m file ({run.rows_received:,} rows) into an empty table: median {t:.2f} s"
-              f" (goal 2 s) inserted={run.rows_inserted:,} rejected={run.rows_rejected}")
+        print(
+            f"nifty 1m file ({run.rows_received:,} rows) into an empty table: median {t:.2f} s"
+            f" (goal 2 s) inserted={run.rows_inserted:,} rejected={run.rows_rejected}"
+        )
         t, run = _timed(load_file, repeat)
-        print(f"same file again (idempotent re-run): median {t:.2f} s "
-              f"inserted={run.rows_inserted} updated={run.rows_updated}")
+        print(
+            f"same file again (idempotent re-run): median {t:.2f} s "
+            f"inserted={run.rows_inserted} updated={run.rows_updated}"
+        )
     else:
         print(f"skipped the NIFTY file: {NIFTY} not found")
 
@@ -110,16 +114,20 @@ def _run(repeat: int) -> None:
     t, res = _timed(
         lambda: candles_ingest(instrument=synth, timeframe="1m", frame=frame), repeat, before=clear
     )
-    print(f"1,000,000 synthetic candles into an empty table: median {t:.2f} s (goal 6 s) "
-          f"inserted={res.inserted:,}")
+    print(
+        f"1,000,000 synthetic candles into an empty table: median {t:.2f} s (goal 6 s) "
+        f"inserted={res.inserted:,}"
+    )
 
     year = (date(2020, 1, 1), date(2020, 12, 31))
     t, out = _timed(
         lambda: candles_load(instrument=synth, timeframe="1m", start=year[0], end=year[1]),
         max(repeat, 10),
     )
-    print(f"read one year of 1m candles ({len(out):,} bars) into numpy: median {t * 1000:.0f} ms "
-          "(goal 200 ms)")
+    print(
+        f"read one year of 1m candles ({len(out):,} bars) into numpy: median {t * 1000:.0f} ms "
+        "(goal 200 ms)"
+    )
 
 
 if __name__ == "__main__":

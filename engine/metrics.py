@@ -3,7 +3,7 @@
 Annualisation follows backtesting.py: returns of the equity at the last bar of each
 local day, 252 periods a year (365 when more than ~17% of bars fall on weekends);
 weekly or monthly bars use their own returns with 52 or 12. Deviations from
-backtesting.py are listed in ``docs/engine.md`` (CAGR uses calendar years).
+backtesting.py 0.6.6 are listed in ``docs/engine.md``.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def _returns(equity: np.ndarray, ctx: StatsContext, initial_cash: float | None, 
     final = float(equity[-1])
     r = _period_returns(equity, ctx)
     ppy = ctx.periods_per_year
-    g = _gmean(r, len(r) + 1)
+    g = _gmean(r, len(r))
     ann = (1 + g) ** ppy - 1
     var = float(np.var(r, ddof=1)) if len(r) > 1 else math.nan
     vol = math.sqrt(max((var + (1 + g) ** 2) ** ppy - (1 + g) ** (2 * ppy), 0.0))
@@ -190,7 +190,7 @@ def _period_returns(equity: np.ndarray, ctx: StatsContext) -> np.ndarray:
 
 
 def _gmean(r: np.ndarray, count: int) -> float:
-    """Geometric mean over ``count`` periods (backtesting.py counts the first, empty one)."""
+    """Geometric mean return over ``count`` periods; 0 when any return is -100% or worse."""
     if count <= 0 or np.any(r <= -1.0):
         return 0.0
     return math.exp(float(np.sum(np.log1p(r))) / count) - 1.0

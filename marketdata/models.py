@@ -190,9 +190,7 @@ class QuarantinedCandle(models.Model):
     run = models.ForeignKey(
         IngestionRun, null=True, blank=True, on_delete=models.CASCADE, related_name="quarantined"
     )
-    instrument = models.ForeignKey(
-        Instrument, on_delete=models.CASCADE, related_name="quarantined"
-    )
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="quarantined")
     timeframe = models.CharField(max_length=4, choices=timeframes.CHOICES)
     ts = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=32, db_index=True)

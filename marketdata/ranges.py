@@ -20,7 +20,7 @@ def _parse(value: object, field: str) -> datetime | date:
         return value
     text = str(value).strip()
     try:
-        parsed = parse_datetime(text) or parse_date(text)
+        parsed = parse_date(text) or parse_datetime(text)
     except ValueError:
         parsed = None
     if parsed is None:

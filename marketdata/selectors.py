@@ -102,15 +102,19 @@ def _load(iid: int, timeframe: str, source: str, lo: datetime, hi: datetime) -> 
     return bars_resample(bars, timeframe)
 
 
-def candles_columnar(
-    *, instrument: Instrument, timeframe: str, start: object, end: object
-) -> dict:
+def candles_columnar(*, instrument: Instrument, timeframe: str, start: object, end: object) -> dict:
     """The candles API body: ``{"t": [epoch s], "o", "h", "l", "c", "v"}``, capped in size."""
     timeframe_check(timeframe)
     lo, hi = time_range(start, end)
     source, rows = candles_source(instrument=instrument, timeframe=timeframe, start=lo, end=hi)
     cap = md_setting("MAX_BARS_PER_RESPONSE")
-    estimate = rows if source == timeframe else rows // MINUTES[timeframe] if timeframe != "1d" else rows // 375
+    estimate = (
+        rows
+        if source == timeframe
+        else rows // MINUTES[timeframe]
+        if timeframe != "1d"
+        else rows // 375
+    )
     if estimate > cap or rows > md_setting("MAX_SOURCE_BARS"):
         raise ValidationError(
             {"end": [f"The range holds about {estimate:,} {timeframe} bars, more than the "
@@ -240,6 +244,7 @@ def bars_health(
         "extra_bars": gaps.extra_bars,
         "coverage": round(gaps.coverage, 6),
         "missing_days": [d.isoformat() for d in gaps.missing_days],
+        "unverified_days": [d.isoformat() for d in gaps.unverified_days],
         "gaps": gaps.holes[:limit],
         "gap_count": len(gaps.holes),
         "anomalies": checked.anomalies(),
@@ -270,7 +275,8 @@ def _empty_report(instrument: Instrument, timeframe: str) -> dict:
     return {
         "instrument": instrument.pk, "symbol": instrument.symbol, "timeframe": timeframe,
         "start": None, "end": None, "bars": 0, "expected_bars": 0, "present_bars": 0,
-        "missing_bars": 0, "extra_bars": 0, "coverage": 0.0, "missing_days": [], "gaps": [],
+        "missing_bars": 0, "extra_bars": 0, "coverage": 0.0, "missing_days": [],
+        "unverified_days": [], "gaps": [],
         "gap_count": 0, "anomalies": {"counts": {}, "samples": {}}, "quarantined": {},
         "stored_first": None, "stored_last": None, "stale": True, "last_run": None,
     }  # fmt: skip

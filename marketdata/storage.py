@@ -102,15 +102,13 @@ WITH up AS (
     RETURNING (xmax = 0) AS inserted
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
-"""
+"""  # noqa: S608 - STAGE is a constant; values are bound parameters
 _COLUMNS = "(instrument_id, timeframe, ts, open, high, low, close, volume, open_interest)"
 
 
 def _series_lock(cur, instrument_id: int, timeframe: str) -> None:
     """Serialise writers of one series and keep its instrument from being deleted meanwhile."""
-    cur.execute(
-        "SELECT 1 FROM marketdata_instrument WHERE id = %s FOR KEY SHARE", [instrument_id]
-    )
+    cur.execute("SELECT 1 FROM marketdata_instrument WHERE id = %s FOR KEY SHARE", [instrument_id])
     if cur.fetchone() is None:
         raise ValueError(f"instrument {instrument_id} does not exist")
     tf_index = list(timeframes.MINUTES).index(timeframe)
@@ -152,7 +150,10 @@ def _pg_read(instrument_id: int, timeframe: str, start: datetime, end: datetime)
         " WHERE instrument_id = %s AND timeframe = %s AND ts >= %s AND ts < %s ORDER BY ts)"
         " TO STDOUT (FORMAT BINARY)"
     )
-    with connection.cursor() as cur, cur.cursor.copy(sql, [instrument_id, timeframe, start, end]) as cp:
+    with (
+        connection.cursor() as cur,
+        cur.cursor.copy(sql, [instrument_id, timeframe, start, end]) as cp,
+    ):
         data = b"".join(bytes(block) for block in cp)
     ext = int(np.frombuffer(data, dtype=">i4", count=1, offset=15)[0])
     body = memoryview(data)[19 + ext : len(data) - 2]

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from engine.markets.calendar import IST_OFFSET_NS, session, trading_days
+from engine.markets.calendar import IST_OFFSET_NS, covers, session, trading_days
 
 from .frames import BarFrame
 from .timeframes import DAY, MINUTE_NS, MINUTES
@@ -129,7 +129,9 @@ def _relabel_daily(frame: BarFrame) -> tuple[BarFrame, int]:
 def _check_values(col: _Collector, tolerance: float) -> None:
     f = col.frame
     prices = np.vstack([f.open, f.high, f.low, f.close])
-    col.reject("non_numeric", ~np.isfinite(prices).all(axis=0), "a price is missing or not a number")
+    col.reject(
+        "non_numeric", ~np.isfinite(prices).all(axis=0), "a price is missing or not a number"
+    )
     col.reject("non_positive", (prices <= 0).any(axis=0), "a price is zero or negative")
     col.reject("negative_volume", f.volume < 0, "volume is negative")
     nan_volume = np.isnan(f.volume)
@@ -182,9 +184,7 @@ def _session_windows(day_numbers: np.ndarray, exchange: str) -> dict[int, list[t
         if s is None:
             out[n] = []
         else:
-            out[n] = [
-                (a.hour * 60 + a.minute, b.hour * 60 + b.minute) for a, b in s.segments
-            ]
+            out[n] = [(a.hour * 60 + a.minute, b.hour * 60 + b.minute) for a, b in s.segments]
     return out
 
 
@@ -244,6 +244,9 @@ class GapReport:
     extra_bars: int  # present outside the regular grid (special sessions, off-session)
     missing_days: list[date]
     holes: list[dict]  # {"start", "end" (IST ISO, inclusive bar starts), "bars"}
+    # Weekdays without bars in years whose holidays the calendar lacks: maybe holidays, so
+    # neither counted as expected nor reported as missing.
+    unverified_days: list[date] = field(default_factory=list)
 
     @property
     def missing_bars(self) -> int:
@@ -274,6 +277,15 @@ def expected_timestamps(start: date, end: date, *, timeframe: str, exchange: str
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
+def _split_days(report: GapReport, days: list[date], bars_per_day: int, exchange: str) -> None:
+    for d in days:
+        if covers(d, exchange):
+            report.missing_days.append(d)
+        else:
+            report.unverified_days.append(d)
+            report.expected_bars -= bars_per_day
+
+
 def gaps_find(
     ts: np.ndarray, *, timeframe: str, start: date, end: date, exchange: str = "NSE"
 ) -> GapReport:
@@ -287,7 +299,7 @@ def gaps_find(
     if not len(missing):
         return report
     if timeframe == DAY:
-        report.missing_days = [day_of(n) for n in ist_day_numbers(missing).tolist()]
+        _split_days(report, [day_of(n) for n in ist_day_numbers(missing).tolist()], 1, exchange)
         return report
     step = MINUTES[timeframe] * MINUTE_NS
     exp_days, exp_counts = np.unique(ist_day_numbers(expected), return_counts=True)
@@ -295,14 +307,13 @@ def gaps_find(
     m_days = ist_day_numbers(missing)
     m_unique, m_counts = np.unique(m_days, return_counts=True)
     whole = {d for d, c in zip(m_unique.tolist(), m_counts.tolist(), strict=True) if c == per_day[d]}
-    report.missing_days = [day_of(d) for d in sorted(whole)]
+    for d in sorted(whole):
+        _split_days(report, [day_of(d)], per_day[d], exchange)
     partial = ~np.isin(m_days, list(whole))
     holes = missing[partial]
     if len(holes):
         h_days = m_days[partial]
         breaks = np.flatnonzero((np.diff(holes) != step) | (np.diff(h_days) != 0)) + 1
         for run in np.split(holes, breaks):
-            report.holes.append(
-                {"start": ns_iso(run[0]), "end": ns_iso(run[-1]), "bars": len(run)}
-            )
+            report.holes.append({"start": ns_iso(run[0]), "end": ns_iso(run[-1]), "bars": len(run)})
     return report

@@ -344,5 +344,9 @@ BACKTESTS = {
     "CURVE_POINTS": env_int("BACKTESTS_CURVE_POINTS", 2_000),  # equity/drawdown downsampling
 }
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {"BacktestStatusEnum": "backtests.models.RunStatus"}
+    {
+        "BacktestStatusEnum": "backtests.models.RunStatus",
+        "InstrumentKindEnum": "marketdata.models.Instrument.Kind",
+        "IngestionRunKindEnum": "marketdata.models.IngestionRun.Kind",
+    }
 )

@@ -62,8 +62,8 @@ def test_period_and_equity(stats) -> None:
 
 
 R = EQUITY[1:] / EQUITY[:-1] - 1  # 0.1, -0.04545, 0.142857, -0.25, 0.22222
-G = 1.1 ** (1 / 6) - 1  # geometric mean over 6 periods (the first counts as 0, as backtesting.py)
-ANN = 1.1 ** (252 / 6) - 1
+G = 1.1 ** (1 / 5) - 1  # geometric mean of the 5 daily returns: their product is 1100/1000
+ANN = 1.1 ** (252 / 5) - 1
 
 
 def test_annualised_return_volatility_ratios(stats) -> None:
@@ -115,7 +115,7 @@ def test_intraday_bars_annualise_from_day_end_equity() -> None:
                              np.full(375, 1089.0)])  # fmt: skip
     s = compute_stats(Trades(np.zeros((0, L.NT)), ts), equity, bars)
     day_end = np.array([1050.0, 990.0, 1089.0])
-    g = math.exp(np.log(day_end[1:] / day_end[:-1]).sum() / 3) - 1  # 3 periods, first empty
+    g = math.exp(np.log(day_end[1:] / day_end[:-1]).sum() / 2) - 1  # 2 daily returns
     assert s["periods_per_year"] == 252
     assert s["return_ann_pct"] == pytest.approx(((1 + g) ** 252 - 1) * 100)
     assert s["trades"] == 0

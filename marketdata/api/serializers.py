@@ -105,6 +105,10 @@ class HealthOutputSerializer(serializers.Serializer):
     extra_bars = serializers.IntegerField(help_text="Bars outside regular sessions.")
     coverage = serializers.FloatField()
     missing_days = serializers.ListField(child=serializers.DateField())
+    unverified_days = serializers.ListField(
+        child=serializers.DateField(),
+        help_text="Weekdays without bars in years the holiday calendar does not cover.",
+    )
     gaps = GapSerializer(many=True)
     gap_count = serializers.IntegerField()
     anomalies = AnomaliesSerializer()

@@ -7,11 +7,17 @@ from . import views
 urlpatterns = [
     path("instruments", views.InstrumentListApi.as_view(), name="md-instruments"),
     path("instruments/sync", views.InstrumentSyncApi.as_view(), name="md-instruments-sync"),
-    path("instruments/<int:instrument_id>", views.InstrumentDetailApi.as_view(), name="md-instrument"),
+    path(
+        "instruments/<int:instrument_id>", views.InstrumentDetailApi.as_view(), name="md-instrument"
+    ),
     path("instruments/<int:instrument_id>/candles", views.CandlesApi.as_view(), name="md-candles"),
     path("instruments/<int:instrument_id>/health", views.HealthApi.as_view(), name="md-health"),
-    path("instruments/<int:instrument_id>/import", views.CandlesImportApi.as_view(), name="md-import"),
-    path("instruments/<int:instrument_id>/backfill", views.BackfillApi.as_view(), name="md-backfill"),
+    path(
+        "instruments/<int:instrument_id>/import", views.CandlesImportApi.as_view(), name="md-import"
+    ),
+    path(
+        "instruments/<int:instrument_id>/backfill", views.BackfillApi.as_view(), name="md-backfill"
+    ),
     path("ingestion-runs", views.IngestionRunListApi.as_view(), name="md-runs"),
     path("ingestion-runs/<int:run_id>", views.IngestionRunDetailApi.as_view(), name="md-run"),
     path("tracked", views.TrackedListApi.as_view(), name="md-tracked"),

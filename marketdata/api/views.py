@@ -46,7 +46,9 @@ class InstrumentListApi(APIView):
     InputSerializer = s.InstrumentListInputSerializer
     OutputSerializer = s.InstrumentOutputSerializer
 
-    @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer(many=True)}, tags=TAG)
+    @extend_schema(
+        parameters=[InputSerializer], responses={200: OutputSerializer(many=True)}, tags=TAG
+    )
     def get(self, request: Request) -> Response:
         qs = selectors.instrument_list(**_query(self.InputSerializer, request))
         return _paginated(request, self, qs, self.OutputSerializer)
@@ -120,7 +122,9 @@ class CandlesImportApi(APIView):
         upload = q["file"]
         cap = md_setting("UPLOAD_MAX_BYTES")
         if upload.size > cap:
-            raise ValidationError({"file": [f"The file is {upload.size:,} bytes; the cap is {cap:,}."]})
+            raise ValidationError(
+                {"file": [f"The file is {upload.size:,} bytes; the cap is {cap:,}."]}
+            )
         try:
             provider = FileProvider(
                 source=upload.read(), timeframe=q["timeframe"], fmt=q.get("format"),
@@ -184,10 +188,14 @@ class IngestionRunListApi(APIView):
     InputSerializer = s.RunListInputSerializer
     OutputSerializer = s.IngestionRunOutputSerializer
 
-    @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer(many=True)}, tags=TAG)
+    @extend_schema(
+        parameters=[InputSerializer], responses={200: OutputSerializer(many=True)}, tags=TAG
+    )
     def get(self, request: Request) -> Response:
         q = _query(self.InputSerializer, request)
-        qs = selectors.ingestion_run_list(status=q.get("status", ""), instrument_id=q.get("instrument"))
+        qs = selectors.ingestion_run_list(
+            status=q.get("status", ""), instrument_id=q.get("instrument")
+        )
         return _paginated(request, self, qs, self.OutputSerializer)
 
 

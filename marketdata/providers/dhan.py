@@ -91,7 +91,9 @@ class DhanProvider(Provider):
         self.master_url = security_master_url or _conf("DHAN_SECURITY_MASTER_URL")
         self.master_url = self.master_url or DEFAULT_MASTER_URL
         self.max_retries = _conf("DHAN_MAX_RETRIES", 4) if max_retries is None else max_retries
-        self.backoff = _conf("DHAN_BACKOFF_SECONDS", 0.5) if backoff_seconds is None else backoff_seconds
+        self.backoff = (
+            _conf("DHAN_BACKOFF_SECONDS", 0.5) if backoff_seconds is None else backoff_seconds
+        )
         self.limiter = limiter or _LIMITER
         self.sleep = sleep
         self.requests_made = 0
@@ -111,13 +113,13 @@ class DhanProvider(Provider):
             raise ProviderError(f"{instrument.symbol} has no Dhan security id", code="instrument")
         lo = start.astimezone(IST).date()
         hi = (end - timedelta(microseconds=1)).astimezone(IST).date() + timedelta(days=1)
-        args = dict(
-            security_id=instrument.security_id,
-            exchange_segment=instrument.segment,
-            instrument_type=HISTORY_TYPES.get(instrument.kind, "INDEX"),
-            from_date=lo.isoformat(),
-            to_date=hi.isoformat(),  # exclusive
-        )
+        args = {
+            "security_id": instrument.security_id,
+            "exchange_segment": instrument.segment,
+            "instrument_type": HISTORY_TYPES.get(instrument.kind, "INDEX"),
+            "from_date": lo.isoformat(),
+            "to_date": hi.isoformat(),  # exclusive
+        }
         if timeframe == DAY:
             call = lambda: self._dhan.historical_daily_data(**args)  # noqa: E731
         else:
@@ -168,7 +170,9 @@ def _answer_data(answer: dict) -> dict:
     if answer.get("status") == "success":
         data = answer.get("data")
         if not isinstance(data, dict):
-            raise ProviderError("malformed body: data is not an object", retryable=True, code="malformed")
+            raise ProviderError(
+                "malformed body: data is not an object", retryable=True, code="malformed"
+            )
         return data
     if isinstance(remarks, dict):
         code = str(remarks.get("error_code") or "")
@@ -193,9 +197,13 @@ def _arrays_to_frame(data: dict) -> BarFrame:
     except (KeyError, TypeError, ValueError) as exc:
         raise ProviderError(f"malformed body: {exc}", retryable=True, code="malformed") from exc
     n = len(cols["timestamp"])
-    lengths = {len(v) for v in cols.values()} | {len(volume)} | ({len(oi)} if oi is not None else set())
+    lengths = (
+        {len(v) for v in cols.values()} | {len(volume)} | ({len(oi)} if oi is not None else set())
+    )
     if lengths != {n}:
-        raise ProviderError("malformed body: arrays of unequal length", retryable=True, code="malformed")
+        raise ProviderError(
+            "malformed body: arrays of unequal length", retryable=True, code="malformed"
+        )
     ts = (cols["timestamp"] * 1e9).astype(np.int64)
     return BarFrame.build(ts, cols["open"], cols["high"], cols["low"], cols["close"], volume, oi)
 
@@ -231,11 +239,13 @@ def _strike_steps(specs: list[InstrumentSpec]) -> dict[str, int]:
         diffs = np.diff(ordered)
         diffs = diffs[diffs > 0]
         if len(diffs):
-            gaps.setdefault(underlying, []).append(int(round(float(np.median(diffs)))))
+            gaps.setdefault(underlying, []).append(round(float(np.median(diffs))))
     return {u: max(set(v), key=v.count) for u, v in gaps.items()}
 
 
-def security_master_parse(content: bytes, *, underlyings: tuple[str, ...] = ()) -> list[InstrumentSpec]:
+def security_master_parse(
+    content: bytes, *, underlyings: tuple[str, ...] = ()
+) -> list[InstrumentSpec]:
     """Index, index-future and index-option rows of Dhan's compact security master."""
     df = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
     missing = [c for c in MASTER_COLUMNS if c not in df.columns]

@@ -50,7 +50,9 @@ def demo_candles_seed(
         )  # fmt: skip
         stored = 0
         for a, b in provider.chunks(start=lo, end=hi):
-            frame = provider.fetch(instrument=instrument_ref(instrument), timeframe=timeframe, start=a, end=b)
+            frame = provider.fetch(
+                instrument=instrument_ref(instrument), timeframe=timeframe, start=a, end=b
+            )
             r = candles_ingest(instrument=instrument, timeframe=timeframe, frame=frame, run=run)
             stored += r.inserted + r.updated + r.unchanged
         run.status = IngestionRun.Status.SUCCEEDED

@@ -92,7 +92,9 @@ def candles_ingest(
     )
     anomalies = result.anomalies()
     with transaction.atomic():
-        counts = candles_upsert(instrument_id=instrument.pk, timeframe=timeframe, frame=result.clean)
+        counts = candles_upsert(
+            instrument_id=instrument.pk, timeframe=timeframe, frame=result.clean
+        )
         QuarantinedCandle.objects.bulk_create(
             [
                 QuarantinedCandle(
@@ -116,7 +118,9 @@ def candles_ingest(
             run.rows_rejected += len(result.rejected)
             run.chunks_done += 1
             run.anomalies = _merge_anomalies(run.anomalies, anomalies)
-            run.lease_expires_at = timezone.now() + timedelta(seconds=md_setting("RUN_LEASE_SECONDS"))
+            run.lease_expires_at = timezone.now() + timedelta(
+                seconds=md_setting("RUN_LEASE_SECONDS")
+            )
             run.save(
                 update_fields=[
                     "rows_received", "rows_inserted", "rows_updated", "rows_unchanged",
@@ -316,12 +320,14 @@ def candles_import(
 
 
 # --- incremental refresh ------------------------------------------------------------------
-def candles_refresh(*, tracked: TrackedInstrument, now: datetime | None = None, user=None) -> IngestionRun:
+def candles_refresh(
+    *, tracked: TrackedInstrument, now: datetime | None = None, user=None
+) -> IngestionRun:
     """Fetch from the day of the last stored bar (re-read, so a partial day completes) to now."""
     now = now or timezone.now()
-    last = Candle.objects.filter(instrument=tracked.instrument, timeframe=tracked.timeframe).aggregate(
-        Max("ts")
-    )["ts__max"]
+    last = Candle.objects.filter(
+        instrument=tracked.instrument, timeframe=tracked.timeframe
+    ).aggregate(Max("ts"))["ts__max"]
     if last is None:
         day = (now - timedelta(days=tracked.history_days)).astimezone(IST).date()
     else:

@@ -55,7 +55,11 @@ def instrument_index_get_or_create(*, symbol: str, exchange: str | None = None) 
 
 
 def tracked_instrument_add(
-    *, instrument: Instrument, timeframe: str = "1m", provider: str = "dhan", history_days: int = 365
+    *,
+    instrument: Instrument,
+    timeframe: str = "1m",
+    provider: str = "dhan",
+    history_days: int = 365,
 ) -> TrackedInstrument:
     timeframe_check(timeframe)
     try:
@@ -71,7 +75,9 @@ def tracked_instrument_add(
     return tracked
 
 
-def instruments_sync(*, provider: str = "dhan", underlyings: tuple[str, ...] = (), user=None) -> IngestionRun:
+def instruments_sync(
+    *, provider: str = "dhan", underlyings: tuple[str, ...] = (), user=None
+) -> IngestionRun:
     """Queue a sync of the provider's instrument master (index, futures, options)."""
     try:
         cls = provider_class(provider)

@@ -13,7 +13,6 @@ from .fakes import FakeSendGrid, FakeTwilio, FakeWebhookReceiver
 from .support import CANARY, SID, override
 
 
-
 @pytest.fixture(autouse=True)
 def _clean_outbox() -> Iterator[None]:
     outbox_clear()
@@ -43,8 +42,10 @@ def notif_settings(settings: Any) -> Any:
 def fake_sendgrid(notif_settings: Any) -> Iterator[FakeSendGrid]:
     fake = FakeSendGrid().start()
     notif_settings.SENDGRID_API_KEY = CANARY
-    override(notif_settings, 
-        BACKENDS={"email": "notifications.channels.email.SendGridEmail"}, SENDGRID_HOST=fake.url
+    override(
+        notif_settings,
+        BACKENDS={"email": "notifications.channels.email.SendGridEmail"},
+        SENDGRID_HOST=fake.url,
     )
     yield fake
     fake.stop()
@@ -56,8 +57,10 @@ def fake_twilio(notif_settings: Any) -> Iterator[FakeTwilio]:
     notif_settings.TWILIO_ACCOUNT_SID = SID
     notif_settings.TWILIO_AUTH_TOKEN = CANARY
     notif_settings.TWILIO_FROM = "+15005550006"
-    override(notif_settings, 
-        BACKENDS={"sms": "notifications.channels.sms.TwilioSMS"}, TWILIO_BASE_URL=fake.url
+    override(
+        notif_settings,
+        BACKENDS={"sms": "notifications.channels.sms.TwilioSMS"},
+        TWILIO_BASE_URL=fake.url,
     )
     yield fake
     fake.stop()

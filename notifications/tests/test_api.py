@@ -35,9 +35,13 @@ EVENT_RULE = {"name": "Fills", "kind": "event", "event_type": "order.filled", "c
 # --- send now --------------------------------------------------------------------------------
 
 
-def test_send_now_queues_and_sends_on_each_channel(auth_client, notif_settings, django_capture_on_commit_callbacks):
+def test_send_now_queues_and_sends_on_each_channel(
+    auth_client, notif_settings, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = auth_client.post(f"{URL}/alerts", {"message": "Check NIFTY", "channels": ["email", "push"]})
+        response = auth_client.post(
+            f"{URL}/alerts", {"message": "Check NIFTY", "channels": ["email", "push"]}
+        )
     assert response.status_code == 202
     assert sorted(d["channel"] for d in response.json()["deliveries"]) == ["email", "push"]
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
@@ -110,7 +114,8 @@ def test_rule_crud_and_privileged_fields_are_ignored(auth_client, make_user) -> 
     rid = rule.pk
     assert auth_client.get(f"{URL}/rules").json()["results"][0]["id"] == rid
     patched = auth_client.patch(
-        f"{URL}/rules/{rid}", {"cooldown_seconds": 300, "active_from": "09:15", "active_to": "15:30"}
+        f"{URL}/rules/{rid}",
+        {"cooldown_seconds": 300, "active_from": "09:15", "active_to": "15:30"},
     )
     assert patched.status_code == 200 and patched.json()["cooldown_seconds"] == 300
     assert auth_client.delete(f"{URL}/rules/{rid}").status_code == 204
@@ -124,7 +129,9 @@ def test_alerts_without_message_creates_a_rule(auth_client) -> None:
 
 def test_other_users_rules_are_404(auth_client, make_user) -> None:
     other = make_user()
-    rule = AlertRule.objects.create(owner=other, name="theirs", kind="event", event_type="order.filled", channels=["push"])
+    rule = AlertRule.objects.create(
+        owner=other, name="theirs", kind="event", event_type="order.filled", channels=["push"]
+    )
     for method in ("get", "patch", "delete"):
         assert getattr(auth_client, method)(f"{URL}/rules/{rule.pk}").status_code == 404
     assert auth_client.get(f"{URL}/rules/{2**70}").status_code == 404
@@ -182,11 +189,17 @@ def test_kind_cannot_change(auth_client) -> None:
 
 
 def test_history_is_scoped_filtered_and_paginated(auth_client, make_user, notif_settings) -> None:
-    rule = AlertRule.objects.create(owner=auth_client.user, name="r", kind="event", event_type="order.filled", channels=["push"])
-    mine = dict(owner=auth_client.user, event_type="x", subject="s", body="b")
+    rule = AlertRule.objects.create(
+        owner=auth_client.user, name="r", kind="event", event_type="order.filled", channels=["push"]
+    )
+    mine = {"owner": auth_client.user, "event_type": "x", "subject": "s", "body": "b"}
     Delivery.objects.create(**mine, channel="push", dedupe_key="1", rule=rule, status="sent")
-    Delivery.objects.create(**mine, channel="email", dedupe_key="2", status="failed", reason="daily email quota reached")
-    Delivery.objects.create(owner=make_user(), event_type="x", subject="s", body="b", channel="push", dedupe_key="3")
+    Delivery.objects.create(
+        **mine, channel="email", dedupe_key="2", status="failed", reason="daily email quota reached"
+    )
+    Delivery.objects.create(
+        owner=make_user(), event_type="x", subject="s", body="b", channel="push", dedupe_key="3"
+    )
     get = lambda q="": auth_client.get(f"{URL}/history{q}").json()  # noqa: E731
     assert get()["count"] == 2
     assert [d["channel"] for d in get("?channel=email")["results"]] == ["email"]
@@ -250,7 +263,11 @@ def test_phone_verification_send_and_confirm(auth_client, notif_settings) -> Non
     bad = auth_client.post(f"{URL}/preferences/phone/verify", {"phone": PHONE, "code": wrong})
     assert bad.status_code == 400 and _fields(bad) == ["code"]
     ok = auth_client.post(f"{URL}/preferences/phone/verify", {"phone": PHONE, "code": code})
-    assert ok.status_code == 200 and ok.json()["phone_verified"] is True and ok.json()["phone"] == PHONE
+    assert (
+        ok.status_code == 200
+        and ok.json()["phone_verified"] is True
+        and ok.json()["phone"] == PHONE
+    )
     auth_client.user.refresh_from_db()
     assert auth_client.user.phone == PHONE
     again = auth_client.post(f"{URL}/preferences/phone/verify", {"phone": PHONE, "code": code})
@@ -267,12 +284,23 @@ def test_phone_codes_allow_limited_attempts_and_expire(auth_client, notif_settin
     assert locked.status_code == 400 and "too many" in locked.json()["detail"]
     auth_client.post(f"{URL}/preferences/phone/verify", {"phone": PHONE})
     code = _code_from_outbox()
-    PhoneVerification.objects.update(expires_at=PhoneVerification.objects.first().created_at - timedelta(seconds=1))
+    PhoneVerification.objects.update(
+        expires_at=PhoneVerification.objects.first().created_at - timedelta(seconds=1)
+    )
     expired = auth_client.post(f"{URL}/preferences/phone/verify", {"phone": PHONE, "code": code})
     assert expired.status_code == 400 and "expired" in expired.json()["detail"]
 
 
-@pytest.mark.parametrize("body", [{"phone": "9812345678"}, {"phone": "+91 98123"}, {"phone": 12}, {"phone": PHONE, "code": "12ab56"}, {}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"phone": "9812345678"},
+        {"phone": "+91 98123"},
+        {"phone": 12},
+        {"phone": PHONE, "code": "12ab56"},
+        {},
+    ],
+)
 def test_phone_verify_rejects_bad_input(auth_client, body) -> None:
     assert auth_client.post(f"{URL}/preferences/phone/verify", body).status_code == 400
 

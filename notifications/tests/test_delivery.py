@@ -10,9 +10,9 @@ from channels.layers import get_channel_layer
 
 from algobacktester.events import user_group
 from notifications import services
+from notifications.channels.base import OutgoingMessage
 from notifications.channels.outbox import outbox_messages
 from notifications.channels.push import WebSocketPush
-from notifications.channels.base import OutgoingMessage
 from notifications.models import AlertRule, Delivery, NotificationPreference
 from notifications.tasks import delivery_send_task
 
@@ -133,7 +133,10 @@ def test_twilio_invalid_number_fails_permanently(user, fake_twilio) -> None:
     delivery = _delivery(user, "sms")
     outcome = services.delivery_send(delivery_id=delivery.pk)
     assert outcome.status == "failed" and outcome.retry_in is None
-    assert "21211" in _reload(delivery).reason and "Invalid 'To' Phone Number" in _reload(delivery).reason
+    assert (
+        "21211" in _reload(delivery).reason
+        and "Invalid 'To' Phone Number" in _reload(delivery).reason
+    )
     assert len(fake_twilio.requests) == 1
 
 
@@ -213,7 +216,9 @@ def test_provider_secrets_never_reach_logs_rows_or_responses(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     verify_phone(auth_client.user)
-    fake_sendgrid.then(401, {"errors": [{"message": "The provided authorization grant is invalid"}]})
+    fake_sendgrid.then(
+        401, {"errors": [{"message": "The provided authorization grant is invalid"}]}
+    )
     fake_twilio.then(500, {"code": 20500, "message": "Internal Server Error", "status": 500})
     response = auth_client.post(
         "/api/notifications/alerts", {"message": "hi", "channels": ["email", "sms"]}
@@ -235,7 +240,9 @@ def test_provider_secrets_never_reach_logs_rows_or_responses(
 def test_push_reaches_the_users_group(user) -> None:
     layer = get_channel_layer()
     async_to_sync(layer.group_add)(user_group(user.pk), "test.channel")
-    message = OutgoingMessage(user_id=user.pk, delivery_id=5, to="", subject="s", body="b", event_type="x")
+    message = OutgoingMessage(
+        user_id=user.pk, delivery_id=5, to="", subject="s", body="b", event_type="x"
+    )
     WebSocketPush().send(message)
     received = async_to_sync(layer.receive)("test.channel")
     assert received["event"]["type"] == "notification"

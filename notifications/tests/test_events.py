@@ -78,11 +78,11 @@ def test_event_data_with_decimals_and_datetimes_is_stored(user, notif_settings) 
 
 
 def test_webhook_is_signed_and_verifiable(user, fake_webhook, notif_settings) -> None:
-    prefs = services.preferences_update(
-        user=user, data={"webhook_url": f"{fake_webhook.url}/hook"}
-    )
+    prefs = services.preferences_update(user=user, data={"webhook_url": f"{fake_webhook.url}/hook"})
     fake_webhook.secret = prefs.new_webhook_secret
-    NotificationPreference.objects.filter(pk=prefs.pk).update(event_channels={"order.filled": ["webhook"]})
+    NotificationPreference.objects.filter(pk=prefs.pk).update(
+        event_channels={"order.filled": ["webhook"]}
+    )
     [delivery] = _notify(user, symbol="NIFTY")
     assert services.delivery_send(delivery_id=delivery.pk).status == "sent"
     [request] = fake_webhook.requests
@@ -91,7 +91,9 @@ def test_webhook_is_signed_and_verifiable(user, fake_webhook, notif_settings) ->
     assert request.json()["data"] == {"symbol": "NIFTY"}
 
 
-def test_a_wrong_secret_fails_verification_and_the_delivery(user, fake_webhook, notif_settings) -> None:
+def test_a_wrong_secret_fails_verification_and_the_delivery(
+    user, fake_webhook, notif_settings
+) -> None:
     rule_secret_holder = services.rule_create(
         user=user,
         kind="event",

@@ -1,0 +1,122 @@
+"""Claims, leases and the reaper: a run finishes exactly once whatever Celery does."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from backtests import services
+from backtests.models import BacktestRun, BacktestTrade, RunStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued(user, run_body) -> BacktestRun:  # noqa: ANN001
+    # Created directly (no on_commit execution), as if its task were still in the broker.
+    from backtests.config import normalise
+    from strategies.models import StrategyVersion
+
+    version = StrategyVersion.objects.get(strategy_id=run_body["strategy"], number=1)
+    return BacktestRun.objects.create(
+        owner=user, strategy_id=run_body["strategy"], strategy_version=version,
+        instrument_id=run_body["instrument"], timeframe="1m", start="2026-06-16", end="2026-06-30",
+        config=normalise({"sizing": {"mode": "fixed", "value": 2}}, lot_size=1, tick_size=0.05))  # fmt: skip
+
+
+def test_a_task_delivered_twice_runs_once(queued: BacktestRun) -> None:
+    assert services.backtest_execute(run_id=queued.pk) == "done"
+    trades = BacktestTrade.objects.filter(run=queued).count()
+    assert services.backtest_execute(run_id=queued.pk) == "skipped"
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempt) == (RunStatus.DONE, 1)
+    assert BacktestTrade.objects.filter(run=queued).count() == trades > 0
+
+
+def test_a_live_lease_is_not_taken_over(queued: BacktestRun) -> None:
+    BacktestRun.objects.filter(pk=queued.pk).update(
+        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() + timedelta(seconds=30))
+    assert services.backtest_execute(run_id=queued.pk) == "skipped"
+
+
+def test_a_lapsed_lease_is_taken_over_and_the_old_attempt_cannot_write(queued: BacktestRun) -> None:
+    BacktestRun.objects.filter(pk=queued.pk).update(
+        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() - timedelta(seconds=1))
+    assert services.backtest_execute(run_id=queued.pk) == "done"
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempt) == (RunStatus.DONE, 2)
+    # The first worker wakes up and tries to report: refused.
+    with pytest.raises(services.RunAbandoned):
+        services._progress(queued.pk, 1, 50.0, "late")
+    result, data_hash = None, "x"
+    with pytest.raises(services.RunAbandoned):
+        services._store(queued.pk, 1, result, data_hash, 0.0)  # type: ignore[arg-type]
+
+
+def test_cancel_while_running_stops_the_worker_from_storing(queued: BacktestRun) -> None:
+    attempt = services._claim(queued.pk)
+    services.backtest_cancel(run=queued)
+    with pytest.raises(services.RunAbandoned):
+        services._compute(queued.pk, attempt)
+    queued.refresh_from_db()
+    assert queued.status == RunStatus.CANCELLED
+    assert not BacktestTrade.objects.filter(run=queued).exists()
+
+
+def test_reaper_requeues_a_run_whose_worker_died(queued: BacktestRun, django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+    BacktestRun.objects.filter(pk=queued.pk).update(
+        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() - timedelta(seconds=5))
+    assert services.backtests_reap() == 1  # eager: the re-queued task runs at once
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempt) == (RunStatus.DONE, 2)
+
+
+def test_reaper_gives_up_after_max_attempts(queued: BacktestRun, settings) -> None:  # noqa: ANN001
+    BacktestRun.objects.filter(pk=queued.pk).update(
+        status=RunStatus.RUNNING, attempt=settings.BACKTESTS["MAX_ATTEMPTS"],
+        lease_until=timezone.now() - timedelta(seconds=5))  # fmt: skip
+    assert services.backtests_reap() == 0
+    queued.refresh_from_db()
+    assert queued.status == RunStatus.FAILED
+    assert "stopped 3 times" in queued.error
+
+
+def test_soft_time_limit_fails_with_that_reason(queued: BacktestRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def slow(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(services, "run_backtest", slow)
+    assert services.backtest_execute(run_id=queued.pk) == "failed"
+    queued.refresh_from_db()
+    assert "time limit" in queued.error
+
+
+def test_progress_and_completion_reach_the_owner_only(queued: BacktestRun, make_user) -> None:  # noqa: ANN001
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    mine, theirs = async_to_sync(layer.new_channel)(), async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"user.{queued.owner_id}", mine)
+    async_to_sync(layer.group_add)(f"user.{make_user().pk}", theirs)
+    services.backtest_execute(run_id=queued.pk)
+    received = []
+    while True:
+        try:
+            received.append(async_to_sync(_receive)(layer, mine))
+        except TimeoutError:
+            break
+    kinds = [m["event"]["type"] for m in received]
+    assert kinds.count("backtest.progress") >= 3
+    with pytest.raises(TimeoutError):
+        async_to_sync(_receive)(layer, theirs)
+
+
+async def _receive(layer, channel: str) -> dict:  # noqa: ANN001
+    import asyncio
+
+    return await asyncio.wait_for(layer.receive(channel), timeout=0.2)

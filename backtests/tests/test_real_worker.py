@@ -1,0 +1,189 @@
+"""Backtests through real Celery worker processes on Redis and PostgreSQL.
+
+- 50 backtests from 5 users all finish, and each user sees only their own.
+- A worker killed (SIGKILL of its whole process group) mid-run loses no run and doubles none.
+- ``/ws/`` receives progress and completion through channels-redis.
+
+Skipped, saying why, when Redis or PostgreSQL is not reachable on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
+from django.db import connections
+from rest_framework.test import APIClient
+
+from algobacktester.accounts.tokens import token_pair
+from algobacktester.asgi import application
+from algobacktester.celery import app
+from backtests import services
+from backtests.models import BacktestRun, BacktestTrade, RunStatus
+from engine.graph import example_documents
+from strategies.services import strategy_create
+from workers.testing import kill_group, wait_for, worker_env, worker_process
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not getattr(django_settings, "REDIS_AVAILABLE", False),
+                       reason="Redis is not reachable on 127.0.0.1:6379"),
+    pytest.mark.skipif(not getattr(django_settings, "USING_POSTGRES", False),
+                       reason="PostgreSQL is not reachable on 127.0.0.1:5432"),
+]
+LEASE = 2  # seconds: short, so the reaper recovers a killed run quickly
+
+
+@pytest.fixture
+def redis_broker(settings) -> Iterator[str]:  # noqa: ANN001
+    """The test process sends tasks to Redis (not eagerly) and listens on channels-redis."""
+    import redis
+
+    url = settings.TEST_REDIS_URL
+    redis.Redis.from_url(url).flushdb()
+    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                           "CONFIG": {"hosts": [url]}}}  # fmt: skip
+    settings.BACKTESTS = {**settings.BACKTESTS, "LEASE_SECONDS": LEASE, "MAX_CONCURRENT_RUNS": 50}
+    channel_layers.backends.clear()
+    _reset_producer_pool()
+    yield url
+    app.conf.update(saved)
+    _reset_producer_pool()
+    channel_layers.backends.clear()
+
+
+def _reset_producer_pool() -> None:
+    """The app caches broker connections: drop them so the new broker URL is used."""
+    app._pool = None  # not closed: kombu's global producer pools may still hold it
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def market(db):  # noqa: ANN001, ANN201
+    from datetime import date
+
+    from marketdata.models import Instrument
+    from marketdata.services.demo import demo_candles_seed
+
+    demo_candles_seed(symbols=("NIFTY",), days=20, end=date(2026, 6, 30), seed=11)
+    return Instrument.objects.get(symbol="NIFTY")
+
+
+def body(strategy_id: int, instrument_id: int) -> dict:
+    return {"strategy": strategy_id, "instrument": instrument_id, "start": "2026-06-01",
+            "end": "2026-06-30", "sizing": {"mode": "fixed", "value": 1}}  # fmt: skip
+
+
+def client_for(user) -> APIClient:  # noqa: ANN001
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def all_finished() -> bool:
+    return not BacktestRun.objects.exclude(status__in=(RunStatus.DONE, RunStatus.FAILED)).exists()
+
+
+def test_fifty_backtests_from_five_users(redis_broker: str, market, make_user) -> None:  # noqa: ANN001
+    users = [make_user() for _ in range(5)]
+    strategies = {u.pk: strategy_create(owner=u, name="SMA", graph=example_documents()["sma_cross"]) for u in users}
+    env = worker_env(redis_broker, BACKTESTS_LEASE_SECONDS=str(LEASE))
+    with worker_process(env=env, concurrency=2, name="fifty"):
+        for user in users:
+            client = client_for(user)
+            for _ in range(10):
+                response = client.post("/api/backtest", body(strategies[user.pk].pk, market.pk), format="json")
+                assert response.status_code == 202, response.content
+        wait_for(all_finished, timeout=240, what="50 backtests to finish")
+    runs = BacktestRun.objects.all()
+    assert runs.count() == 50
+    assert set(runs.values_list("status", flat=True)) == {RunStatus.DONE}
+    assert len(set(runs.values_list("data_hash", flat=True))) == 1
+    assert len({tuple(sorted(r.stats.items())) for r in runs}) == 1  # same inputs, same numbers
+    for user in users:
+        listed = client_for(user).get("/api/backtest?page_size=100").json()
+        assert listed["count"] == 10
+        assert {r["id"] for r in listed["results"]} == set(
+            BacktestRun.objects.filter(owner=user).values_list("pk", flat=True))
+
+
+def test_a_killed_worker_loses_and_doubles_no_run(redis_broker: str, market, make_user) -> None:  # noqa: ANN001
+    user = make_user()
+    strategy = strategy_create(owner=user, name="SMA", graph=example_documents()["sma_cross"])
+    env = worker_env(redis_broker, BACKTESTS_LEASE_SECONDS=str(LEASE))
+    client = client_for(user)
+    ids = [client.post("/api/backtest", body(strategy.pk, market.pk), format="json").json()["id"]
+           for _ in range(8)]
+    with worker_process(env=env, name="doomed") as doomed:
+        victim = _freeze_mid_run(doomed)
+        kill_group(doomed)
+    assert BacktestRun.objects.get(pk=victim).status == RunStatus.RUNNING  # orphaned, lease running
+    with worker_process(env=env, name="rescuer"):
+        wait_for(lambda: _lease_lapsed(victim), timeout=30, what="the orphan's lease to lapse")
+        assert services.backtests_reap() == 1
+        wait_for(all_finished, timeout=120, what="every run to finish")
+    runs = BacktestRun.objects.filter(pk__in=ids)
+    assert set(runs.values_list("status", flat=True)) == {RunStatus.DONE}
+    assert BacktestRun.objects.get(pk=victim).attempt == 2
+    assert set(runs.exclude(pk=victim).values_list("attempt", flat=True)) == {1}
+    counts = {r.pk: BacktestTrade.objects.filter(run=r).count() for r in runs}
+    assert len(set(counts.values())) == 1, counts  # the re-run one has no extra trades
+    assert counts[victim] == runs.get(pk=victim).stats["trades"]
+
+
+def _freeze_mid_run(proc) -> int:  # noqa: ANN001
+    """SIGSTOP the worker while a run is in progress; return that run's id."""
+    for _ in range(200):
+        wait_for(lambda: BacktestRun.objects.filter(status=RunStatus.RUNNING).exists(), timeout=60,
+                 interval=0.005, what="a run to start")  # fmt: skip
+        kill_group(proc, signal.SIGSTOP)
+        running = BacktestRun.objects.filter(status=RunStatus.RUNNING).values_list("pk", flat=True).first()
+        if running is not None:
+            return running
+        kill_group(proc, signal.SIGCONT)  # it finished just before the freeze: try the next one
+    raise AssertionError("never caught a run in progress")
+
+
+def _lease_lapsed(run_id: int) -> bool:
+    from django.utils import timezone
+
+    return BacktestRun.objects.get(pk=run_id).lease_until < timezone.now()
+
+
+@pytest.fixture
+def _close_thread_connections() -> Iterator[None]:
+    yield
+    connections.close_all()
+
+
+async def test_ws_hears_progress_and_completion(redis_broker: str, market, make_user) -> None:  # noqa: ANN001
+    user = await sync_to_async(make_user)()
+    strategy = await sync_to_async(strategy_create)(owner=user, name="SMA",
+                                                    graph=example_documents()["sma_cross"])  # fmt: skip
+    access = (await sync_to_async(token_pair)(user))["access"]
+    comm = WebsocketCommunicator(application, "/ws/", subprotocols=["bearer", access])
+    assert (await comm.connect())[0]
+    await comm.receive_json_from(timeout=5)
+    env = await sync_to_async(worker_env)(redis_broker, BACKTESTS_LEASE_SECONDS=str(LEASE))
+    with worker_process(env=env, name="ws"):
+        post = sync_to_async(lambda: client_for(user).post("/api/backtest", body(strategy.pk, market.pk),
+                                                           format="json").json()["id"])  # fmt: skip
+        run_id = await post()
+        kinds = []
+        while "backtest.finished" not in kinds:
+            message = await comm.receive_json_from(timeout=60)
+            assert message["event"]["data"]["id"] == run_id
+            kinds.append(message["event"]["type"])
+    assert kinds.count("backtest.progress") >= 3
+    assert kinds[-1] == "backtest.finished"
+    await comm.disconnect()
+    await sync_to_async(connections.close_all)()

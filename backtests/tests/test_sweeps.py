@@ -1,0 +1,113 @@
+"""Sweeps: chunks fan out, the last one gathers a table, the best row and a heatmap."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from backtests import sweeps
+from backtests.models import BacktestSweep, RunStatus, SweepChunk
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sweep_body(run_body: dict) -> dict:
+    return {**run_body, "grid": {"ma_fast.timeperiod": {"start": 5, "stop": 15, "step": 5},
+                                 "ma_slow.timeperiod": [20, 30]},
+            "constraint": "ma_fast.timeperiod < ma_slow.timeperiod", "metric": "return_pct"}  # fmt: skip
+
+
+def test_sweep_runs_in_chunks_and_gathers(auth_client: APIClient, sweep_body: dict, settings,
+                                          django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+    settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_CHUNK": 4}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.post("/api/backtest/sweeps", sweep_body, format="json")
+    assert response.status_code == 202, response.content
+    detail = auth_client.get(f"/api/backtest/sweeps/{response.json()['id']}").json()
+    assert detail["status"] == "done", detail["error"]
+    assert (detail["combinations"], detail["chunks_total"], detail["chunks_done"]) == (6, 2, 2)
+    assert detail["progress"] == 100.0
+    assert len(detail["results"]) == 6
+    best = max(detail["results"], key=lambda r: r["return_pct"])
+    assert detail["best"] == best
+    heat = detail["heatmap"]
+    assert heat["x_values"] == [5, 10, 15]
+    assert heat["y_values"] == [20, 30]
+    assert heat["z"][0][0] == next(r["return_pct"] for r in detail["results"]
+                                   if (r["ma_fast.timeperiod"], r["ma_slow.timeperiod"]) == (5, 20))  # fmt: skip
+    listed = auth_client.get("/api/backtest/sweeps").json()
+    assert listed["count"] == 1
+    assert "results" not in listed["results"][0]
+
+
+def test_sweep_matches_single_backtests(auth_client: APIClient, sweep_body: dict, run_body: dict,
+                                        django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+    """A sweep row and a plain backtest of the same parameters agree."""
+    from engine.graph import example_documents
+    from strategies.services import strategy_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
+    row = next(r for r in BacktestSweep.objects.get(pk=sweep_id).results
+               if (r["ma_fast.timeperiod"], r["ma_slow.timeperiod"]) == (10, 30))  # fmt: skip
+    graph = example_documents()["sma_cross"]
+    graph["nodes"][1]["params"]["timeperiod"], graph["nodes"][2]["params"]["timeperiod"] = 10, 30
+    single = strategy_create(owner=auth_client.user, name="10/30", graph=graph)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = auth_client.post("/api/backtest", {**run_body, "strategy": single.pk}, format="json").json()["id"]
+    stats = auth_client.get(f"/api/backtest/{run_id}").json()["stats"]
+    assert row["return_pct"] == pytest.approx(stats["return_pct"])
+    assert row["trades"] == stats["trades"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"grid": {}}, "grid"),
+        ({"grid": "fast=1"}, "grid"),
+        ({"grid": {"ma_fast.timeperiod": []}}, "grid.ma_fast.timeperiod"),
+        ({"grid": {"ma_fast.timeperiod": ["a"]}}, "grid.ma_fast.timeperiod"),
+        ({"grid": {"ma_fast.timeperiod": {"start": 5}}}, "grid.ma_fast.timeperiod"),
+        ({"grid": {"ma_fast.timeperiod": [0, 5]}}, "grid.ma_fast.timeperiod"),
+        ({"grid": {"nosuch.timeperiod": [5]}}, "grid.nosuch.timeperiod"),
+        ({"metric": "vibes"}, "metric"),
+        ({"constraint": "ma_fast.timeperiod > 1000"}, "constraint"),
+        ({"constraint": "rubbish"}, "constraint"),
+    ],
+)
+def test_bad_sweeps_are_400(auth_client: APIClient, sweep_body: dict, change: dict, field: str) -> None:
+    body = {**sweep_body, **change}
+    if "grid" in change:
+        body.pop("constraint")  # it names ma_slow, which these grids do not sweep
+    response = auth_client.post("/api/backtest/sweeps", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert not BacktestSweep.objects.exists()
+
+
+def test_sweep_size_cap(auth_client: APIClient, sweep_body: dict, settings) -> None:  # noqa: ANN001
+    settings.BACKTESTS = {**settings.BACKTESTS, "MAX_SWEEP_COMBINATIONS": 5}
+    response = auth_client.post("/api/backtest/sweeps", sweep_body, format="json")
+    assert response.status_code == 400
+    assert "at most 5" in response.json()["detail"]
+
+
+def test_a_chunk_delivered_twice_counts_once(auth_client: APIClient, sweep_body: dict) -> None:
+    sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
+    assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=0) == "done"
+    assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=0) == "skipped"
+    sweep = BacktestSweep.objects.get(pk=sweep_id)
+    assert sweep.chunks_done == 1
+    assert sweep.status == RunStatus.DONE  # one chunk of 100 holds all six combinations
+    assert SweepChunk.objects.get(sweep=sweep, index=0).status == RunStatus.DONE
+
+
+def test_cancel_and_cross_user(auth_client: APIClient, sweep_body: dict, make_user) -> None:  # noqa: ANN001
+    sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
+    other = APIClient()
+    other.force_authenticate(make_user())
+    assert other.get(f"/api/backtest/sweeps/{sweep_id}").status_code == 404
+    assert other.post(f"/api/backtest/sweeps/{sweep_id}/cancel").status_code == 404
+    assert auth_client.post(f"/api/backtest/sweeps/{sweep_id}/cancel").json()["status"] == "cancelled"
+    assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=0) == "skipped"

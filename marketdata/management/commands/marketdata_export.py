@@ -1,0 +1,61 @@
+"""Export candles to JSON (columnar, as the API) or CSV: ``manage.py marketdata_export ...``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from rest_framework.exceptions import ValidationError
+
+from engine.markets.calendar import IST
+from marketdata.ranges import ns_to_datetime
+from marketdata.selectors import candles_load
+from marketdata.timeframes import MINUTES
+
+from ._common import add_instrument_arguments, instrument_from_options, validation_message
+
+
+class Command(BaseCommand):
+    help = "Export candles (resampled from 1m when needed) to JSON or CSV."
+
+    def add_arguments(self, parser) -> None:
+        add_instrument_arguments(parser)
+        parser.add_argument("--timeframe", default="1m", choices=list(MINUTES))
+        parser.add_argument("--start", required=True)
+        parser.add_argument("--end", required=True)
+        parser.add_argument("--format", default="csv", choices=("csv", "json"))
+        parser.add_argument("--output", "-o", default="-", help="file path, - for stdout")
+
+    def handle(self, *args, **options) -> None:
+        instrument = instrument_from_options(options)
+        try:
+            bars = candles_load(
+                instrument=instrument, timeframe=options["timeframe"],
+                start=options["start"], end=options["end"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise CommandError(validation_message(exc)) from exc
+        out = sys.stdout if options["output"] == "-" else open(options["output"], "w", newline="")  # noqa: SIM115
+        try:
+            if options["format"] == "json":
+                json.dump(
+                    {"symbol": instrument.symbol, "timeframe": options["timeframe"],
+                     "t": (bars.ts // 10**9).tolist(), "o": bars.open.tolist(),
+                     "h": bars.high.tolist(), "l": bars.low.tolist(), "c": bars.close.tolist(),
+                     "v": bars.volume.tolist()},
+                    out,
+                )  # fmt: skip
+            else:
+                writer = csv.writer(out)
+                writer.writerow(["datetime", "open", "high", "low", "close", "volume"])
+                for i in range(len(bars)):
+                    when = ns_to_datetime(int(bars.ts[i])).astimezone(IST).isoformat()
+                    writer.writerow([when, bars.open[i], bars.high[i], bars.low[i],
+                                     bars.close[i], bars.volume[i]])  # fmt: skip
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        if options["output"] != "-":
+            self.stderr.write(f"wrote {len(bars)} bars to {options['output']}")

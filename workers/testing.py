@@ -1,0 +1,63 @@
+"""Test helpers: a real Celery worker in its own process, against Redis and PostgreSQL.
+
+Used by integration tests that must kill a worker or watch it from outside; a thread
+(``celery.contrib.testing.worker``) cannot be SIGKILLed on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker_env(redis_url: str, **extra: str) -> dict[str, str]:
+    """Services-mode settings pointing at the test database the suite is using."""
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+    env.update(DJANGO_SETTINGS_MODULE="algobacktester.settings.base", DATABASE_URL=url,
+               REDIS_URL=redis_url, LOG_LEVEL="WARNING", **extra)  # fmt: skip
+    return env
+
+
+@contextmanager
+def worker_process(*, env: dict[str, str], queues: str = "backtests,default", concurrency: int = 1,
+                   name: str = "test") -> Iterator[subprocess.Popen[bytes]]:  # fmt: skip
+    """A ``celery worker`` in a new process group; stopped (killed) on exit."""
+    command = [sys.executable, "-m", "celery", "-A", "algobacktester", "worker", "-Q", queues,
+               "-c", str(concurrency), "-P", "prefork", "-n", f"{name}-{time.time_ns()}@%h",
+               "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        yield proc
+    finally:
+        kill_group(proc)
+
+
+def kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    if sig == signal.SIGKILL:
+        proc.wait(timeout=10)
+
+
+def wait_for(predicate: object, *, timeout: float, interval: float = 0.05, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
