@@ -16,6 +16,14 @@ class BacktestRunAdmin(admin.ModelAdmin):
 
 @admin.register(BacktestSweep)
 class BacktestSweepAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "status", "combinations", "chunks_done", "chunks_total", "created_at")
+    list_display = (
+        "id",
+        "owner",
+        "status",
+        "combinations",
+        "chunks_done",
+        "chunks_total",
+        "created_at",
+    )
     list_filter = ("status",)
     exclude = ("results", "heatmap")

@@ -89,6 +89,9 @@ class BacktestTrade(models.Model):
         ordering = ("run", "seq")
         constraints = [models.UniqueConstraint(fields=("run", "seq"), name="bt_trade_unique_seq")]
 
+    def __str__(self) -> str:
+        return f"trade {self.seq} of backtest {self.run_id}"
+
 
 class BacktestSweep(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
@@ -122,6 +125,9 @@ class BacktestSweep(models.Model):
     class Meta:
         ordering = ("-created_at", "-id")
 
+    def __str__(self) -> str:
+        return f"sweep {self.pk} ({self.status})"
+
     @property
     def progress(self) -> float:
         return round(100.0 * self.chunks_done / self.chunks_total, 1) if self.chunks_total else 0.0
@@ -140,4 +146,9 @@ class SweepChunk(models.Model):
 
     class Meta:
         ordering = ("sweep", "index")
-        constraints = [models.UniqueConstraint(fields=("sweep", "index"), name="bt_sweep_chunk_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=("sweep", "index"), name="bt_sweep_chunk_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of sweep {self.sweep_id}"

@@ -10,7 +10,9 @@ from algobacktester.accounts.models import User
 from .models import BacktestRun, BacktestSweep, BacktestTrade
 
 
-def backtest_list(*, user: User, strategy_id: int | None = None, status: str | None = None) -> QuerySet[BacktestRun]:
+def backtest_list(
+    *, user: User, strategy_id: int | None = None, status: str | None = None
+) -> QuerySet[BacktestRun]:
     qs = BacktestRun.objects.filter(owner=user).select_related("instrument", "strategy_version")
     if strategy_id is not None:
         qs = qs.filter(strategy_id=strategy_id)

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 IST_DAY_MINUTES = 375
 
 
-class RunAbandoned(Exception):
+class RunAbandonedError(Exception):
     """This worker no longer holds the run (cancelled, or another attempt took over)."""
 
 
@@ -97,7 +97,9 @@ def _check_range(instrument: Instrument, timeframe: str, start: date, end: date)
         raise ValidationError({"end": ["must be on or after start"]})
     years = (end - start).days / 365.25
     if years > run_config.limits()["MAX_YEARS"]:
-        raise ValidationError({"end": [f"a backtest spans at most {run_config.limits()['MAX_YEARS']} years"]})
+        raise ValidationError(
+            {"end": [f"a backtest spans at most {run_config.limits()['MAX_YEARS']} years"]}
+        )
     _, rows = md.candles_source(instrument=instrument, timeframe=timeframe,
                                 start=_ist_start(start), end=_ist_start(end + timedelta(days=1)))  # fmt: skip
     cap = run_config.limits()["MAX_BARS"]
@@ -130,7 +132,7 @@ def backtest_execute(*, run_id: int) -> str:
     try:
         result, bars_hash = _compute(run_id, attempt)
         _store(run_id, attempt, result, bars_hash, started)
-    except RunAbandoned:
+    except RunAbandonedError:
         return "abandoned"
     except SoftTimeLimitExceeded:
         _fail(run_id, attempt, "the run exceeded its time limit; narrow the range or the timeframe")
@@ -166,12 +168,14 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _progress(run_id: int, attempt: int, pct: float, stage: str, *, owner_id: int | None = None) -> None:
-    """Renew the lease and record progress; raise RunAbandoned if the run is no longer ours."""
+def _progress(
+    run_id: int, attempt: int, pct: float, stage: str, *, owner_id: int | None = None
+) -> None:
+    """Renew the lease and record progress; raise RunAbandonedError if the run is no longer ours."""
     lease = timezone.now() + timedelta(seconds=run_config.limits()["LEASE_SECONDS"])
     ours = BacktestRun.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING)
     if not ours.update(progress=pct, lease_until=lease):
-        raise RunAbandoned(run_id)
+        raise RunAbandonedError(run_id)
     owner_id = owner_id or BacktestRun.objects.values_list("owner_id", flat=True).get(pk=run_id)
     event_send(user_id=owner_id, event={"type": "backtest.progress", "ts": timezone.now().isoformat(),
                                         "data": {"id": run_id, "progress": pct, "stage": stage}})  # fmt: skip
@@ -199,11 +203,13 @@ def _compute(run_id: int, attempt: int) -> tuple[BacktestResult, str]:
     return result, data_hash
 
 
-def _store(run_id: int, attempt: int, result: BacktestResult, data_hash: str, started: float) -> None:
+def _store(
+    run_id: int, attempt: int, result: BacktestResult, data_hash: str, started: float
+) -> None:
     with transaction.atomic():
         run = BacktestRun.objects.select_for_update().get(pk=run_id)
         if run.attempt != attempt or run.status != RunStatus.RUNNING:
-            raise RunAbandoned(run_id)
+            raise RunAbandonedError(run_id)
         body = result.to_dict(max_points=run_config.limits()["CURVE_POINTS"])
         BacktestTrade.objects.filter(run_id=run_id).delete()
         BacktestTrade.objects.bulk_create(_trade_rows(run_id, body["trades"]), batch_size=2000)
@@ -270,7 +276,13 @@ def backtest_cancel(*, run: BacktestRun) -> BacktestRun:
         status=RunStatus.CANCELLED, finished_at=timezone.now(), lease_until=None)  # fmt: skip
     run.refresh_from_db()
     if not updated:
-        raise ValidationError({"status": [f"the run is already {run.status}; only queued or running runs can be cancelled"]})
+        raise ValidationError(
+            {
+                "status": [
+                    f"the run is already {run.status}; only queued or running runs can be cancelled"
+                ]
+            }
+        )
     event_emit(user_id=run.owner_id, type="backtest.cancelled", data={"id": run.pk})
     return run
 

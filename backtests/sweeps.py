@@ -43,7 +43,9 @@ def sweep_request(*, user: User, strategy_id: int, instrument_id: int, start: da
     _check_range(instrument, timeframe, start, end)
     _check_concurrency(user)
     if metric not in NUMERIC_KEYS:
-        raise ValidationError({"metric": [f"unknown metric; choose from {', '.join(NUMERIC_KEYS)}"]})
+        raise ValidationError(
+            {"metric": [f"unknown metric; choose from {', '.join(NUMERIC_KEYS)}"]}
+        )
     ranges = _ranges(grid_spec)
     combos = _combos(ranges, constraint)
     _check_params(pinned.graph, combos)
@@ -59,7 +61,9 @@ def sweep_request(*, user: User, strategy_id: int, instrument_id: int, start: da
 
 def _ranges(spec: Any) -> list[ParamRange]:
     if not isinstance(spec, dict) or not spec:
-        raise ValidationError({"grid": ['must map "node.param" to a list of values or {"start", "stop", "step"}']})
+        raise ValidationError(
+            {"grid": ['must map "node.param" to a list of values or {"start", "stop", "step"}']}
+        )
     ranges = []
     for path, values in spec.items():
         ranges.append(ParamRange(path=path, values=tuple(_values(path, values))))
@@ -73,10 +77,16 @@ def _values(path: str, values: Any) -> list[float]:
             text = f"{path}={values['start']}:{values['stop']}:{values.get('step', 1)}"
             return list(ParamRange.parse(text).values)
         except (KeyError, ValueError) as exc:
-            raise ValidationError({field: ["give start, stop (included) and a positive step"]}) from exc
+            raise ValidationError(
+                {field: ["give start, stop (included) and a positive step"]}
+            ) from exc
     if not isinstance(values, list) or not values or len(values) > 1000:
-        raise ValidationError({field: ["must be a list of 1 to 1000 numbers or {start, stop, step}"]})
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+        raise ValidationError(
+            {field: ["must be a list of 1 to 1000 numbers or {start, stop, step}"]}
+        )
+    if not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+    ):
         raise ValidationError({field: ["values must be finite numbers"]})
     return values
 
@@ -90,7 +100,9 @@ def _combos(ranges: list[ParamRange], constraint: str | None) -> list[dict[str, 
     if not combos:
         raise ValidationError({"constraint": ["no combination passes the constraint"]})
     if len(combos) > cap:
-        raise ValidationError({"grid": [f"{len(combos):,} combinations; a sweep runs at most {cap:,}"]})
+        raise ValidationError(
+            {"grid": [f"{len(combos):,} combinations; a sweep runs at most {cap:,}"]}
+        )
     return combos
 
 
@@ -105,7 +117,10 @@ def _check_params(graph: dict[str, Any], combos: list[dict[str, float]]) -> None
         except (GraphValidationError, KeyError, ValueError) as exc:
             errors = getattr(exc, "errors", None)
             message = f"{errors[0]['field']}: {errors[0]['message']}" if errors else str(exc)
-            path = next((p for p in paths if errors and p.startswith(f"{errors[0]['node']}.")), next(iter(paths)))
+            path = next(
+                (p for p in paths if errors and p.startswith(f"{errors[0]['node']}.")),
+                next(iter(paths)),
+            )
             raise ValidationError({f"grid.{path}": [message]}) from exc
 
 
@@ -115,7 +130,9 @@ def _enqueue(sweep: BacktestSweep) -> BacktestSweep:
     with transaction.atomic():
         sweep.status = RunStatus.RUNNING
         sweep.save()
-        SweepChunk.objects.bulk_create([SweepChunk(sweep=sweep, index=i) for i in range(sweep.chunks_total)])
+        SweepChunk.objects.bulk_create(
+            [SweepChunk(sweep=sweep, index=i) for i in range(sweep.chunks_total)]
+        )
         for i in range(sweep.chunks_total):
             transaction.on_commit(lambda i=i: sweep_chunk_task.delay(sweep.pk, i))
     return sweep
@@ -145,7 +162,7 @@ def _chunk_rows(sweep: BacktestSweep, index: int) -> tuple[list[dict[str, Any]],
     ranges = [ParamRange(path=p, values=tuple(v)) for p, v in sweep.grid["params"].items()]
     combos = grid(ranges, sweep.grid.get("constraint"))
     size = run_config.limits()["SWEEP_CHUNK"]
-    mine = {_key(c) for c in combos[index * size:(index + 1) * size]}
+    mine = {_key(c) for c in combos[index * size : (index + 1) * size]}
     bars = md.candles_load(instrument=sweep.instrument, timeframe=sweep.timeframe, start=sweep.start,
                            end=sweep.end)  # fmt: skip
     if len(bars) == 0:
@@ -172,7 +189,9 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _chunk_done(sweep: BacktestSweep, index: int, rows: list[dict[str, Any]], data_hash: str) -> str:
+def _chunk_done(
+    sweep: BacktestSweep, index: int, rows: list[dict[str, Any]], data_hash: str
+) -> str:
     with transaction.atomic():
         moved = SweepChunk.objects.filter(sweep=sweep, index=index, status=RunStatus.RUNNING).update(
             status=RunStatus.DONE, rows=rows)  # fmt: skip
@@ -189,7 +208,11 @@ def _chunk_done(sweep: BacktestSweep, index: int, rows: list[dict[str, Any]], da
 
 
 def _gather(sweep: BacktestSweep) -> None:
-    rows = [r for chunk in SweepChunk.objects.filter(sweep=sweep).order_by("index") for r in (chunk.rows or [])]
+    rows = [
+        r
+        for chunk in SweepChunk.objects.filter(sweep=sweep).order_by("index")
+        for r in (chunk.rows or [])
+    ]
     params = list(sweep.grid["params"])
     maximize = sweep.metric not in MINIMIZE
     scored = [r for r in rows if r.get(sweep.metric) is not None]
@@ -199,7 +222,9 @@ def _gather(sweep: BacktestSweep) -> None:
             status=RunStatus.DONE, results=rows, best=best, heatmap=_heatmap(rows, params, sweep.metric),
             engine_version=ENGINE_VERSION, finished_at=timezone.now())  # fmt: skip
         if updated:
-            event_emit(user_id=sweep.owner_id, type="sweep.finished", data={"id": sweep.pk, "best": best})
+            event_emit(
+                user_id=sweep.owner_id, type="sweep.finished", data={"id": sweep.pk, "best": best}
+            )
 
 
 def _heatmap(rows: list[dict[str, Any]], params: list[str], metric: str) -> dict[str, Any] | None:
@@ -217,7 +242,9 @@ def _sweep_fail(sweep: BacktestSweep, reason: str) -> None:
     updated = BacktestSweep.objects.filter(pk=sweep.pk, status=RunStatus.RUNNING).update(
         status=RunStatus.FAILED, error=reason[:2000], finished_at=timezone.now())  # fmt: skip
     if updated:
-        event_emit(user_id=sweep.owner_id, type="sweep.failed", data={"id": sweep.pk, "error": reason})
+        event_emit(
+            user_id=sweep.owner_id, type="sweep.failed", data={"id": sweep.pk, "error": reason}
+        )
 
 
 def sweep_cancel(*, sweep: BacktestSweep) -> BacktestSweep:

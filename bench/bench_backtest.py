@@ -155,10 +155,10 @@ def _warm(strategy: object, bars: Bars) -> object:
 def vectorbt_e2e(bars: Bars, repeat: int) -> dict:
     import vectorbt as vbt
 
-    frame = bars.to_frame()
+    # A RangeIndex: with a tz-aware DatetimeIndex vectorbt 1.0 is ~80x slower here.
+    close = pd.Series(bars.close)
 
     def run():
-        close = frame["close"]
         sig = cross_signals(talib.SMA(close.values, 10), talib.SMA(close.values, 20))
         pf = vbt.Portfolio.from_signals(close, sig.entry_long, sig.entry_short, direction="both",
                                         init_cash=100_000, freq="1min")  # fmt: skip

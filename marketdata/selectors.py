@@ -51,8 +51,13 @@ def instrument_list(
     return qs.order_by("exchange", "symbol", "id")
 
 
+MAX_ID = 2**63 - 1
+
+
 def instrument_get(*, instrument_id: int | str) -> Instrument:
     try:
+        if not 0 < int(instrument_id) <= MAX_ID:
+            raise ValueError
         return Instrument.objects.get(pk=int(instrument_id))
     except (Instrument.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound(f"Instrument {instrument_id} not found.") from None
@@ -294,6 +299,8 @@ def ingestion_run_list(*, status: str = "", instrument_id: int | None = None) ->
 
 def ingestion_run_get(*, run_id: int | str) -> IngestionRun:
     try:
+        if not 0 < int(run_id) <= MAX_ID:
+            raise ValueError
         return IngestionRun.objects.select_related("instrument").get(pk=int(run_id))
     except (IngestionRun.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound(f"Ingestion run {run_id} not found.") from None

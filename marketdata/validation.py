@@ -306,7 +306,9 @@ def gaps_find(
     per_day = dict(zip(exp_days.tolist(), exp_counts.tolist(), strict=True))
     m_days = ist_day_numbers(missing)
     m_unique, m_counts = np.unique(m_days, return_counts=True)
-    whole = {d for d, c in zip(m_unique.tolist(), m_counts.tolist(), strict=True) if c == per_day[d]}
+    whole = {
+        d for d, c in zip(m_unique.tolist(), m_counts.tolist(), strict=True) if c == per_day[d]
+    }
     for d in sorted(whole):
         _split_days(report, [day_of(d)], per_day[d], exchange)
     partial = ~np.isin(m_days, list(whole))

@@ -32,12 +32,17 @@ def worker_env(redis_url: str, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def worker_process(*, env: dict[str, str], queues: str = "backtests,default", concurrency: int = 1,
-                   name: str = "test") -> Iterator[subprocess.Popen[bytes]]:  # fmt: skip
-    """A ``celery worker`` in a new process group; stopped (killed) on exit."""
+                   name: str = "test", include: str | None = None) -> Iterator[subprocess.Popen[bytes]]:  # fmt: skip
+    """A ``celery worker`` in a new process group; stopped (killed) on exit.
+
+    ``include`` names a module the worker imports for extra tasks (e.g. a test's own).
+    """
     command = [sys.executable, "-m", "celery", "-A", "algobacktester", "worker", "-Q", queues,
                "-c", str(concurrency), "-P", "prefork", "-n", f"{name}-{time.time_ns()}@%h",
                "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
+    if include:
+        command += ["--include", include]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,  # noqa: S603 - our own argv
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     try:
         yield proc
@@ -54,10 +59,26 @@ def kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None
         proc.wait(timeout=10)
 
 
-def wait_for(predicate: object, *, timeout: float, interval: float = 0.05, what: str = "condition") -> None:
+def wait_for(
+    predicate: object, *, timeout: float, interval: float = 0.05, what: str = "condition"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():  # type: ignore[operator]
             return
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def reset_producer_pool() -> None:
+    """The Celery app caches broker connections; drop them so a changed broker URL is used.
+
+    Not closed: kombu's global producer pools may still hold them.
+    """
+    from algobacktester.celery import app
+
+    app._pool = None
+    app.amqp._producer_pool = None
+    # The result backend is cached per thread too (an eager run may have made a memory one).
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)

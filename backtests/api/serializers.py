@@ -104,5 +104,12 @@ class SweepSerializer(serializers.ModelSerializer):
 
 class SweepDetailSerializer(SweepSerializer):
     class Meta(SweepSerializer.Meta):
-        fields = (*SweepSerializer.Meta.fields, "config", "results", "heatmap", "data_hash", "engine_version")
+        fields = (
+            *SweepSerializer.Meta.fields,
+            "config",
+            "results",
+            "heatmap",
+            "data_hash",
+            "engine_version",
+        )
         read_only_fields = fields

@@ -6,9 +6,15 @@ urlpatterns = [
     path("backtest", views.BacktestListApi.as_view(), name="backtest-list"),
     path("backtest/sweeps", views.SweepListApi.as_view(), name="sweep-list"),
     path("backtest/sweeps/<int:sweep_id>", views.SweepDetailApi.as_view(), name="sweep-detail"),
-    path("backtest/sweeps/<int:sweep_id>/cancel", views.SweepCancelApi.as_view(), name="sweep-cancel"),
+    path(
+        "backtest/sweeps/<int:sweep_id>/cancel", views.SweepCancelApi.as_view(), name="sweep-cancel"
+    ),
     path("backtest/<int:run_id>", views.BacktestDetailApi.as_view(), name="backtest-detail"),
     path("backtest/<int:run_id>/cancel", views.BacktestCancelApi.as_view(), name="backtest-cancel"),
     path("backtest/<int:run_id>/rerun", views.BacktestRerunApi.as_view(), name="backtest-rerun"),
-    path("backtest/<int:run_id>/trades.csv", views.BacktestTradesCsvApi.as_view(), name="backtest-trades-csv"),
+    path(
+        "backtest/<int:run_id>/trades.csv",
+        views.BacktestTradesCsvApi.as_view(),
+        name="backtest-trades-csv",
+    ),
 ]

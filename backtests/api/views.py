@@ -73,7 +73,10 @@ class BacktestDetailApi(APIView):
 
     def _trades(self, request: Request, run: BacktestRun) -> dict[str, Any]:
         paginator = PageNumberPagination()
-        paginator.page_query_param, paginator.page_size_query_param = "trades_page", "trades_page_size"
+        paginator.page_query_param, paginator.page_size_query_param = (
+            "trades_page",
+            "trades_page_size",
+        )
         page = paginator.paginate_queryset(selectors.backtest_trades(run=run), request, view=self)
         return {"count": paginator.page.paginator.count, "page": paginator.page.number,
                 "results": s.TradeSerializer(page, many=True).data}  # fmt: skip
@@ -105,7 +108,9 @@ CSV_COLUMNS = ("seq", "side", "entry_time", "exit_time", "entry_price", "exit_pr
 
 
 class BacktestTradesCsvApi(APIView):
-    @extend_schema(tags=["backtests"], responses={(200, "text/csv"): OpenApiResponse(description="CSV")})
+    @extend_schema(
+        tags=["backtests"], responses={(200, "text/csv"): OpenApiResponse(description="CSV")}
+    )
     def get(self, request: Request, run_id: int) -> HttpResponse:
         run = selectors.backtest_get(user=request.user, run_id=run_id)
         buffer = io.StringIO()
@@ -122,7 +127,9 @@ class SweepListApi(APIView):
     @extend_schema(tags=["backtests"], responses={200: s.SweepSerializer(many=True)})
     def get(self, request: Request) -> Response:
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.sweep_list(user=request.user), request, view=self)
+        page = paginator.paginate_queryset(
+            selectors.sweep_list(user=request.user), request, view=self
+        )
         return paginator.get_paginated_response(s.SweepSerializer(page, many=True).data)
 
     @extend_schema(tags=["backtests"], request=s.SweepRequestSerializer,
@@ -143,7 +150,9 @@ class SweepListApi(APIView):
 class SweepDetailApi(APIView):
     @extend_schema(tags=["backtests"], responses={200: s.SweepDetailSerializer})
     def get(self, request: Request, sweep_id: int) -> Response:
-        return Response(s.SweepDetailSerializer(selectors.sweep_get(user=request.user, sweep_id=sweep_id)).data)
+        return Response(
+            s.SweepDetailSerializer(selectors.sweep_get(user=request.user, sweep_id=sweep_id)).data
+        )
 
 
 class SweepCancelApi(APIView):

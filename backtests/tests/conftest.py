@@ -13,17 +13,23 @@ DATA_END = date(2026, 6, 30)  # a Tuesday: ten trading days end here
 
 
 @pytest.fixture
-def nifty(db) -> Instrument:  # noqa: ANN001
+def nifty(db) -> Instrument:
     demo_candles_seed(symbols=("NIFTY",), days=10, end=DATA_END, seed=7)
     return Instrument.objects.get(symbol="NIFTY")
 
 
 @pytest.fixture
-def sma_strategy(user):  # noqa: ANN001, ANN201
+def sma_strategy(user):
     return strategy_create(owner=user, name="SMA cross", graph=example_documents()["sma_cross"])
 
 
 @pytest.fixture
-def run_body(nifty, sma_strategy) -> dict:  # noqa: ANN001
-    return {"strategy": sma_strategy.pk, "instrument": nifty.pk, "start": "2026-06-16",
-            "end": "2026-06-30", "capital": "100000", "sizing": {"mode": "fixed", "value": 2}}
+def run_body(nifty, sma_strategy) -> dict:
+    return {
+        "strategy": sma_strategy.pk,
+        "instrument": nifty.pk,
+        "start": "2026-06-16",
+        "end": "2026-06-30",
+        "capital": "100000",
+        "sizing": {"mode": "fixed", "value": 2},
+    }

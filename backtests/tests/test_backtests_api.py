@@ -13,23 +13,24 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def client(auth_client: APIClient, sma_strategy) -> APIClient:  # noqa: ANN001
+def client(auth_client: APIClient, sma_strategy) -> APIClient:
     return auth_client  # sma_strategy belongs to auth_client.user (the same `user` fixture)
 
 
-def submit(client: APIClient, body: dict, capture) -> dict:  # noqa: ANN001
+def submit(client: APIClient, body: dict, capture) -> dict:
     with capture(execute=True):
         response = client.post("/api/backtest", body, format="json")
     assert response.status_code == 202, response.content
     return response.json()
 
 
-def fields(response) -> list:  # noqa: ANN001
+def fields(response) -> list:
     return [e["field"] for e in response.json()["errors"]]
 
 
-def test_request_runs_and_stores_results(client: APIClient, run_body: dict,
-                                         django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_request_runs_and_stores_results(
+    client: APIClient, run_body: dict, django_capture_on_commit_callbacks
+) -> None:
     accepted = submit(client, run_body, django_capture_on_commit_callbacks)
     detail = client.get(f"/api/backtest/{accepted['id']}").json()
     assert detail["status"] == "done", detail["error"]
@@ -47,8 +48,9 @@ def test_request_runs_and_stores_results(client: APIClient, run_body: dict,
     assert pnl == pytest.approx(detail["stats"]["equity_final"] - 100000.0, abs=0.05)
 
 
-def test_rerun_gives_identical_trades(client: APIClient, run_body: dict,
-                                      django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_rerun_gives_identical_trades(
+    client: APIClient, run_body: dict, django_capture_on_commit_callbacks
+) -> None:
     first = submit(client, run_body, django_capture_on_commit_callbacks)["id"]
     # Editing the strategy afterwards must not change what a re-run of the pinned version does.
     strategy = BacktestRun.objects.get(pk=first).strategy
@@ -59,22 +61,34 @@ def test_rerun_gives_identical_trades(client: APIClient, run_body: dict,
         again = client.post(f"/api/backtest/{first}/rerun")
     assert again.status_code == 202
     second = again.json()["id"]
-    rows = lambda rid: list(BacktestTrade.objects.filter(run_id=rid).values_list(  # noqa: E731
-        "side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity", "pnl"))
+
+    def rows(rid: int) -> list:
+        return list(
+            BacktestTrade.objects.filter(run_id=rid).values_list(
+                "side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity", "pnl"
+            )
+        )
+
     assert rows(first) == rows(second)
     a, b = BacktestRun.objects.get(pk=first), BacktestRun.objects.get(pk=second)
-    assert (a.data_hash, a.strategy_version_id, a.stats) == (b.data_hash, b.strategy_version_id, b.stats)
+    assert (a.data_hash, a.strategy_version_id, a.stats) == (
+        b.data_hash,
+        b.strategy_version_id,
+        b.stats,
+    )
     assert b.rerun_of_id == first
 
 
-def test_missing_candles_fail_with_a_readable_reason(client: APIClient, run_body: dict,
-                                                     django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_missing_candles_fail_with_a_readable_reason(
+    client: APIClient, run_body: dict, django_capture_on_commit_callbacks
+) -> None:
     body = {**run_body, "start": "2024-01-01", "end": "2024-03-31"}
     run_id = submit(client, body, django_capture_on_commit_callbacks)["id"]
     detail = client.get(f"/api/backtest/{run_id}").json()
     assert detail["status"] == "failed"
-    assert detail["error"] == ("no NIFTY 1m candles between 2024-01-01 and 2024-03-31: "
-                               "import or ingest them first")
+    assert detail["error"] == (
+        "no NIFTY 1m candles between 2024-01-01 and 2024-03-31: import or ingest them first"
+    )
 
 
 @pytest.mark.parametrize(
@@ -96,8 +110,9 @@ def test_missing_candles_fail_with_a_readable_reason(client: APIClient, run_body
         ({"version": 9}, None),
     ],
 )
-def test_bad_requests_are_4xx_naming_the_field(client: APIClient, run_body: dict, change: dict,
-                                               field: str | None) -> None:
+def test_bad_requests_are_4xx_naming_the_field(
+    client: APIClient, run_body: dict, change: dict, field: str | None
+) -> None:
     response = client.post("/api/backtest", {**run_body, **change}, format="json")
     if field is None:
         assert response.status_code == 404
@@ -107,7 +122,7 @@ def test_bad_requests_are_4xx_naming_the_field(client: APIClient, run_body: dict
     assert not BacktestRun.objects.exists()
 
 
-def test_an_invalid_strategy_version_is_refused(client: APIClient, run_body: dict, user) -> None:  # noqa: ANN001
+def test_an_invalid_strategy_version_is_refused(client: APIClient, run_body: dict, user) -> None:
     draft = strategy_create(owner=user, name="Draft")
     response = client.post("/api/backtest", {**run_body, "strategy": draft.pk}, format="json")
     assert response.status_code == 400
@@ -115,7 +130,7 @@ def test_an_invalid_strategy_version_is_refused(client: APIClient, run_body: dic
     assert "not runnable" in response.json()["detail"]
 
 
-def test_bar_cap_is_a_400_before_queueing(client: APIClient, run_body: dict, settings) -> None:  # noqa: ANN001
+def test_bar_cap_is_a_400_before_queueing(client: APIClient, run_body: dict, settings) -> None:
     settings.BACKTESTS = {**settings.BACKTESTS, "MAX_BARS": 1000}
     response = client.post("/api/backtest", run_body, format="json")
     assert response.status_code == 400
@@ -123,7 +138,7 @@ def test_bar_cap_is_a_400_before_queueing(client: APIClient, run_body: dict, set
     assert not BacktestRun.objects.exists()
 
 
-def test_concurrent_run_cap_is_429(client: APIClient, run_body: dict, settings) -> None:  # noqa: ANN001
+def test_concurrent_run_cap_is_429(client: APIClient, run_body: dict, settings) -> None:
     settings.BACKTESTS = {**settings.BACKTESTS, "MAX_CONCURRENT_RUNS": 2}
     for _ in range(2):  # not executed: they stay queued
         assert client.post("/api/backtest", run_body, format="json").status_code == 202
@@ -133,8 +148,9 @@ def test_concurrent_run_cap_is_429(client: APIClient, run_body: dict, settings) 
     assert BacktestRun.objects.count() == 2
 
 
-def test_cancel_delete_and_csv(client: APIClient, run_body: dict,
-                               django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_cancel_delete_and_csv(
+    client: APIClient, run_body: dict, django_capture_on_commit_callbacks
+) -> None:
     queued = client.post("/api/backtest", run_body, format="json").json()["id"]
     cancelled = client.post(f"/api/backtest/{queued}/cancel")
     assert cancelled.status_code == 200
@@ -155,7 +171,9 @@ def test_cancel_delete_and_csv(client: APIClient, run_body: dict,
     assert not BacktestTrade.objects.filter(run_id=done).exists()
 
 
-def test_list_filters(client: APIClient, run_body: dict, django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_list_filters(
+    client: APIClient, run_body: dict, django_capture_on_commit_callbacks
+) -> None:
     submit(client, run_body, django_capture_on_commit_callbacks)
     client.post("/api/backtest", run_body, format="json")  # stays queued
     assert client.get("/api/backtest").json()["count"] == 2
@@ -167,7 +185,9 @@ def test_list_filters(client: APIClient, run_body: dict, django_capture_on_commi
     assert client.get("/api/backtest?strategy=abc").status_code == 400
 
 
-def test_trades_are_paginated(client: APIClient, run_body: dict, django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_trades_are_paginated(
+    client: APIClient, run_body: dict, django_capture_on_commit_callbacks
+) -> None:
     run_id = submit(client, run_body, django_capture_on_commit_callbacks)["id"]
     total = BacktestTrade.objects.filter(run_id=run_id).count()
     page = client.get(f"/api/backtest/{run_id}?trades_page=2&trades_page_size=5").json()["trades"]
@@ -176,8 +196,9 @@ def test_trades_are_paginated(client: APIClient, run_body: dict, django_capture_
     assert client.get(f"/api/backtest/{run_id}?trades_page=9999").status_code == 404
 
 
-def test_cross_user_runs_are_404(client: APIClient, run_body: dict, make_user,
-                                 django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_cross_user_runs_are_404(
+    client: APIClient, run_body: dict, make_user, django_capture_on_commit_callbacks
+) -> None:
     run_id = submit(client, run_body, django_capture_on_commit_callbacks)["id"]
     other = APIClient()
     other.force_authenticate(make_user())

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queued(user, run_body) -> BacktestRun:  # noqa: ANN001
+def queued(user, run_body) -> BacktestRun:
     # Created directly (no on_commit execution), as if its task were still in the broker.
     from backtests.config import normalise
     from strategies.models import StrategyVersion
@@ -37,43 +37,48 @@ def test_a_task_delivered_twice_runs_once(queued: BacktestRun) -> None:
 
 def test_a_live_lease_is_not_taken_over(queued: BacktestRun) -> None:
     BacktestRun.objects.filter(pk=queued.pk).update(
-        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() + timedelta(seconds=30))
+        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() + timedelta(seconds=30)
+    )
     assert services.backtest_execute(run_id=queued.pk) == "skipped"
 
 
 def test_a_lapsed_lease_is_taken_over_and_the_old_attempt_cannot_write(queued: BacktestRun) -> None:
     BacktestRun.objects.filter(pk=queued.pk).update(
-        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() - timedelta(seconds=1))
+        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() - timedelta(seconds=1)
+    )
     assert services.backtest_execute(run_id=queued.pk) == "done"
     queued.refresh_from_db()
     assert (queued.status, queued.attempt) == (RunStatus.DONE, 2)
     # The first worker wakes up and tries to report: refused.
-    with pytest.raises(services.RunAbandoned):
+    with pytest.raises(services.RunAbandonedError):
         services._progress(queued.pk, 1, 50.0, "late")
     result, data_hash = None, "x"
-    with pytest.raises(services.RunAbandoned):
+    with pytest.raises(services.RunAbandonedError):
         services._store(queued.pk, 1, result, data_hash, 0.0)  # type: ignore[arg-type]
 
 
 def test_cancel_while_running_stops_the_worker_from_storing(queued: BacktestRun) -> None:
     attempt = services._claim(queued.pk)
     services.backtest_cancel(run=queued)
-    with pytest.raises(services.RunAbandoned):
+    with pytest.raises(services.RunAbandonedError):
         services._compute(queued.pk, attempt)
     queued.refresh_from_db()
     assert queued.status == RunStatus.CANCELLED
     assert not BacktestTrade.objects.filter(run=queued).exists()
 
 
-def test_reaper_requeues_a_run_whose_worker_died(queued: BacktestRun, django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_reaper_requeues_a_run_whose_worker_died(
+    queued: BacktestRun, django_capture_on_commit_callbacks
+) -> None:
     BacktestRun.objects.filter(pk=queued.pk).update(
-        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() - timedelta(seconds=5))
+        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() - timedelta(seconds=5)
+    )
     assert services.backtests_reap() == 1  # eager: the re-queued task runs at once
     queued.refresh_from_db()
     assert (queued.status, queued.attempt) == (RunStatus.DONE, 2)
 
 
-def test_reaper_gives_up_after_max_attempts(queued: BacktestRun, settings) -> None:  # noqa: ANN001
+def test_reaper_gives_up_after_max_attempts(queued: BacktestRun, settings) -> None:
     BacktestRun.objects.filter(pk=queued.pk).update(
         status=RunStatus.RUNNING, attempt=settings.BACKTESTS["MAX_ATTEMPTS"],
         lease_until=timezone.now() - timedelta(seconds=5))  # fmt: skip
@@ -83,10 +88,12 @@ def test_reaper_gives_up_after_max_attempts(queued: BacktestRun, settings) -> No
     assert "stopped 3 times" in queued.error
 
 
-def test_soft_time_limit_fails_with_that_reason(queued: BacktestRun, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_soft_time_limit_fails_with_that_reason(
+    queued: BacktestRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from celery.exceptions import SoftTimeLimitExceeded
 
-    def slow(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def slow(*args, **kwargs):
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr(services, "run_backtest", slow)
@@ -95,7 +102,7 @@ def test_soft_time_limit_fails_with_that_reason(queued: BacktestRun, monkeypatch
     assert "time limit" in queued.error
 
 
-def test_progress_and_completion_reach_the_owner_only(queued: BacktestRun, make_user) -> None:  # noqa: ANN001
+def test_progress_and_completion_reach_the_owner_only(queued: BacktestRun, make_user) -> None:
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
@@ -116,7 +123,7 @@ def test_progress_and_completion_reach_the_owner_only(queued: BacktestRun, make_
         async_to_sync(_receive)(layer, theirs)
 
 
-async def _receive(layer, channel: str) -> dict:  # noqa: ANN001
+async def _receive(layer, channel: str) -> dict:
     import asyncio
 
     return await asyncio.wait_for(layer.receive(channel), timeout=0.2)

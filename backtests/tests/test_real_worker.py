@@ -27,21 +27,25 @@ from backtests import services
 from backtests.models import BacktestRun, BacktestTrade, RunStatus
 from engine.graph import example_documents
 from strategies.services import strategy_create
-from workers.testing import kill_group, wait_for, worker_env, worker_process
+from workers.testing import kill_group, reset_producer_pool, wait_for, worker_env, worker_process
 
 pytestmark = [
     pytest.mark.services,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not getattr(django_settings, "REDIS_AVAILABLE", False),
-                       reason="Redis is not reachable on 127.0.0.1:6379"),
-    pytest.mark.skipif(not getattr(django_settings, "USING_POSTGRES", False),
-                       reason="PostgreSQL is not reachable on 127.0.0.1:5432"),
+    pytest.mark.skipif(
+        not getattr(django_settings, "REDIS_AVAILABLE", False),
+        reason="Redis is not reachable on 127.0.0.1:6379",
+    ),
+    pytest.mark.skipif(
+        not getattr(django_settings, "USING_POSTGRES", False),
+        reason="PostgreSQL is not reachable on 127.0.0.1:5432",
+    ),
 ]
 LEASE = 2  # seconds: short, so the reaper recovers a killed run quickly
 
 
 @pytest.fixture
-def redis_broker(settings) -> Iterator[str]:  # noqa: ANN001
+def redis_broker(settings) -> Iterator[str]:
     """The test process sends tasks to Redis (not eagerly) and listens on channels-redis."""
     import redis
 
@@ -54,21 +58,15 @@ def redis_broker(settings) -> Iterator[str]:  # noqa: ANN001
                                            "CONFIG": {"hosts": [url]}}}  # fmt: skip
     settings.BACKTESTS = {**settings.BACKTESTS, "LEASE_SECONDS": LEASE, "MAX_CONCURRENT_RUNS": 50}
     channel_layers.backends.clear()
-    _reset_producer_pool()
+    reset_producer_pool()
     yield url
     app.conf.update(saved)
-    _reset_producer_pool()
+    reset_producer_pool()
     channel_layers.backends.clear()
 
 
-def _reset_producer_pool() -> None:
-    """The app caches broker connections: drop them so the new broker URL is used."""
-    app._pool = None  # not closed: kombu's global producer pools may still hold it
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture
-def market(db):  # noqa: ANN001, ANN201
+def market(db):
     from datetime import date
 
     from marketdata.models import Instrument
@@ -83,7 +81,7 @@ def body(strategy_id: int, instrument_id: int) -> dict:
             "end": "2026-06-30", "sizing": {"mode": "fixed", "value": 1}}  # fmt: skip
 
 
-def client_for(user) -> APIClient:  # noqa: ANN001
+def client_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
@@ -93,15 +91,20 @@ def all_finished() -> bool:
     return not BacktestRun.objects.exclude(status__in=(RunStatus.DONE, RunStatus.FAILED)).exists()
 
 
-def test_fifty_backtests_from_five_users(redis_broker: str, market, make_user) -> None:  # noqa: ANN001
+def test_fifty_backtests_from_five_users(redis_broker: str, market, make_user) -> None:
     users = [make_user() for _ in range(5)]
-    strategies = {u.pk: strategy_create(owner=u, name="SMA", graph=example_documents()["sma_cross"]) for u in users}
+    strategies = {
+        u.pk: strategy_create(owner=u, name="SMA", graph=example_documents()["sma_cross"])
+        for u in users
+    }
     env = worker_env(redis_broker, BACKTESTS_LEASE_SECONDS=str(LEASE))
     with worker_process(env=env, concurrency=2, name="fifty"):
         for user in users:
             client = client_for(user)
             for _ in range(10):
-                response = client.post("/api/backtest", body(strategies[user.pk].pk, market.pk), format="json")
+                response = client.post(
+                    "/api/backtest", body(strategies[user.pk].pk, market.pk), format="json"
+                )
                 assert response.status_code == 202, response.content
         wait_for(all_finished, timeout=240, what="50 backtests to finish")
     runs = BacktestRun.objects.all()
@@ -113,16 +116,19 @@ def test_fifty_backtests_from_five_users(redis_broker: str, market, make_user) -
         listed = client_for(user).get("/api/backtest?page_size=100").json()
         assert listed["count"] == 10
         assert {r["id"] for r in listed["results"]} == set(
-            BacktestRun.objects.filter(owner=user).values_list("pk", flat=True))
+            BacktestRun.objects.filter(owner=user).values_list("pk", flat=True)
+        )
 
 
-def test_a_killed_worker_loses_and_doubles_no_run(redis_broker: str, market, make_user) -> None:  # noqa: ANN001
+def test_a_killed_worker_loses_and_doubles_no_run(redis_broker: str, market, make_user) -> None:
     user = make_user()
     strategy = strategy_create(owner=user, name="SMA", graph=example_documents()["sma_cross"])
     env = worker_env(redis_broker, BACKTESTS_LEASE_SECONDS=str(LEASE))
     client = client_for(user)
-    ids = [client.post("/api/backtest", body(strategy.pk, market.pk), format="json").json()["id"]
-           for _ in range(8)]
+    ids = [
+        client.post("/api/backtest", body(strategy.pk, market.pk), format="json").json()["id"]
+        for _ in range(8)
+    ]
     with worker_process(env=env, name="doomed") as doomed:
         victim = _freeze_mid_run(doomed)
         kill_group(doomed)
@@ -140,13 +146,17 @@ def test_a_killed_worker_loses_and_doubles_no_run(redis_broker: str, market, mak
     assert counts[victim] == runs.get(pk=victim).stats["trades"]
 
 
-def _freeze_mid_run(proc) -> int:  # noqa: ANN001
+def _freeze_mid_run(proc) -> int:
     """SIGSTOP the worker while a run is in progress; return that run's id."""
     for _ in range(200):
         wait_for(lambda: BacktestRun.objects.filter(status=RunStatus.RUNNING).exists(), timeout=60,
                  interval=0.005, what="a run to start")  # fmt: skip
         kill_group(proc, signal.SIGSTOP)
-        running = BacktestRun.objects.filter(status=RunStatus.RUNNING).values_list("pk", flat=True).first()
+        running = (
+            BacktestRun.objects.filter(status=RunStatus.RUNNING)
+            .values_list("pk", flat=True)
+            .first()
+        )
         if running is not None:
             return running
         kill_group(proc, signal.SIGCONT)  # it finished just before the freeze: try the next one
@@ -165,7 +175,7 @@ def _close_thread_connections() -> Iterator[None]:
     connections.close_all()
 
 
-async def test_ws_hears_progress_and_completion(redis_broker: str, market, make_user) -> None:  # noqa: ANN001
+async def test_ws_hears_progress_and_completion(redis_broker: str, market, make_user) -> None:
     user = await sync_to_async(make_user)()
     strategy = await sync_to_async(strategy_create)(owner=user, name="SMA",
                                                     graph=example_documents()["sma_cross"])  # fmt: skip

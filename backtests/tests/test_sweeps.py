@@ -18,8 +18,9 @@ def sweep_body(run_body: dict) -> dict:
             "constraint": "ma_fast.timeperiod < ma_slow.timeperiod", "metric": "return_pct"}  # fmt: skip
 
 
-def test_sweep_runs_in_chunks_and_gathers(auth_client: APIClient, sweep_body: dict, settings,
-                                          django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_sweep_runs_in_chunks_and_gathers(
+    auth_client: APIClient, sweep_body: dict, settings, django_capture_on_commit_callbacks
+) -> None:
     settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_CHUNK": 4}
     with django_capture_on_commit_callbacks(execute=True):
         response = auth_client.post("/api/backtest/sweeps", sweep_body, format="json")
@@ -41,8 +42,9 @@ def test_sweep_runs_in_chunks_and_gathers(auth_client: APIClient, sweep_body: di
     assert "results" not in listed["results"][0]
 
 
-def test_sweep_matches_single_backtests(auth_client: APIClient, sweep_body: dict, run_body: dict,
-                                        django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_sweep_matches_single_backtests(
+    auth_client: APIClient, sweep_body: dict, run_body: dict, django_capture_on_commit_callbacks
+) -> None:
     """A sweep row and a plain backtest of the same parameters agree."""
     from engine.graph import example_documents
     from strategies.services import strategy_create
@@ -55,7 +57,9 @@ def test_sweep_matches_single_backtests(auth_client: APIClient, sweep_body: dict
     graph["nodes"][1]["params"]["timeperiod"], graph["nodes"][2]["params"]["timeperiod"] = 10, 30
     single = strategy_create(owner=auth_client.user, name="10/30", graph=graph)
     with django_capture_on_commit_callbacks(execute=True):
-        run_id = auth_client.post("/api/backtest", {**run_body, "strategy": single.pk}, format="json").json()["id"]
+        run_id = auth_client.post(
+            "/api/backtest", {**run_body, "strategy": single.pk}, format="json"
+        ).json()["id"]
     stats = auth_client.get(f"/api/backtest/{run_id}").json()["stats"]
     assert row["return_pct"] == pytest.approx(stats["return_pct"])
     assert row["trades"] == stats["trades"]
@@ -76,7 +80,9 @@ def test_sweep_matches_single_backtests(auth_client: APIClient, sweep_body: dict
         ({"constraint": "rubbish"}, "constraint"),
     ],
 )
-def test_bad_sweeps_are_400(auth_client: APIClient, sweep_body: dict, change: dict, field: str) -> None:
+def test_bad_sweeps_are_400(
+    auth_client: APIClient, sweep_body: dict, change: dict, field: str
+) -> None:
     body = {**sweep_body, **change}
     if "grid" in change:
         body.pop("constraint")  # it names ma_slow, which these grids do not sweep
@@ -86,7 +92,7 @@ def test_bad_sweeps_are_400(auth_client: APIClient, sweep_body: dict, change: di
     assert not BacktestSweep.objects.exists()
 
 
-def test_sweep_size_cap(auth_client: APIClient, sweep_body: dict, settings) -> None:  # noqa: ANN001
+def test_sweep_size_cap(auth_client: APIClient, sweep_body: dict, settings) -> None:
     settings.BACKTESTS = {**settings.BACKTESTS, "MAX_SWEEP_COMBINATIONS": 5}
     response = auth_client.post("/api/backtest/sweeps", sweep_body, format="json")
     assert response.status_code == 400
@@ -103,11 +109,13 @@ def test_a_chunk_delivered_twice_counts_once(auth_client: APIClient, sweep_body:
     assert SweepChunk.objects.get(sweep=sweep, index=0).status == RunStatus.DONE
 
 
-def test_cancel_and_cross_user(auth_client: APIClient, sweep_body: dict, make_user) -> None:  # noqa: ANN001
+def test_cancel_and_cross_user(auth_client: APIClient, sweep_body: dict, make_user) -> None:
     sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
     other = APIClient()
     other.force_authenticate(make_user())
     assert other.get(f"/api/backtest/sweeps/{sweep_id}").status_code == 404
     assert other.post(f"/api/backtest/sweeps/{sweep_id}/cancel").status_code == 404
-    assert auth_client.post(f"/api/backtest/sweeps/{sweep_id}/cancel").json()["status"] == "cancelled"
+    assert (
+        auth_client.post(f"/api/backtest/sweeps/{sweep_id}/cancel").json()["status"] == "cancelled"
+    )
     assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=0) == "skipped"

@@ -233,7 +233,9 @@ class TrackedDetailApi(APIView):
 
     @extend_schema(responses={204: OpenApiResponse(description="No longer tracked.")}, tags=TAG)
     def delete(self, request: Request, tracked_id: int) -> Response:
-        deleted, _ = TrackedInstrument.objects.filter(pk=tracked_id).delete()
+        deleted = 0
+        if tracked_id <= selectors.MAX_ID:
+            deleted, _ = TrackedInstrument.objects.filter(pk=tracked_id).delete()
         if not deleted:
             raise ValidationError({"id": [f"Tracked instrument {tracked_id} not found."]})
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -20,7 +20,11 @@ from engine.markets.synthetic import synthetic_bars
 
 RATE_LIMIT = {"errorType": "Rate_Limit", "errorCode": "DH-904", "errorMessage": "Too many requests"}
 SERVER_ERROR = {"errorType": "Server", "errorCode": "DH-908", "errorMessage": "Internal error"}
-AUTH_ERROR = {"errorType": "Invalid_Authentication", "errorCode": "DH-901", "errorMessage": "bad token"}
+AUTH_ERROR = {
+    "errorType": "Invalid_Authentication",
+    "errorCode": "DH-901",
+    "errorMessage": "bad token",
+}
 NO_DATA = {"errorType": "Data_Error", "errorCode": "DH-907", "errorMessage": "No data present"}
 
 MASTER_HEADER = (
@@ -134,7 +138,9 @@ class FakeDhan:
         if end < start:
             return {k: [] for k in ("open", "high", "low", "close", "volume", "timestamp")}
         minutes = 10_000 if daily else int(payload.get("interval", 1))
-        bars = synthetic_bars(start=start, end=end, timeframe_minutes=minutes, seed=int(payload["securityId"]))
+        bars = synthetic_bars(
+            start=start, end=end, timeframe_minutes=minutes, seed=int(payload["securityId"])
+        )
         ts = bars.ts // 10**9
         if daily:  # Dhan labels daily bars at midnight IST
             ts = (ts + 19_800) // 86_400 * 86_400 - 19_800

@@ -49,7 +49,12 @@ def _named(content: bytes, name: str):
 
 def test_reads_need_authentication(api_client, stored):
     assert api_client.get(f"{BASE}/instruments").status_code == 401
-    assert api_client.get(f"{BASE}/instruments/{stored.pk}/candles?start=2024-01-02&end=2024-01-02").status_code == 401
+    assert (
+        api_client.get(
+            f"{BASE}/instruments/{stored.pk}/candles?start=2024-01-02&end=2024-01-02"
+        ).status_code
+        == 401
+    )
 
 
 def test_instrument_list_search_and_detail(auth_client, stored):
@@ -58,24 +63,44 @@ def test_instrument_list_search_and_detail(auth_client, stored):
     assert body["count"] == 1 and body["results"][0]["symbol"] == "BANKNIFTY"
     assert auth_client.get(f"{BASE}/instruments?kind=index").json()["count"] == 2
     detail = auth_client.get(f"{BASE}/instruments/{stored.pk}").json()
-    assert detail["lot_size"] > 0 and detail["stored"][0]["timeframe"] == "1m" and detail["stored"][0]["count"] == 750
+    assert (
+        detail["lot_size"] > 0
+        and detail["stored"][0]["timeframe"] == "1m"
+        and detail["stored"][0]["count"] == 750
+    )
     assert auth_client.get(f"{BASE}/instruments/999999").status_code == 404
+    assert (
+        auth_client.get(
+            f"{BASE}/instruments/{10**30}/candles?start=2024-01-02&end=2024-01-03"
+        ).status_code
+        == 404
+    )
 
 
 def test_candles_are_columnar_and_resampled(auth_client, stored):
-    r = auth_client.get(f"{BASE}/instruments/{stored.pk}/candles?timeframe=1m&start=2024-01-02&end=2024-01-02")
+    r = auth_client.get(
+        f"{BASE}/instruments/{stored.pk}/candles?timeframe=1m&start=2024-01-02&end=2024-01-02"
+    )
     body = r.json()
     assert r.status_code == 200 and body["count"] == 375 and set("tohlcv") <= set(body)
     assert body["t"][0] == 1704167100  # 2024-01-02 09:15 IST in epoch seconds
-    r = auth_client.get(f"{BASE}/instruments/{stored.pk}/candles?timeframe=1h&start=2024-01-02&end=2024-01-03")
+    r = auth_client.get(
+        f"{BASE}/instruments/{stored.pk}/candles?timeframe=1h&start=2024-01-02&end=2024-01-03"
+    )
     body = r.json()
-    assert body["source_timeframe"] == "1m" and body["count"] == 14 and body["t"][1] - body["t"][0] == 3600
-    day = auth_client.get(f"{BASE}/instruments/{stored.pk}/candles?timeframe=1d&start=2024-01-02&end=2024-01-03").json()
+    assert (
+        body["source_timeframe"] == "1m"
+        and body["count"] == 14
+        and body["t"][1] - body["t"][0] == 3600
+    )
+    day = auth_client.get(
+        f"{BASE}/instruments/{stored.pk}/candles?timeframe=1d&start=2024-01-02&end=2024-01-03"
+    ).json()
     assert day["count"] == 2
 
 
 @pytest.mark.parametrize(
-    "query, field",
+    ("query", "field"),
     [
         ("timeframe=7m&start=2024-01-02&end=2024-01-03", "timeframe"),
         ("start=yesterday&end=2024-01-03", "start"),
@@ -95,12 +120,23 @@ def test_bad_candle_queries_name_the_field(auth_client, stored, query, field):
 def test_bar_cap_is_a_400_naming_end(auth_client, stored, settings):
     settings.MARKETDATA = {**settings.MARKETDATA, "MAX_BARS_PER_RESPONSE": 100}
     r = auth_client.get(f"{BASE}/instruments/{stored.pk}/candles?start=2024-01-02&end=2024-01-03")
-    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "end" and "100" in r.json()["detail"]
-    assert auth_client.get(f"{BASE}/instruments/{stored.pk}/candles?timeframe=1h&start=2024-01-02&end=2024-01-03").status_code == 200
+    assert (
+        r.status_code == 400
+        and r.json()["errors"][0]["field"] == "end"
+        and "100" in r.json()["detail"]
+    )
+    assert (
+        auth_client.get(
+            f"{BASE}/instruments/{stored.pk}/candles?timeframe=1h&start=2024-01-02&end=2024-01-03"
+        ).status_code
+        == 200
+    )
 
 
 def test_health_report(auth_client, stored):
-    Candle.objects.filter(instrument=stored, ts__gte="2024-01-02T05:00Z", ts__lt="2024-01-02T05:10Z").delete()
+    Candle.objects.filter(
+        instrument=stored, ts__gte="2024-01-02T05:00Z", ts__lt="2024-01-02T05:10Z"
+    ).delete()
     r = auth_client.get(f"{BASE}/instruments/{stored.pk}/health?timeframe=1m")
     body = r.json()
     assert r.status_code == 200 and body["missing_bars"] == 10 and body["gap_count"] == 1
@@ -112,17 +148,28 @@ def test_health_report(auth_client, stored):
 
 def test_writes_are_staff_only(auth_client, stored):
     assert _upload(auth_client, stored, _csv()).status_code == 403
-    r = auth_client.post(f"{BASE}/instruments/{stored.pk}/backfill", {"start": "2024-01-01", "end": "2024-01-05"}, format="json")
+    r = auth_client.post(
+        f"{BASE}/instruments/{stored.pk}/backfill",
+        {"start": "2024-01-01", "end": "2024-01-05"},
+        format="json",
+    )
     assert r.status_code == 403
     assert auth_client.get(f"{BASE}/ingestion-runs").status_code == 403
-    assert auth_client.post(f"{BASE}/tracked", {"instrument": stored.pk}, format="json").status_code == 403
+    assert (
+        auth_client.post(f"{BASE}/tracked", {"instrument": stored.pk}, format="json").status_code
+        == 403
+    )
 
 
 def test_upload_csv_imports_and_records_the_run(staff_client, nifty):
     r = _upload(staff_client, nifty, _csv(rows=60))
     assert r.status_code == 201, r.content
     run = r.json()
-    assert (run["status"], run["rows_inserted"], run["requested_by"]) == ("succeeded", 60, staff_client.user.pk)
+    assert (run["status"], run["rows_inserted"], run["requested_by"]) == (
+        "succeeded",
+        60,
+        staff_client.user.pk,
+    )
     again = _upload(staff_client, nifty, gzip.compress(_csv(rows=60)), name="bars.csv.gz").json()
     assert again["rows_inserted"] == 0 and again["rows_unchanged"] == 60
 
@@ -153,20 +200,35 @@ def test_bad_numbers_are_quarantined_not_dropped(staff_client, nifty):
     r = _upload(staff_client, nifty, ("\n".join(content) + "\n").encode())
     assert r.status_code == 201, r.content
     assert r.json()["rows_rejected"] == 2 and r.json()["rows_inserted"] == 9
-    assert set(QuarantinedCandle.objects.values_list("reason", flat=True)) == {"non_numeric", "unparseable"}
+    assert set(QuarantinedCandle.objects.values_list("reason", flat=True)) == {
+        "non_numeric",
+        "unparseable",
+    }
 
 
 @pytest.mark.parametrize(
-    "content, data, field",
+    ("content", "data", "field"),
     [
         (b"datetime,open,high,low\n2024-01-02 09:15:00,1,2,0.5\n", {}, "mapping"),
         (b"datetime,open,high,low,close\n2024-01-02 09:15:00,a,b,c,d\n", {}, "mapping"),
-        ("datetime,open,high,low,close\n2024-01-02 09:15:00,1,2,0.5,1\n".encode("utf-16"), {}, "file"),
+        (
+            "datetime,open,high,low,close\n2024-01-02 09:15:00,1,2,0.5,1\n".encode("utf-16"),
+            {},
+            "file",
+        ),
         (b"\xff\xfe\x00garbage\x81\x82", {}, "file"),
         (b"", {}, "file"),
         (b"datetime,open,high,low,close\nxx,1,2,0.5,1\nyy,1,2,0.5,1\n", {}, "time_column"),
-        (b"datetime,open,high,low,close\n2024-01-02 09:15:00,1,2,0.5,1\n", {"timezone": "Mars/Olympus"}, "timezone"),
-        (b"datetime,open,high,low,close\n2024-01-02 09:15:00,1,2,0.5,1\n", {"mapping": "when"}, "mapping"),
+        (
+            b"datetime,open,high,low,close\n2024-01-02 09:15:00,1,2,0.5,1\n",
+            {"timezone": "Mars/Olympus"},
+            "timezone",
+        ),
+        (
+            b"datetime,open,high,low,close\n2024-01-02 09:15:00,1,2,0.5,1\n",
+            {"mapping": "when"},
+            "mapping",
+        ),
         (b"PAR1 not really parquet", {}, "file"),
         (b"\x1f\x8b\x08\x00broken", {}, "file"),
     ],
@@ -183,21 +245,42 @@ def test_upload_size_cap(staff_client, nifty, settings):
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "file"
 
 
-def test_backfill_synthetic_and_tracked_crud(staff_client, nifty, django_capture_on_commit_callbacks):
+def test_backfill_synthetic_and_tracked_crud(
+    staff_client, nifty, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         r = staff_client.post(f"{BASE}/instruments/{nifty.pk}/backfill",
                               {"timeframe": "5m", "start": "2024-01-01", "end": "2024-01-05", "provider": "synthetic"}, format="json")  # fmt: skip
     assert r.status_code == 202
     runs = staff_client.get(f"{BASE}/ingestion-runs?status=succeeded").json()
     assert runs["count"] == 1 and runs["results"][0]["rows_inserted"] == 5 * 75
-    bad = staff_client.post(f"{BASE}/instruments/{nifty.pk}/backfill", {"start": "2024-01-01", "end": "2024-01-05", "provider": "nope"}, format="json")
+    bad = staff_client.post(
+        f"{BASE}/instruments/{nifty.pk}/backfill",
+        {"start": "2024-01-01", "end": "2024-01-05", "provider": "nope"},
+        format="json",
+    )
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "provider"
-    huge = staff_client.post(f"{BASE}/instruments/{nifty.pk}/backfill", {"start": "1990-01-01", "end": "2024-01-05", "provider": "synthetic"}, format="json")
+    huge = staff_client.post(
+        f"{BASE}/instruments/{nifty.pk}/backfill",
+        {"start": "1990-01-01", "end": "2024-01-05", "provider": "synthetic"},
+        format="json",
+    )
     assert huge.status_code == 400 and huge.json()["errors"][0]["field"] == "start"
-    t = staff_client.post(f"{BASE}/tracked", {"instrument": nifty.pk, "timeframe": "1d", "provider": "synthetic"}, format="json")
+    t = staff_client.post(
+        f"{BASE}/tracked",
+        {"instrument": nifty.pk, "timeframe": "1d", "provider": "synthetic"},
+        format="json",
+    )
     assert t.status_code == 201
     assert staff_client.get(f"{BASE}/tracked").json()["count"] == 1
-    assert staff_client.post(f"{BASE}/tracked", {"instrument": nifty.pk, "timeframe": "3m", "provider": "dhan"}, format="json").status_code == 400
+    assert (
+        staff_client.post(
+            f"{BASE}/tracked",
+            {"instrument": nifty.pk, "timeframe": "3m", "provider": "dhan"},
+            format="json",
+        ).status_code
+        == 400
+    )
     assert staff_client.delete(f"{BASE}/tracked/{t.json()['id']}").status_code == 204
     assert staff_client.delete(f"{BASE}/tracked/{t.json()['id']}").status_code == 400
 

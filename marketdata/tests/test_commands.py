@@ -24,13 +24,39 @@ def _call(*args) -> str:
 def test_import_export_and_health(tmp_path):
     src = tmp_path / "bars.csv"
     src.write_bytes(_csv(rows=40))
-    assert "inserted 40" in _call("marketdata_import", str(src), "--symbol", "NIFTY", "--no-progress")
+    assert "inserted 40" in _call(
+        "marketdata_import", str(src), "--symbol", "NIFTY", "--no-progress"
+    )
     assert Instrument.objects.get(symbol="NIFTY").kind == "index"
-    out = _call("marketdata_export", "--symbol", "NIFTY", "--start", "2024-01-02", "--end", "2024-01-02", "--timeframe", "5m", "--format", "json")
+    out = _call(
+        "marketdata_export",
+        "--symbol",
+        "NIFTY",
+        "--start",
+        "2024-01-02",
+        "--end",
+        "2024-01-02",
+        "--timeframe",
+        "5m",
+        "--format",
+        "json",
+    )
     body = json.loads(out)
-    assert len(body["t"]) == 8 and body["o"][0] == pytest.approx(Candle.objects.order_by("ts").first().open)
+    assert len(body["t"]) == 8 and body["o"][0] == pytest.approx(
+        Candle.objects.order_by("ts").first().open
+    )
     dest = tmp_path / "out.csv"
-    _call("marketdata_export", "--symbol", "NIFTY", "--start", "2024-01-02", "--end", "2024-01-02", "-o", str(dest))
+    _call(
+        "marketdata_export",
+        "--symbol",
+        "NIFTY",
+        "--start",
+        "2024-01-02",
+        "--end",
+        "2024-01-02",
+        "-o",
+        str(dest),
+    )
     assert dest.read_text().splitlines()[1].startswith("2024-01-02T09:15:00+05:30")
     report = json.loads(_call("marketdata_health", "--symbol", "NIFTY"))
     assert report["bars"] == 40 and report["missing_bars"] == 375 - 40
@@ -44,11 +70,25 @@ def test_command_errors_are_clean(tmp_path):
     with pytest.raises(CommandError, match="start"):
         _call("marketdata_backfill", "--symbol", "NIFTY", "--start", "later", "--end", "2024-01-05")
     with pytest.raises(CommandError, match="no instrument"):
-        _call("marketdata_export", "--symbol", "NOPE", "--start", "2024-01-02", "--end", "2024-01-03")
+        _call(
+            "marketdata_export", "--symbol", "NOPE", "--start", "2024-01-02", "--end", "2024-01-03"
+        )
 
 
 def test_backfill_and_seed_commands():
-    out = _call("marketdata_backfill", "--symbol", "BANKNIFTY", "--timeframe", "1d", "--start", "2024-01-01", "--end", "2024-03-31", "--provider", "synthetic")
+    out = _call(
+        "marketdata_backfill",
+        "--symbol",
+        "BANKNIFTY",
+        "--timeframe",
+        "1d",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-03-31",
+        "--provider",
+        "synthetic",
+    )
     assert "succeeded" in out and Candle.objects.filter(timeframe="1d").count() > 55
     assert "NIFTY: 750 bars" in _call("marketdata_seed_demo", "--symbols", "NIFTY", "--days", "2")
 

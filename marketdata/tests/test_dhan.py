@@ -33,7 +33,9 @@ class FakeClock:
 
 def _provider(fake, **kw) -> DhanProvider:
     clock = FakeClock()
-    return DhanProvider(limiter=RateLimiter(5, 1.0, clock=clock, sleep=clock.sleep), sleep=clock.sleep, **kw)
+    return DhanProvider(
+        limiter=RateLimiter(5, 1.0, clock=clock, sleep=clock.sleep), sleep=clock.sleep, **kw
+    )
 
 
 def test_intraday_history_in_90_day_chunks(fake_dhan, nifty):
@@ -41,7 +43,9 @@ def test_intraday_history_in_90_day_chunks(fake_dhan, nifty):
     start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 7, 1, tzinfo=UTC)
     chunks = p.chunks(start=start, end=end)
     assert len(chunks) == 3 and all((b - a).days <= 90 for a, b in chunks)
-    frame = p.fetch(instrument=instrument_ref(nifty), timeframe="5m", start=chunks[0][0], end=chunks[0][1])
+    frame = p.fetch(
+        instrument=instrument_ref(nifty), timeframe="5m", start=chunks[0][0], end=chunks[0][1]
+    )
     body = fake_dhan.requests[-1]
     assert body["path"] == "/v2/charts/intraday"
     assert body["payload"]["securityId"] == "13" and body["payload"]["exchangeSegment"] == "IDX_I"
@@ -61,8 +65,13 @@ def test_daily_history_uses_the_historical_endpoint(fake_dhan, nifty):
 
 
 @pytest.mark.parametrize(
-    "status, body",
-    [(429, RATE_LIMIT), (500, SERVER_ERROR), (200, b"{not json"), (502, b"<html>bad gateway</html>")],
+    ("status", "body"),
+    [
+        (429, RATE_LIMIT),
+        (500, SERVER_ERROR),
+        (200, b"{not json"),
+        (502, b"<html>bad gateway</html>"),
+    ],
 )
 def test_transient_errors_are_retried_with_backoff(fake_dhan, nifty, status, body):
     fake_dhan.fail_next(status, body, times=2)
@@ -110,13 +119,24 @@ def test_security_master_parse_lots_expiries_and_strike_step(fake_dhan):
     fut = by_symbol["NIFTY-Jan2026-FUT"]
     assert fut.kind == "future" and fut.lot_size == 65 and str(fut.expiry) == "2026-01-27"
     opt = by_symbol["NIFTY-Jan2026-24050-PE"]
-    assert (opt.option_type, str(opt.strike), opt.strike_step, str(opt.tick_size)) == ("PE", "24050.00", 50, "0.0500")
+    assert (opt.option_type, str(opt.strike), opt.strike_step, str(opt.tick_size)) == (
+        "PE",
+        "24050.00",
+        50,
+        "0.0500",
+    )
     assert by_symbol["NIFTY"].kind == "index" and by_symbol["NIFTY"].strike_step == 50
 
 
-def test_instrument_sync_run_upserts_the_master(fake_dhan, staff_client, django_capture_on_commit_callbacks):
+def test_instrument_sync_run_upserts_the_master(
+    fake_dhan, staff_client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        r = staff_client.post("/api/marketdata/instruments/sync", {"provider": "dhan", "underlyings": ["NIFTY"]}, format="json")
+        r = staff_client.post(
+            "/api/marketdata/instruments/sync",
+            {"provider": "dhan", "underlyings": ["NIFTY"]},
+            format="json",
+        )
     assert r.status_code == 202
     assert Instrument.objects.filter(kind="option", underlying="NIFTY").count() == 12
     again = staff_client.get(f"/api/marketdata/ingestion-runs/{r.json()['id']}").json()
@@ -124,11 +144,15 @@ def test_instrument_sync_run_upserts_the_master(fake_dhan, staff_client, django_
     assert again["requested_by"] == staff_client.user.pk
 
 
-def test_backfill_api_through_dhan_is_chunked_and_stored(fake_dhan, staff_client, nifty, django_capture_on_commit_callbacks):
+def test_backfill_api_through_dhan_is_chunked_and_stored(
+    fake_dhan, staff_client, nifty, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         r = staff_client.post(f"/api/marketdata/instruments/{nifty.pk}/backfill",
                               {"timeframe": "15m", "start": "2024-01-01", "end": "2024-04-30", "provider": "dhan"}, format="json")  # fmt: skip
     assert r.status_code == 202
     run = staff_client.get(f"/api/marketdata/ingestion-runs/{r.json()['id']}").json()
-    assert run["status"] == "succeeded" and run["chunks_done"] == 2 and run["rows_inserted"] > 70 * 25
+    assert (
+        run["status"] == "succeeded" and run["chunks_done"] == 2 and run["rows_inserted"] > 70 * 25
+    )
     assert len([q for q in fake_dhan.requests if q["path"].endswith("intraday")]) == 2

@@ -38,7 +38,9 @@ def test_ingest_is_idempotent_and_counts_updates(nifty):
 def test_partial_overlap_inserts_only_new_bars(nifty):
     f = small_frame(days=4)
     services.candles_ingest(instrument=nifty, timeframe="1m", frame=f.take(np.arange(700)))
-    r = services.candles_ingest(instrument=nifty, timeframe="1m", frame=f.take(np.arange(500, len(f))))
+    r = services.candles_ingest(
+        instrument=nifty, timeframe="1m", frame=f.take(np.arange(500, len(f)))
+    )
     assert (r.inserted, r.unchanged) == (len(f) - 700, 200)
 
 
@@ -46,9 +48,14 @@ def test_hard_failures_land_in_quarantine(nifty):
     f = small_frame(days=1)
     low = f.low.copy()
     low[4] = 0.0
-    run, _ = services.ingestion_run_create(kind="file", provider="file", instrument=nifty, timeframe="1m")
+    run, _ = services.ingestion_run_create(
+        kind="file", provider="file", instrument=nifty, timeframe="1m"
+    )
     r = services.candles_ingest(
-        instrument=nifty, timeframe="1m", frame=BarFrame.build(f.ts, f.open, f.high, low, f.close), run=run
+        instrument=nifty,
+        timeframe="1m",
+        frame=BarFrame.build(f.ts, f.open, f.high, low, f.close),
+        run=run,
     )
     assert r.rejected == 1 and r.inserted == 374
     q = QuarantinedCandle.objects.get()
@@ -62,7 +69,9 @@ def test_orm_fallback_upsert_and_read(nifty):
     c1 = storage._orm_upsert(nifty.pk, "5m", f.take(np.arange(0, 375, 5)))
     c2 = storage._orm_upsert(nifty.pk, "5m", f.take(np.arange(0, 375, 5)))
     assert (c1.inserted, c2.unchanged) == (75, 75)
-    bars = storage._orm_read(nifty.pk, "5m", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 3, tzinfo=UTC))
+    bars = storage._orm_read(
+        nifty.pk, "5m", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 3, tzinfo=UTC)
+    )
     np.testing.assert_array_equal(bars.ts, f.ts[::5])
 
 
@@ -79,7 +88,10 @@ class FlakyProvider(SyntheticProvider):
 
 @pytest.fixture
 def flaky(settings):
-    settings.MARKETDATA = {**settings.MARKETDATA, "PROVIDERS": {"flaky": "marketdata.tests.test_ingest.FlakyProvider"}}
+    settings.MARKETDATA = {
+        **settings.MARKETDATA,
+        "PROVIDERS": {"flaky": "marketdata.tests.test_ingest.FlakyProvider"},
+    }
     FlakyProvider.calls = []
     FlakyProvider.fail_on = None
     return FlakyProvider
@@ -92,31 +104,43 @@ def _range():
 def test_killed_run_resumes_after_its_last_chunk_without_duplicates_or_holes(nifty, flaky):
     start, end = _range()  # three monthly chunks
     flaky.fail_on = 3
-    run = services.candles_backfill(instrument=nifty, timeframe="15m", start=start, end=end, provider="flaky", run_now=True)
+    run = services.candles_backfill(
+        instrument=nifty, timeframe="15m", start=start, end=end, provider="flaky", run_now=True
+    )
     assert run.status == "failed" and run.chunks_done == 2 and "connection reset" in run.error
     # A worker died mid-run: the row is still RUNNING with an expired lease; redelivery claims it.
-    IngestionRun.objects.filter(pk=run.pk).update(status="running", lease_expires_at=timezone.now() - timedelta(seconds=1))
+    IngestionRun.objects.filter(pk=run.pk).update(
+        status="running", lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     flaky.fail_on, flaky.calls = None, []
     run = services.ingestion_run_execute(run_id=run.pk)
     assert run.status == "succeeded" and run.attempts == 2 and len(flaky.calls) == 1
     bars = candles_load(instrument=nifty, timeframe="15m", start=start, end=end)
-    expected = SyntheticProvider().fetch(instrument=services.instrument_ref(nifty), timeframe="15m", start=start, end=end)
+    expected = SyntheticProvider().fetch(
+        instrument=services.instrument_ref(nifty), timeframe="15m", start=start, end=end
+    )
     np.testing.assert_array_equal(bars.ts, expected.ts)
     np.testing.assert_allclose(bars.close, expected.close)
 
 
 def test_live_lease_is_not_claimed_twice(nifty):
     start, end = _range()
-    run, created = services.ingestion_run_create(kind="fetch", provider="synthetic", instrument=nifty, timeframe="1d", start=start, end=end)
+    run, created = services.ingestion_run_create(
+        kind="fetch", provider="synthetic", instrument=nifty, timeframe="1d", start=start, end=end
+    )
     assert services.ingestion_run_claim(run_id=run.pk) is not None
     assert services.ingestion_run_claim(run_id=run.pk) is None
-    again, created = services.ingestion_run_create(kind="fetch", provider="synthetic", instrument=nifty, timeframe="1d", start=start, end=end)
+    again, created = services.ingestion_run_create(
+        kind="fetch", provider="synthetic", instrument=nifty, timeframe="1d", start=start, end=end
+    )
     assert again.pk == run.pk and not created
 
 
 def test_stale_runs_are_expired():
     old = timezone.now() - timedelta(days=1)
-    run = IngestionRun.objects.create(kind="fetch", provider="synthetic", status="running", lease_expires_at=old)
+    run = IngestionRun.objects.create(
+        kind="fetch", provider="synthetic", status="running", lease_expires_at=old
+    )
     assert services.ingestion_runs_expire() == 1
     run.refresh_from_db()
     assert run.status == "failed" and "stale" in run.error
@@ -125,8 +149,15 @@ def test_stale_runs_are_expired():
 def test_refresh_fetches_from_the_day_of_the_last_bar(nifty, flaky):
     tracked = services.tracked_instrument_add(instrument=nifty, timeframe="5m", provider="flaky")
     now = datetime(2024, 2, 2, 12, 0, tzinfo=UTC)
-    services.candles_ingest(instrument=nifty, timeframe="5m", frame=BarFrame.from_bars(
-        __import__("engine.markets.synthetic", fromlist=["x"]).synthetic_bars(start=date(2024, 1, 29), days=2, timeframe_minutes=5)))
+    services.candles_ingest(
+        instrument=nifty,
+        timeframe="5m",
+        frame=BarFrame.from_bars(
+            __import__("engine.markets.synthetic", fromlist=["x"]).synthetic_bars(
+                start=date(2024, 1, 29), days=2, timeframe_minutes=5
+            )
+        ),
+    )
     run = services.candles_refresh(tracked=tracked, now=now)
     assert run.start == datetime(2024, 1, 29, 18, 30, tzinfo=UTC)  # 2024-01-30 00:00 IST
     services.ingestion_run_execute(run_id=run.pk)
@@ -136,7 +167,9 @@ def test_refresh_fetches_from_the_day_of_the_last_bar(nifty, flaky):
 
 
 def test_nightly_refresh_skips_days_without_a_session(nifty, django_capture_on_commit_callbacks):
-    TrackedInstrument.objects.create(instrument=nifty, timeframe="1d", provider="synthetic", history_days=30)
+    TrackedInstrument.objects.create(
+        instrument=nifty, timeframe="1d", provider="synthetic", history_days=30
+    )
     assert services.tracked_instruments_refresh(today=date(2024, 1, 21)) == []  # a Sunday
     with django_capture_on_commit_callbacks(execute=True):
         ids = services.tracked_instruments_refresh(today=date(2024, 1, 22) + timedelta(days=1))
@@ -151,9 +184,15 @@ def test_candles_load_native_resampled_and_hash(nifty):
     five = candles_load(instrument=nifty, timeframe="5m", start="2024-01-02", end=date(2024, 1, 3))
     assert len(five) == 150 and five.high[0] == f.high[:5].max()
     h1 = data_snapshot_hash(instrument=nifty, timeframe="1m", start="2024-01-02", end="2024-01-03")
-    assert h1 == data_snapshot_hash(instrument=nifty.pk, timeframe="1m", start="2024-01-02", end="2024-01-03", bars=one)
-    Candle.objects.filter(instrument=nifty, ts=Candle.objects.filter(instrument=nifty).order_by("ts").first().ts).update(close=1.0)
-    assert h1 != data_snapshot_hash(instrument=nifty, timeframe="1m", start="2024-01-02", end="2024-01-03")
+    assert h1 == data_snapshot_hash(
+        instrument=nifty.pk, timeframe="1m", start="2024-01-02", end="2024-01-03", bars=one
+    )
+    Candle.objects.filter(
+        instrument=nifty, ts=Candle.objects.filter(instrument=nifty).order_by("ts").first().ts
+    ).update(close=1.0)
+    assert h1 != data_snapshot_hash(
+        instrument=nifty, timeframe="1m", start="2024-01-02", end="2024-01-03"
+    )
 
 
 def test_demo_seed_is_idempotent():

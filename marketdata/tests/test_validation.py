@@ -91,7 +91,9 @@ def test_gaps_find_reports_missing_days_and_intraday_holes():
     keep[800:841] = False  # 41 minutes on the third
     rep = gaps_find(f.ts[keep], timeframe="1m", start=date(2024, 1, 2), end=date(2024, 1, 4))
     assert rep.missing_days == [date(2024, 1, 3)]
-    assert rep.holes == [{"start": "2024-01-04T10:05+05:30", "end": "2024-01-04T10:45+05:30", "bars": 41}]
+    assert rep.holes == [
+        {"start": "2024-01-04T10:05+05:30", "end": "2024-01-04T10:45+05:30", "bars": 41}
+    ]
     assert rep.expected_bars == 3 * 375 and rep.present_bars == 3 * 375 - 375 - 41
 
 
@@ -102,7 +104,7 @@ def test_gaps_outside_calendar_years_are_unverified_not_missing():
     assert rep.coverage == 1.0
 
 
-@pytest.mark.parametrize("tf, minutes", [("5m", 5), ("15m", 15), ("30m", 30), ("1h", 60)])
+@pytest.mark.parametrize(("tf", "minutes"), [("5m", 5), ("15m", 15), ("30m", 30), ("1h", 60)])
 def test_resample_matches_engine_aggregation(tf, minutes):
     one = synthetic_bars(start=date(2024, 3, 4), days=2, seed=5)
     big = synthetic_bars(start=date(2024, 3, 4), days=2, seed=5, timeframe_minutes=minutes)

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import pytest
 from asgiref.sync import sync_to_async
-from celery.contrib.testing.worker import start_worker
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
@@ -20,6 +19,7 @@ from algobacktester.accounts.tokens import token_pair
 from algobacktester.asgi import application
 from algobacktester.celery import app
 from algobacktester.events import event_send
+from workers.testing import reset_producer_pool, worker_env, worker_process
 
 pytestmark = [
     pytest.mark.services,
@@ -50,7 +50,7 @@ def redis_layers(settings) -> Iterator[None]:
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.TEST_REDIS_URL], "prefix": "ab-test"},
+            "CONFIG": {"hosts": [settings.TEST_REDIS_URL]},
         }
     }
     channel_layers.backends.clear()
@@ -60,16 +60,20 @@ def redis_layers(settings) -> Iterator[None]:
 
 @pytest.fixture
 def live_worker(settings) -> Iterator[None]:
-    """A worker thread consuming every queue from Redis; tasks are not eager here."""
+    """A worker process consuming the default queue from Redis; tasks are not eager here."""
     saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(
         broker_url=settings.TEST_REDIS_URL,
         result_backend=settings.TEST_REDIS_URL,
         task_always_eager=False,
     )
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    reset_producer_pool()
+    # The worker imports this module for its test task.
+    env = worker_env(settings.TEST_REDIS_URL)
+    with worker_process(env=env, queues="default", name="roundtrip", include=__name__):
         yield
     app.conf.update(saved)
+    reset_producer_pool()
 
 
 @pytest.fixture(autouse=True)

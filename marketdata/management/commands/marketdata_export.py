@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.exceptions import ValidationError
@@ -37,7 +37,8 @@ class Command(BaseCommand):
             )  # fmt: skip
         except ValidationError as exc:
             raise CommandError(validation_message(exc)) from exc
-        out = sys.stdout if options["output"] == "-" else open(options["output"], "w", newline="")  # noqa: SIM115
+        to_file = options["output"] != "-"
+        out = open(options["output"], "w", newline="") if to_file else io.StringIO()  # noqa: SIM115
         try:
             if options["format"] == "json":
                 json.dump(
@@ -55,7 +56,8 @@ class Command(BaseCommand):
                     writer.writerow([when, bars.open[i], bars.high[i], bars.low[i],
                                      bars.close[i], bars.volume[i]])  # fmt: skip
         finally:
-            if out is not sys.stdout:
-                out.close()
+            if options["output"] == "-":
+                self.stdout.write(out.getvalue(), ending="")
+            out.close()
         if options["output"] != "-":
             self.stderr.write(f"wrote {len(bars)} bars to {options['output']}")
