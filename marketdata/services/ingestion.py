@@ -248,7 +248,19 @@ def _finish(run: IngestionRun, status: str, error: str = "") -> IngestionRun:
             data={"run": run.pk, "status": status, "inserted": run.rows_inserted,
                   "rejected": run.rows_rejected, "error": run.error},
         )  # fmt: skip
+    if status == Status.FAILED:
+        transaction.on_commit(lambda: _alert_operators(run))
     return run
+
+
+def _alert_operators(run: IngestionRun) -> None:
+    """Staff hear of a failed ingestion on the channels they chose (push, email by default)."""
+    from notifications.services import operator_notify
+
+    symbol = run.instrument.symbol if run.instrument_id else None
+    operator_notify(event_type="ingestion.failed", dedupe_key=f"ingestion.failed:{run.pk}",
+                    data={"run": run.pk, "symbol": symbol, "timeframe": run.timeframe,
+                          "provider": run.provider, "error": run.error})  # fmt: skip
 
 
 def ingestion_run_execute(*, run_id: int) -> IngestionRun:
