@@ -37,7 +37,7 @@ def main() -> None:
         _drop_database()
 
 
-def _admin():  # noqa: ANN202
+def _admin():
     import psycopg
 
     return psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
@@ -95,13 +95,15 @@ def _bench(runs: int, gets: int) -> None:
     with worker_process(env=worker_env(REDIS), queues="backtests,default", name="bench"):
         _submit(client, body)  # warm-up: worker imports, numba caches, first connection
         times = [_submit(client, body) for _ in range(runs)]
-        print(f"submit -> done through a real worker: median {statistics.median(times) * 1000:.0f} ms "
-              f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}; {runs} runs; goal 1,500 ms)")
+        print(
+            f"submit -> done through a real worker: median {statistics.median(times) * 1000:.0f} ms "
+            f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}; {runs} runs; goal 1,500 ms)"
+        )
         run_id = client.get("/api/backtest").json()["results"][0]["id"]
         _get_latency(client, run_id, gets)
 
 
-def _submit(client, body: dict) -> float:  # noqa: ANN001
+def _submit(client, body: dict) -> float:
     from backtests.models import BacktestRun
 
     started = time.perf_counter()
@@ -119,7 +121,7 @@ def _submit(client, body: dict) -> float:  # noqa: ANN001
     return elapsed
 
 
-def _get_latency(client, run_id: int, gets: int) -> None:  # noqa: ANN001
+def _get_latency(client, run_id: int, gets: int) -> None:
     samples = []
     for _ in range(gets):
         started = time.perf_counter()
@@ -129,8 +131,10 @@ def _get_latency(client, run_id: int, gets: int) -> None:  # noqa: ANN001
     samples.sort()
     p95 = samples[int(0.95 * len(samples)) - 1]
     size = len(response.content)
-    print(f"GET /api/backtest/{{id}}: p50 {statistics.median(samples) * 1000:.1f} ms, "
-          f"p95 {p95 * 1000:.1f} ms ({gets} requests, {size / 1024:.0f} KiB body; goal p95 50 ms)")
+    print(
+        f"GET /api/backtest/{{id}}: p50 {statistics.median(samples) * 1000:.1f} ms, "
+        f"p95 {p95 * 1000:.1f} ms ({gets} requests, {size / 1024:.0f} KiB body; goal p95 50 ms)"
+    )
 
 
 if __name__ == "__main__":
