@@ -15,9 +15,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# For tests that need real Redis and PostgreSQL: skipped, saying which is missing, without them.
+SERVICES_MARKS = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not getattr(settings, "REDIS_AVAILABLE", False),
+                       reason="Redis is not reachable on 127.0.0.1:6379"),
+    pytest.mark.skipif(not getattr(settings, "USING_POSTGRES", False),
+                       reason="PostgreSQL is not reachable on 127.0.0.1:5432"),
+]  # fmt: skip
 
 
 def worker_env(redis_url: str, **extra: str) -> dict[str, str]:

@@ -16,7 +16,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
-from django.conf import settings as django_settings
 from django.db import connections
 from rest_framework.test import APIClient
 
@@ -27,20 +26,16 @@ from backtests import services
 from backtests.models import BacktestRun, BacktestTrade, RunStatus
 from engine.graph import example_documents
 from strategies.services import strategy_create
-from workers.testing import kill_group, reset_producer_pool, wait_for, worker_env, worker_process
+from workers.testing import (
+    SERVICES_MARKS,
+    kill_group,
+    reset_producer_pool,
+    wait_for,
+    worker_env,
+    worker_process,
+)
 
-pytestmark = [
-    pytest.mark.services,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not getattr(django_settings, "REDIS_AVAILABLE", False),
-        reason="Redis is not reachable on 127.0.0.1:6379",
-    ),
-    pytest.mark.skipif(
-        not getattr(django_settings, "USING_POSTGRES", False),
-        reason="PostgreSQL is not reachable on 127.0.0.1:5432",
-    ),
-]
+pytestmark = SERVICES_MARKS
 LEASE = 2  # seconds: short, so the reaper recovers a killed run quickly
 
 

@@ -11,7 +11,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
-from django.conf import settings as django_settings
 from django.db import connections
 
 from algobacktester.accounts.models import User
@@ -19,20 +18,9 @@ from algobacktester.accounts.tokens import token_pair
 from algobacktester.asgi import application
 from algobacktester.celery import app
 from algobacktester.events import event_send
-from workers.testing import reset_producer_pool, worker_env, worker_process
+from workers.testing import SERVICES_MARKS, reset_producer_pool, worker_env, worker_process
 
-pytestmark = [
-    pytest.mark.services,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not getattr(django_settings, "REDIS_AVAILABLE", False),
-        reason="Redis is not reachable on 127.0.0.1:6379",
-    ),
-    pytest.mark.skipif(
-        not getattr(django_settings, "USING_POSTGRES", False),
-        reason="PostgreSQL is not reachable on 127.0.0.1:5432",
-    ),
-]
+pytestmark = SERVICES_MARKS
 
 
 @app.task(name="workers.tests.rename_and_announce", shared=False)
