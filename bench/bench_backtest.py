@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 import talib
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
+
 from engine.backtest import run_backtest
 from engine.bars import Bars, load_csv
 from engine.metrics import compute_stats
