@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -29,12 +30,16 @@ SUBPROTOCOL = "bearer"
 
 
 def origin_allowed(headers: list[tuple[bytes, bytes]]) -> bool:
-    origin = dict(headers).get(b"origin")
+    """No Origin (not a browser), the page's own origin, or one configured as allowed."""
+    found = dict(headers)
+    origin = found.get(b"origin")
     if origin is None:  # not a browser: no cross-site request is possible
         return True
-    return origin.decode("latin-1").rstrip("/") in {
-        o.rstrip("/") for o in settings.WEBSOCKET_ALLOWED_ORIGINS
-    }
+    origin_text = origin.decode("latin-1").rstrip("/")
+    host = found.get(b"host", b"").decode("latin-1")
+    if host and urlsplit(origin_text).netloc == host:  # same origin as the page that opened it
+        return True
+    return origin_text in {o.rstrip("/") for o in settings.WEBSOCKET_ALLOWED_ORIGINS}
 
 
 @database_sync_to_async

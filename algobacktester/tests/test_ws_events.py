@@ -23,9 +23,10 @@ pair = sync_to_async(token_pair)  # issuing a refresh token writes a row
 
 
 def socket(
-    *, protocols: list[str] | None = None, origin: str | None = None
+    *, protocols: list[str] | None = None, origin: str | None = None, host: str | None = None
 ) -> WebsocketCommunicator:
     headers = [(b"origin", origin.encode())] if origin else []
+    headers += [(b"host", host.encode())] if host else []
     return WebsocketCommunicator(application, "/ws/", headers=headers, subprotocols=protocols)
 
 
@@ -156,6 +157,26 @@ async def test_allowed_origin_is_accepted(alice: User) -> None:
     connected, _ = await comm.connect()
     assert connected
     await comm.disconnect()
+
+
+async def test_same_origin_page_is_accepted(alice: User) -> None:
+    access = (await pair(alice))["access"]
+    comm = socket(
+        protocols=["bearer", access], origin="http://127.0.0.1:8766", host="127.0.0.1:8766"
+    )
+    connected, _ = await comm.connect()
+    assert connected
+    await comm.disconnect()
+
+
+async def test_foreign_origin_with_a_spoofed_looking_host_is_rejected(alice: User) -> None:
+    access = (await pair(alice))["access"]
+    comm = socket(
+        protocols=["bearer", access], origin="https://evil.example", host="127.0.0.1:8766"
+    )
+    connected, code = await comm.connect()
+    assert not connected
+    assert code == consumers.CLOSE_FORBIDDEN_ORIGIN
 
 
 async def test_non_json_message_gets_an_error(alice: User) -> None:
