@@ -22,6 +22,19 @@ def _loopback_only(self: socket.socket, address: object) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+    _hypothesis_profile()
+
+
+def _hypothesis_profile() -> None:
+    """No per-example deadline: a busy 2-core CI machine must not turn slowness into failure."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:
+        return
+    settings.register_profile(
+        "project", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile("project")
 
 
 @pytest.fixture(scope="session")
