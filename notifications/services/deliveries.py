@@ -256,4 +256,20 @@ def deliveries_requeue_due(*, older_than_seconds: int = 300, limit: int = 500) -
     )
     for delivery_id in ids:
         delivery_enqueue(delivery_id=delivery_id)
+    deliveries_unknown_close(older_than_seconds=SENDING_GIVE_UP_SECONDS)
     return len(ids)
+
+
+# Far beyond the notifications hard time limit (60 s): a row still "sending" this long after
+# its claim belongs to a worker that died between the provider call and recording its answer.
+SENDING_GIVE_UP_SECONDS = 900
+
+
+def deliveries_unknown_close(*, older_than_seconds: int = SENDING_GIVE_UP_SECONDS) -> int:
+    """Close deliveries stuck in "sending": the provider may or may not have sent them, so
+    they are failed with that reason, never re-sent (a duplicate SMS is worse than a gap)."""
+    stale = timezone.now() - timedelta(seconds=older_than_seconds)
+    return Delivery.objects.filter(status=Status.SENDING, updated_at__lt=stale).update(
+        status=Status.FAILED, updated_at=timezone.now(),
+        reason="outcome unknown: the worker stopped while sending; not re-sent to avoid a duplicate",
+    )  # fmt: skip

@@ -65,10 +65,21 @@ def instrument_check(*, symbol: str) -> str | None:
 
 def candles_load(*, symbol: str, timeframe: str, start: datetime, end: datetime) -> Any:
     """Bars from market data (``marketdata.selectors.candles_load``)."""
+    from django.db.models import Case, When
+
     from marketdata.models import Instrument
     from marketdata.selectors import candles_load as load
 
-    instrument = Instrument.objects.filter(symbol=symbol, is_active=True).first()
+    # The index itself, on NSE, before any same-named contract or BSE listing.
+    instrument = (
+        Instrument.objects.filter(symbol=symbol, is_active=True)
+        .order_by(
+            Case(When(kind="index", then=0), default=1),
+            Case(When(exchange="NSE", then=0), default=1),
+            "pk",
+        )
+        .first()
+    )
     if instrument is None:
         raise LookupError(f"no active instrument with symbol '{symbol}'")
     return load(instrument=instrument, timeframe=timeframe, start=start, end=end)

@@ -281,3 +281,15 @@ def test_deleting_a_rule_keeps_its_history(user, notif_settings) -> None:
     services.event_notify(user=user, event_type="order.filled", data={}, dedupe_key="o1")
     rule.delete()
     assert Delivery.objects.get().rule is None
+
+
+def test_a_delivery_stuck_in_sending_is_closed_as_unknown_never_resent(user, fake_sendgrid) -> None:
+    stuck, fresh = _delivery(user, "email", "stuck"), _delivery(user, "email", "fresh")
+    Delivery.objects.filter(pk=stuck.pk).update(status="sending", updated_at="2020-01-01T00:00:00Z")
+    Delivery.objects.filter(pk=fresh.pk).update(status="sending")  # a worker is sending it now
+    services.deliveries_requeue_due()
+    closed = _reload(stuck)
+    assert closed.status == "failed"
+    assert "outcome unknown" in closed.reason
+    assert _reload(fresh).status == "sending"
+    assert fake_sendgrid.requests == []

@@ -179,3 +179,19 @@ def test_a_graph_without_an_entry_node_is_refused() -> None:
     doc["edges"] = [e for e in doc["edges"] if not e["to"].startswith("fire")]
     _, problems = services.condition_compile(doc)
     assert problems
+
+
+def test_market_rules_read_the_nse_index_before_a_bse_namesake(db) -> None:
+    from datetime import datetime, timedelta
+
+    from marketdata.models import Instrument
+    from marketdata.services.demo import demo_candles_seed
+    from notifications.services.market import candles_load
+
+    Instrument.objects.create(exchange="BSE", segment="IDX_I", symbol="NIFTY", kind="index")
+    demo_candles_seed(symbols=("NIFTY",), days=1, end=datetime(2026, 6, 30).date(), seed=3)
+    nse = Instrument.objects.get(symbol="NIFTY", exchange="NSE")
+    start = datetime(2026, 6, 30, 9, 0)
+    bars = candles_load(symbol="NIFTY", timeframe="1m", start=start, end=start + timedelta(hours=8))
+    assert len(bars) == 375  # the BSE row has no candles; the NSE index has the day
+    assert nse.candles.count() == 375
