@@ -1,12 +1,15 @@
 """URL map. API paths carry no trailing slash, exactly as the design names them."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .api.converters import IdConverter
 from .api.exceptions import json_error_view
 from .health import HealthApi
 from .views import index
+
+register_converter(IdConverter, "id")
 
 api = [
     path("auth/", include("algobacktester.accounts.api.urls")),

@@ -26,6 +26,13 @@ def graph_hash(graph: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def graph_normalise(graph: Any) -> Any:
+    """A draft may omit its (still empty) node and edge lists; store them explicitly."""
+    if isinstance(graph, dict):
+        return {**graph, "nodes": graph.get("nodes", []), "edges": graph.get("edges", [])}
+    return graph
+
+
 def check_graph_structure(graph: Any) -> None:
     """Refuse what is not even a usable draft (400 naming the field)."""
     if len(json.dumps(graph, default=str)) > graph_edit.MAX_GRAPH_BYTES:
@@ -37,7 +44,7 @@ def check_graph_structure(graph: Any) -> None:
 
 def strategy_create(*, owner: User, name: str, description: str = "",
                     graph: dict[str, Any] | None = None) -> Strategy:  # fmt: skip
-    graph = graph if graph is not None else graph_edit.empty_document(name)
+    graph = graph_normalise(graph) if graph is not None else graph_edit.empty_document(name)
     check_graph_structure(graph)
     with transaction.atomic():
         strategy = Strategy(owner=owner, name=name, description=description, graph=graph, version=1)
@@ -48,6 +55,7 @@ def strategy_create(*, owner: User, name: str, description: str = "",
 
 def strategy_update(*, strategy: Strategy, data: dict[str, Any]) -> Strategy:
     if "graph" in data:
+        data = {**data, "graph": graph_normalise(data["graph"])}
         check_graph_structure(data["graph"])
     with transaction.atomic():
         locked = Strategy.objects.select_for_update().get(pk=strategy.pk)

@@ -4,15 +4,17 @@ from typing import Any
 
 from rest_framework import serializers
 
+from algobacktester.api.converters import MAX_ID
+
 from ..config import RunConfigSerializer
 from ..models import BacktestRun, BacktestSweep, BacktestTrade
 
 
 class BacktestRequestSerializer(RunConfigSerializer):
-    strategy = serializers.IntegerField(min_value=1)
-    version = serializers.IntegerField(min_value=1, required=False,
+    strategy = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    version = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
                                        help_text="Strategy version to pin (default: current)")  # fmt: skip
-    instrument = serializers.IntegerField(min_value=1)
+    instrument = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     timeframe = serializers.CharField(max_length=8, required=False,
                                       help_text="Must match the strategy's timeframe (default)")  # fmt: skip
     start = serializers.DateField()
@@ -79,9 +81,9 @@ class RunAcceptedSerializer(serializers.Serializer):
 
 
 class SweepRequestSerializer(RunConfigSerializer):
-    strategy = serializers.IntegerField(min_value=1)
-    version = serializers.IntegerField(min_value=1, required=False)
-    instrument = serializers.IntegerField(min_value=1)
+    strategy = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    version = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    instrument = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     start = serializers.DateField()
     end = serializers.DateField()
     grid = serializers.JSONField(help_text='{"ma_fast.timeperiod": {"start": 5, "stop": 53, "step": 2}, '

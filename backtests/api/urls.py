@@ -5,15 +5,15 @@ from . import views
 urlpatterns = [
     path("backtest", views.BacktestListApi.as_view(), name="backtest-list"),
     path("backtest/sweeps", views.SweepListApi.as_view(), name="sweep-list"),
-    path("backtest/sweeps/<int:sweep_id>", views.SweepDetailApi.as_view(), name="sweep-detail"),
+    path("backtest/sweeps/<id:sweep_id>", views.SweepDetailApi.as_view(), name="sweep-detail"),
     path(
-        "backtest/sweeps/<int:sweep_id>/cancel", views.SweepCancelApi.as_view(), name="sweep-cancel"
+        "backtest/sweeps/<id:sweep_id>/cancel", views.SweepCancelApi.as_view(), name="sweep-cancel"
     ),
-    path("backtest/<int:run_id>", views.BacktestDetailApi.as_view(), name="backtest-detail"),
-    path("backtest/<int:run_id>/cancel", views.BacktestCancelApi.as_view(), name="backtest-cancel"),
-    path("backtest/<int:run_id>/rerun", views.BacktestRerunApi.as_view(), name="backtest-rerun"),
+    path("backtest/<id:run_id>", views.BacktestDetailApi.as_view(), name="backtest-detail"),
+    path("backtest/<id:run_id>/cancel", views.BacktestCancelApi.as_view(), name="backtest-cancel"),
+    path("backtest/<id:run_id>/rerun", views.BacktestRerunApi.as_view(), name="backtest-rerun"),
     path(
-        "backtest/<int:run_id>/trades.csv",
+        "backtest/<id:run_id>/trades.csv",
         views.BacktestTradesCsvApi.as_view(),
         name="backtest-trades-csv",
     ),

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from algobacktester.api.converters import MAX_ID
 from algobacktester.api.pagination import PageNumberPagination
 
 from .. import selectors, services, sweeps
@@ -30,9 +31,12 @@ def _int_param(request: Request, name: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ValidationError({name: ["must be an integer"]}) from exc
+    if not 0 <= value <= MAX_ID:
+        raise ValidationError({name: ["is out of range"]})
+    return value
 
 
 class BacktestListApi(APIView):

@@ -107,6 +107,8 @@ def test_missing_candles_fail_with_a_readable_reason(
         ({"fill": "tomorrow"}, "fill"),
         ({"timeframe": "5m"}, "timeframe"),
         ({"strategy": "x"}, "strategy"),
+        ({"strategy": 10**30}, "strategy"),
+        ({"instrument": 10**30}, "instrument"),
         ({"version": 9}, None),
     ],
 )
@@ -180,6 +182,7 @@ def test_list_filters(
     assert client.get("/api/backtest?status=done").json()["count"] == 1
     assert client.get(f"/api/backtest?strategy={run_body['strategy']}").json()["count"] == 2
     assert client.get("/api/backtest?strategy=0").json()["count"] == 0
+    assert client.get("/api/backtest?strategy=99999999999999999999999").status_code == 400
     bad = client.get("/api/backtest?status=weird")
     assert bad.status_code == 400
     assert client.get("/api/backtest?strategy=abc").status_code == 400

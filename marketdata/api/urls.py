@@ -8,18 +8,18 @@ urlpatterns = [
     path("instruments", views.InstrumentListApi.as_view(), name="md-instruments"),
     path("instruments/sync", views.InstrumentSyncApi.as_view(), name="md-instruments-sync"),
     path(
-        "instruments/<int:instrument_id>", views.InstrumentDetailApi.as_view(), name="md-instrument"
+        "instruments/<id:instrument_id>", views.InstrumentDetailApi.as_view(), name="md-instrument"
     ),
-    path("instruments/<int:instrument_id>/candles", views.CandlesApi.as_view(), name="md-candles"),
-    path("instruments/<int:instrument_id>/health", views.HealthApi.as_view(), name="md-health"),
+    path("instruments/<id:instrument_id>/candles", views.CandlesApi.as_view(), name="md-candles"),
+    path("instruments/<id:instrument_id>/health", views.HealthApi.as_view(), name="md-health"),
     path(
-        "instruments/<int:instrument_id>/import", views.CandlesImportApi.as_view(), name="md-import"
+        "instruments/<id:instrument_id>/import", views.CandlesImportApi.as_view(), name="md-import"
     ),
     path(
-        "instruments/<int:instrument_id>/backfill", views.BackfillApi.as_view(), name="md-backfill"
+        "instruments/<id:instrument_id>/backfill", views.BackfillApi.as_view(), name="md-backfill"
     ),
     path("ingestion-runs", views.IngestionRunListApi.as_view(), name="md-runs"),
-    path("ingestion-runs/<int:run_id>", views.IngestionRunDetailApi.as_view(), name="md-run"),
+    path("ingestion-runs/<id:run_id>", views.IngestionRunDetailApi.as_view(), name="md-run"),
     path("tracked", views.TrackedListApi.as_view(), name="md-tracked"),
-    path("tracked/<int:tracked_id>", views.TrackedDetailApi.as_view(), name="md-tracked-detail"),
+    path("tracked/<id:tracked_id>", views.TrackedDetailApi.as_view(), name="md-tracked-detail"),
 ]

@@ -377,3 +377,24 @@ def test_indicator_catalogue(auth_client: APIClient) -> None:
 def test_requires_authentication(api_client: APIClient) -> None:
     assert api_client.get("/api/strategies").status_code == 401
     assert api_client.get("/api/indicators").status_code == 401
+
+
+def test_a_graph_without_node_or_edge_lists_is_an_empty_draft(auth_client: APIClient) -> None:
+    sid = create(auth_client, graph={"settings": {"timeframe": "5m"}})["id"]
+    strategy = auth_client.get(f"/api/strategies/{sid}").json()
+    assert (strategy["graph"]["nodes"], strategy["graph"]["edges"]) == ([], [])
+    added = auth_client.post(f"/api/strategies/{sid}/indicators", {"type": "EMA"}, format="json")
+    assert added.status_code == 201, added.content
+    assert auth_client.get(f"/api/strategies/{sid}/edges").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/strategies/99999999999999999999",
+        "/api/strategies/99999999999999999999/versions",
+        "/api/backtest/99999999999999999999",
+    ],
+)
+def test_ids_beyond_bigint_are_404_not_500(auth_client: APIClient, path: str) -> None:
+    assert auth_client.get(path).status_code == 404
