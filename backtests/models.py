@@ -22,19 +22,27 @@ ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 FINISHED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
-class BacktestRun(models.Model):
+class RunSpec(models.Model):
+    """What a run or a sweep is of: whose, which pinned strategy version, which data, how."""
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="backtests")  # fmt: skip
+                              related_name="%(class)ss")  # fmt: skip
     strategy = models.ForeignKey("strategies.Strategy", on_delete=models.SET_NULL, null=True,
-                                 blank=True, related_name="backtests")  # fmt: skip
+                                 blank=True, related_name="%(class)ss")  # fmt: skip
     strategy_version = models.ForeignKey("strategies.StrategyVersion", on_delete=models.CASCADE,
-                                         related_name="backtests")  # fmt: skip
+                                         related_name="%(class)ss")  # fmt: skip
     instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT,
-                                   related_name="backtests")  # fmt: skip
+                                   related_name="%(class)ss")  # fmt: skip
     timeframe = models.CharField(max_length=8)
     start = models.DateField()
     end = models.DateField()
     config = models.JSONField(help_text="capital, fees, sizing, fill policy, slippage …")
+
+    class Meta:
+        abstract = True
+
+
+class BacktestRun(RunSpec):
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED,
                               db_index=True)  # fmt: skip
     progress = models.FloatField(default=0.0)
@@ -93,19 +101,7 @@ class BacktestTrade(models.Model):
         return f"trade {self.seq} of backtest {self.run_id}"
 
 
-class BacktestSweep(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="sweeps")  # fmt: skip
-    strategy = models.ForeignKey("strategies.Strategy", on_delete=models.SET_NULL, null=True,
-                                 blank=True, related_name="sweeps")  # fmt: skip
-    strategy_version = models.ForeignKey("strategies.StrategyVersion", on_delete=models.CASCADE,
-                                         related_name="sweeps")  # fmt: skip
-    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT,
-                                   related_name="sweeps")  # fmt: skip
-    timeframe = models.CharField(max_length=8)
-    start = models.DateField()
-    end = models.DateField()
-    config = models.JSONField()
+class BacktestSweep(RunSpec):
     grid = models.JSONField(help_text='{"node.param": [values]}')
     metric = models.CharField(max_length=40)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED,
