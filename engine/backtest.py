@@ -85,12 +85,13 @@ def run_backtest(
     stats = compute_stats(
         sim.trades, sim.equity, bars,
         risk_free_rate=risk_free_rate, initial_cash=config.initial_cash,
-        open_entry_bar=_open_entry(sim), tz=config.timezone, context=stats_context,
+        open_entry_bar=open_entry_bar(sim), tz=config.timezone, context=stats_context,
     )  # fmt: skip
     return BacktestResult(bars=bars, sim=sim, stats=stats, config=config, risk=risk)
 
 
-def _open_entry(sim: SimResult) -> int | None:
+def open_entry_bar(sim: SimResult) -> int | None:
+    """The entry bar of a position still open at the end, for exposure and durations."""
     return int(sim.state[L.S_ENTRY_BAR]) if sim.state[L.S_QTY] != 0 else None
 
 

@@ -165,9 +165,9 @@ def _returns(equity: np.ndarray, ctx: StatsContext, initial_cash: float | None, 
     r = _period_returns(equity, ctx)
     ppy = ctx.periods_per_year
     g = _gmean(r, len(r))
-    ann = (1 + g) ** ppy - 1
+    ann = _pow(1 + g, ppy) - 1
     var = float(np.var(r, ddof=1)) if len(r) > 1 else math.nan
-    vol = math.sqrt(max((var + (1 + g) ** 2) ** ppy - (1 + g) ** (2 * ppy), 0.0))
+    vol = math.sqrt(max(_pow(var + (1 + g) ** 2, ppy) - _pow(1 + g, 2 * ppy), 0.0))
     years = duration_days / 365.25
     downside = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2))) if len(r) else math.nan
     return {
@@ -177,11 +177,32 @@ def _returns(equity: np.ndarray, ctx: StatsContext, initial_cash: float | None, 
         "buy_hold_return_pct": ctx.buy_hold * 100.0,
         "return_ann_pct": ann * 100.0,
         "volatility_ann_pct": vol * 100.0,
-        "cagr_pct": ((final / start) ** (1 / years) - 1) * 100.0 if years > 0 else math.nan,
+        "cagr_pct": _cagr(final, start, years) * 100.0,
         "sharpe": _div(ann * 100.0 - rf * 100.0, vol * 100.0),
         "sortino": _div(ann - rf, downside * math.sqrt(ppy)),
         "total_charges": math.nan,  # filled by _trade_stats
     }
+
+
+def _pow(base: float, exponent: float) -> float:
+    """``base ** exponent``, NaN where a float cannot hold it (overflow, negative base)."""
+    if math.isnan(base) or base < 0:
+        return math.nan
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.nan
+
+
+def _cagr(final: float, start: float, years: float) -> float:
+    """Compound annual growth; NaN under a day (annualising minutes means nothing), when
+    equity went to or below zero, or when the annualised figure overflows."""
+    if years < 1 / 365.25 or final <= 0 or start <= 0:
+        return math.nan
+    try:
+        return math.exp(math.log(final / start) / years) - 1
+    except OverflowError:
+        return math.nan
 
 
 def _period_returns(equity: np.ndarray, ctx: StatsContext) -> np.ndarray:

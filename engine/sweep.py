@@ -22,11 +22,11 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from engine.backtest import open_entry_bar
 from engine.bars import Bars
 from engine.metrics import NUMERIC_KEYS, StatsContext, compute_stats
 from engine.signals import RiskSettings, Signals
 from engine.sim import SimConfig
-from engine.sim import layout as L
 from engine.sim.run import Prepared, simulate_prepared
 
 Params = dict[str, float]
@@ -248,7 +248,7 @@ def _share_indicator_cache(graph: Any, cache: dict[tuple[Any, ...], Any]) -> Non
 
 def _stats_row(prep: Prepared, signals: Signals, ctx: StatsContext) -> dict[str, Any]:
     sim = simulate_prepared(prep, signals)
-    open_bar = int(sim.state[L.S_ENTRY_BAR]) if sim.state[L.S_QTY] != 0 else None
+    open_bar = open_entry_bar(sim)
     stats = compute_stats(sim.trades, sim.equity, prep.bars, initial_cash=prep.config.initial_cash,
                           open_entry_bar=open_bar, tz=prep.config.timezone, context=ctx)  # fmt: skip
     return {k: stats[k] for k in NUMERIC_KEYS}

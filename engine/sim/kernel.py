@@ -433,7 +433,8 @@ def step(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: 
         _at_close(st, p, row, i, day, c, el, xl, es, xs, entry_ok, trades, rejects, scratch)
     if session_end and sq >= 0 and st[S_QTY] != 0:
         _close(st, row, i, _slip(p, c, st[S_QTY] < 0), EXIT_SQUARE_OFF, trades, scratch)
-    return st[S_CASH] + st[S_QTY] * c
+    # Flat: equity is cash, even on a bar whose close is missing (0 * NaN would be NaN).
+    return st[S_CASH] + st[S_QTY] * c if st[S_QTY] != 0 else st[S_CASH]
 
 
 @_hot
