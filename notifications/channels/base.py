@@ -49,6 +49,15 @@ class PermanentError(DeliveryError):
     """Retrying cannot help: an invalid number, a rejected request, a bad address."""
 
 
+class OutcomeUnknownError(DeliveryError):
+    """The request went out but no answer came back (a read timeout): the provider may have
+    sent it. Never retried, since a duplicate SMS is worse than a missing one."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(f"outcome unknown: {provider} accepted the request but did not answer "
+                         "in time; not re-sent to avoid a duplicate")  # fmt: skip
+
+
 class ChannelBackend(Protocol):
     def send(self, message: OutgoingMessage) -> SendResult: ...
 

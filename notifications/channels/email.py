@@ -12,6 +12,7 @@ from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
 
 from .base import (
+    OutcomeUnknownError,
     OutgoingMessage,
     SendResult,
     TransientError,
@@ -65,7 +66,9 @@ class SendGridEmail:
                 f"SendGrid HTTP {exc.status_code}: {_first_error(exc.body)}",
                 retry_after=retry_after_seconds(headers.get("Retry-After")),
             ) from None
-        except OSError as exc:  # URLError, timeouts, refused connections
+        except TimeoutError:  # urllib: connected and sent, then no answer in time
+            raise OutcomeUnknownError("SendGrid") from None
+        except OSError as exc:  # URLError (refused, DNS, connect timeout) and the like
             raise TransientError(f"SendGrid unreachable ({type(exc).__name__})") from None
         return SendResult(provider_id=str(response.headers.get("X-Message-Id", "")))
 

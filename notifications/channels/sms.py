@@ -10,7 +10,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from .base import OutgoingMessage, SendResult, TransientError, http_error
+from .base import OutcomeUnknownError, OutgoingMessage, SendResult, TransientError, http_error
 from .outbox import outbox_record
 
 
@@ -46,6 +46,8 @@ class TwilioSMS:
             raise http_error(
                 int(exc.status), f"Twilio HTTP {exc.status} (code {exc.code}): {exc.msg}"[:300]
             ) from None
+        except requests.exceptions.ReadTimeout:
+            raise OutcomeUnknownError("Twilio") from None
         except (requests.RequestException, TwilioException, OSError) as exc:
             raise TransientError(f"Twilio unreachable ({type(exc).__name__})") from None
         return SendResult(provider_id=str(sent.sid or ""))

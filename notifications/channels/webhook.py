@@ -21,6 +21,7 @@ from django.conf import settings
 
 from ..crypto import signature_header
 from .base import (
+    OutcomeUnknownError,
     OutgoingMessage,
     PermanentError,
     SendResult,
@@ -82,6 +83,8 @@ class HttpWebhook:
             response = requests.post(
                 message.to, data=body, headers=headers, timeout=self._timeout, allow_redirects=False
             )
+        except requests.exceptions.ReadTimeout:
+            raise OutcomeUnknownError("the webhook receiver") from None
         except requests.RequestException as exc:
             raise TransientError(f"webhook unreachable ({type(exc).__name__})") from None
         if 200 <= response.status_code < 300:

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from ..channels import (
     DeliveryError,
+    OutcomeUnknownError,
     OutgoingMessage,
     PermanentError,
     TransientError,
@@ -158,7 +159,7 @@ def delivery_send(*, delivery_id: int) -> SendOutcome:
         result = backend_for(delivery.channel).send(message)
     except TransientError as exc:
         return _retry_or_fail(delivery, exc)
-    except PermanentError as exc:
+    except (PermanentError, OutcomeUnknownError) as exc:
         return _finish(delivery, Status.FAILED, reason=exc.reason)
     except Exception:  # a bug, not the provider: log it, retry within the same bound
         logger.exception("delivery %s: unexpected error while sending", delivery.pk)

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +39,7 @@ class FakeServer:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.script: deque[Reply] = deque()
+        self.delay = 0.0  # seconds to hold the answer: the request is taken, the reply is late
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,6 +48,7 @@ class FakeServer:
                 record = Recorded("POST", self.path, dict(self.headers), self.rfile.read(length))
                 fake.requests.append(record)
                 status, headers, body = fake.script.popleft() if fake.script else fake.reply(record)
+                time.sleep(fake.delay)
                 self.send_response(status)
                 for key, value in {"Content-Type": "application/json", **headers}.items():
                     self.send_header(key, value)

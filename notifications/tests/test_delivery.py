@@ -293,3 +293,21 @@ def test_a_delivery_stuck_in_sending_is_closed_as_unknown_never_resent(user, fak
     assert "outcome unknown" in closed.reason
     assert _reload(fresh).status == "sending"
     assert fake_sendgrid.requests == []
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_a_reply_lost_after_the_provider_accepted_is_never_resent(
+    user, fake_twilio, fake_sendgrid, notif_settings, channel: str
+) -> None:
+    if channel == "sms":
+        verify_phone(user)
+    fake = fake_twilio if channel == "sms" else fake_sendgrid
+    fake.delay = 1.0
+    override(notif_settings, HTTP_TIMEOUT_SECONDS=0.3)
+    delivery = _delivery(user, channel)
+    assert services.delivery_send(delivery_id=delivery.pk).status == "failed"
+    closed = _reload(delivery)
+    assert closed.reason.startswith("outcome unknown")
+    assert services.deliveries_requeue_due() == 0
+    assert services.delivery_send(delivery_id=delivery.pk).status == "failed"
+    assert len(fake.requests) == 1  # taken once by the provider; never posted again
