@@ -44,7 +44,11 @@ class InstrumentAdmin(admin.ModelAdmin):
             if not Candle.objects.filter(instrument=instrument, timeframe=tf).exists():
                 continue
             try:
-                reports.append(selectors.data_health_report(instrument=instrument, timeframe=tf))
+                reports.append(
+                    selectors.data_health_report(
+                        instrument=instrument, timeframe=tf, include_run_error=True
+                    )
+                )
             except ValidationError as exc:
                 errors.append(f"{tf}: {exc.detail}")
         context = {

@@ -11,6 +11,7 @@ import numpy as np
 from django.db.models import Count, Max, Min, Q, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 
+from algobacktester.api.converters import MAX_ID
 from engine.bars import Bars
 from engine.markets.calendar import IST, previous_trading_day
 
@@ -49,9 +50,6 @@ def instrument_list(
     if active is not None:
         qs = qs.filter(is_active=active)
     return qs.order_by("exchange", "symbol", "id")
-
-
-MAX_ID = 2**63 - 1
 
 
 def instrument_get(*, instrument_id: int | str) -> Instrument:
@@ -189,8 +187,13 @@ def data_health_report(
     start: object = None,
     end: object = None,
     today: date | None = None,
+    include_run_error: bool = False,
 ) -> dict:
-    """Coverage, gaps against the calendar, anomalies and quarantine for stored bars."""
+    """Coverage, gaps against the calendar, anomalies and quarantine for stored bars.
+
+    ``last_run.error`` (it can hold exception text) is included only with
+    ``include_run_error`` (staff callers).
+    """
     timeframe_check(timeframe)
     span = candles_span(instrument=instrument, timeframe=timeframe)
     if start in (None, "") or end in (None, ""):
@@ -223,7 +226,7 @@ def data_health_report(
         stored_first=span["first"].isoformat() if span["first"] else None,
         stored_last=span["last"].isoformat() if span["last"] else None,
         stale=_stale(span["last"], today),
-        last_run=_run_brief(last_run),
+        last_run=_run_brief(last_run, include_error=include_run_error),
     )
     return report
 
@@ -264,16 +267,18 @@ def _stale(last: datetime | None, today: date | None) -> bool:
     return last.astimezone(IST).date() < previous_trading_day(today)
 
 
-def _run_brief(run: IngestionRun | None) -> dict | None:
+def _run_brief(run: IngestionRun | None, *, include_error: bool) -> dict | None:
     if run is None:
         return None
-    return {
+    brief = {
         "id": run.pk,
         "status": run.status,
         "provider": run.provider,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "error": run.error,
     }
+    if include_error:  # exception text: staff only, like the runs themselves
+        brief["error"] = run.error
+    return brief
 
 
 def _empty_report(instrument: Instrument, timeframe: str) -> dict:

@@ -1,8 +1,8 @@
 """Checks on a batch of bars (hard: quarantined; soft: flagged) and gaps against the calendar.
 
-Pure numpy over :class:`BarFrame`; no database. Hard failures: non-numeric or non-positive
-prices, negative volume, OHLC inconsistency beyond the repair tolerance, conflicting
-duplicates. Soft (kept, counted, sampled): exact duplicates, OHLC off by rounding (repaired),
+Pure numpy over :class:`BarFrame`; no database. Hard failures: a timestamp outside the
+supported years, non-numeric or non-positive prices, negative volume, OHLC inconsistency beyond
+the repair tolerance, conflicting duplicates. Soft (kept, counted, sampled): exact duplicates, OHLC off by rounding (repaired),
 off-session bars, misaligned timestamps, spikes by robust z-score of intraday returns.
 """
 
@@ -17,13 +17,24 @@ import numpy as np
 from engine.markets.calendar import IST_OFFSET_NS, covers, session, trading_days
 
 from .frames import BarFrame
+from .ranges import MAX_YEAR, MIN_YEAR
 from .timeframes import DAY, MINUTE_NS, MINUTES
 
 DAY_NS = 86_400_000_000_000
 EPOCH = date(1970, 1, 1)
 SAMPLES = 5
+# Bars must start in [MIN_YEAR-01-01, MAX_YEAR+1-01-01) UTC; anything else is a bad epoch value.
+TS_MIN = (date(MIN_YEAR, 1, 1) - EPOCH).days * DAY_NS
+TS_MAX = (date(MAX_YEAR + 1, 1, 1) - EPOCH).days * DAY_NS
 
-HARD = ("unparseable", "non_numeric", "non_positive", "negative_volume", "ohlc_inconsistent")
+HARD = (
+    "out_of_range",
+    "unparseable",
+    "non_numeric",
+    "non_positive",
+    "negative_volume",
+    "ohlc_inconsistent",
+)
 HARD += ("duplicate_conflict",)
 SOFT = ("duplicate", "ohlc_repaired", "off_session", "misaligned", "spike", "relabelled")
 
@@ -96,6 +107,7 @@ def frame_validate(
 ) -> ValidationResult:
     """Split ``frame`` into clean (sorted, unique, repaired) bars and quarantined rows."""
     frame = frame.sorted()
+    out_of_range = (frame.ts < TS_MIN) | (frame.ts >= TS_MAX)  # before relabelling can wrap
     relabelled = 0
     if timeframe == DAY:
         frame, relabelled = _relabel_daily(frame)
@@ -105,6 +117,11 @@ def frame_validate(
         col.rejected.append({"ts": None, **r})
     if relabelled:
         col.counts["relabelled"] = relabelled
+    col.reject(
+        "out_of_range",
+        out_of_range,
+        f"the time is outside the years {MIN_YEAR}-{MAX_YEAR}",
+    )
     _check_values(col, ohlc_tolerance)
     _check_duplicates(col)
     clean = frame.take(np.flatnonzero(col.keep))

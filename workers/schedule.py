@@ -29,6 +29,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "workers.tasks.revoked_sessions_purge_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Ingestion runs whose task was lost or whose worker died (lease lapsed) are failed.
+    "marketdata-expire-runs": {
+        "task": "marketdata.tasks.ingestion_runs_expire_task",
+        "schedule": crontab(minute="*/5"),
+    },
     # After the 15:30 close; the task itself skips days without a session (calendar).
     "marketdata-refresh-tracked": {
         "task": "marketdata.tasks.tracked_instruments_refresh_task",

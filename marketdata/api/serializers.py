@@ -91,7 +91,7 @@ class RunBriefSerializer(serializers.Serializer):
     status = serializers.CharField()
     provider = serializers.CharField()
     finished_at = serializers.CharField(allow_null=True)
-    error = serializers.CharField(allow_blank=True)
+    error = serializers.CharField(allow_blank=True, required=False, help_text="Staff only.")
 
 
 class HealthOutputSerializer(serializers.Serializer):

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from algobacktester.api.converters import MAX_ID
 from algobacktester.api.pagination import PageNumberPagination
 
 from .. import selectors, services
@@ -97,7 +98,9 @@ class HealthApi(APIView):
     def get(self, request: Request, instrument_id: int) -> Response:
         instrument = selectors.instrument_get(instrument_id=instrument_id)
         q = _query(self.InputSerializer, request)
-        report = selectors.data_health_report(instrument=instrument, **q)
+        report = selectors.data_health_report(
+            instrument=instrument, include_run_error=request.user.is_staff, **q
+        )
         return Response(report)
 
 
@@ -148,10 +151,11 @@ class BackfillApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={202: OutputSerializer},
+        responses={202: OutputSerializer, 409: OpenApiResponse(description="Conflict")},
         tags=TAG,
         description="Staff only. Queues a fetch of [start, end) from a provider; an active "
-        "fetch of the same instrument and timeframe is returned instead of a second one.",
+        "fetch of the same instrument, timeframe and range is returned (and queued again) "
+        "instead of a second one. An active fetch of another range answers 409 naming `start`.",
     )
     def post(self, request: Request, instrument_id: int) -> Response:
         instrument = selectors.instrument_get(instrument_id=instrument_id)
@@ -231,11 +235,17 @@ class TrackedListApi(APIView):
 class TrackedDetailApi(APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(responses={204: OpenApiResponse(description="No longer tracked.")}, tags=TAG)
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="No longer tracked."),
+            404: OpenApiResponse(description="Not found"),
+        },
+        tags=TAG,
+    )
     def delete(self, request: Request, tracked_id: int) -> Response:
         deleted = 0
-        if tracked_id <= selectors.MAX_ID:
+        if 0 < tracked_id <= MAX_ID:
             deleted, _ = TrackedInstrument.objects.filter(pk=tracked_id).delete()
         if not deleted:
-            raise ValidationError({"id": [f"Tracked instrument {tracked_id} not found."]})
+            raise NotFound(f"Tracked instrument {tracked_id} not found.")
         return Response(status=status.HTTP_204_NO_CONTENT)

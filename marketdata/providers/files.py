@@ -195,10 +195,18 @@ class FileProvider(Provider):
     def _times(self, raw: pd.Series, *, first: bool) -> tuple[np.ndarray, np.ndarray]:
         numeric = pd.to_numeric(raw, errors="coerce")
         if numeric.notna().all() and len(raw):
-            ns = _epoch_to_ns(numeric.to_numpy(dtype=np.float64))
-            bad = np.zeros(len(ns), dtype=bool)
+            ns, bad = _epoch_to_ns(numeric.to_numpy(dtype=np.float64))
         else:
-            ns, bad = self._parse_text_times(raw.astype(str))
+            try:
+                ns, bad = self._parse_text_times(raw.astype(str))
+            except FileFormatError:
+                raise
+            except (ValueError, TypeError, OverflowError) as exc:
+                # e.g. pandas refuses a column mixing UTC offsets (+05:30 and Z).
+                raise FileFormatError(
+                    {"time_column": [f"The times cannot be read ({exc}); use ISO 8601 with one "
+                                     "UTC offset for all rows, or none and set the time zone."]}
+                ) from exc  # fmt: skip
         if first and len(bad) and bad.mean() > 0.5:
             sample = raw.iloc[int(np.flatnonzero(bad)[0])]
             raise FileFormatError(
@@ -222,11 +230,20 @@ class FileProvider(Provider):
         return ns.astype(np.int64), bad
 
 
-def _epoch_to_ns(x: np.ndarray) -> np.ndarray:
-    """Epoch numbers in s, ms, us or ns (told apart by size) to int64 ns."""
-    mag = np.nanmax(np.abs(x)) if len(x) else 0
-    scale = 1 if mag > 1e17 else 1_000 if mag > 1e14 else 1_000_000 if mag > 1e11 else 10**9
-    return (x * scale).astype(np.int64)
+INT64_LIMIT = 2.0**63
+
+
+def _epoch_to_ns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch numbers in s, ms, us or ns (told apart by size, per row) to int64 ns, and a mask
+    of the rows that cannot be a time (not finite, or beyond int64 ns): those are rejects, not
+    wrapped values."""
+    mag = np.abs(x)
+    scale = np.where(mag > 1e17, 1.0, np.where(mag > 1e14, 1e3, np.where(mag > 1e11, 1e6, 1e9)))
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = x * scale
+    bad = ~np.isfinite(scaled) | (np.abs(scaled) >= INT64_LIMIT)
+    ns = np.where(bad, 0.0, scaled).astype(np.int64)
+    return ns, bad
 
 
 def _read_bytes(source: str | Path | bytes | IO[bytes], max_bytes: int) -> bytes:

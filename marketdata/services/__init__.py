@@ -3,6 +3,7 @@
 from .demo import demo_candles_seed
 from .ingestion import (
     IngestResult,
+    RunConflict,
     candles_backfill,
     candles_import,
     candles_ingest,
@@ -24,6 +25,7 @@ from .instruments import (
 
 __all__ = [
     "IngestResult",
+    "RunConflict",
     "candles_backfill",
     "candles_import",
     "candles_ingest",

@@ -16,7 +16,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+from rest_framework import status as http_status
+from rest_framework.exceptions import APIException, ValidationError
 
 from algobacktester.events import event_emit
 from engine.markets.calendar import IST, is_trading_day
@@ -39,6 +40,14 @@ from ..validation import frame_validate
 
 logger = logging.getLogger(__name__)
 Status = IngestionRun.Status
+
+
+class RunConflict(APIException):
+    """A fetch of the instrument and timeframe is already active for another range (409)."""
+
+    status_code = http_status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "Another fetch of this instrument and timeframe is active."
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +110,10 @@ def candles_ingest(
                     run=run,
                     instrument=instrument,
                     timeframe=timeframe,
-                    ts=ns_to_datetime(r["ts"]) if r["ts"] is not None else None,
+                    # An impossible time is kept in ``raw``, not as the row's ts.
+                    ts=ns_to_datetime(r["ts"])
+                    if r["ts"] is not None and r["reason"] != "out_of_range"
+                    else None,
                     reason=r["reason"],
                     detail=str(r.get("detail", ""))[:255],
                     raw=r.get("raw", {}),
@@ -152,10 +164,18 @@ def ingestion_run_create(
     user=None,
     status: str = Status.QUEUED,
 ) -> tuple[IngestionRun, bool]:
-    """A new run, or the active fetch for the same instrument and timeframe (created=False)."""
+    """A new run, or the active fetch for the same instrument and timeframe (created=False).
+
+    A run created ``running`` (a file import in this process) gets a lease at once, so the
+    expiry job can close it if the process dies.
+    """
+    lease = None
+    if status == Status.RUNNING:
+        lease = timezone.now() + timedelta(seconds=md_setting("RUN_LEASE_SECONDS"))
     run = IngestionRun(
         kind=kind, provider=provider, instrument=instrument, timeframe=timeframe, start=start,
         end=end, options=options or {}, requested_by=user, status=status,
+        lease_expires_at=lease,
     )  # fmt: skip
     try:
         with transaction.atomic():
@@ -208,16 +228,28 @@ def candles_backfill(
     user=None,
     run_now: bool = False,
 ) -> IngestionRun:
-    """Queue (or with ``run_now`` run here) a fetch of ``[start, end)`` from ``provider``."""
+    """Queue (or with ``run_now`` run here) a fetch of ``[start, end)`` from ``provider``.
+
+    An active fetch of the same range is returned and enqueued again: its task may have been
+    lost, and the claim lets only one worker run it. An active fetch of another range is a 409.
+    """
     _check_fetch(provider, timeframe, start, end)
     run, created = ingestion_run_create(
         kind=IngestionRun.Kind.FETCH, provider=provider, instrument=instrument,
         timeframe=timeframe, start=start, end=end, user=user,
     )  # fmt: skip
-    if created and run_now:
+    if not created and (run.start, run.end, run.provider) != (start, end, provider):
+        active = f"{run.provider} {run.start.isoformat()} to {run.end.isoformat()}"
+        raise RunConflict(
+            {
+                "start": [f"Fetch run {run.pk} ({active}) is active for this instrument and "
+                          "timeframe; wait for it or ask for the same range."],
+                "end": [f"Fetch run {run.pk} covers up to {run.end.isoformat()}."],
+            }
+        )  # fmt: skip
+    if run_now:
         return ingestion_run_execute(run_id=run.pk)
-    if created:
-        _enqueue(run)
+    _enqueue(run)
     return run
 
 
@@ -275,11 +307,16 @@ def ingestion_run_execute(*, run_id: int) -> IngestionRun:
             instruments_sync_run(run=run)
         else:
             _execute_fetch(run)
-    except (ProviderError, FileFormatError, ValidationError, ValueError) as exc:
+    except (ProviderError, ValidationError, ValueError) as exc:  # FileFormatError is a ValueError
         logger.warning("ingestion run %s failed: %s", run.pk, exc)
         return _finish(run, Status.FAILED, str(exc))
     except SoftTimeLimitExceeded:
-        return _finish(run, Status.FAILED, "time limit reached; a re-run resumes from here")
+        return _finish(
+            run,
+            Status.FAILED,
+            f"time limit reached after {run.chunks_done} chunk(s); the bars stored so far are "
+            "kept, and a new backfill fetches the range again",
+        )
     except Exception as exc:  # recorded on the row; the log keeps the traceback
         logger.exception("ingestion run %s crashed", run.pk)
         return _finish(run, Status.FAILED, f"{type(exc).__name__}: {exc}")
@@ -322,8 +359,13 @@ def candles_import(
                 last = r.last_ts if last is None else max(last, r.last_ts)
             if progress:
                 progress(r.received)
-    except FileFormatError as exc:
-        _finish(run, Status.FAILED, str(exc))
+    except BaseException as exc:  # any failure closes the run, then propagates
+        if not isinstance(exc, FileFormatError):
+            logger.exception("file import run %s crashed", run.pk)
+        try:
+            _finish(run, Status.FAILED, str(exc) or type(exc).__name__)
+        except Exception:  # the original error matters more; the lease expiry closes the run
+            logger.exception("could not record the failure of file import run %s", run.pk)
         raise
     if first is not None:  # a file run's range is what the file held
         run.start, run.end = ns_to_datetime(first), ns_to_datetime(last + 1000)
@@ -358,13 +400,16 @@ def ingestion_runs_expire(*, now: datetime | None = None) -> int:
     grace = timedelta(seconds=md_setting("RUN_LEASE_SECONDS"))
     stale = IngestionRun.objects.filter(
         Q(status=Status.RUNNING, lease_expires_at__lt=now - grace)
+        # running without a lease: file imports from before they had one
+        | Q(status=Status.RUNNING, lease_expires_at__isnull=True, created_at__lt=now - 4 * grace)
         | Q(status=Status.QUEUED, created_at__lt=now - 4 * grace)
     )
     return stale.update(
         status=Status.FAILED,
         finished_at=now,
         lease_expires_at=None,
-        error="stale: no progress within the lease; a new request resumes it",
+        error="stale: no progress within the lease; stored bars are kept, and a new request "
+        "fetches the range again",
     )
 
 
@@ -375,4 +420,53 @@ def tracked_instruments_refresh(*, today: date | None = None) -> list[int]:
     if not is_trading_day(today, special=True):
         return []
     tracked = TrackedInstrument.objects.filter(is_active=True, instrument__is_active=True)
-    return [candles_refresh(tracked=t).pk for t in tracked.select_related("instrument")]
+    ids = []
+    for t in tracked.select_related("instrument").order_by("id"):
+        try:
+            with transaction.atomic():  # one row's failure rolls back only that row
+                ids.append(candles_refresh(tracked=t).pk)
+        except RunConflict:  # a fetch of another range is active; the next night catches up
+            logger.warning("tracked instrument %s skipped: a fetch is already active", t.pk)
+        except Exception as exc:  # one bad row must not stop the others
+            logger.exception("refresh of tracked instrument %s failed", t.pk)
+            _refresh_failed(t, exc, today)
+    return ids
+
+
+def _refresh_failed(tracked: TrackedInstrument, exc: Exception, today: date) -> None:
+    """Record a tracked row that could not be queued: a failed run, and the operators told."""
+    if isinstance(exc, APIException) and isinstance(exc.detail, dict):
+        reason = "; ".join(
+            f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+            for k, v in exc.detail.items()
+        )
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
+    error = f"refresh of tracked instrument {tracked.pk} failed: {reason}"
+    run_id = None
+    try:
+        with transaction.atomic():
+            run_id = IngestionRun.objects.create(
+                kind=IngestionRun.Kind.FETCH, provider=tracked.provider[:32],
+                instrument=tracked.instrument, timeframe=tracked.timeframe,
+                status=Status.FAILED, finished_at=timezone.now(), error=error[:4000],
+                options={"tracked": tracked.pk},
+            ).pk  # fmt: skip
+    except Exception:
+        logger.exception("could not record the failed refresh of tracked %s", tracked.pk)
+
+    def notify() -> None:
+        from notifications.services import operator_notify
+
+        try:
+            operator_notify(
+                event_type="ingestion.failed",
+                dedupe_key=f"ingestion.refresh_failed:{tracked.pk}:{today.isoformat()}",
+                data={"run": run_id, "tracked": tracked.pk, "symbol": tracked.instrument.symbol,
+                      "timeframe": tracked.timeframe, "provider": tracked.provider,
+                      "error": error},
+            )  # fmt: skip
+        except Exception:
+            logger.exception("could not alert operators of tracked %s", tracked.pk)
+
+    transaction.on_commit(notify)

@@ -66,6 +66,8 @@ def tracked_instrument_add(
         cls = provider_class(provider)
     except ProviderError as exc:
         raise ValidationError({"provider": [str(exc)]}) from exc
+    if "history" not in cls.capabilities:  # the nightly refresh fetches history
+        raise ValidationError({"provider": [f"Provider '{provider}' cannot fetch history."]})
     if timeframe not in cls.timeframes:
         raise ValidationError({"timeframe": [f"'{provider}' does not serve {timeframe} bars."]})
     tracked, _ = TrackedInstrument.objects.update_or_create(

@@ -282,7 +282,7 @@ def test_backfill_synthetic_and_tracked_crud(
         == 400
     )
     assert staff_client.delete(f"{BASE}/tracked/{t.json()['id']}").status_code == 204
-    assert staff_client.delete(f"{BASE}/tracked/{t.json()['id']}").status_code == 400
+    assert staff_client.delete(f"{BASE}/tracked/{t.json()['id']}").status_code == 404
 
 
 def test_paths_have_no_trailing_slash(auth_client, stored):

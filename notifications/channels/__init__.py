@@ -8,8 +8,8 @@ from django.utils.module_loading import import_string
 from .base import (
     ChannelBackend,
     DeliveryError,
-    OutgoingMessage,
     OutcomeUnknownError,
+    OutgoingMessage,
     PermanentError,
     SendResult,
     TransientError,
@@ -25,8 +25,8 @@ def backend_for(channel: str) -> ChannelBackend:
 __all__ = [
     "ChannelBackend",
     "DeliveryError",
-    "OutgoingMessage",
     "OutcomeUnknownError",
+    "OutgoingMessage",
     "PermanentError",
     "SendResult",
     "TransientError",

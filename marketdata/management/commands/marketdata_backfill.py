@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 
 from marketdata.conf import md_setting
 from marketdata.ranges import time_range
-from marketdata.services import candles_backfill
+from marketdata.services import RunConflict, candles_backfill
 from marketdata.timeframes import MINUTES
 
 from ._common import add_instrument_arguments, instrument_from_options, validation_message
@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 instrument=instrument, timeframe=options["timeframe"], start=start, end=end,
                 provider=provider, run_now=not options["queue"],
             )  # fmt: skip
-        except ValidationError as exc:
+        except (ValidationError, RunConflict) as exc:
             raise CommandError(validation_message(exc)) from exc
         self.stdout.write(
             f"run {run.pk} {run.status}: inserted {run.rows_inserted}, updated {run.rows_updated},"

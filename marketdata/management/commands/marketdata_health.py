@@ -27,7 +27,7 @@ class Command(BaseCommand):
         try:
             report = data_health_report(
                 instrument=instrument, timeframe=options["timeframe"],
-                start=options["start"], end=options["end"],
+                start=options["start"], end=options["end"], include_run_error=True,
             )  # fmt: skip
         except ValidationError as exc:
             raise CommandError(validation_message(exc)) from exc
