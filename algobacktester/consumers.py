@@ -21,6 +21,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
+from .accounts.tokens import session_of
 from .events import user_group
 
 AUTH_TIMEOUT = 10.0
@@ -43,8 +44,8 @@ def origin_allowed(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 @database_sync_to_async
-def _user_for(raw: str) -> tuple[int, float]:
-    """Validate an access token; return (user id, expiry epoch) or raise."""
+def _user_for(raw: str) -> tuple[int, float, str | None]:
+    """Validate an access token; return (user id, expiry epoch, session id) or raise."""
     from .accounts.authentication import JWTAuthentication
 
     try:
@@ -54,12 +55,13 @@ def _user_for(raw: str) -> tuple[int, float]:
     user = JWTAuthentication().get_user(token)
     if not user.is_active:
         raise AuthenticationFailed("User is inactive.")
-    return user.pk, float(token["exp"])
+    return user.pk, float(token["exp"]), session_of(token)
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     user_id: int | None = None
     expires_at: float = 0.0
+    sid: str | None = None
     _auth_timer: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
@@ -100,7 +102,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def _authenticate(self, raw: str) -> None:
         try:
-            user_id, expires_at = await _user_for(raw)
+            user_id, expires_at, sid = await _user_for(raw)
         except AuthenticationFailed as exc:
             await self._refuse(f"token: {exc.detail}")
             return
@@ -109,7 +111,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         if self.user_id is None:
             await self.channel_layer.group_add(user_group(user_id), self.channel_name)
-        self.user_id, self.expires_at = user_id, expires_at
+        self.user_id, self.expires_at, self.sid = user_id, expires_at, sid
         await self.send_json({"type": "auth.ok", "user": user_id, "expires_at": expires_at})
 
     async def _refuse(self, detail: str) -> None:
@@ -122,6 +124,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self._refuse("token: expired; send a fresh access token")
             return
         await self.send_json({"type": "event", "event": message["event"]})
+
+    async def session_revoked(self, message: dict[str, Any]) -> None:
+        """A logout: of this socket's login (its sid) or of all the user's logins (None)."""
+        if message.get("sid") in (None, self.sid):
+            await self._refuse("token: revoked by a logout")
 
     async def disconnect(self, code: int) -> None:
         if self._auth_timer is not None:

@@ -3,6 +3,8 @@ into the engine's ``SimConfig`` by the worker. Stored JSON keeps re-runs identic
 
 from __future__ import annotations
 
+import math
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -25,11 +27,22 @@ class FeesSerializer(serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for key, value in attrs["params"].items():
+            if not (_finite_number(value) or (isinstance(value, str) and len(value) <= 40)):
+                raise serializers.ValidationError(
+                    {f"params.{key}": ["must be a number or a short string"]}
+                )
         try:
-            get_fee_model(attrs["model"], **attrs["params"])
-        except ValueError as exc:
+            model = get_fee_model(attrs["model"], **attrs["params"])
+            # The rates are checked when first used: use them now, so a bad value is a 400.
+            model.charges(price=100.0, qty=1.0, side=1, on=date(2026, 1, 1))
+        except (ValueError, TypeError) as exc:
             raise serializers.ValidationError({"model": [str(exc)]}) from exc
         return attrs
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class SizingSerializer(serializers.Serializer):

@@ -139,6 +139,7 @@ class SweepChunk(models.Model):
     rows = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ("sweep", "index")

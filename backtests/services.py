@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 
 from algobacktester.accounts.models import User
 from algobacktester.api.exceptions import StructuredValidationError
@@ -33,7 +37,7 @@ from strategies.models import StrategyVersion
 from strategies.selectors import strategy_get, strategy_version_get
 
 from . import config as run_config
-from .models import ACTIVE, BacktestRun, BacktestTrade, RunStatus
+from .models import ACTIVE, BacktestRun, BacktestSweep, BacktestTrade, RunStatus
 
 logger = logging.getLogger(__name__)
 IST_DAY_MINUTES = 375
@@ -49,8 +53,7 @@ class RunAbandonedError(Exception):
 def backtest_request(*, user: User, strategy_id: int, instrument_id: int, start: date, end: date,
                      config: dict[str, Any], version: int | None = None,
                      timeframe: str | None = None) -> BacktestRun:  # fmt: skip
-    strategy = strategy_get(user=user, strategy_id=strategy_id)
-    pinned = strategy_version_get(user=user, strategy_id=strategy.pk, number=version)
+    strategy, pinned = strategy_pinned(user=user, strategy_id=strategy_id, version=version)
     instrument = _instrument(instrument_id)
     timeframe = _timeframe(pinned, timeframe)
     _check_range(instrument, timeframe, start, end)
@@ -60,6 +63,20 @@ def backtest_request(*, user: User, strategy_id: int, instrument_id: int, start:
     return _enqueue(BacktestRun(owner=user, strategy=strategy, strategy_version=pinned,
                                 instrument=instrument, timeframe=timeframe, start=start, end=end,
                                 config=stored))  # fmt: skip
+
+
+def strategy_pinned(
+    *, user: User, strategy_id: int, version: int | None
+) -> tuple[Any, StrategyVersion]:
+    """The caller's strategy and the version to pin; a 404 naming the request field."""
+    try:
+        strategy = strategy_get(user=user, strategy_id=strategy_id)
+    except Http404 as exc:
+        raise NotFound({"strategy": [f"you have no strategy {strategy_id}"]}) from exc
+    try:
+        return strategy, strategy_version_get(user=user, strategy_id=strategy.pk, number=version)
+    except Http404 as exc:
+        raise NotFound({"version": [f"strategy {strategy_id} has no version {version}"]}) from exc
 
 
 def _enqueue(run: BacktestRun) -> BacktestRun:
@@ -114,7 +131,8 @@ def _ist_start(day: date) -> datetime:
 
 def _check_concurrency(user: User) -> None:
     cap = run_config.limits()["MAX_CONCURRENT_RUNS"]
-    active = BacktestRun.objects.filter(owner=user, status__in=ACTIVE).count()
+    active = (BacktestRun.objects.filter(owner=user, status__in=ACTIVE).count()
+              + BacktestSweep.objects.filter(owner=user, status__in=ACTIVE).count())  # fmt: skip
     if active >= cap:
         raise Throttled(wait=5, detail=f"concurrent runs: you have {active} queued or running; "
                                        f"the limit is {cap}. Wait for one to finish or cancel it.")  # fmt: skip
@@ -130,7 +148,8 @@ def backtest_execute(*, run_id: int) -> str:
         return "skipped"
     started = time.perf_counter()
     try:
-        result, bars_hash = _compute(run_id, attempt)
+        with _lease_heartbeat(run_id, attempt):
+            result, bars_hash = _compute(run_id, attempt)
         _store(run_id, attempt, result, bars_hash, started)
     except RunAbandonedError:
         return "abandoned"
@@ -140,7 +159,39 @@ def backtest_execute(*, run_id: int) -> str:
     except _RunError as exc:
         _fail(run_id, attempt, str(exc))
         return "failed"
+    except Exception as exc:  # a bug, not the user's input: record it rather than leave it running
+        logger.exception("backtest %s crashed", run_id)
+        _fail(
+            run_id,
+            attempt,
+            f"internal error ({type(exc).__name__}); the operators have the details",
+        )
+        return "failed"
     return "done"
+
+
+@contextmanager
+def _lease_heartbeat(run_id: int, attempt: int) -> Iterator[None]:
+    """Renew the lease from a side thread while a long stage (load, simulate) runs, so only a
+    dead worker's lease lapses, however long a healthy stage takes."""
+    lease = run_config.limits()["LEASE_SECONDS"]
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(lease / 3):
+                BacktestRun.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING).update(
+                    lease_until=timezone.now() + timedelta(seconds=lease))  # fmt: skip
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"lease-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 class _RunError(Exception):
@@ -312,6 +363,11 @@ def backtests_reap() -> int:
         attempt = BacktestRun.objects.values_list("attempt", flat=True).get(pk=run_id)
         _fail(run_id, attempt, f"the worker running it stopped {limit} times; the run was given up")
     requeue = list(stale.filter(attempt__lt=limit).values_list("pk", flat=True))
+    # A queued run whose message never reached a worker (broker restart): send it again; the
+    # claim makes a duplicate harmless.
+    forgotten = now - timedelta(seconds=run_config.limits()["QUEUED_RESEND_SECONDS"])
+    requeue += BacktestRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=forgotten).values_list(
+        "pk", flat=True)  # fmt: skip
     for run_id in requeue:
         backtest_execute_task.delay(run_id)
     return len(requeue)

@@ -6,6 +6,7 @@ so a chunk task delivered twice is counted once, and the last chunk to finish ga
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import date, timedelta
 from typing import Any
@@ -28,6 +29,8 @@ from . import config as run_config
 from .models import BacktestSweep, RunStatus, SweepChunk
 from .services import _check_concurrency, _check_range, _instrument, _timeframe
 
+logger = logging.getLogger(__name__)
+MAX_VALUES_PER_PARAM = 1000
 # Metrics where smaller is better; every other one is maximised.
 MINIMIZE = {"volatility_ann_pct", "max_drawdown_duration_days", "avg_drawdown_duration_days",
             "total_charges", "max_trade_duration_days", "avg_trade_duration_days"}  # fmt: skip
@@ -73,22 +76,38 @@ def _ranges(spec: Any) -> list[ParamRange]:
 def _values(path: str, values: Any) -> list[float]:
     field = f"grid.{path}"
     if isinstance(values, dict):
-        try:
-            text = f"{path}={values['start']}:{values['stop']}:{values.get('step', 1)}"
-            return list(ParamRange.parse(text).values)
-        except (KeyError, ValueError) as exc:
-            raise ValidationError(
-                {field: ["give start, stop (included) and a positive step"]}
-            ) from exc
-    if not isinstance(values, list) or not values or len(values) > 1000:
+        _check_range_size(field, values)
+        text = f"{path}={values['start']}:{values['stop']}:{values.get('step', 1)}"
+        return list(ParamRange.parse(text).values)
+    if not isinstance(values, list) or not values or len(values) > MAX_VALUES_PER_PARAM:
         raise ValidationError(
-            {field: ["must be a list of 1 to 1000 numbers or {start, stop, step}"]}
+            {
+                field: [
+                    f"must be a list of 1 to {MAX_VALUES_PER_PARAM} numbers or {{start, stop, step}}"
+                ]
+            }
         )
-    if not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
-    ):
+    if not all(_finite(v) for v in values):
         raise ValidationError({field: ["values must be finite numbers"]})
     return values
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_range_size(field: str, spec: dict[str, Any]) -> None:
+    """Count a {start, stop, step} range before it is built: a tiny step is a huge list."""
+    bounds = [spec.get("start"), spec.get("stop"), spec.get("step", 1)]
+    if not all(_finite(v) for v in bounds):
+        raise ValidationError({field: ["give finite numbers start, stop (included) and step"]})
+    start, stop, step = bounds
+    if step <= 0 or stop < start:
+        raise ValidationError({field: ["give start <= stop and a positive step"]})
+    if (stop - start) / step + 1 > MAX_VALUES_PER_PARAM:
+        raise ValidationError(
+            {field: [f"more than {MAX_VALUES_PER_PARAM} values; use a larger step"]}
+        )
 
 
 def _combos(ranges: list[ParamRange], constraint: str | None) -> list[dict[str, float]]:
@@ -145,7 +164,9 @@ def sweep_chunk_execute(*, sweep_id: int, index: int) -> str:
     stale = timezone.now() - timedelta(seconds=run_config.limits()["SWEEP_CHUNK_LEASE_SECONDS"])
     claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, claimed_at__lt=stale)
     chunk = SweepChunk.objects.filter(claimable, sweep_id=sweep_id, index=index)
-    if not chunk.update(status=RunStatus.RUNNING, claimed_at=timezone.now()):
+    if not chunk.update(
+        status=RunStatus.RUNNING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+    ):
         return "skipped"
     sweep = BacktestSweep.objects.select_related("instrument", "strategy_version").get(pk=sweep_id)
     if sweep.status != RunStatus.RUNNING:
@@ -154,6 +175,10 @@ def sweep_chunk_execute(*, sweep_id: int, index: int) -> str:
         rows, data_hash = _chunk_rows(sweep, index)
     except (ValueError, GraphValidationError) as exc:
         _sweep_fail(sweep, f"chunk {index}: {exc}")
+        return "failed"
+    except Exception as exc:  # a bug: fail the sweep rather than retry it forever
+        logger.exception("sweep %s chunk %s crashed", sweep_id, index)
+        _sweep_fail(sweep, f"chunk {index}: internal error ({type(exc).__name__})")
         return "failed"
     return _chunk_done(sweep, index, rows, data_hash)
 
@@ -262,7 +287,14 @@ def sweeps_reap() -> int:
 
     stale = timezone.now() - timedelta(seconds=run_config.limits()["SWEEP_CHUNK_LEASE_SECONDS"])
     lost = SweepChunk.objects.filter(sweep__status=RunStatus.RUNNING, status=RunStatus.RUNNING,
-                                     claimed_at__lt=stale).values_list("sweep_id", "index")  # fmt: skip
+                                     claimed_at__lt=stale)  # fmt: skip
+    for chunk in lost.filter(attempts__gte=run_config.limits()["MAX_ATTEMPTS"]).select_related(
+        "sweep"
+    ):
+        _sweep_fail(chunk.sweep, f"chunk {chunk.index}: its worker stopped {chunk.attempts} times")
+    lost = lost.filter(attempts__lt=run_config.limits()["MAX_ATTEMPTS"]).values_list(
+        "sweep_id", "index"
+    )
     for sweep_id, index in lost:
         sweep_chunk_task.delay(sweep_id, index)
     return len(lost)

@@ -30,6 +30,7 @@ from engine.sim import SimConfig
 from engine.sim.run import Prepared, simulate_prepared
 
 Params = dict[str, float]
+MAX_RANGE_VALUES = 100_000  # values one swept parameter may take
 SignalFn = Callable[[Params], Signals]
 Progress = Callable[[int, int], None]
 _RANGE = re.compile(r"^\s*([\w.-]+)\s*=\s*(.+)$")
@@ -307,6 +308,8 @@ def _range_values(spec: str) -> list[float]:
     if step <= 0 or stop < start:
         raise ValueError(spec)
     count = math.floor((stop - start) / step + 1e-9) + 1
+    if count > MAX_RANGE_VALUES:  # refuse before building: a tiny step would exhaust memory
+        raise ValueError(spec)
     return [_plain(start + k * step) for k in range(count)]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -110,9 +111,23 @@ def _api_error(e: dict[str, Any]) -> dict[str, Any]:
     return {"field": field, "node": e["node"], "message": e["message"]}
 
 
+def _locked(edit: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a graph edit on the row locked FOR UPDATE, so two concurrent edits of one strategy
+    apply one after the other instead of the second overwriting the first."""
+
+    @functools.wraps(edit)
+    def wrapper(*, strategy: Strategy, **kwargs: Any) -> Any:
+        with transaction.atomic():
+            fresh = Strategy.objects.select_for_update().get(pk=strategy.pk)
+            return edit(strategy=fresh, **kwargs)
+
+    return wrapper
+
+
 NodeBuilder = Callable[[dict[str, Any]], tuple[dict[str, Any], list[dict[str, str]]]]
 
 
+@_locked
 def node_add(*, strategy: Strategy, build: NodeBuilder) -> tuple[Strategy, dict[str, Any], list]:
     """Run ``build`` on a copy of the graph (it may add helper nodes), then add its node.
 
@@ -136,6 +151,7 @@ def _edit_error(e: dict[str, Any]) -> dict[str, Any]:
     return _api_error(e) if e["node"] and not e["field"].startswith(("when", "after", "id")) else e
 
 
+@_locked
 def edge_add(*, strategy: Strategy, source: str, target: str) -> Strategy:
     graph = copy.deepcopy(strategy.graph)
     if {"from": source, "to": target} in graph["edges"]:
@@ -157,11 +173,13 @@ def edge_add(*, strategy: Strategy, source: str, target: str) -> Strategy:
     return strategy_graph_replace(strategy=strategy, graph=graph)
 
 
+@_locked
 def edge_remove(*, strategy: Strategy, source: str, target: str) -> Strategy | None:
     graph = graph_edit.remove_edge(strategy.graph, source, target)
     return None if graph is None else strategy_graph_replace(strategy=strategy, graph=graph)
 
 
+@_locked
 def node_remove(*, strategy: Strategy, node_id: str) -> Strategy:
     return strategy_graph_replace(
         strategy=strategy, graph=graph_edit.remove_node(strategy.graph, node_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from .models import RevokedSession, User
 from .selectors import token_is_revoked
 from .tokens import session_of, token_pair
 
+logger = logging.getLogger(__name__)
 PROFILE_FIELDS = ("name", "phone", "timezone")
 
 
@@ -50,14 +52,13 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
 
 def auth_login(*, email: str, password: str, ip: str) -> dict[str, str]:
     email = email.strip().lower()
-    wait = lockout.retry_after(email=email, ip=ip)
+    wait = lockout.attempt_begin(email=email, ip=ip)
     if wait:
         raise Throttled(wait=wait, detail="Too many failed logins for this account or address.")
     user = authenticate(username=email, password=password)
     if user is None:
-        lockout.record_failure(email=email, ip=ip)
         raise AuthenticationFailed("Email or password is incorrect.", code="invalid_credentials")
-    lockout.clear(email=email)
+    lockout.attempt_succeeded(email=email, ip=ip)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return token_pair(user)
 
@@ -88,6 +89,7 @@ def auth_logout(*, user: User, refresh: str) -> None:
         RevokedSession.objects.get_or_create(
             sid=sid, defaults={"user": user, "expires_at": expires}
         )
+        transaction.on_commit(lambda: sessions_close(user_id=user.pk, sid=sid))
 
 
 def auth_logout_all(*, user: User) -> None:
@@ -97,6 +99,24 @@ def auth_logout_all(*, user: User) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=t) for t in outstanding], ignore_conflicts=True
     )
+    transaction.on_commit(lambda: sessions_close(user_id=user.pk, sid=None))
+
+
+def sessions_close(*, user_id: int, sid: str | None) -> None:
+    """Tell the user's open sockets that a login ended (``sid``) or all did (``None``): the
+    ones it concerns close at once instead of hearing events until their token expires."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from algobacktester.events import user_group
+
+    message = {"type": "session.revoked", "sid": sid}
+    try:
+        async_to_sync(get_channel_layer().group_send)(user_group(user_id), message)
+    except Exception:  # the logout itself stands; sockets still expire with their tokens
+        logger.warning(
+            "could not close the sockets of user %s after a logout", user_id, exc_info=True
+        )
 
 
 def revoked_sessions_purge() -> int:

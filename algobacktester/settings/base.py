@@ -341,6 +341,7 @@ BACKTESTS = {
     "SWEEP_CHUNK_LEASE_SECONDS": env_int("BACKTESTS_SWEEP_CHUNK_LEASE_SECONDS", 900),
     "LEASE_SECONDS": env_int("BACKTESTS_LEASE_SECONDS", 60),  # renewed at each stage of a run
     "MAX_ATTEMPTS": env_int("BACKTESTS_MAX_ATTEMPTS", 3),
+    "QUEUED_RESEND_SECONDS": env_int("BACKTESTS_QUEUED_RESEND_SECONDS", 600),  # lost messages
     "CURVE_POINTS": env_int("BACKTESTS_CURVE_POINTS", 2_000),  # equity/drawdown downsampling
 }
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(

@@ -20,6 +20,13 @@ def test_unknown_api_path_is_json_404(api_client: APIClient) -> None:
     assert response.json()["code"] == "not_found"
 
 
+def test_a_missing_object_404_has_the_project_error_shape(auth_client: APIClient) -> None:
+    response = auth_client.get("/api/strategies/424242")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert response.json()["errors"][0]["message"]
+
+
 def test_trailing_slash_is_not_an_alias(api_client: APIClient) -> None:
     assert (
         api_client.post("/api/auth/login/", {"email": "a@b.co", "password": "x"}).status_code == 404

@@ -205,3 +205,30 @@ async def test_events_are_sent_only_after_commit(alice: User) -> None:
     assert event["type"] == "backtest.progress" and event["data"] == {"pct": 50}
     assert event["id"] and event["ts"]
     await comm.disconnect()
+
+
+def _logout(user: User, refresh: str | None) -> None:
+    from algobacktester.accounts.services import auth_logout
+
+    with transaction.atomic():
+        if refresh is None:
+            auth_logout_all(user=user)
+        else:
+            auth_logout(user=user, refresh=refresh)
+
+
+async def test_logout_closes_that_sessions_open_socket_only(alice: User) -> None:
+    first, second = await pair(alice), await pair(alice)
+    ended = await open_with_subprotocol(first["access"])
+    kept = await open_with_subprotocol(second["access"])
+    await sync_to_async(_logout)(alice, first["refresh"])
+    await expect_refused(ended, "revoked")
+    assert await kept.receive_nothing(timeout=0.2)
+    await kept.disconnect()
+
+
+async def test_logout_everywhere_closes_every_socket(alice: User) -> None:
+    sockets = [await open_with_subprotocol((await pair(alice))["access"]) for _ in range(2)]
+    await sync_to_async(_logout)(alice, None)
+    for comm in sockets:
+        await expect_refused(comm, "revoked")

@@ -118,6 +118,7 @@ def test_bad_requests_are_4xx_naming_the_field(
     response = client.post("/api/backtest", {**run_body, **change}, format="json")
     if field is None:
         assert response.status_code == 404
+        assert fields(response) == ["version"]
     else:
         assert response.status_code == 400, response.content
         assert field in fields(response)
@@ -211,5 +212,7 @@ def test_cross_user_runs_are_404(
         assert getattr(other, method)(url).status_code == 404, (method, url)
     assert other.get("/api/backtest").json()["count"] == 0
     # nor can another user run a strategy that is not theirs
-    assert other.post("/api/backtest", run_body, format="json").status_code == 404
+    foreign = other.post("/api/backtest", run_body, format="json")
+    assert foreign.status_code == 404
+    assert fields(foreign) == ["strategy"]
     assert BacktestRun.objects.get(pk=run_id).status == RunStatus.DONE

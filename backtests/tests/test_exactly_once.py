@@ -127,3 +127,45 @@ async def _receive(layer, channel: str) -> dict:
     import asyncio
 
     return await asyncio.wait_for(layer.receive(channel), timeout=0.2)
+
+
+def test_a_queued_run_whose_message_was_lost_is_sent_again(queued: BacktestRun, settings) -> None:
+    BacktestRun.objects.filter(pk=queued.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert services.backtests_reap() == 1  # eager: runs at once
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempt) == (RunStatus.DONE, 1)
+
+
+def test_an_unexpected_crash_fails_the_run_instead_of_leaving_it_running(
+    queued: BacktestRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args, **kwargs):
+        raise TypeError("'<' not supported")
+
+    monkeypatch.setattr(services, "run_backtest", broken)
+    assert services.backtest_execute(run_id=queued.pk) == "failed"
+    queued.refresh_from_db()
+    assert queued.status == RunStatus.FAILED
+    assert queued.error.startswith("internal error (TypeError)")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_keeps_a_slow_healthy_run_leased(
+    queued: BacktestRun, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time as _time
+
+    settings.BACKTESTS = {**settings.BACKTESTS, "LEASE_SECONDS": 1}
+    real = services.run_backtest
+    rival_claims = []
+
+    def slow(*args, **kwargs):
+        _time.sleep(2.5)  # longer than the lease: only the heartbeat keeps it ours
+        rival_claims.append(services._claim(queued.pk))  # another worker tries to take over
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "run_backtest", slow)
+    assert services.backtest_execute(run_id=queued.pk) == "done"
+    assert rival_claims == [None]
+    queued.refresh_from_db()
+    assert queued.attempt == 1

@@ -73,6 +73,11 @@ def test_sweep_matches_single_backtests(
         ({"grid": {"ma_fast.timeperiod": []}}, "grid.ma_fast.timeperiod"),
         ({"grid": {"ma_fast.timeperiod": ["a"]}}, "grid.ma_fast.timeperiod"),
         ({"grid": {"ma_fast.timeperiod": {"start": 5}}}, "grid.ma_fast.timeperiod"),
+        (
+            {"grid": {"ma_fast.timeperiod": {"start": 1, "stop": 1e9, "step": 1e-9}}},
+            "grid.ma_fast.timeperiod",
+        ),
+        ({"grid": {"ma_fast.timeperiod": {"start": 1, "stop": "x"}}}, "grid.ma_fast.timeperiod"),
         ({"grid": {"ma_fast.timeperiod": [0, 5]}}, "grid.ma_fast.timeperiod"),
         ({"grid": {"nosuch.timeperiod": [5]}}, "grid.nosuch.timeperiod"),
         ({"metric": "vibes"}, "metric"),
@@ -119,3 +124,28 @@ def test_cancel_and_cross_user(auth_client: APIClient, sweep_body: dict, make_us
         auth_client.post(f"/api/backtest/sweeps/{sweep_id}/cancel").json()["status"] == "cancelled"
     )
     assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=0) == "skipped"
+
+
+def test_a_chunk_whose_worker_keeps_dying_fails_the_sweep(
+    auth_client: APIClient, sweep_body: dict, settings
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
+    SweepChunk.objects.filter(sweep_id=sweep_id).update(
+        status=RunStatus.RUNNING, attempts=settings.BACKTESTS["MAX_ATTEMPTS"],
+        claimed_at=timezone.now() - timedelta(days=1))  # fmt: skip
+    assert sweeps.sweeps_reap() == 0
+    sweep = BacktestSweep.objects.get(pk=sweep_id)
+    assert sweep.status == RunStatus.FAILED
+    assert "stopped 3 times" in sweep.error
+
+
+def test_sweeps_count_towards_the_concurrency_cap(
+    auth_client: APIClient, sweep_body: dict, settings
+) -> None:
+    settings.BACKTESTS = {**settings.BACKTESTS, "MAX_CONCURRENT_RUNS": 1}
+    assert auth_client.post("/api/backtest/sweeps", sweep_body, format="json").status_code == 202
+    assert auth_client.post("/api/backtest/sweeps", sweep_body, format="json").status_code == 429

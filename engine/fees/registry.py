@@ -17,8 +17,12 @@ CUSTOM_PACKAGE = "custom_modules.fees"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def get_fee_model(name: str, custom_package: str = CUSTOM_PACKAGE, **params: Any) -> BaseFees:
-    """A fee model instance by ``name`` with ``params``; ``ValueError`` names what is wrong."""
+def get_fee_model(name: str, custom_package: str = CUSTOM_PACKAGE, /, **params: Any) -> BaseFees:
+    """A fee model instance by ``name`` with ``params``; ``ValueError`` names what is wrong.
+
+    ``custom_package`` is positional-only, so a ``params`` mapping from a request can never
+    choose which package is imported: such a key is just an unknown parameter.
+    """
     if not _NAME.match(name):
         raise ValueError(f"fee model name {name!r} must be lower_snake_case")
     cls = _custom(name, custom_package) or BUILTIN.get(name)

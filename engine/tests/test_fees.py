@@ -133,9 +133,9 @@ def test_custom_module_overrides_builtin(tmp_path: Path, monkeypatch: pytest.Mon
     """)
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    model = get_fee_model("flat", custom_package="myfees", amount=5)
+    model = get_fee_model("flat", "myfees", amount=5)
     assert breakdown(model, 100, 1, "buy", D)["total"] == 10
-    assert type(get_fee_model("zero", custom_package="myfees")) is ZeroFees
+    assert type(get_fee_model("zero", "myfees")) is ZeroFees
     sys.modules.pop("myfees.flat", None)
 
 
@@ -150,3 +150,8 @@ def test_simulated_trade_charges_match_the_model() -> None:
     assert trade["charges"] == pytest.approx(buy["total"] + sell["total"])
     assert trade["charges_stt"] == sell["stt"]
     assert trade["pnl"] == pytest.approx(75 * 100 - buy["total"] - sell["total"])
+
+
+def test_params_cannot_choose_the_plugin_package() -> None:
+    with pytest.raises(ValueError, match="bad parameters"):
+        get_fee_model("zero", **{"custom_package": "engine.fees"})

@@ -370,3 +370,23 @@ def test_me_patch_bad_input_names_field(auth_client: APIClient, body: dict, fiel
 def test_me_put_is_405_json(auth_client: APIClient) -> None:
     response = auth_client.put("/api/auth/me", {}, format="json")
     assert response.status_code == 405 and "not allowed" in response.json()["detail"]
+
+
+@override_settings(LOGIN_LOCKOUT={"per_email": 3, "per_ip": 100, "window_seconds": 600})
+def test_parallel_guesses_cannot_exceed_the_limit(user: User) -> None:
+    """Attempts are counted atomically before the password check, so a burst is bounded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def guess(n: int) -> int:
+        try:
+            body = {"email": user.email, "password": f"guess-{n}"}
+            return APIClient(REMOTE_ADDR=f"10.0.0.{n}").post("/api/auth/login", body).status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(guess, range(16)))
+    assert codes.count(401) == 3  # only three passwords were ever checked
+    assert codes.count(429) == 13
