@@ -222,8 +222,14 @@ def _chunk_done(
             status=RunStatus.DONE, rows=rows)  # fmt: skip
         if not moved:
             return "skipped"
-        BacktestSweep.objects.filter(pk=sweep.pk).update(chunks_done=F("chunks_done") + 1,
-                                                         data_hash=data_hash)  # fmt: skip
+        # Every chunk must have read the same candles, or the table compares unlike things.
+        same_data = Q(data_hash="") | Q(data_hash=data_hash)
+        counted = BacktestSweep.objects.filter(same_data, pk=sweep.pk).update(
+            chunks_done=F("chunks_done") + 1, data_hash=data_hash)  # fmt: skip
+    if not counted:
+        _sweep_fail(sweep, f"chunk {index} read different candles than earlier chunks (the data "
+                           "changed while the sweep ran); run it again")  # fmt: skip
+        return "failed"
     sweep.refresh_from_db(fields=["chunks_done", "chunks_total", "status"])
     event_send(user_id=sweep.owner_id, event={"type": "sweep.progress", "ts": timezone.now().isoformat(),
                                               "data": {"id": sweep.pk, "progress": sweep.progress}})  # fmt: skip

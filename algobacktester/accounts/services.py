@@ -69,12 +69,28 @@ def auth_refresh(*, refresh: str) -> dict[str, str]:
     if user is None or token_is_revoked(user=user, token=token):
         raise AuthenticationFailed("Refresh token has been revoked.", code="token_revoked")
     with transaction.atomic():
-        token.blacklist()
+        _spend(token)
         token.set_jti()
         token.set_exp()
         token.set_iat()
         token.outstand()
     return {"access": str(token.access_token), "refresh": str(token)}
+
+
+def _spend(token: RefreshToken) -> None:
+    """Blacklist a refresh token exactly once: of two concurrent refreshes with the same
+    token, the unique key lets one through and refuses the other (no login splits in two)."""
+    outstanding = OutstandingToken.objects.filter(jti=token["jti"]).first()
+    if outstanding is None:  # minted elsewhere: record it so it can be spent once
+        outstanding = OutstandingToken.objects.create(
+            user_id=token["user_id"], jti=token["jti"], token=str(token),
+            created_at=timezone.now(), expires_at=datetime.fromtimestamp(token["exp"], tz=UTC),
+        )  # fmt: skip
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError as exc:
+        raise AuthenticationFailed("refresh: Token is blacklisted", code="token_not_valid") from exc
 
 
 def auth_logout(*, user: User, refresh: str) -> None:

@@ -16,7 +16,11 @@ def test_health_reports_every_component_up(api_client: APIClient) -> None:
     assert set(body["components"]) == {"database", "broker", "channel_layer"}
 
 
-def test_health_names_what_is_down(api_client: APIClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_health_names_what_is_down(
+    api_client: APIClient, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:
+    settings.DEBUG = True  # the error text (host, port) is shown only with DEBUG on
+
     def broken() -> dict:
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
 
@@ -57,3 +61,16 @@ def test_health_reports_a_missing_channel_layer(api_client: APIClient, settings)
     finally:
         channel_layers.backends.clear()
     assert response.status_code == 503 and response.json()["down"] == ["channel_layer"]
+
+
+def test_health_hides_error_text_when_debug_is_off(
+    api_client: APIClient, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:
+    settings.DEBUG = False
+
+    def broken() -> dict:
+        raise ConnectionError("Error 111 connecting to 10.1.2.3:6379")
+
+    monkeypatch.setitem(health.CHECKS, "broker", broken)
+    body = api_client.get("/api/health").json()
+    assert body["components"]["broker"]["error"] == "ConnectionError"

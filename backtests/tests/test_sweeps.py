@@ -149,3 +149,16 @@ def test_sweeps_count_towards_the_concurrency_cap(
     settings.BACKTESTS = {**settings.BACKTESTS, "MAX_CONCURRENT_RUNS": 1}
     assert auth_client.post("/api/backtest/sweeps", sweep_body, format="json").status_code == 202
     assert auth_client.post("/api/backtest/sweeps", sweep_body, format="json").status_code == 429
+
+
+def test_chunks_that_read_different_data_fail_the_sweep(
+    auth_client: APIClient, sweep_body: dict, settings
+) -> None:
+    settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_CHUNK": 4}
+    sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
+    assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=0) == "done"
+    BacktestSweep.objects.filter(pk=sweep_id).update(data_hash="md1:someone-else's-candles")
+    assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=1) == "failed"
+    sweep = BacktestSweep.objects.get(pk=sweep_id)
+    assert sweep.status == RunStatus.FAILED
+    assert "different candles" in sweep.error

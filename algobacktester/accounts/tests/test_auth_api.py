@@ -390,3 +390,19 @@ def test_parallel_guesses_cannot_exceed_the_limit(user: User) -> None:
         codes = list(pool.map(guess, range(16)))
     assert codes.count(401) == 3  # only three passwords were ever checked
     assert codes.count(429) == 13
+
+
+def test_a_refresh_token_is_spent_once_even_in_a_race(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two refreshes that both pass the blacklist check: the unique key refuses the second."""
+    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefresh
+
+    from algobacktester.accounts.services import auth_refresh
+
+    pair = token_pair(user)
+    monkeypatch.setattr(SimpleRefresh, "check_blacklist", lambda self: None)  # both see "unused"
+    auth_refresh(refresh=pair["refresh"])
+    with pytest.raises(AuthenticationFailed, match="blacklisted"):
+        auth_refresh(refresh=pair["refresh"])
