@@ -87,6 +87,16 @@ def health_report() -> tuple[bool, dict[str, Any]]:
     return not down, {"status": "down" if down else "up", "down": down, "components": components}
 
 
+HEALTH_SCHEMA = inline_serializer(
+    "Health",
+    {
+        "status": serializers.CharField(),
+        "down": serializers.ListField(child=serializers.CharField()),
+        "components": serializers.DictField(),
+    },
+)
+
+
 class HealthApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
@@ -95,22 +105,8 @@ class HealthApi(APIView):
         tags=["health"],
         auth=[],
         responses={
-            (200, "application/json"): inline_serializer(
-                "Health",
-                {
-                    "status": serializers.CharField(),
-                    "down": serializers.ListField(child=serializers.CharField()),
-                    "components": serializers.DictField(),
-                },
-            ),
-            (503, "application/json"): inline_serializer(
-                "HealthDown",
-                {
-                    "status": serializers.CharField(),
-                    "down": serializers.ListField(child=serializers.CharField()),
-                    "components": serializers.DictField(),
-                },
-            ),
+            (200, "application/json"): HEALTH_SCHEMA,
+            (503, "application/json"): HEALTH_SCHEMA,
         },
     )
     def get(self, request: Request) -> Response:

@@ -54,10 +54,10 @@ def backtest_request(*, user: User, strategy_id: int, instrument_id: int, start:
                      config: dict[str, Any], version: int | None = None,
                      timeframe: str | None = None) -> BacktestRun:  # fmt: skip
     strategy, pinned = strategy_pinned(user=user, strategy_id=strategy_id, version=version)
-    instrument = _instrument(instrument_id)
-    timeframe = _timeframe(pinned, timeframe)
-    _check_range(instrument, timeframe, start, end)
-    _check_concurrency(user)
+    instrument = instrument_for(instrument_id)
+    timeframe = runnable_timeframe(pinned, timeframe)
+    check_range(instrument, timeframe, start, end)
+    check_concurrency(user)
     stored = run_config.normalise(config, lot_size=instrument.lot_size,
                                   tick_size=float(instrument.tick_size))  # fmt: skip
     return _enqueue(BacktestRun(owner=user, strategy=strategy, strategy_version=pinned,
@@ -88,14 +88,14 @@ def _enqueue(run: BacktestRun) -> BacktestRun:
     return run
 
 
-def _instrument(instrument_id: int) -> Instrument:
+def instrument_for(instrument_id: int) -> Instrument:
     instrument = Instrument.objects.filter(pk=instrument_id).first()
     if instrument is None:
         raise ValidationError({"instrument": [f"no instrument with id {instrument_id}"]})
     return instrument
 
 
-def _timeframe(version: StrategyVersion, requested: str | None) -> str:
+def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
     errors = validate(version.graph)
     if errors:
         raise StructuredValidationError(
@@ -109,7 +109,7 @@ def _timeframe(version: StrategyVersion, requested: str | None) -> str:
     return native
 
 
-def _check_range(instrument: Instrument, timeframe: str, start: date, end: date) -> None:
+def check_range(instrument: Instrument, timeframe: str, start: date, end: date) -> None:
     if end < start:
         raise ValidationError({"end": ["must be on or after start"]})
     years = (end - start).days / 365.25
@@ -129,7 +129,7 @@ def _ist_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.get_fixed_timezone(330))
 
 
-def _check_concurrency(user: User) -> None:
+def check_concurrency(user: User) -> None:
     cap = run_config.limits()["MAX_CONCURRENT_RUNS"]
     active = (BacktestRun.objects.filter(owner=user, status__in=ACTIVE).count()
               + BacktestSweep.objects.filter(owner=user, status__in=ACTIVE).count())  # fmt: skip
@@ -219,15 +219,12 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _progress(
-    run_id: int, attempt: int, pct: float, stage: str, *, owner_id: int | None = None
-) -> None:
+def _progress(run_id: int, attempt: int, pct: float, stage: str, *, owner_id: int) -> None:
     """Renew the lease and record progress; raise RunAbandonedError if the run is no longer ours."""
     lease = timezone.now() + timedelta(seconds=run_config.limits()["LEASE_SECONDS"])
     ours = BacktestRun.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING)
     if not ours.update(progress=pct, lease_until=lease):
         raise RunAbandonedError(run_id)
-    owner_id = owner_id or BacktestRun.objects.values_list("owner_id", flat=True).get(pk=run_id)
     event_send(user_id=owner_id, event={"type": "backtest.progress", "ts": timezone.now().isoformat(),
                                         "data": {"id": run_id, "progress": pct, "stage": stage}})  # fmt: skip
 
@@ -243,14 +240,14 @@ def _compute(run_id: int, attempt: int) -> tuple[BacktestResult, str]:
     if len(bars) == 0:
         raise _RunError(f"no {run.instrument.symbol} {run.timeframe} candles between {run.start} and "
                         f"{run.end}: import or ingest them first")  # fmt: skip
-    _progress(run_id, attempt, 30.0, "data loaded")
+    _progress(run_id, attempt, 30.0, "data loaded", owner_id=run.owner_id)
     data_hash = md.data_snapshot_hash(instrument=run.instrument, timeframe=run.timeframe,
                                       start=run.start, end=run.end, bars=bars)  # fmt: skip
     try:
         result = run_backtest(bars, compiled, run_config.sim_config(run.config))
     except ValueError as exc:  # a config the engine refuses (e.g. a fee plugin's rule)
         raise _RunError(f"the engine refused the run: {exc}") from exc
-    _progress(run_id, attempt, 80.0, "simulated")
+    _progress(run_id, attempt, 80.0, "simulated", owner_id=run.owner_id)
     return result, data_hash
 
 
@@ -346,7 +343,7 @@ def backtest_delete(*, run: BacktestRun) -> None:
 
 def backtest_rerun(*, user: User, run: BacktestRun) -> BacktestRun:
     """The same pinned version, instrument, range and config: the same trades."""
-    _check_concurrency(user)
+    check_concurrency(user)
     return _enqueue(BacktestRun(owner=user, strategy=run.strategy, strategy_version=run.strategy_version,
                                 instrument=run.instrument, timeframe=run.timeframe, start=run.start,
                                 end=run.end, config=run.config, rerun_of=run))  # fmt: skip

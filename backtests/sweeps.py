@@ -27,7 +27,7 @@ from strategies.selectors import strategy_get, strategy_version_get
 
 from . import config as run_config
 from .models import BacktestSweep, RunStatus, SweepChunk
-from .services import _check_concurrency, _check_range, _instrument, _timeframe
+from .services import check_concurrency, check_range, instrument_for, runnable_timeframe
 
 logger = logging.getLogger(__name__)
 MAX_VALUES_PER_PARAM = 1000
@@ -41,10 +41,10 @@ def sweep_request(*, user: User, strategy_id: int, instrument_id: int, start: da
                   constraint: str | None = None, version: int | None = None) -> BacktestSweep:  # fmt: skip
     strategy = strategy_get(user=user, strategy_id=strategy_id)
     pinned = strategy_version_get(user=user, strategy_id=strategy.pk, number=version)
-    instrument = _instrument(instrument_id)
-    timeframe = _timeframe(pinned, None)
-    _check_range(instrument, timeframe, start, end)
-    _check_concurrency(user)
+    instrument = instrument_for(instrument_id)
+    timeframe = runnable_timeframe(pinned, None)
+    check_range(instrument, timeframe, start, end)
+    check_concurrency(user)
     if metric not in NUMERIC_KEYS:
         raise ValidationError(
             {"metric": [f"unknown metric; choose from {', '.join(NUMERIC_KEYS)}"]}

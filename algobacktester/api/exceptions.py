@@ -116,8 +116,6 @@ _CODES = {
 }
 
 __all__ = [
-    "Http404",
-    "PermissionDenied",
     "StructuredValidationError",
     "error_body",
     "exception_handler",

@@ -222,6 +222,16 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
+    # Stable enum names where apps share a field name ("status", "kind") with other choices.
+    "ENUM_NAME_OVERRIDES": {
+        "BacktestStatusEnum": "backtests.models.RunStatus",
+        "InstrumentKindEnum": "marketdata.models.Instrument.Kind",
+        "IngestionRunKindEnum": "marketdata.models.IngestionRun.Kind",
+        "NotificationChannelEnum": "notifications.constants.Channel",
+        "NotificationEventTypeEnum": "notifications.constants.EventType",
+        "AlertRuleKindEnum": "notifications.models.AlertRule.Kind",
+        "DeliveryStatusEnum": "notifications.models.Delivery.Status",
+    },
 }
 
 # --- CORS and WebSocket origins ------------------------------------------------
@@ -320,15 +330,6 @@ DHAN_SECURITY_MASTER_URL = env_str(
 )
 DHAN_TIMEOUT_SECONDS = env_int("DHAN_TIMEOUT_SECONDS", 30)
 DHAN_MAX_RETRIES = env_int("DHAN_MAX_RETRIES", 4)
-# Stable OpenAPI enum names for the notifications choice sets (no collisions with other apps).
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "NotificationChannelEnum": "notifications.constants.Channel",
-        "NotificationEventTypeEnum": "notifications.constants.EventType",
-        "AlertRuleKindEnum": "notifications.models.AlertRule.Kind",
-        "DeliveryStatusEnum": "notifications.models.Delivery.Status",
-    }
-)
 
 # --- Backtests (backtests app; docs/backtests.md) -------------------------------------
 # Caps answer 4xx before anything is queued (OWASP API4: unbounded resource use).
@@ -344,10 +345,3 @@ BACKTESTS = {
     "QUEUED_RESEND_SECONDS": env_int("BACKTESTS_QUEUED_RESEND_SECONDS", 600),  # lost messages
     "CURVE_POINTS": env_int("BACKTESTS_CURVE_POINTS", 2_000),  # equity/drawdown downsampling
 }
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "BacktestStatusEnum": "backtests.models.RunStatus",
-        "InstrumentKindEnum": "marketdata.models.Instrument.Kind",
-        "IngestionRunKindEnum": "marketdata.models.IngestionRun.Kind",
-    }
-)

@@ -51,7 +51,7 @@ def test_a_lapsed_lease_is_taken_over_and_the_old_attempt_cannot_write(queued: B
     assert (queued.status, queued.attempt) == (RunStatus.DONE, 2)
     # The first worker wakes up and tries to report: refused.
     with pytest.raises(services.RunAbandonedError):
-        services._progress(queued.pk, 1, 50.0, "late")
+        services._progress(queued.pk, 1, 50.0, "late", owner_id=queued.owner_id)
     result, data_hash = None, "x"
     with pytest.raises(services.RunAbandonedError):
         services._store(queued.pk, 1, result, data_hash, 0.0)  # type: ignore[arg-type]
