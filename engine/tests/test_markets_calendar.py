@@ -65,7 +65,7 @@ def test_each_2026_holiday_is_not_a_trading_day(d):
 
 
 @pytest.mark.parametrize(
-    "d", [D(2024, 1, 6), D(2024, 1, 7), D(2025, 6, 14), D(2026, 2, 1), D(2026, 12, 26)]
+    "d", [D(2024, 1, 6), D(2024, 1, 7), D(2025, 6, 14), D(2026, 2, 7), D(2026, 12, 26)]
 )
 def test_weekends_are_closed(d):
     assert d.weekday() >= 5
@@ -75,7 +75,8 @@ def test_weekends_are_closed(d):
 
 
 def test_every_weekend_in_the_table_years_is_closed_except_special_sessions():
-    specials = {D(2024, 1, 20), D(2024, 3, 2), D(2024, 5, 18), D(2026, 11, 8)}
+    specials = {D(2024, 1, 20), D(2024, 3, 2), D(2024, 5, 18), D(2025, 2, 1), D(2026, 2, 1),
+                D(2026, 11, 8)}  # fmt: skip
     for d in trading_days(D(2024, 1, 1), D(2026, 12, 31), special=True):
         assert d.weekday() < 5 or d in specials
 
@@ -96,8 +97,8 @@ def test_is_trading_day_cases(d, expected):
 
 
 def test_known_years_and_weekends_only_outside_the_table():
-    assert known_years() == frozenset({2024, 2025, 2026})
-    assert known_years("BSE") == frozenset({2024, 2025, 2026})
+    assert known_years() == frozenset(range(2009, 2027))
+    assert known_years("BSE") == frozenset(range(2009, 2027))
     assert covers(D(2025, 6, 2))
     assert not covers(D(2027, 1, 26))
     assert holidays("NSE", 2027) == frozenset()
@@ -110,7 +111,8 @@ def test_trading_days_inclusive_and_ordered():
     assert days == [D(2026, 1, 12), D(2026, 1, 13), D(2026, 1, 14), D(2026, 1, 16)]
     assert trading_days(D(2026, 1, 17), D(2026, 1, 18)) == []
     year = trading_days(D(2025, 1, 1), D(2025, 12, 31))
-    assert len(year) == 261 - len(NSE_2025)  # 2025 has 261 weekdays
+    # 2025 has 261 weekdays, and one Saturday session (the Budget, 2025-02-01)
+    assert len(year) == 261 - len(NSE_2025) + 1
     assert year == sorted(year)
 
 
@@ -146,7 +148,10 @@ def test_session_hours_are_date_versioned():
     s = session(D(2009, 6, 1))
     assert s is not None
     assert s.open == time(9, 55)
-    assert session(D(2010, 1, 4)).open == time(9, 15)
+    assert session(D(2009, 12, 31)).open == time(9, 55)
+    assert session(D(2010, 1, 4)).open == time(9, 0)  # 09:00 open from 2010-01-04
+    assert session(D(2010, 10, 15)).open == time(9, 0)
+    assert session(D(2010, 10, 18)).open == time(9, 15)  # pre-open auction from 2010-10-18
 
 
 @pytest.mark.parametrize(
