@@ -280,52 +280,81 @@ EXTRA_EXPIRIES: dict[tuple[str, str], tuple[date, ...]] = {
     ("SENSEX", "weekly"): (date(2025, 1, 3),),  # BSE kept this weekly on its Friday
 }
 
-# Market lots keyed by the contract's EXPIRY date (exchanges revise lots by expiry cycle: the
-# first contracts with a new lot are those expiring on or after the date below).
-# - NIFTY 50 -> 25 from contracts listed 2024-04-26 (first weekly expiry 2024-05-02); FINNIFTY
-#   40 -> 25 and MIDCPNIFTY 75 -> 50 from the July 2024 expiries; BANKNIFTY unchanged at 15
-#   (NSE circular of 2024-04-03 as reported by Business Standard).
-# - 2024-11-20 (SEBI minimum contract value): NIFTY 75, BANKNIFTY 30, FINNIFTY 65,
-#   MIDCPNIFTY 120, SENSEX 20 (from 10), BANKEX 30 (from 15). Contracts already listed then
-#   kept the old lot until they expired; that nuance is not modelled. The SENSEX 10 and BANKEX
-#   15 values before it are from memory (UNVERIFIED).
-# - BANKNIFTY 30 -> 35 and MIDCPNIFTY 120 -> 140 from the July 2025 expiry (NSE circular of
-#   2025-03-28, as reported).
-# - From January 2026 expiries: NIFTY 65, BANKNIFTY 30, FINNIFTY 60, MIDCPNIFTY 120 (NSE circular
-#   NSE/FAOP/70616 of 2025-10-03).
-# Dates before the first row are not covered (ValueError).
+# Market lots by TRADE DATE: a row gives the lot of the contracts listed (new series) from that
+# day on. How the exchanges apply a revision:
+# - a reduction (e.g. NIFTY 50 -> 25 in 2024) applies to every contract after the monthly expiry
+#   (existing contracts are split at that day's close), so the trade date is exact;
+# - an increase (2024-11-20, BANKNIFTY 30 -> 35 in 2025) applies to new series only: contracts
+#   listed before it kept the old lot until they expired (for 2024-11-20 the long-dated ones were
+#   revised after the 2024-12-26 expiry). Modelled simplification: from the row's date every bar
+#   uses the new lot, as if one traded a newly listed series. A position in an older series
+#   between the two dates would have had the old lot; pass ``lot_size=`` explicitly to model it.
+# Sources and confidence:
+# - NIFTY 25 -> 75 on 2015-10-30 (SEBI circular CIR/MRD/DP/14/2015 of 2015-07-13 raising the
+#   minimum contract value to Rs 5 lakh; NSE revised lots from the Nov 2015 series).
+#   UNVERIFIED: the date is remembered as the day after the Oct 2015 expiry; NSE's lot-revision
+#   circular of 2015 would confirm it. The rows before it (50, then 25 from 2014) likewise.
+# - NIFTY 75 -> 50 on 2021-07-30 (after the July 2021 expiry, NSE semi-annual lot review of
+#   April 2021). UNVERIFIED: the day; NSE circular of April 2021 would confirm it.
+# - BANKNIFTY 25 -> 40 on 2015-10-30 (same SEBI circular), 40 -> 20 on 2018-10-26, 20 -> 25 on
+#   2020-05-29, 25 -> 15 on 2023-06-30 (the first day of the July 2023 series).
+#   UNVERIFIED: all four days (remembered as the day after a monthly expiry); NSE's lot
+#   revision circulars of those years would confirm them. The 25 -> 15 step is the brief's.
+# - NIFTY 50 -> 25 from 2024-04-26 (after the April 2024 expiry; NSE circular of 2024-04-03 as
+#   reported by Business Standard); FINNIFTY 40 -> 25 and MIDCPNIFTY 75 -> 50 from the July 2024
+#   series (same circular), dated 2024-07-01 here; BANKNIFTY unchanged at 15.
+# - 2024-11-20 (SEBI circular SEBI/HO/MRD/TPD-1/P/CIR/2024/132 of 2024-10-01: minimum contract
+#   value Rs 15 lakh; NSE circular of 2024-10-04): NIFTY 75, BANKNIFTY 30, FINNIFTY 65,
+#   MIDCPNIFTY 120, SENSEX 20 (from 10), BANKEX 30 (from 15). The SENSEX 10 and BANKEX 15 values
+#   before it are from memory (UNVERIFIED; BSE's relaunch notices of 2023 would confirm them).
+# - BANKNIFTY 30 -> 35 and MIDCPNIFTY 120 -> 140 for the series listed from 2025-04-25 (the
+#   first of them the July 2025 expiry; NSE circular of 2025-03-28, as reported). UNVERIFIED:
+#   the listing day; the circular would confirm it.
+# - From 2025-12-31 (after the Dec 2025 expiry of 2025-12-30): NIFTY 65, BANKNIFTY 30, FINNIFTY
+#   60, MIDCPNIFTY 120 (NSE circular NSE/FAOP/70616 of 2025-10-03; INTEGRATIONS.md says "for
+#   contracts from January 2026"). UNVERIFIED: the exact first trade date of the new lots.
+# - FINNIFTY launched 2021-01-11 with lot 40, MIDCPNIFTY 2022-01-24 with 75, SENSEX options
+#   relaunched 2023-05-15 with 10, BANKEX 2023-10-16 with 15 (launch lots from memory,
+#   UNVERIFIED). Dates before the first row are not covered (ValueError).
 LOT_SIZES: dict[str, tuple[tuple[date, int], ...]] = {
     "NIFTY": (
-        (date(2024, 1, 1), 50),
+        (date(2010, 1, 1), 50),
+        (date(2014, 1, 1), 25),
+        (date(2015, 10, 30), 75),
+        (date(2021, 7, 30), 50),
         (date(2024, 4, 26), 25),
         (date(2024, 11, 20), 75),
-        (date(2026, 1, 1), 65),
+        (date(2025, 12, 31), 65),
     ),
     "BANKNIFTY": (
-        (date(2024, 1, 1), 15),
+        (date(2010, 1, 1), 25),
+        (date(2015, 10, 30), 40),
+        (date(2018, 10, 26), 20),
+        (date(2020, 5, 29), 25),
+        (date(2023, 6, 30), 15),
         (date(2024, 11, 20), 30),
-        (date(2025, 7, 1), 35),
-        (date(2026, 1, 1), 30),
+        (date(2025, 4, 25), 35),
+        (date(2025, 12, 31), 30),
     ),
     "FINNIFTY": (
-        (date(2024, 1, 1), 40),
+        (date(2021, 1, 11), 40),
         (date(2024, 7, 1), 25),
         (date(2024, 11, 20), 65),
-        (date(2026, 1, 1), 60),
+        (date(2025, 12, 31), 60),
     ),
     "MIDCPNIFTY": (
-        (date(2024, 1, 1), 75),
+        (date(2022, 1, 24), 75),
         (date(2024, 7, 1), 50),
         (date(2024, 11, 20), 120),
-        (date(2025, 7, 1), 140),
-        (date(2026, 1, 1), 120),
+        (date(2025, 4, 25), 140),
+        (date(2025, 12, 31), 120),
     ),
     "SENSEX": (
-        (date(2024, 1, 1), 10),
+        (date(2023, 5, 15), 10),
         (date(2024, 11, 20), 20),
     ),
     "BANKEX": (
-        (date(2024, 1, 1), 15),
+        (date(2023, 10, 16), 15),
         (date(2024, 11, 20), 30),
     ),
 }

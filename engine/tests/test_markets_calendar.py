@@ -17,6 +17,7 @@ from engine.markets import (
     is_trading_day,
     known_years,
     lot_size,
+    lot_sizes,
     next_expiry,
     next_trading_day,
     previous_trading_day,
@@ -307,14 +308,22 @@ def test_expiries_are_trading_days():
 @pytest.mark.parametrize(
     ("underlying", "before", "boundary", "old", "new"),
     [
+        ("NIFTY", D(2015, 10, 29), D(2015, 10, 30), 25, 75),
+        ("NIFTY", D(2021, 7, 29), D(2021, 7, 30), 75, 50),
         ("NIFTY", D(2024, 4, 25), D(2024, 4, 26), 50, 25),
         ("NIFTY", D(2024, 11, 19), D(2024, 11, 20), 25, 75),
-        ("NIFTY", D(2025, 12, 31), D(2026, 1, 1), 75, 65),
+        ("NIFTY", D(2025, 12, 30), D(2025, 12, 31), 75, 65),
+        ("BANKNIFTY", D(2018, 10, 25), D(2018, 10, 26), 40, 20),
+        ("BANKNIFTY", D(2020, 5, 28), D(2020, 5, 29), 20, 25),
+        ("BANKNIFTY", D(2023, 6, 29), D(2023, 6, 30), 25, 15),
         ("BANKNIFTY", D(2024, 11, 19), D(2024, 11, 20), 15, 30),
-        ("BANKNIFTY", D(2025, 6, 30), D(2025, 7, 1), 30, 35),
-        ("BANKNIFTY", D(2025, 12, 31), D(2026, 1, 1), 35, 30),
-        ("FINNIFTY", D(2025, 12, 31), D(2026, 1, 1), 65, 60),
-        ("MIDCPNIFTY", D(2025, 12, 31), D(2026, 1, 1), 140, 120),
+        ("BANKNIFTY", D(2025, 4, 24), D(2025, 4, 25), 30, 35),
+        ("BANKNIFTY", D(2025, 12, 30), D(2025, 12, 31), 35, 30),
+        ("FINNIFTY", D(2024, 6, 30), D(2024, 7, 1), 40, 25),
+        ("FINNIFTY", D(2024, 11, 19), D(2024, 11, 20), 25, 65),
+        ("FINNIFTY", D(2025, 12, 30), D(2025, 12, 31), 65, 60),
+        ("MIDCPNIFTY", D(2025, 4, 24), D(2025, 4, 25), 120, 140),
+        ("MIDCPNIFTY", D(2025, 12, 30), D(2025, 12, 31), 140, 120),
         ("SENSEX", D(2024, 11, 19), D(2024, 11, 20), 10, 20),
         ("BANKEX", D(2024, 11, 19), D(2024, 11, 20), 15, 30),
     ],
@@ -326,7 +335,28 @@ def test_lot_size_switches_at_the_boundary(underlying, before, boundary, old, ne
 
 def test_lot_size_before_the_table_raises():
     with pytest.raises(ValueError, match="NIFTY"):
-        lot_size("NIFTY", D(2023, 12, 31))
+        lot_size("NIFTY", D(2009, 12, 31))
+    with pytest.raises(ValueError, match="SENSEX"):
+        lot_size("SENSEX", D(2023, 5, 12))
+
+
+def _ts(*stamps: str) -> np.ndarray:
+    return pd.DatetimeIndex(stamps).tz_localize("Asia/Kolkata").as_unit("ns").asi8
+
+
+def test_lot_sizes_per_bar_follow_the_ist_trade_date():
+    # 2024-11-19 15:29 IST is 09:59 UTC on the 19th; 2024-11-20 00:10 IST is 18:40 UTC on the 19th
+    # yet belongs to the 20th in IST.
+    ts = _ts("2024-11-19 09:15", "2024-11-19 15:29", "2024-11-20 00:10", "2024-11-21 09:15")
+    np.testing.assert_array_equal(lot_sizes("NIFTY", ts), [25.0, 25.0, 75.0, 75.0])
+    np.testing.assert_array_equal(lot_sizes("nifty 50", ts[:1]), [25.0])
+    assert lot_sizes("BANKNIFTY", ts).dtype == np.float64
+    assert len(lot_sizes("NIFTY", ts[:0])) == 0
+
+
+def test_lot_sizes_before_the_table_name_the_first_uncovered_day():
+    with pytest.raises(ValueError, match="SENSEX on 2023-05-12"):
+        lot_sizes("SENSEX", _ts("2023-05-12 10:00", "2023-05-15 10:00"))
 
 
 @pytest.mark.parametrize(
