@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.markets import holidays, is_trading_day, session, trading_days
+from engine.markets import (
+    expiry_dates,
+    holidays,
+    is_expiry_day,
+    is_trading_day,
+    session,
+    trading_days,
+)
 from engine.markets.calendar_data import HOLIDAY_OVERRIDES, SPECIAL_SESSIONS
 from engine.markets.holidays_data import FIRST_YEAR, LAST_YEAR
 
@@ -104,3 +111,31 @@ def test_tables_cover_2009_to_2026_and_no_weekend_holidays():
             assert 9 <= len(days) <= 22, (ex, y, len(days))
             assert all(d.weekday() < 5 and d.year == y for d in days)
     assert is_trading_day(D(2009, 12, 31)) and not is_trading_day(D(2009, 12, 31) + timedelta(1))
+
+
+# Expiry dates the exchange itself listed, copied from /work/shared/data: the 2019/2021 NIFTY
+# option EOD files (monthly only), the 2025-08-29 option-chain snapshots and the 2025-11-14/17
+# contract-wise reports (only dates inside 2025 and January 2026: later ones were listed before
+# the 2026 holiday list, e.g. 2026-03-31, now a holiday).
+LISTED_EXPIRIES = {
+    "NIFTY": [D(2019, 1, 31), D(2019, 3, 28), D(2021, 1, 28), D(2025, 8, 28), D(2025, 9, 2),
+              D(2025, 9, 9), D(2025, 9, 16), D(2025, 9, 23), D(2025, 9, 30), D(2025, 10, 28),
+              D(2025, 11, 18), D(2025, 11, 25), D(2025, 12, 2), D(2025, 12, 9), D(2025, 12, 16),
+              D(2025, 12, 30), D(2026, 1, 27)],
+    "BANKNIFTY": [D(2025, 8, 28), D(2025, 9, 30), D(2025, 10, 28), D(2025, 11, 25),
+                  D(2025, 12, 30), D(2026, 1, 27)],
+    "FINNIFTY": [D(2025, 11, 25), D(2025, 12, 30)],
+    "MIDCPNIFTY": [D(2025, 11, 25), D(2025, 12, 30)],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("underlying", "d"), [(u, d) for u, days in LISTED_EXPIRIES.items() for d in days]
+)
+def test_listed_expiries_are_calendar_expiries(underlying, d):
+    assert is_expiry_day(underlying, d), (underlying, d)
+
+
+def test_monthly_expiry_moves_before_the_2026_03_31_holiday():
+    # Listed in 2025 as 2026-03-31; the 2026 holiday list closes that Tuesday.
+    assert expiry_dates("NIFTY", D(2026, 3, 1), D(2026, 3, 31), kind="monthly") == [D(2026, 3, 30)]
