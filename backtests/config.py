@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from engine.fees import get_fee_model
 from engine.fees.models import BUILTIN as BUILTIN_FEES
+from engine.markets import calendar
 from engine.sim import SimConfig
 from engine.sim.config import Sizing, Slippage
 
@@ -78,9 +79,16 @@ class RunConfigSerializer(serializers.Serializer):
     pyramiding = serializers.IntegerField(min_value=1, max_value=100, default=1)
 
 
-def normalise(config: dict[str, Any], *, lot_size: int, tick_size: float) -> dict[str, Any]:
-    """Fill every default in, so the stored JSON alone reproduces the run."""
+def normalise(config: dict[str, Any], *, lot_size: int, tick_size: float,
+              lot_symbol: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Fill every default in, so the stored JSON alone reproduces the run.
+
+    With ``lot_symbol`` (see :func:`dated_lot_symbol`) and no explicit ``lot_size``, lot-based
+    sizing takes each bar's lot from the engine's calendar on the bar's date.
+    """
     sizing = {"mode": "fixed", "value": 1.0, **config.get("sizing", {})}
+    if lot_symbol and "lot_size" not in sizing and sizing["mode"] != "fixed":
+        sizing["lot_symbol"] = lot_symbol
     sizing.setdefault("lot_size", float(lot_size))
     return {
         "capital": str(config.get("capital", Decimal("100000"))),
@@ -90,6 +98,22 @@ def normalise(config: dict[str, Any], *, lot_size: int, tick_size: float) -> dic
         **{k: config[k] for k in ("fill", "stop_first", "close_at_end", "allow_long",
                                   "allow_short", "margin", "pyramiding") if k in config},
     }  # fmt: skip
+
+
+def dated_lot_symbol(instrument: Any, start: date) -> str | None:
+    """The calendar name of an index instrument whose lot sizes are dated from ``start``.
+
+    Contract instruments (a future, an option) keep their own master lot; an index series is
+    traded through whichever contract was listed, whose lot changed over the years.
+    """
+    if instrument.kind != "index":
+        return None
+    symbol = instrument.underlying or instrument.symbol
+    try:
+        calendar.lot_size(symbol, start)
+    except ValueError:  # not a calendar underlying, or a run before its lot table
+        return None
+    return symbol
 
 
 def sim_config(config: dict[str, Any]) -> SimConfig:

@@ -59,7 +59,8 @@ def backtest_request(*, user: User, strategy_id: int, instrument_id: int, start:
     check_range(instrument, timeframe, start, end)
     check_concurrency(user)
     stored = run_config.normalise(config, lot_size=instrument.lot_size,
-                                  tick_size=float(instrument.tick_size))  # fmt: skip
+                                  tick_size=float(instrument.tick_size),
+                                  lot_symbol=run_config.dated_lot_symbol(instrument, start))  # fmt: skip
     return _enqueue(BacktestRun(owner=user, strategy=strategy, strategy_version=pinned,
                                 instrument=instrument, timeframe=timeframe, start=start, end=end,
                                 config=stored))  # fmt: skip

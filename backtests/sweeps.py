@@ -56,7 +56,8 @@ def sweep_request(*, user: User, strategy_id: int, instrument_id: int, start: da
     sweep = BacktestSweep(owner=user, strategy=strategy, strategy_version=pinned, instrument=instrument,
                           timeframe=timeframe, start=start, end=end, metric=metric,
                           config=run_config.normalise(config, lot_size=instrument.lot_size,
-                                                      tick_size=float(instrument.tick_size)),
+                                                      tick_size=float(instrument.tick_size),
+                                                      lot_symbol=run_config.dated_lot_symbol(instrument, start)),
                           grid={"params": {r.path: list(r.values) for r in ranges}, "constraint": constraint},
                           combinations=len(combos), chunks_total=math.ceil(len(combos) / chunk))  # fmt: skip
     return _enqueue(sweep)

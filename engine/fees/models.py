@@ -1,4 +1,4 @@
-"""Built-in fee models: generic ones and Indian charges (rates from INTEGRATIONS.md)."""
+"""Built-in fee models: generic ones and Indian charges (dated rates in ``india_rates``)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar, Literal
 
-from engine.fees.base import NONE, BaseFees, FeeRates
+from engine.fees import india_rates
+from engine.fees.base import BaseFees, FeeRates
 
 Exchange = Literal["NSE", "BSE"]
 EPOCH = date(1970, 1, 1)
-STT_CHANGE = date(2026, 4, 1)  # Finance Act 2026: higher F&O STT for trades from this date
-GST = 0.18
-SEBI = 0.000001  # Rs 10 per crore
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,64 +60,41 @@ class MinFlatPercentFees(BaseFees):
 
 @dataclass(frozen=True, slots=True)
 class IndiaEquityIntradayFees(BaseFees):
+    """Intraday equity; every rate by trade date (:mod:`engine.fees.india_rates`)."""
+
     name: ClassVar[str] = "india_equity_intraday"
     exchange: Exchange = "NSE"
     brokerage: float = 20.0  # Dhan: min(Rs 20, 0.03%) per executed order
-    _rates: ClassVar[dict[str, tuple[float, float]]] = {
-        "NSE": (0.0000297, 0.000001),
-        "BSE": (0.0000375, 0.0),
-    }
 
     def schedule(self) -> list[tuple[date, FeeRates]]:
-        exch, ipft = _pick(self._rates, self.exchange)
-        rates = FeeRates(
-            brokerage_flat=self.brokerage, brokerage_pct=0.0003, stt_sell=0.00025,
-            exchange=exch, sebi=SEBI, ipft=ipft, stamp_buy=0.00003, gst=GST,
-            indian_rounding=True,
-        )  # fmt: skip
-        return [(EPOCH, rates)]
+        _check_non_negative(brokerage=self.brokerage)
+        return india_rates.schedule("equity_intraday", self.exchange, self.brokerage)
 
 
 @dataclass(frozen=True, slots=True)
 class IndiaIndexFuturesFees(BaseFees):
+    """Index futures; every rate by trade date (:mod:`engine.fees.india_rates`)."""
+
     name: ClassVar[str] = "india_futures"
     exchange: Exchange = "NSE"
-    brokerage: float = 20.0
-    _rates: ClassVar[dict[str, tuple[float, float]]] = {
-        "NSE": (0.0000173, 0.000001),
-        "BSE": (0.0, 0.0),
-    }
+    brokerage: float = 20.0  # min(Rs 20, 0.03%) per executed order
 
     def schedule(self) -> list[tuple[date, FeeRates]]:
-        exch, ipft = _pick(self._rates, self.exchange)
-        common = {"exchange": exch, "sebi": SEBI, "ipft": ipft, "stamp_buy": 0.00002}
-        brok = {"brokerage_flat": self.brokerage, "brokerage_pct": 0.0003}
-        return [
-            (EPOCH, FeeRates(stt_sell=0.0002, gst=GST, indian_rounding=True, **common, **brok)),
-            (STT_CHANGE, FeeRates(stt_sell=0.0005, gst=GST, indian_rounding=True, **common, **brok)),
-        ]  # fmt: skip
+        _check_non_negative(brokerage=self.brokerage)
+        return india_rates.schedule("futures", self.exchange, self.brokerage)
 
 
 @dataclass(frozen=True, slots=True)
 class IndiaIndexOptionsFees(BaseFees):
-    """Charges on premium turnover (price is the premium)."""
+    """Charges on premium turnover (price is the premium), by trade date."""
 
     name: ClassVar[str] = "india_options"
     exchange: Exchange = "NSE"
     brokerage: float = 20.0  # flat per executed order
-    _rates: ClassVar[dict[str, tuple[float, float]]] = {
-        "NSE": (0.0003503, 0.000005),
-        "BSE": (0.000325, 0.0),
-    }
 
     def schedule(self) -> list[tuple[date, FeeRates]]:
-        exch, ipft = _pick(self._rates, self.exchange)
-        common = {"exchange": exch, "sebi": SEBI, "ipft": ipft, "stamp_buy": 0.00003}
-        brok = {"brokerage_flat": self.brokerage, "brokerage_pct": NONE}
-        return [
-            (EPOCH, FeeRates(stt_sell=0.001, gst=GST, indian_rounding=True, **common, **brok)),
-            (STT_CHANGE, FeeRates(stt_sell=0.0015, gst=GST, indian_rounding=True, **common, **brok)),
-        ]  # fmt: skip
+        _check_non_negative(brokerage=self.brokerage)
+        return india_rates.schedule("options", self.exchange, self.brokerage)
 
 
 BUILTIN: dict[str, type[BaseFees]] = {
@@ -129,12 +104,6 @@ BUILTIN: dict[str, type[BaseFees]] = {
         IndiaEquityIntradayFees, IndiaIndexFuturesFees, IndiaIndexOptionsFees,
     )
 }  # fmt: skip
-
-
-def _pick(rates: dict[str, tuple[float, float]], exchange: str) -> tuple[float, float]:
-    if exchange not in rates:
-        raise ValueError(f"exchange must be one of {sorted(rates)}, got {exchange!r}")
-    return rates[exchange]
 
 
 def _check_non_negative(**values: float) -> None:

@@ -42,6 +42,8 @@ IST = ZoneInfo("Asia/Kolkata")
 # India has kept UTC+05:30 without daylight saving since 1945, so vectorised code may use it.
 IST_OFFSET_NS = np.int64((5 * 60 + 30) * 60 * 1_000_000_000)
 MINUTE_NS = np.int64(60 * 1_000_000_000)
+DAY_NS = np.int64(86_400 * 1_000_000_000)
+_EPOCH = date(1970, 1, 1)
 SESSION_OPEN_MINUTE = 9 * 60 + 15  # 09:15 IST, minutes after midnight
 
 EXPIRY_KINDS = ("weekly", "monthly")
@@ -57,6 +59,7 @@ __all__ = [
     "is_trading_day",
     "known_years",
     "lot_size",
+    "lot_sizes",
     "next_expiry",
     "next_trading_day",
     "previous_trading_day",
@@ -97,10 +100,10 @@ def strike_step(underlying: str) -> int:
 
 
 def lot_size(underlying: str, on: date) -> int:
-    """Market lot of ``underlying`` contracts expiring on ``on`` (lots are revised by expiry).
+    """Market lot of ``underlying`` contracts listed on trade date ``on``.
 
-    For "the lot size today", pass the expiry of the contract you trade; near a revision the
-    near-month contract may still carry the old lot. Raises ``ValueError`` before the table.
+    After a lot *increase*, series listed before it keep the old lot until they expire; see
+    ``calendar_data.LOT_SIZES``. Raises ``ValueError`` before the table.
     """
     u = _underlying(underlying)
     rows = LOT_SIZES[u]
@@ -108,6 +111,27 @@ def lot_size(underlying: str, on: date) -> int:
     if i < 0:
         raise ValueError(f"lot size of {u} before {rows[0][0].isoformat()} is not known")
     return rows[i][1]
+
+
+def lot_sizes(underlying: str, ts_ns: np.ndarray) -> np.ndarray:
+    """The lot of each bar (float64, aligned to ``ts_ns``, UTC ns) on its IST trade date.
+
+    A run that spans a revision sizes each entry with its own bar's lot. Raises
+    ``ValueError`` when a bar precedes the table.
+    """
+    u = _underlying(underlying)
+    rows = LOT_SIZES[u]
+    starts = np.array([(d - _EPOCH).days for d, _ in rows], dtype=np.int64)
+    sizes = np.array([float(n) for _, n in rows])
+    days = (np.asarray(ts_ns, dtype=np.int64) + IST_OFFSET_NS) // DAY_NS
+    idx = np.searchsorted(starts, days, side="right") - 1
+    if len(idx) and idx.min() < 0:
+        first = _EPOCH + timedelta(days=int(days[int(np.argmin(idx))]))
+        raise ValueError(
+            f"lot size of {u} on {first.isoformat()} is not known "
+            f"(the table starts {rows[0][0].isoformat()})"
+        )
+    return sizes[idx]
 
 
 # ---------------------------------------------------------------------------------------------

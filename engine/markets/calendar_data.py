@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 
+from engine.markets.holidays_data import HOLIDAYS as _GEN_HOLIDAYS
+from engine.markets.holidays_data import MUHURAT as _GEN_MUHURAT
+
 MON, TUE, WED, THU, FRI = range(5)
 
 EXCHANGES = ("NSE", "BSE")
@@ -59,116 +62,116 @@ def _mins(t: time) -> int:
     return t.hour * 60 + t.minute
 
 
-# Regular hours by effective date. NSE/BSE moved the open from 09:55 to 09:15 on 2010-01-04
-# (source: SEBI/NSE circular of Dec 2009 as remembered; the repo's 2009 NIFTY file starts at 09:55).
+# Regular hours by effective date (pandas_market_calendars 5.5.0, NSE calendar, which cites the
+# NSE circulars): 09:55 open until 2010-01-03; 09:00 from 2010-01-04; 09:15 from 2010-10-18, when
+# the 09:00-09:15 pre-open call auction began. The repo's 2009 NIFTY file starts at 09:55.
 REGULAR_HOURS: tuple[tuple[date, time, time], ...] = (
     (date(1900, 1, 1), time(9, 55), time(15, 30)),
-    (date(2010, 1, 4), time(9, 15), time(15, 30)),
+    (date(2010, 1, 4), time(9, 0), time(15, 30)),
+    (date(2010, 10, 18), time(9, 15), time(15, 30)),
 )
 
 _DR_2024 = ((time(10, 0), time(11, 30)),)
+_FULL = (time(9, 15), time(15, 30))
 
-# Special sessions (same on NSE and BSE). Muhurat times are the normal-market window.
-# - 2021-11-04, 2022-10-24, 2023-11-12: 18:15-19:15 (press reports of the NSE circulars; the 2021
-#   and 2022 sessions are present in /work/shared/data at those times).
-# - 2024-01-20 (Sat): full regular session, NSE circular of 2024-01-19 (Ram Mandir holiday on the
-#   22nd); MIDCPNIFTY/BANKEX expiries of 2024-01-22 moved to this day.
+# Weekday Muhurat sessions come from the generated module (see below). Hand-written here are the
+# sessions a Mon-Fri calendar library cannot hold, and the 2021-02-24 outage. Every weekend date
+# below is confirmed by an official NIFTY close in /work/shared/data/
+# nifty50_daily_2000-01_2024-02_niftyindices.csv.gz unless the comment says otherwise.
+# - Weekend Muhurat 2009-10-17, 2013-11-03, 2016-10-30, 2019-10-27, 2020-11-14: dates confirmed
+#   by that file; TIMES UNVERIFIED (from memory of press reports; the NSE circular of each year
+#   would confirm them). 2023-11-12 18:15-19:15 (press reports of the NSE circular).
+# - Saturday full sessions: 2015-02-28 and 2020-02-01 (Union Budget; the 2020 one is also in the
+#   BANKNIFTY 15-min file, 09:15-15:30), 2024-01-20 (NSE circular of 2024-01-19; MIDCPNIFTY/BANKEX
+#   expiries of 2024-01-22 moved to it), 2025-02-01 (Budget; NSE circular of Jan 2025, date and
+#   hours as reported, UNVERIFIED against the circular), 2026-02-01 (Sunday Budget session, as
+#   reported in Jan 2026: UNVERIFIED).
+# - Other Saturday sessions in the index file: 2010-02-06, 2012-01-07, 2012-03-03, 2012-04-28,
+#   2012-09-08, 2013-05-11, 2014-03-22 (special live sessions, several of them from the DR site).
+#   Their HOURS ARE UNVERIFIED: a full 09:15-15:30 session is assumed (09:00 for 2010); the NSE
+#   circular announcing each would confirm the times.
 # - 2024-03-02 and 2024-05-18 (Sat): DR drills, 09:15-10:00 primary + 11:30-12:30 DR. The March
 #   times are from NSE's circular as reported; for May one report says 11:45-12:40, but the 1-min
 #   file in /work/shared/data has 09:15-09:59 and 11:30-12:29 bars (105), so 11:30-12:30 is used.
-# - 2024-11-01 18:00-19:00 (NSE/BSE circulars as reported), 2025-10-21 13:45-14:45 (NSE circular
-#   as reported).
+# - 2021-02-24: NSE's telecom outage halted trading 11:40-15:45 and the day ran to 17:00
+#   (pandas_market_calendars models the same interruption; SOURCES.md shows the 15:45-17:00
+#   bars). BSE traded normally but also extended to 17:00; one session is kept for both.
 # - 2026-11-08 (Sun) Muhurat: date from INTEGRATIONS.md; TIME UNVERIFIED (not yet announced when
 #   this was written): 18:00-19:00 assumed, as in 2024.
-SPECIAL_SESSIONS: dict[date, Session] = {
-    date(2021, 11, 4): Session(time(18, 15), time(19, 15), "muhurat", note="Muhurat Samvat 2078"),
-    date(2022, 10, 24): Session(time(18, 15), time(19, 15), "muhurat", note="Muhurat Samvat 2079"),
+_HAND_SESSIONS: dict[date, Session] = {
+    date(2009, 10, 17): Session(time(18, 0), time(19, 0), "muhurat", note="Muhurat (time assumed)"),
+    date(2010, 2, 6): Session(time(9, 0), time(15, 30), "special", note="Saturday (hours assumed)"),
+    date(2012, 1, 7): Session(*_FULL, "special", note="Saturday (hours assumed)"),
+    date(2012, 3, 3): Session(*_FULL, "special", note="Saturday (hours assumed)"),
+    date(2012, 4, 28): Session(*_FULL, "special", note="Saturday (hours assumed)"),
+    date(2012, 9, 8): Session(*_FULL, "special", note="Saturday (hours assumed)"),
+    date(2013, 5, 11): Session(*_FULL, "special", note="Saturday (hours assumed)"),
+    date(2013, 11, 3): Session(
+        time(18, 15), time(19, 30), "muhurat", note="Muhurat (time assumed)"
+    ),
+    date(2014, 3, 22): Session(*_FULL, "special", note="Saturday (hours assumed)"),
+    date(2015, 2, 28): Session(*_FULL, "special", note="Saturday Budget session"),
+    date(2016, 10, 30): Session(
+        time(18, 30), time(19, 30), "muhurat", note="Muhurat (time assumed)"
+    ),
+    date(2019, 10, 27): Session(
+        time(18, 15), time(19, 15), "muhurat", note="Muhurat (time assumed)"
+    ),
+    date(2020, 2, 1): Session(*_FULL, "special", note="Saturday Budget session"),
+    date(2020, 11, 14): Session(
+        time(18, 15), time(19, 15), "muhurat", note="Muhurat (time assumed)"
+    ),
+    date(2021, 2, 24): Session(
+        time(9, 15), time(17, 0), "special", ((time(11, 40), time(15, 45)),), note="NSE outage"
+    ),
     date(2023, 11, 12): Session(time(18, 15), time(19, 15), "muhurat", note="Muhurat Samvat 2080"),
-    date(2024, 1, 20): Session(time(9, 15), time(15, 30), "special", note="Saturday full session"),
+    date(2024, 1, 20): Session(*_FULL, "special", note="Saturday full session"),
     date(2024, 3, 2): Session(time(9, 15), time(12, 30), "dr", _DR_2024, note="DR drill"),
     date(2024, 5, 18): Session(time(9, 15), time(12, 30), "dr", _DR_2024, note="DR drill"),
-    date(2024, 11, 1): Session(time(18, 0), time(19, 0), "muhurat", note="Muhurat Samvat 2081"),
-    date(2025, 10, 21): Session(time(13, 45), time(14, 45), "muhurat", note="Muhurat Samvat 2082"),
+    date(2025, 2, 1): Session(*_FULL, "special", note="Saturday Budget session"),
+    date(2026, 2, 1): Session(*_FULL, "special", note="Sunday Budget session (unverified)"),
     date(2026, 11, 8): Session(
         time(18, 0), time(19, 0), "muhurat", note="Muhurat Samvat 2083 (time assumed)"
     ),
 }
 
+# Special sessions (same on NSE and BSE): the generated weekday Muhurat sessions plus the above.
+SPECIAL_SESSIONS: dict[date, Session] = {
+    **{d: Session(op, cl, "muhurat", note="Muhurat") for d, (op, cl) in _GEN_MUHURAT.items()},
+    **_HAND_SESSIONS,
+}
+
 # ---------------------------------------------------------------------------------------------
 # Holidays (weekdays only: a holiday on a weekend changes nothing)
 # ---------------------------------------------------------------------------------------------
-# 2024: NSE circular of Dec 2023 (Jan 26 ... Dec 25) plus the holidays added during the year:
-#   Jan 22 (Ram Mandir, NSE/BSE press release of 2024-01-19), May 20 (Lok Sabha poll in Mumbai),
-#   Nov 20 (Maharashtra assembly poll). Jan-Aug checked against the 2024 NIFTY 1-min file.
-# 2025: NSE circular of Dec 2024, from memory (press lists agree; not checked against the PDF).
-# 2026: /work/shared/INTEGRATIONS.md.
-# BSE: the same days as NSE for 2024-2026 (both exchanges observe the same list; 2026 BSE list
-#   UNVERIFIED, assumed equal to NSE's).
-_NSE_HOLIDAYS: dict[int, tuple[tuple[int, int], ...]] = {
-    2024: (
-        (1, 22),  # special holiday: Ram Mandir consecration
-        (1, 26),  # Republic Day
-        (3, 8),  # Mahashivratri
-        (3, 25),  # Holi
-        (3, 29),  # Good Friday
-        (4, 11),  # Id-ul-Fitr
-        (4, 17),  # Ram Navami
-        (5, 1),  # Maharashtra Day
-        (5, 20),  # general election (Mumbai)
-        (6, 17),  # Bakri Id
-        (7, 17),  # Moharram
-        (8, 15),  # Independence Day
-        (10, 2),  # Gandhi Jayanti
-        (11, 1),  # Diwali Laxmi Pujan (Muhurat session in the evening)
-        (11, 15),  # Gurunanak Jayanti
-        (11, 20),  # Maharashtra assembly election
-        (12, 25),  # Christmas
-    ),
-    2025: (
-        (2, 26),  # Mahashivratri
-        (3, 14),  # Holi
-        (3, 31),  # Id-ul-Fitr
-        (4, 10),  # Mahavir Jayanti
-        (4, 14),  # Ambedkar Jayanti
-        (4, 18),  # Good Friday
-        (5, 1),  # Maharashtra Day
-        (8, 15),  # Independence Day
-        (8, 27),  # Ganesh Chaturthi
-        (10, 2),  # Gandhi Jayanti / Dussehra
-        (10, 21),  # Diwali Laxmi Pujan (Muhurat session in the afternoon)
-        (10, 22),  # Balipratipada
-        (11, 5),  # Gurunanak Jayanti
-        (12, 25),  # Christmas
-    ),
-    2026: (
-        (1, 15),
-        (1, 26),
-        (3, 3),
-        (3, 26),
-        (3, 31),
-        (4, 3),
-        (4, 14),
-        (5, 1),
-        (5, 28),
-        (6, 26),
-        (9, 14),
-        (10, 2),
-        (10, 20),
-        (11, 10),
-        (11, 24),
-        (12, 25),
-    ),
+# Generated by scripts/gen_holidays.py from pandas_market_calendars 5.5.0 (curated from the NSE
+# and BSE holiday circulars), 2009-2026, into engine.markets.holidays_data; a Muhurat weekday is
+# a holiday with an evening session. Checked by engine/tests/test_markets_holidays.py against the
+# library when it is installed, against the official NIFTY daily closes 2009-2024 (every weekday
+# close falls on a non-holiday and every non-holiday has a close), and against the circular lists
+# of 2024-2026 (NSE circular of Dec 2023 plus the 2024 additions Jan 22, May 20, Nov 20; NSE
+# circular of Dec 2024; INTEGRATIONS.md for 2026).
+# Corrections to the generated tables, each with its reason (date -> True: closed, False: open):
+# - BSE 2020-05-25 (Id-ul-Fitr) closed and 2020-07-31 open: the library's BSE list has them the
+#   other way round; exchange_calendars 4.13.2 (XBOM) and NSE's list agree with the correction,
+#   and the NSE BANKNIFTY file trades on 2020-07-31. UNVERIFIED against the BSE circular.
+HOLIDAY_OVERRIDES: dict[str, dict[date, bool]] = {
+    "NSE": {},
+    "BSE": {date(2020, 5, 25): True, date(2020, 7, 31): False},
 }
 
 
-def _table(src: dict[int, tuple[tuple[int, int], ...]]) -> dict[int, frozenset[date]]:
-    return {y: frozenset(date(y, m, d) for m, d in days) for y, days in src.items()}
+def _holidays(exchange: str) -> dict[int, frozenset[date]]:
+    fixes = HOLIDAY_OVERRIDES[exchange]
+    out: dict[int, frozenset[date]] = {}
+    for year, days in _GEN_HOLIDAYS[exchange].items():
+        closed = {d for d in days if fixes.get(d, True)}
+        closed |= {d for d, shut in fixes.items() if shut and d.year == year}
+        out[year] = frozenset(closed)
+    return out
 
 
-HOLIDAYS: dict[str, dict[int, frozenset[date]]] = {
-    "NSE": _table(_NSE_HOLIDAYS),
-    "BSE": _table(_NSE_HOLIDAYS),
-}
+HOLIDAYS: dict[str, dict[int, frozenset[date]]] = {ex: _holidays(ex) for ex in EXCHANGES}
 
 # ---------------------------------------------------------------------------------------------
 # Underlyings
@@ -277,52 +280,81 @@ EXTRA_EXPIRIES: dict[tuple[str, str], tuple[date, ...]] = {
     ("SENSEX", "weekly"): (date(2025, 1, 3),),  # BSE kept this weekly on its Friday
 }
 
-# Market lots keyed by the contract's EXPIRY date (exchanges revise lots by expiry cycle: the
-# first contracts with a new lot are those expiring on or after the date below).
-# - NIFTY 50 -> 25 from contracts listed 2024-04-26 (first weekly expiry 2024-05-02); FINNIFTY
-#   40 -> 25 and MIDCPNIFTY 75 -> 50 from the July 2024 expiries; BANKNIFTY unchanged at 15
-#   (NSE circular of 2024-04-03 as reported by Business Standard).
-# - 2024-11-20 (SEBI minimum contract value): NIFTY 75, BANKNIFTY 30, FINNIFTY 65,
-#   MIDCPNIFTY 120, SENSEX 20 (from 10), BANKEX 30 (from 15). Contracts already listed then
-#   kept the old lot until they expired; that nuance is not modelled. The SENSEX 10 and BANKEX
-#   15 values before it are from memory (UNVERIFIED).
-# - BANKNIFTY 30 -> 35 and MIDCPNIFTY 120 -> 140 from the July 2025 expiry (NSE circular of
-#   2025-03-28, as reported).
-# - From January 2026 expiries: NIFTY 65, BANKNIFTY 30, FINNIFTY 60, MIDCPNIFTY 120 (NSE circular
-#   NSE/FAOP/70616 of 2025-10-03).
-# Dates before the first row are not covered (ValueError).
+# Market lots by TRADE DATE: a row gives the lot of the contracts listed (new series) from that
+# day on. How the exchanges apply a revision:
+# - a reduction (e.g. NIFTY 50 -> 25 in 2024) applies to every contract after the monthly expiry
+#   (existing contracts are split at that day's close), so the trade date is exact;
+# - an increase (2024-11-20, BANKNIFTY 30 -> 35 in 2025) applies to new series only: contracts
+#   listed before it kept the old lot until they expired (for 2024-11-20 the long-dated ones were
+#   revised after the 2024-12-26 expiry). Modelled simplification: from the row's date every bar
+#   uses the new lot, as if one traded a newly listed series. A position in an older series
+#   between the two dates would have had the old lot; pass ``lot_size=`` explicitly to model it.
+# Sources and confidence:
+# - NIFTY 25 -> 75 on 2015-10-30 (SEBI circular CIR/MRD/DP/14/2015 of 2015-07-13 raising the
+#   minimum contract value to Rs 5 lakh; NSE revised lots from the Nov 2015 series).
+#   UNVERIFIED: the date is remembered as the day after the Oct 2015 expiry; NSE's lot-revision
+#   circular of 2015 would confirm it. The rows before it (50, then 25 from 2014) likewise.
+# - NIFTY 75 -> 50 on 2021-07-30 (after the July 2021 expiry, NSE semi-annual lot review of
+#   April 2021). UNVERIFIED: the day; NSE circular of April 2021 would confirm it.
+# - BANKNIFTY 25 -> 40 on 2015-10-30 (same SEBI circular), 40 -> 20 on 2018-10-26, 20 -> 25 on
+#   2020-05-29, 25 -> 15 on 2023-06-30 (the first day of the July 2023 series).
+#   UNVERIFIED: all four days (remembered as the day after a monthly expiry); NSE's lot
+#   revision circulars of those years would confirm them. The 25 -> 15 step is the brief's.
+# - NIFTY 50 -> 25 from 2024-04-26 (after the April 2024 expiry; NSE circular of 2024-04-03 as
+#   reported by Business Standard); FINNIFTY 40 -> 25 and MIDCPNIFTY 75 -> 50 from the July 2024
+#   series (same circular), dated 2024-07-01 here; BANKNIFTY unchanged at 15.
+# - 2024-11-20 (SEBI circular SEBI/HO/MRD/TPD-1/P/CIR/2024/132 of 2024-10-01: minimum contract
+#   value Rs 15 lakh; NSE circular of 2024-10-04): NIFTY 75, BANKNIFTY 30, FINNIFTY 65,
+#   MIDCPNIFTY 120, SENSEX 20 (from 10), BANKEX 30 (from 15). The SENSEX 10 and BANKEX 15 values
+#   before it are from memory (UNVERIFIED; BSE's relaunch notices of 2023 would confirm them).
+# - BANKNIFTY 30 -> 35 and MIDCPNIFTY 120 -> 140 for the series listed from 2025-04-25 (the
+#   first of them the July 2025 expiry; NSE circular of 2025-03-28, as reported). UNVERIFIED:
+#   the listing day; the circular would confirm it.
+# - From 2025-12-31 (after the Dec 2025 expiry of 2025-12-30): NIFTY 65, BANKNIFTY 30, FINNIFTY
+#   60, MIDCPNIFTY 120 (NSE circular NSE/FAOP/70616 of 2025-10-03; INTEGRATIONS.md says "for
+#   contracts from January 2026"). UNVERIFIED: the exact first trade date of the new lots.
+# - FINNIFTY launched 2021-01-11 with lot 40, MIDCPNIFTY 2022-01-24 with 75, SENSEX options
+#   relaunched 2023-05-15 with 10, BANKEX 2023-10-16 with 15 (launch lots from memory,
+#   UNVERIFIED). Dates before the first row are not covered (ValueError).
 LOT_SIZES: dict[str, tuple[tuple[date, int], ...]] = {
     "NIFTY": (
-        (date(2024, 1, 1), 50),
+        (date(2010, 1, 1), 50),
+        (date(2014, 1, 1), 25),
+        (date(2015, 10, 30), 75),
+        (date(2021, 7, 30), 50),
         (date(2024, 4, 26), 25),
         (date(2024, 11, 20), 75),
-        (date(2026, 1, 1), 65),
+        (date(2025, 12, 31), 65),
     ),
     "BANKNIFTY": (
-        (date(2024, 1, 1), 15),
+        (date(2010, 1, 1), 25),
+        (date(2015, 10, 30), 40),
+        (date(2018, 10, 26), 20),
+        (date(2020, 5, 29), 25),
+        (date(2023, 6, 30), 15),
         (date(2024, 11, 20), 30),
-        (date(2025, 7, 1), 35),
-        (date(2026, 1, 1), 30),
+        (date(2025, 4, 25), 35),
+        (date(2025, 12, 31), 30),
     ),
     "FINNIFTY": (
-        (date(2024, 1, 1), 40),
+        (date(2021, 1, 11), 40),
         (date(2024, 7, 1), 25),
         (date(2024, 11, 20), 65),
-        (date(2026, 1, 1), 60),
+        (date(2025, 12, 31), 60),
     ),
     "MIDCPNIFTY": (
-        (date(2024, 1, 1), 75),
+        (date(2022, 1, 24), 75),
         (date(2024, 7, 1), 50),
         (date(2024, 11, 20), 120),
-        (date(2025, 7, 1), 140),
-        (date(2026, 1, 1), 120),
+        (date(2025, 4, 25), 140),
+        (date(2025, 12, 31), 120),
     ),
     "SENSEX": (
-        (date(2024, 1, 1), 10),
+        (date(2023, 5, 15), 10),
         (date(2024, 11, 20), 20),
     ),
     "BANKEX": (
-        (date(2024, 1, 1), 15),
+        (date(2023, 10, 16), 15),
         (date(2024, 11, 20), 30),
     ),
 }

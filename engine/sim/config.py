@@ -23,11 +23,16 @@ _ORDER_CODES = {"market": L.ORDER_MARKET, "limit": L.ORDER_LIMIT, "stop": L.ORDE
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sizing:
     """``fixed``: ``value`` units; ``lots``: ``value`` lots of ``lot_size``; ``percent``:
-    ``value``% of equity; ``all_in``: all equity in whole lots after commission."""
+    ``value``% of equity; ``all_in``: all equity in whole lots after commission.
+
+    ``lot_symbol`` (e.g. "NIFTY"): take each bar's lot from the exchange calendar on the bar's
+    IST date instead of ``lot_size``, so a run spanning a lot revision sizes each entry with
+    the lot in force when it fills."""
 
     mode: SizingMode = "all_in"
     value: float = 1.0
     lot_size: float = 1.0
+    lot_symbol: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in _SIZE_CODES:

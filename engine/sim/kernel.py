@@ -473,10 +473,11 @@ def _walk(i0: int, st: np.ndarray, p: np.ndarray, fee_rows: np.ndarray, fee_star
           ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray,
           days: np.ndarray, mods: np.ndarray, el: np.ndarray, xl: np.ndarray, es: np.ndarray,
           xs: np.ndarray, trades: np.ndarray, rejects: np.ndarray, scratch: np.ndarray,
-          equity: np.ndarray, cash: np.ndarray, pos: np.ndarray) -> int:  # fmt: skip
+          equity: np.ndarray, cash: np.ndarray, pos: np.ndarray, lots: np.ndarray) -> int:  # fmt: skip
     """Step from bar ``i0`` until the end or until a record buffer needs to grow."""
     n = len(c)
     has_days = len(days) == n
+    has_lots = len(lots) == n
     sq = p[P_SQ]
     fill_close = p[P_FILL_CLOSE] > 0
     r = 0
@@ -487,6 +488,8 @@ def _walk(i0: int, st: np.ndarray, p: np.ndarray, fee_rows: np.ndarray, fee_star
             return i
         while r + 1 < fee_rows.shape[0] and ts[i] >= fee_starts[r + 1]:
             r += 1
+        if has_lots:
+            p[P_LOT] = lots[i]  # sizing uses the lot in force on this bar's date
         day = days[i] if has_days else 0
         mod = mods[i] if has_days else 0
         entry_ok = fill_close or i + 1 < n
@@ -510,9 +513,12 @@ def _walk(i0: int, st: np.ndarray, p: np.ndarray, fee_rows: np.ndarray, fee_star
 def run_loop(p: np.ndarray, fee_rows: np.ndarray, fee_starts: np.ndarray, ts: np.ndarray,
              o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, days: np.ndarray,
              mods: np.ndarray, el: np.ndarray, xl: np.ndarray, es: np.ndarray, xs: np.ndarray,
-             close_at_end: bool) -> tuple[np.ndarray, ...]:  # fmt: skip
-    """Whole-array backtest: ``step`` per bar. ``days``/``mods`` may be empty (unused)."""
+             close_at_end: bool, lots: np.ndarray) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """Whole-array backtest: ``step`` per bar. ``days``/``mods`` may be empty (unused);
+    ``lots`` (per-bar lot sizes) may be empty: the fixed lot in ``p`` is used."""
     n = len(c)
+    if len(lots) == n:
+        p = p.copy()  # the per-bar lot is written into it; callers reuse theirs
     st = new_state(p)
     trades = np.empty((NT, 256))
     rejects = np.empty((16, NR))
@@ -525,7 +531,7 @@ def run_loop(p: np.ndarray, fee_rows: np.ndarray, fee_starts: np.ndarray, ts: np
         trades = grow_columns(trades, int(st[S_NTRADES]))
         rejects = grow(rejects, int(st[S_NREJ]))
         i = _walk(i, st, p, fee_rows, fee_starts, ts, o, h, lo, c, days, mods, el, xl, es, xs,
-                  trades, rejects, scratch, equity, cash, pos)  # fmt: skip
+                  trades, rejects, scratch, equity, cash, pos, lots)  # fmt: skip
     if close_at_end and n > 0:
         r = 0
         while r + 1 < fee_rows.shape[0] and ts[n - 1] >= fee_starts[r + 1]:

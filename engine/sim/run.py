@@ -8,6 +8,7 @@ import numpy as np
 
 from engine.bars import Bars
 from engine.fees import FeeTable
+from engine.markets.calendar import lot_sizes
 from engine.signals import RiskSettings, Signals
 from engine.sim.clock import day_and_minute
 from engine.sim.config import SimConfig, build_params, needs_calendar
@@ -15,6 +16,7 @@ from engine.sim.kernel import run_loop
 from engine.sim.result import Rejections, SimResult, Trades
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_NO_LOTS = np.zeros(0)  # the kernel then uses the fixed lot in params
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,17 +29,19 @@ class Prepared:
     fees: FeeTable
     days: np.ndarray
     mods: np.ndarray
+    lots: np.ndarray  # per-bar lot sizes, or empty for the fixed ``sizing.lot_size``
 
     @classmethod
     def build(cls, bars: Bars, config: SimConfig, risk: RiskSettings | None) -> Prepared:
         days, mods = _calendar(bars, config, risk)
         fees = config.fee_model().table()
-        return cls(bars, config, build_params(config, risk), fees, days, mods)
+        return cls(bars, config, build_params(config, risk), fees, days, mods, _lots(bars, config))
 
     def slice(self, start: int, stop: int) -> Prepared:
-        days, mods = (a[start:stop] if len(a) else a for a in (self.days, self.mods))
+        days, mods, lots = (a[start:stop] if len(a) else a
+                            for a in (self.days, self.mods, self.lots))  # fmt: skip
         return Prepared(self.bars.slice(start, stop), self.config, self.params, self.fees,
-                        days, mods)  # fmt: skip
+                        days, mods, lots)  # fmt: skip
 
 
 def simulate(
@@ -57,7 +61,7 @@ def simulate_prepared(prep: Prepared, signals: Signals) -> SimResult:
     st, trades, rejects, equity, cash, pos = run_loop(
         prep.params, prep.fees.rows, prep.fees.starts, bars.ts, bars.open, bars.high, bars.low,
         bars.close, prep.days, prep.mods, _b(signals.entry_long), _b(signals.exit_long),
-        _b(signals.entry_short), _b(signals.exit_short), prep.config.close_at_end,
+        _b(signals.entry_short), _b(signals.exit_short), prep.config.close_at_end, prep.lots,
     )  # fmt: skip
     return SimResult(
         trades=Trades(trades.T, bars.ts),  # a column-major view: statistics read columns
@@ -73,6 +77,13 @@ def _calendar(bars: Bars, config: SimConfig, risk: RiskSettings | None) -> tuple
     if not needs_calendar(risk):
         return _EMPTY, _EMPTY
     return day_and_minute(bars.ts, config.timezone)
+
+
+def _lots(bars: Bars, config: SimConfig) -> np.ndarray:
+    symbol = config.sizing.lot_symbol
+    if symbol is None or config.sizing.mode == "fixed":
+        return _NO_LOTS
+    return lot_sizes(symbol, bars.ts)
 
 
 def _b(a: np.ndarray) -> np.ndarray:

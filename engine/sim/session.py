@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.fees._kernel import NC
+from engine.markets.calendar import lot_sizes
 from engine.signals import RiskSettings
 from engine.sim import layout as L
 from engine.sim.clock import day_and_minute
@@ -46,6 +47,8 @@ class SimSession:
         self._rejects = grow(self._rejects, int(self.state[L.S_NREJ]))
         day, mod = self._clock(ts)
         p = self.params
+        if self.config.sizing.lot_symbol is not None:  # the lot in force on this bar's date
+            p[L.P_LOT] = lot_sizes(self.config.sizing.lot_symbol, np.asarray([ts]))[0]
         fill_close = p[L.P_FILL_CLOSE] > 0
         entry_ok = fill_close or next_ts is not None
         session_end = False

@@ -17,6 +17,7 @@ from engine.markets import (
     is_trading_day,
     known_years,
     lot_size,
+    lot_sizes,
     next_expiry,
     next_trading_day,
     previous_trading_day,
@@ -65,7 +66,7 @@ def test_each_2026_holiday_is_not_a_trading_day(d):
 
 
 @pytest.mark.parametrize(
-    "d", [D(2024, 1, 6), D(2024, 1, 7), D(2025, 6, 14), D(2026, 2, 1), D(2026, 12, 26)]
+    "d", [D(2024, 1, 6), D(2024, 1, 7), D(2025, 6, 14), D(2026, 2, 7), D(2026, 12, 26)]
 )
 def test_weekends_are_closed(d):
     assert d.weekday() >= 5
@@ -75,7 +76,8 @@ def test_weekends_are_closed(d):
 
 
 def test_every_weekend_in_the_table_years_is_closed_except_special_sessions():
-    specials = {D(2024, 1, 20), D(2024, 3, 2), D(2024, 5, 18), D(2026, 11, 8)}
+    specials = {D(2024, 1, 20), D(2024, 3, 2), D(2024, 5, 18), D(2025, 2, 1), D(2026, 2, 1),
+                D(2026, 11, 8)}  # fmt: skip
     for d in trading_days(D(2024, 1, 1), D(2026, 12, 31), special=True):
         assert d.weekday() < 5 or d in specials
 
@@ -96,8 +98,8 @@ def test_is_trading_day_cases(d, expected):
 
 
 def test_known_years_and_weekends_only_outside_the_table():
-    assert known_years() == frozenset({2024, 2025, 2026})
-    assert known_years("BSE") == frozenset({2024, 2025, 2026})
+    assert known_years() == frozenset(range(2009, 2027))
+    assert known_years("BSE") == frozenset(range(2009, 2027))
     assert covers(D(2025, 6, 2))
     assert not covers(D(2027, 1, 26))
     assert holidays("NSE", 2027) == frozenset()
@@ -110,7 +112,8 @@ def test_trading_days_inclusive_and_ordered():
     assert days == [D(2026, 1, 12), D(2026, 1, 13), D(2026, 1, 14), D(2026, 1, 16)]
     assert trading_days(D(2026, 1, 17), D(2026, 1, 18)) == []
     year = trading_days(D(2025, 1, 1), D(2025, 12, 31))
-    assert len(year) == 261 - len(NSE_2025)  # 2025 has 261 weekdays
+    # 2025 has 261 weekdays, and one Saturday session (the Budget, 2025-02-01)
+    assert len(year) == 261 - len(NSE_2025) + 1
     assert year == sorted(year)
 
 
@@ -146,7 +149,10 @@ def test_session_hours_are_date_versioned():
     s = session(D(2009, 6, 1))
     assert s is not None
     assert s.open == time(9, 55)
-    assert session(D(2010, 1, 4)).open == time(9, 15)
+    assert session(D(2009, 12, 31)).open == time(9, 55)
+    assert session(D(2010, 1, 4)).open == time(9, 0)  # 09:00 open from 2010-01-04
+    assert session(D(2010, 10, 15)).open == time(9, 0)
+    assert session(D(2010, 10, 18)).open == time(9, 15)  # pre-open auction from 2010-10-18
 
 
 @pytest.mark.parametrize(
@@ -302,14 +308,22 @@ def test_expiries_are_trading_days():
 @pytest.mark.parametrize(
     ("underlying", "before", "boundary", "old", "new"),
     [
+        ("NIFTY", D(2015, 10, 29), D(2015, 10, 30), 25, 75),
+        ("NIFTY", D(2021, 7, 29), D(2021, 7, 30), 75, 50),
         ("NIFTY", D(2024, 4, 25), D(2024, 4, 26), 50, 25),
         ("NIFTY", D(2024, 11, 19), D(2024, 11, 20), 25, 75),
-        ("NIFTY", D(2025, 12, 31), D(2026, 1, 1), 75, 65),
+        ("NIFTY", D(2025, 12, 30), D(2025, 12, 31), 75, 65),
+        ("BANKNIFTY", D(2018, 10, 25), D(2018, 10, 26), 40, 20),
+        ("BANKNIFTY", D(2020, 5, 28), D(2020, 5, 29), 20, 25),
+        ("BANKNIFTY", D(2023, 6, 29), D(2023, 6, 30), 25, 15),
         ("BANKNIFTY", D(2024, 11, 19), D(2024, 11, 20), 15, 30),
-        ("BANKNIFTY", D(2025, 6, 30), D(2025, 7, 1), 30, 35),
-        ("BANKNIFTY", D(2025, 12, 31), D(2026, 1, 1), 35, 30),
-        ("FINNIFTY", D(2025, 12, 31), D(2026, 1, 1), 65, 60),
-        ("MIDCPNIFTY", D(2025, 12, 31), D(2026, 1, 1), 140, 120),
+        ("BANKNIFTY", D(2025, 4, 24), D(2025, 4, 25), 30, 35),
+        ("BANKNIFTY", D(2025, 12, 30), D(2025, 12, 31), 35, 30),
+        ("FINNIFTY", D(2024, 6, 30), D(2024, 7, 1), 40, 25),
+        ("FINNIFTY", D(2024, 11, 19), D(2024, 11, 20), 25, 65),
+        ("FINNIFTY", D(2025, 12, 30), D(2025, 12, 31), 65, 60),
+        ("MIDCPNIFTY", D(2025, 4, 24), D(2025, 4, 25), 120, 140),
+        ("MIDCPNIFTY", D(2025, 12, 30), D(2025, 12, 31), 140, 120),
         ("SENSEX", D(2024, 11, 19), D(2024, 11, 20), 10, 20),
         ("BANKEX", D(2024, 11, 19), D(2024, 11, 20), 15, 30),
     ],
@@ -321,7 +335,28 @@ def test_lot_size_switches_at_the_boundary(underlying, before, boundary, old, ne
 
 def test_lot_size_before_the_table_raises():
     with pytest.raises(ValueError, match="NIFTY"):
-        lot_size("NIFTY", D(2023, 12, 31))
+        lot_size("NIFTY", D(2009, 12, 31))
+    with pytest.raises(ValueError, match="SENSEX"):
+        lot_size("SENSEX", D(2023, 5, 12))
+
+
+def _ts(*stamps: str) -> np.ndarray:
+    return pd.DatetimeIndex(stamps).tz_localize("Asia/Kolkata").as_unit("ns").asi8
+
+
+def test_lot_sizes_per_bar_follow_the_ist_trade_date():
+    # 2024-11-19 15:29 IST is 09:59 UTC on the 19th; 2024-11-20 00:10 IST is 18:40 UTC on the 19th
+    # yet belongs to the 20th in IST.
+    ts = _ts("2024-11-19 09:15", "2024-11-19 15:29", "2024-11-20 00:10", "2024-11-21 09:15")
+    np.testing.assert_array_equal(lot_sizes("NIFTY", ts), [25.0, 25.0, 75.0, 75.0])
+    np.testing.assert_array_equal(lot_sizes("nifty 50", ts[:1]), [25.0])
+    assert lot_sizes("BANKNIFTY", ts).dtype == np.float64
+    assert len(lot_sizes("NIFTY", ts[:0])) == 0
+
+
+def test_lot_sizes_before_the_table_name_the_first_uncovered_day():
+    with pytest.raises(ValueError, match="SENSEX on 2023-05-12"):
+        lot_sizes("SENSEX", _ts("2023-05-12 10:00", "2023-05-15 10:00"))
 
 
 @pytest.mark.parametrize(

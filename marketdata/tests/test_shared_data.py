@@ -64,14 +64,13 @@ def test_nifty_2021_2023_intraday_holes(shared_data):
     assert all(
         g["start"][11:16] >= "09:37" and g["end"][11:16] <= "10:25" for g in holes["2022-03-07"]
     )
-    # the 2021-02-24 NSE outage: the morning ends at 10:07 ...
+    # the 2021-02-24 NSE outage: the index feed stops at 10:07, trading halted 11:40-15:45 and
+    # re-opened until 17:00 (the calendar's session for that day), so only the morning is a hole
     assert holes["2021-02-24"] == [
-        {"start": "2021-02-24T10:08+05:30", "end": "2021-02-24T15:29+05:30", "bars": 322}
+        {"start": "2021-02-24T10:08+05:30", "end": "2021-02-24T11:39+05:30", "bars": 92}
     ]
-    # ... and its 15:45-17:00 re-open session is reported as outside the regular session
-    assert report["anomalies"]["counts"]["off_session"] >= 75
-    # the holiday calendar does not cover 2021-2022: days without bars are unverified, not missing
-    assert report["missing_days"] == [] and "2021-01-26" in report["unverified_days"]
+    # the holiday calendar covers 2021-2022: every weekday without bars is a holiday
+    assert report["missing_days"] == [] and report["unverified_days"] == []
 
 
 def test_banknifty_15min_ohlc_rounding_is_flagged(shared_data):
@@ -84,4 +83,4 @@ def test_banknifty_15min_ohlc_rounding_is_flagged(shared_data):
     )
     report = bars_health(frame, timeframe="15m", start=date(2018, 1, 1), end=date(2023, 8, 4))
     assert report["anomalies"]["counts"]["ohlc_inconsistent"] == 696
-    assert "2020-03-13" in report["unverified_days"] and "2022-03-07" in report["unverified_days"]
+    assert "2020-03-13" in report["missing_days"] and "2022-03-07" in report["missing_days"]
