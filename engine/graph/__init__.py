@@ -10,7 +10,7 @@ from engine.graph.examples import example_documents
 from engine.graph.resample import resample
 from engine.graph.schema import KINDS, SCHEMA_VERSION, node_kinds
 from engine.graph.stream import BarSignal, StreamEvaluator
-from engine.graph.validate import validate
+from engine.graph.validate import graph_warnings, validate
 
 __all__ = [
     "KINDS",
@@ -26,4 +26,5 @@ __all__ = [
     "resample",
     "set_param",
     "validate",
+    "graph_warnings",
 ]
