@@ -22,9 +22,9 @@ __all__ = [
     "StreamEvaluator",
     "compile_graph",
     "example_documents",
+    "graph_warnings",
     "node_kinds",
     "resample",
     "set_param",
     "validate",
-    "graph_warnings",
 ]

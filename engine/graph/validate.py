@@ -393,12 +393,9 @@ def _unused_indicator_warnings(
         for e in edges
         if isinstance(e, dict) and isinstance(e.get("from"), str)
     }
-    return [
-        _warning("unused_indicator", n["id"], "outputs",
-                 f"indicator '{n['id']}' is computed but feeds no condition, entry or exit")  # fmt: skip
-        for n in nodes
-        if n.get("kind") == "indicator" and n["id"] not in used
-    ]
+    unused = [n["id"] for n in nodes if n.get("kind") == "indicator" and n["id"] not in used]
+    msg = "indicator '{}' is computed but feeds no condition, entry or exit"
+    return [_warning("unused_indicator", k, "outputs", msg.format(k)) for k in unused]
 
 
 def _risk_warnings(risk: dict[str, Any], timeframe: object) -> list[dict[str, Any]]:

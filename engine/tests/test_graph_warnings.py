@@ -48,5 +48,10 @@ def test_an_indicator_that_feeds_nothing_is_named_even_in_a_draft() -> None:
 
 
 def test_warnings_never_raise_on_garbage() -> None:
-    for doc in (None, [], {"nodes": "x"}, {"nodes": [1, {"id": 3}], "edges": [None], "settings": 5}):
+    for doc in (
+        None,
+        [],
+        {"nodes": "x"},
+        {"nodes": [1, {"id": 3}], "edges": [None], "settings": 5},
+    ):
         assert graph_warnings(doc) == []
