@@ -61,6 +61,31 @@ def instrument_get(*, instrument_id: int | str) -> Instrument:
         raise NotFound(f"Instrument {instrument_id} not found.") from None
 
 
+def instrument_by_ref(*, ref: int | str) -> Instrument:
+    """An instrument by id or by symbol (``NIFTY``, ``BSE:SENSEX``); a 400 on ``instrument``
+    naming what is wrong, since the caller chose the value (not a path)."""
+    if isinstance(ref, int):
+        found = Instrument.objects.filter(pk=ref).first()
+        if found is None:
+            raise ValidationError({"instrument": [f"no instrument with id {ref}"]})
+        return found
+    exchange, _, symbol = ref.rpartition(":")
+    qs = Instrument.objects.filter(symbol__iexact=symbol)
+    matches = list((qs.filter(exchange=exchange) if exchange else qs).order_by("id")[:5])
+    if not matches:
+        raise ValidationError({"instrument": [
+            f"no instrument with symbol '{ref}'; see GET /api/marketdata/instruments?search="]})  # fmt: skip
+    # The spot index is what "NIFTY" means to a trader; otherwise the one active listing.
+    index = [i for i in matches if i.segment == Instrument.Segment.INDEX]
+    active = [i for i in matches if i.is_active]
+    for candidates in (index, active, matches):
+        if len(candidates) == 1:
+            return candidates[0]
+    names = ", ".join(f"{i.exchange}:{i.symbol} ({i.get_segment_display()}, id {i.pk})"
+                      for i in matches)  # fmt: skip
+    raise ValidationError({"instrument": [f"'{ref}' is ambiguous: {names}; send the id"]})
+
+
 def _instrument_id(instrument: Instrument | int) -> int:
     return instrument.pk if isinstance(instrument, Instrument) else int(instrument)
 
