@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Min, Q, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 
 from algobacktester.api.converters import MAX_ID
+from algobacktester.api.timezones import local_iso
 from engine.bars import Bars
 from engine.markets.calendar import IST, previous_trading_day
 
@@ -159,8 +160,8 @@ def candles_columnar(*, instrument: Instrument, timeframe: str, start: object, e
         "symbol": instrument.symbol,
         "timeframe": timeframe,
         "source_timeframe": source,
-        "start": lo.isoformat(),
-        "end": hi.isoformat(),
+        "start": local_iso(lo),  # in the caller's zone (docs/adr/0011)
+        "end": local_iso(hi),
         "count": len(bars),
         "t": (bars.ts // 1_000_000_000).tolist(),
         "o": bars.open.tolist(),
@@ -248,8 +249,8 @@ def data_health_report(
         symbol=instrument.symbol,
         timeframe=timeframe,
         quarantined={q["reason"]: q["n"] for q in quarantined},
-        stored_first=span["first"].isoformat() if span["first"] else None,
-        stored_last=span["last"].isoformat() if span["last"] else None,
+        stored_first=local_iso(span["first"]),
+        stored_last=local_iso(span["last"]),
         stale=_stale(span["last"], today),
         last_run=_run_brief(last_run, include_error=include_run_error),
     )
@@ -299,7 +300,7 @@ def _run_brief(run: IngestionRun | None, *, include_error: bool) -> dict | None:
         "id": run.pk,
         "status": run.status,
         "provider": run.provider,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "finished_at": local_iso(run.finished_at),
     }
     if include_error:  # exception text: staff only, like the runs themselves
         brief["error"] = run.error
