@@ -108,7 +108,16 @@ class RuleInputSerializer(serializers.Serializer):
         return value
 
     def validate_instrument(self, value: str) -> str:
-        return value.strip().upper()
+        """A symbol (stored), or an instrument id standing for its symbol."""
+        value = value.strip().upper()
+        if not value.isdigit():
+            return value
+        from marketdata.models import Instrument
+
+        symbol = Instrument.objects.filter(pk=int(value[:18])).values_list("symbol", flat=True)
+        if not symbol:
+            raise serializers.ValidationError(f"no instrument with id {value[:18]}")
+        return symbol[0]
 
 
 class RuleUpdateInputSerializer(RuleInputSerializer):

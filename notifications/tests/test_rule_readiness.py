@@ -78,3 +78,13 @@ def test_event_rules_can_fire(auth_client: APIClient) -> None:
     rule = auth_client.post("/api/notifications/rules", body, format="json").json()
     assert (rule["can_fire"], rule["why"]) == (True, None)
     assert AlertRule.objects.get(pk=rule["id"]).kind == "event"
+
+
+def test_a_market_rule_takes_the_instrument_by_id(auth_client: APIClient, nifty: Instrument) -> None:
+    assert _rule(auth_client, instrument=str(nifty.pk))["instrument"] == "NIFTY"
+    body = {"name": "x", "kind": "market", "instrument": "999999", "channels": ["push"],
+            "condition": close_above_ema("5m")}  # fmt: skip
+    response = auth_client.post("/api/notifications/rules", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {"field": "instrument", "code": "invalid",
+                                            "message": "no instrument with id 999999"}  # fmt: skip

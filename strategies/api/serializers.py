@@ -59,12 +59,19 @@ class StrategyInputSerializer(serializers.Serializer):
 
 class VersionOutputSerializer(serializers.ModelSerializer):
     strategy = serializers.IntegerField(source="strategy_id", allow_null=True)
+    warnings = serializers.SerializerMethodField()
 
     class Meta:
         model = StrategyVersion
         fields = ("id", "strategy", "strategy_name", "number", "graph", "graph_hash", "valid",
-                  "created_at")  # fmt: skip
+                  "warnings", "created_at")  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(WarningSerializer(many=True))
+    def get_warnings(self, obj: StrategyVersion) -> list[dict[str, Any]]:
+        from ..services import api_warnings
+
+        return api_warnings(obj.graph)
 
 
 class ValidateOutputSerializer(serializers.Serializer):

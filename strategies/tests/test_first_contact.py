@@ -156,3 +156,9 @@ def test_invalid_graph_answers_errors_and_warnings(auth_client: APIClient) -> No
     assert body["detail"].startswith("graph.nodes.rsi_14.")
     unused = [w for w in body["warnings"] if w["code"] == "unused_indicator"]
     assert unused[0]["field"] == "graph.nodes.rsi_14.outputs"
+
+
+def test_versions_carry_warnings_too(auth_client: APIClient) -> None:
+    created = _strategy(auth_client)
+    version = auth_client.get(f"/api/strategies/{created['id']}/versions/1").json()
+    assert [w["code"] for w in version["warnings"]] == ["no_stop", "no_square_off"]
