@@ -80,7 +80,9 @@ def test_event_rules_can_fire(auth_client: APIClient) -> None:
     assert AlertRule.objects.get(pk=rule["id"]).kind == "event"
 
 
-def test_a_market_rule_takes_the_instrument_by_id(auth_client: APIClient, nifty: Instrument) -> None:
+def test_a_market_rule_takes_the_instrument_by_id(
+    auth_client: APIClient, nifty: Instrument
+) -> None:
     assert _rule(auth_client, instrument=str(nifty.pk))["instrument"] == "NIFTY"
     body = {"name": "x", "kind": "market", "instrument": "999999", "channels": ["push"],
             "condition": close_above_ema("5m")}  # fmt: skip
