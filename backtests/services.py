@@ -261,7 +261,7 @@ def _store(
         BacktestTrade.objects.bulk_create(_trade_rows(run_id, body["trades"]), batch_size=2000)
         run.status, run.progress, run.error = RunStatus.DONE, 100.0, ""
         run.stats, run.equity_curve = body["stats"], body["equity_curve"]
-        run.stats["rejected_entries"] = rejection_counts(body)  # the stored list is capped
+        run.rejected_entries = rejection_counts(body)  # the stored list is capped
         run.drawdown_curve, run.rejections = body["drawdown_curve"], body["rejections"][:1000]
         run.data_hash, run.engine_version, run.bars = data_hash, ENGINE_VERSION, len(result.bars)
         run.finished_at, run.lease_until = timezone.now(), None

@@ -108,8 +108,7 @@ class RunDetailSerializer(RunListSerializer):
 
     @extend_schema_field(serializers.DictField())
     def get_stats_display(self, run: BacktestRun) -> dict[str, Any]:
-        stats = {k: v for k, v in (run.stats or {}).items() if k != "rejected_entries"}
-        return presentation.stats_display(stats)
+        return presentation.stats_display(run.stats)
 
     @extend_schema_field(serializers.ListField(child=serializers.ListField()))
     def get_equity_curve(self, run: BacktestRun) -> list | None:
@@ -126,9 +125,8 @@ class RunDetailSerializer(RunListSerializer):
 
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
     def get_rejected_entries(self, run: BacktestRun) -> dict[str, int]:
-        counts = (run.stats or {}).get("rejected_entries")
-        if isinstance(counts, dict):
-            return counts
+        if run.rejected_entries or not run.rejections:
+            return run.rejected_entries
         return presentation.rejection_counts({"rejections": run.rejections})  # older runs
 
     @extend_schema_field(serializers.CharField(allow_null=True))
