@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from .accounts.tokens import session_of
+from .api.timezones import local_iso, user_zone
 from .events import user_group
 
 AUTH_TIMEOUT = 10.0
@@ -44,8 +46,8 @@ def origin_allowed(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 @database_sync_to_async
-def _user_for(raw: str) -> tuple[int, float, str | None]:
-    """Validate an access token; return (user id, expiry epoch, session id) or raise."""
+def _user_for(raw: str) -> tuple[int, float, str | None, tzinfo]:
+    """Validate an access token; return (user id, expiry epoch, session id, zone) or raise."""
     from .accounts.authentication import JWTAuthentication
 
     try:
@@ -55,13 +57,14 @@ def _user_for(raw: str) -> tuple[int, float, str | None]:
     user = JWTAuthentication().get_user(token)
     if not user.is_active:
         raise AuthenticationFailed("User is inactive.")
-    return user.pk, float(token["exp"]), session_of(token)
+    return user.pk, float(token["exp"]), session_of(token), user_zone(user)
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     user_id: int | None = None
     expires_at: float = 0.0
     sid: str | None = None
+    zone: tzinfo | None = None  # event times are shown in the user's zone, like the REST API
     _auth_timer: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
@@ -102,7 +105,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def _authenticate(self, raw: str) -> None:
         try:
-            user_id, expires_at, sid = await _user_for(raw)
+            user_id, expires_at, sid, zone = await _user_for(raw)
         except AuthenticationFailed as exc:
             await self._refuse(f"token: {exc.detail}")
             return
@@ -111,7 +114,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         if self.user_id is None:
             await self.channel_layer.group_add(user_group(user_id), self.channel_name)
-        self.user_id, self.expires_at, self.sid = user_id, expires_at, sid
+        self.user_id, self.expires_at, self.sid, self.zone = user_id, expires_at, sid, zone
         await self.send_json({"type": "auth.ok", "user": user_id, "expires_at": expires_at})
 
     async def _refuse(self, detail: str) -> None:
@@ -123,7 +126,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if time.time() >= self.expires_at:
             await self._refuse("token: expired; send a fresh access token")
             return
-        await self.send_json({"type": "event", "event": message["event"]})
+        event = message["event"]
+        if isinstance(event.get("ts"), str):
+            event = {**event, "ts": local_iso(event["ts"], self.zone)}
+        await self.send_json({"type": "event", "event": event})
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
         """A logout: of this socket's login (its sid) or of all the user's logins (None)."""

@@ -22,8 +22,17 @@ def limits() -> dict[str, Any]:
     return settings.BACKTESTS
 
 
+# Defaults that fit Indian F&O (docs/backtests.md, "Defaults"): the instrument's own charges,
+# one lot, and the margin its segment typically blocks, instead of zero fees and full notional.
+DEFAULT_CAPITAL = Decimal("500000")
+DEFAULT_FEES = {"option": "india_options", "future": "india_futures", "index": "india_futures",
+                "equity": "india_equity_intraday"}  # fmt: skip
+DEFAULT_MARGIN = {"option": 1.0, "future": 0.12, "index": 0.12, "equity": 0.2}
+INDIA_FEES = ("india_options", "india_futures", "india_equity_intraday")
+
+
 class FeesSerializer(serializers.Serializer):
-    model = serializers.CharField(max_length=64, default="zero",
+    model = serializers.CharField(max_length=64,
                                   help_text=f"one of {', '.join(sorted(BUILTIN_FEES))} or a plugin")  # fmt: skip
     params = serializers.DictField(required=False, default=dict)
 
@@ -47,7 +56,7 @@ def _finite_number(value: Any) -> bool:
 
 
 class SizingSerializer(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=("fixed", "lots", "percent", "all_in"), default="fixed")
+    mode = serializers.ChoiceField(choices=("fixed", "lots", "percent", "all_in"), default="lots")
     value = serializers.FloatField(min_value=1e-9, max_value=1e9, default=1.0)
     lot_size = serializers.FloatField(min_value=1e-9, max_value=1e9, required=False,
                                       help_text="Defaults to the instrument's lot size")  # fmt: skip
@@ -65,7 +74,7 @@ class SlippageSerializer(serializers.Serializer):
 
 class RunConfigSerializer(serializers.Serializer):
     capital = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("1"),
-                                       max_value=Decimal("1e12"), default=Decimal("100000"))  # fmt: skip
+                                       max_value=Decimal("1e12"), default=DEFAULT_CAPITAL)  # fmt: skip
     fees = FeesSerializer(required=False)
     sizing = SizingSerializer(required=False)
     slippage = SlippageSerializer(required=False)
@@ -75,28 +84,38 @@ class RunConfigSerializer(serializers.Serializer):
     close_at_end = serializers.BooleanField(default=True)
     allow_long = serializers.BooleanField(default=True)
     allow_short = serializers.BooleanField(default=True)
-    margin = serializers.FloatField(min_value=0.01, max_value=1.0, default=1.0)
+    margin = serializers.FloatField(min_value=0.01, max_value=1.0, required=False,
+                                    help_text="Blocked fraction of notional; default by segment: "
+                                              "0.12 index/futures, 0.2 equity, 1.0 options")  # fmt: skip
     pyramiding = serializers.IntegerField(min_value=1, max_value=100, default=1)
 
 
-def normalise(config: dict[str, Any], *, lot_size: int, tick_size: float,
-              lot_symbol: str | None = None) -> dict[str, Any]:  # fmt: skip
+def instrument_facts(instrument: Any, *, start: date) -> dict[str, Any]:
+    """What ``normalise`` needs to know of an instrument traded from ``start``."""
+    return {"lot_size": instrument.lot_size, "tick_size": float(instrument.tick_size),
+            "kind": instrument.kind, "exchange": instrument.exchange,
+            "lot_symbol": dated_lot_symbol(instrument, start)}  # fmt: skip
+
+
+def normalise(config: dict[str, Any], *, lot_size: int, tick_size: float, kind: str = "index",
+              exchange: str = "NSE", lot_symbol: str | None = None) -> dict[str, Any]:  # fmt: skip
     """Fill every default in, so the stored JSON alone reproduces the run.
 
     With ``lot_symbol`` (see :func:`dated_lot_symbol`) and no explicit ``lot_size``, lot-based
     sizing takes each bar's lot from the engine's calendar on the bar's date.
     """
-    sizing = {"mode": "fixed", "value": 1.0, **config.get("sizing", {})}
+    sizing = {"mode": "lots", "value": 1.0, **config.get("sizing", {})}
     if lot_symbol and "lot_size" not in sizing and sizing["mode"] != "fixed":
         sizing["lot_symbol"] = lot_symbol
     sizing.setdefault("lot_size", float(lot_size))
     return {
-        "capital": str(config.get("capital", Decimal("100000"))),
-        "fees": {"model": "zero", "params": {}, **config.get("fees", {})},
+        "capital": str(config.get("capital", DEFAULT_CAPITAL)),
+        "fees": _fees(config.get("fees"), kind=kind, exchange=exchange),
         "sizing": sizing,
         "slippage": {"ticks": 0.0, "bps": 0.0, "tick_size": tick_size, **config.get("slippage", {})},
+        "margin": config.get("margin", DEFAULT_MARGIN.get(kind, 1.0)),
         **{k: config[k] for k in ("fill", "stop_first", "close_at_end", "allow_long",
-                                  "allow_short", "margin", "pyramiding") if k in config},
+                                  "allow_short", "pyramiding") if k in config},
     }  # fmt: skip
 
 
@@ -114,6 +133,13 @@ def dated_lot_symbol(instrument: Any, start: date) -> str | None:
     except ValueError:  # not a calendar underlying, or a run before its lot table
         return None
     return symbol
+
+
+def _fees(requested: dict[str, Any] | None, *, kind: str, exchange: str) -> dict[str, Any]:
+    fees = {"model": DEFAULT_FEES.get(kind, "zero"), "params": {}, **(requested or {})}
+    if fees["model"] in INDIA_FEES and "exchange" not in fees["params"]:
+        fees["params"] = {**fees["params"], "exchange": exchange}  # BSE rates for SENSEX
+    return fees
 
 
 def sim_config(config: dict[str, Any]) -> SimConfig:

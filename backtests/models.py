@@ -58,7 +58,9 @@ class BacktestRun(RunSpec):
     stats = models.JSONField(null=True, blank=True)
     equity_curve = models.JSONField(null=True, blank=True)
     drawdown_curve = models.JSONField(null=True, blank=True)
-    rejections = models.JSONField(null=True, blank=True)
+    rejections = models.JSONField(null=True, blank=True)  # the first 1,000
+    rejected_entries = models.JSONField(default=dict, blank=True,
+                                        help_text="every refused entry, counted by reason")  # fmt: skip
     rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="reruns")  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -38,6 +38,7 @@ from strategies.selectors import strategy_get, strategy_version_get
 
 from . import config as run_config
 from .models import ACTIVE, BacktestRun, BacktestSweep, BacktestTrade, RunStatus
+from .presentation import rejection_counts
 
 logger = logging.getLogger(__name__)
 IST_DAY_MINUTES = 375
@@ -50,17 +51,15 @@ class RunAbandonedError(Exception):
 # --- request ---------------------------------------------------------------------------
 
 
-def backtest_request(*, user: User, strategy_id: int, instrument_id: int, start: date, end: date,
+def backtest_request(*, user: User, strategy_id: int, instrument_ref: int | str, start: date, end: date,
                      config: dict[str, Any], version: int | None = None,
                      timeframe: str | None = None) -> BacktestRun:  # fmt: skip
     strategy, pinned = strategy_pinned(user=user, strategy_id=strategy_id, version=version)
-    instrument = instrument_for(instrument_id)
+    instrument = instrument_for(instrument_ref)
     timeframe = runnable_timeframe(pinned, timeframe)
     check_range(instrument, timeframe, start, end)
     check_concurrency(user)
-    stored = run_config.normalise(config, lot_size=instrument.lot_size,
-                                  tick_size=float(instrument.tick_size),
-                                  lot_symbol=run_config.dated_lot_symbol(instrument, start))  # fmt: skip
+    stored = run_config.normalise(config, **run_config.instrument_facts(instrument, start=start))
     return _enqueue(BacktestRun(owner=user, strategy=strategy, strategy_version=pinned,
                                 instrument=instrument, timeframe=timeframe, start=start, end=end,
                                 config=stored))  # fmt: skip
@@ -89,11 +88,9 @@ def _enqueue(run: BacktestRun) -> BacktestRun:
     return run
 
 
-def instrument_for(instrument_id: int) -> Instrument:
-    instrument = Instrument.objects.filter(pk=instrument_id).first()
-    if instrument is None:
-        raise ValidationError({"instrument": [f"no instrument with id {instrument_id}"]})
-    return instrument
+def instrument_for(ref: int | str) -> Instrument:
+    """By id or symbol ("NIFTY"); a 400 on ``instrument`` when there is no such one."""
+    return md.instrument_by_ref(ref=ref)
 
 
 def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
@@ -264,6 +261,7 @@ def _store(
         BacktestTrade.objects.bulk_create(_trade_rows(run_id, body["trades"]), batch_size=2000)
         run.status, run.progress, run.error = RunStatus.DONE, 100.0, ""
         run.stats, run.equity_curve = body["stats"], body["equity_curve"]
+        run.rejected_entries = rejection_counts(body)  # the stored list is capped
         run.drawdown_curve, run.rejections = body["drawdown_curve"], body["rejections"][:1000]
         run.data_hash, run.engine_version, run.bars = data_hash, ENGINE_VERSION, len(result.bars)
         run.finished_at, run.lease_until = timezone.now(), None

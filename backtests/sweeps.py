@@ -36,12 +36,12 @@ MINIMIZE = {"volatility_ann_pct", "max_drawdown_duration_days", "avg_drawdown_du
             "total_charges", "max_trade_duration_days", "avg_trade_duration_days"}  # fmt: skip
 
 
-def sweep_request(*, user: User, strategy_id: int, instrument_id: int, start: date, end: date,
+def sweep_request(*, user: User, strategy_id: int, instrument_ref: int | str, start: date, end: date,
                   grid_spec: dict[str, Any], metric: str, config: dict[str, Any],
                   constraint: str | None = None, version: int | None = None) -> BacktestSweep:  # fmt: skip
     strategy = strategy_get(user=user, strategy_id=strategy_id)
     pinned = strategy_version_get(user=user, strategy_id=strategy.pk, number=version)
-    instrument = instrument_for(instrument_id)
+    instrument = instrument_for(instrument_ref)
     timeframe = runnable_timeframe(pinned, None)
     check_range(instrument, timeframe, start, end)
     check_concurrency(user)
@@ -55,9 +55,7 @@ def sweep_request(*, user: User, strategy_id: int, instrument_id: int, start: da
     chunk = run_config.limits()["SWEEP_CHUNK"]
     sweep = BacktestSweep(owner=user, strategy=strategy, strategy_version=pinned, instrument=instrument,
                           timeframe=timeframe, start=start, end=end, metric=metric,
-                          config=run_config.normalise(config, lot_size=instrument.lot_size,
-                                                      tick_size=float(instrument.tick_size),
-                                                      lot_symbol=run_config.dated_lot_symbol(instrument, start)),
+                          config=run_config.normalise(config, **run_config.instrument_facts(instrument, start=start)),
                           grid={"params": {r.path: list(r.values) for r in ranges}, "constraint": constraint},
                           combinations=len(combos), chunks_total=math.ceil(len(combos) / chunk))  # fmt: skip
     return _enqueue(sweep)

@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Min, Q, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 
 from algobacktester.api.converters import MAX_ID
+from algobacktester.api.timezones import local_iso
 from engine.bars import Bars
 from engine.markets.calendar import IST, previous_trading_day
 
@@ -59,6 +60,31 @@ def instrument_get(*, instrument_id: int | str) -> Instrument:
         return Instrument.objects.get(pk=int(instrument_id))
     except (Instrument.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound(f"Instrument {instrument_id} not found.") from None
+
+
+def instrument_by_ref(*, ref: int | str) -> Instrument:
+    """An instrument by id or by symbol (``NIFTY``, ``BSE:SENSEX``); a 400 on ``instrument``
+    naming what is wrong, since the caller chose the value (not a path)."""
+    if isinstance(ref, int):
+        found = Instrument.objects.filter(pk=ref).first()
+        if found is None:
+            raise ValidationError({"instrument": [f"no instrument with id {ref}"]})
+        return found
+    exchange, _, symbol = ref.rpartition(":")
+    qs = Instrument.objects.filter(symbol__iexact=symbol)
+    matches = list((qs.filter(exchange=exchange) if exchange else qs).order_by("id")[:5])
+    if not matches:
+        raise ValidationError({"instrument": [
+            f"no instrument with symbol '{ref}'; see GET /api/marketdata/instruments?search="]})  # fmt: skip
+    # The spot index is what "NIFTY" means to a trader; otherwise the one active listing.
+    index = [i for i in matches if i.segment == Instrument.Segment.INDEX]
+    active = [i for i in matches if i.is_active]
+    for candidates in (index, active, matches):
+        if len(candidates) == 1:
+            return candidates[0]
+    names = ", ".join(f"{i.exchange}:{i.symbol} ({i.get_segment_display()}, id {i.pk})"
+                      for i in matches)  # fmt: skip
+    raise ValidationError({"instrument": [f"'{ref}' is ambiguous: {names}; send the id"]})
 
 
 def _instrument_id(instrument: Instrument | int) -> int:
@@ -134,8 +160,8 @@ def candles_columnar(*, instrument: Instrument, timeframe: str, start: object, e
         "symbol": instrument.symbol,
         "timeframe": timeframe,
         "source_timeframe": source,
-        "start": lo.isoformat(),
-        "end": hi.isoformat(),
+        "start": local_iso(lo),  # in the caller's zone (docs/adr/0011)
+        "end": local_iso(hi),
         "count": len(bars),
         "t": (bars.ts // 1_000_000_000).tolist(),
         "o": bars.open.tolist(),
@@ -223,8 +249,8 @@ def data_health_report(
         symbol=instrument.symbol,
         timeframe=timeframe,
         quarantined={q["reason"]: q["n"] for q in quarantined},
-        stored_first=span["first"].isoformat() if span["first"] else None,
-        stored_last=span["last"].isoformat() if span["last"] else None,
+        stored_first=local_iso(span["first"]),
+        stored_last=local_iso(span["last"]),
         stale=_stale(span["last"], today),
         last_run=_run_brief(last_run, include_error=include_run_error),
     )
@@ -274,7 +300,7 @@ def _run_brief(run: IngestionRun | None, *, include_error: bool) -> dict | None:
         "id": run.pk,
         "status": run.status,
         "provider": run.provider,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "finished_at": local_iso(run.finished_at),
     }
     if include_error:  # exception text: staff only, like the runs themselves
         brief["error"] = run.error

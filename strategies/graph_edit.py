@@ -293,3 +293,52 @@ def _claim_id(doc: Doc, wanted: str | None, stem: str) -> str:
     if find_node(doc, wanted) is not None:
         raise EditError([_err(wanted, "id", f"node '{wanted}' already exists")])
     return wanted
+
+
+# --- PATCH: JSON Merge Patch (RFC 7386) of the document --------------------------------------
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: objects merge key by key, ``null`` deletes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def patch_drops(doc: Doc, patch: Doc) -> Errors:
+    """Under RFC 7386 an array in a patch replaces the stored one whole, so a partial ``nodes``
+    or ``edges`` list would silently delete everything it leaves out. Name what it would drop:
+    removing nodes or edges takes DELETE on the sub-resources, or a PUT of the whole graph."""
+    errors: Errors = []
+    dropped_nodes = _ids(doc.get("nodes")) - _ids(patch.get("nodes", doc.get("nodes")))
+    if dropped_nodes:
+        errors.append(_err(None, "graph.nodes", _drop_message("node", dropped_nodes)))
+    dropped_edges = _edge_ids(doc.get("edges")) - _edge_ids(patch.get("edges", doc.get("edges")))
+    if dropped_edges:
+        errors.append(_err(None, "graph.edges", _drop_message("edge", dropped_edges)))
+    return errors
+
+
+def _ids(nodes: Any) -> set[str]:
+    if not isinstance(nodes, list):
+        return set()
+    return {n["id"] for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), str)}
+
+
+def _edge_ids(edges: Any) -> set[str]:
+    if not isinstance(edges, list):
+        return set()
+    return {f"{e.get('from')}->{e.get('to')}" for e in edges if isinstance(e, dict)}
+
+
+def _drop_message(what: str, dropped: set[str]) -> str:
+    shown = ", ".join(sorted(dropped)[:10]) + (" …" if len(dropped) > 10 else "")
+    return (f"this list would remove {len(dropped)} {what}(s) ({shown}): a list in a PATCH "
+            f"replaces the stored one, so send every {what}, DELETE the {what}s you mean to "
+            "remove, or PUT the whole graph")  # fmt: skip

@@ -14,7 +14,8 @@ from rest_framework.exceptions import ValidationError
 
 from algobacktester.accounts.models import User
 from algobacktester.api.exceptions import StructuredValidationError
-from engine.graph import validate
+from engine.graph import graph_warnings, validate
+from engine.graph.risk import check_risk
 
 from . import graph_edit
 from .models import Strategy, StrategyVersion
@@ -54,12 +55,16 @@ def strategy_create(*, owner: User, name: str, description: str = "",
     return strategy
 
 
-def strategy_update(*, strategy: Strategy, data: dict[str, Any]) -> Strategy:
-    if "graph" in data:
+def strategy_update(*, strategy: Strategy, data: dict[str, Any],
+                    merge_graph: bool = False) -> Strategy:  # fmt: skip
+    """``merge_graph``: ``data["graph"]`` is a JSON Merge Patch of the stored graph (PATCH)."""
+    if "graph" in data and not merge_graph:
         data = {**data, "graph": graph_normalise(data["graph"])}
         check_graph_structure(data["graph"])
     with transaction.atomic():
         locked = Strategy.objects.select_for_update().get(pk=strategy.pk)
+        if "graph" in data and merge_graph:
+            data = {**data, "graph": _graph_merged(locked.graph, data["graph"])}
         changed = [f for f in EDITABLE if f in data and getattr(locked, f) != data[f]]
         if not changed:
             return locked
@@ -69,6 +74,38 @@ def strategy_update(*, strategy: Strategy, data: dict[str, Any]) -> Strategy:
         _save_unique(locked)
         _snapshot(locked)
     return locked
+
+
+def _graph_merged(graph: dict[str, Any], patch: Any) -> dict[str, Any]:
+    # Merged under the row lock, so a concurrent edit is patched, not overwritten.
+    if not isinstance(patch, dict):
+        raise ValidationError({"graph": ["in a PATCH, graph is a JSON merge patch (an object) of "
+                                         "the stored graph; PUT replaces the whole graph"]})  # fmt: skip
+    problems = graph_edit.patch_drops(graph, patch)
+    if problems:
+        raise StructuredValidationError(problems, code="invalid_graph")
+    merged = graph_normalise(graph_edit.merge_patch(graph, patch))
+    check_graph_structure(merged)
+    return merged
+
+
+def strategy_risk_replace(*, strategy: Strategy, risk: dict[str, Any]) -> Strategy:
+    """Replace the graph's ``settings.risk`` (a new version); an empty ``risk`` clears it."""
+    errors: list[dict[str, Any]] = []
+    check_risk(risk, errors)
+    if errors:  # the serializer checks shapes; the engine has the last word on values
+        raise StructuredValidationError(
+            [{"field": e["field"].removeprefix("settings.risk."), "node": None,
+              "message": e["message"]} for e in errors], code="invalid")  # fmt: skip
+    with transaction.atomic():  # read-modify-write under the row lock, like node edits
+        locked = Strategy.objects.select_for_update().get(pk=strategy.pk)
+        graph = copy.deepcopy(locked.graph)
+        settings = graph.setdefault("settings", {})
+        if risk:
+            settings["risk"] = risk
+        else:
+            settings.pop("risk", None)
+        return strategy_graph_replace(strategy=locked, graph=graph)
 
 
 def strategy_graph_replace(*, strategy: Strategy, graph: dict[str, Any]) -> Strategy:
@@ -96,6 +133,19 @@ def _snapshot(strategy: Strategy) -> StrategyVersion:
         number=strategy.version, graph=strategy.graph, graph_hash=graph_hash(strategy.graph),
         valid=not validate(strategy.graph),
     )  # fmt: skip
+
+
+def strategy_verdict(*, strategy: Strategy) -> dict[str, Any]:
+    """The engine's verdict on the whole graph: errors (in API form) and warnings."""
+    errors = [_api_error(e) for e in validate(strategy.graph)]
+    return {"valid": not errors, "version": strategy.version,
+            "timeframe": strategy.graph.get("settings", {}).get("timeframe", "1m"),
+            "errors": errors, "warnings": api_warnings(strategy.graph)}  # fmt: skip
+
+
+def api_warnings(graph: dict[str, Any]) -> list[dict[str, Any]]:
+    """The engine's warnings with the same dotted field paths as errors."""
+    return [{**w, "field": _api_error(w)["field"]} for w in graph_warnings(graph)]
 
 
 def strategy_validate(*, strategy: Strategy) -> list[dict[str, Any]]:

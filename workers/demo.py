@@ -73,7 +73,7 @@ def demo_backtest_ensure(*, user: User, days: int) -> BacktestRun | None:
     config = {"capital": 2_000_000, "sizing": {"mode": "lots", "value": 1},
               "fees": {"model": "india_futures", "params": {}}, "slippage": {"ticks": 1}}  # fmt: skip
     with transaction.atomic():
-        run = backtest_request(user=user, strategy_id=strategy.pk, instrument_id=nifty.pk, start=first,
+        run = backtest_request(user=user, strategy_id=strategy.pk, instrument_ref=nifty.pk, start=first,
                                end=last, config=config)  # fmt: skip
     run.refresh_from_db()  # eager mode: it ran on commit
     return run

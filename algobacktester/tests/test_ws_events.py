@@ -203,7 +203,7 @@ async def test_events_are_sent_only_after_commit(alice: User) -> None:
     await sync_to_async(_emit_in_transaction)(alice.pk, commit=True)
     event = (await comm.receive_json_from())["event"]
     assert event["type"] == "backtest.progress" and event["data"] == {"pct": 50}
-    assert event["id"] and event["ts"]
+    assert event["id"] and event["ts"].endswith("+05:30")  # in the user's zone (IST default)
     await comm.disconnect()
 
 

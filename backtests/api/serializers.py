@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from algobacktester.api.converters import MAX_ID
+from algobacktester.api.fields import InstrumentRefField
+from algobacktester.api.timezones import local_iso
 
+from .. import presentation
 from ..config import RunConfigSerializer
 from ..models import BacktestRun, BacktestSweep, BacktestTrade
 
@@ -14,7 +18,7 @@ class BacktestRequestSerializer(RunConfigSerializer):
     strategy = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     version = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
                                        help_text="Strategy version to pin (default: current)")  # fmt: skip
-    instrument = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    instrument = InstrumentRefField()
     timeframe = serializers.CharField(max_length=8, required=False,
                                       help_text="Must match the strategy's timeframe (default)")  # fmt: skip
     start = serializers.DateField()
@@ -35,12 +39,32 @@ def split_request(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
     return {k: v for k, v in data.items() if k not in CONFIG_FIELDS}, config
 
 
+class TradeDisplaySerializer(serializers.Serializer):
+    entry_price = serializers.CharField(help_text="rounded to the instrument's tick")
+    exit_price = serializers.CharField()
+    pnl = serializers.CharField(help_text="rupees, to the paisa")
+    charges = serializers.CharField()
+    return_pct = serializers.CharField(allow_null=True, help_text="2 decimals")
+
+
 class TradeSerializer(serializers.ModelSerializer):
+    """Raw values as stored, and ``display``: the same rounded for people."""
+
+    display = serializers.SerializerMethodField()
+
     class Meta:
         model = BacktestTrade
         fields = ("seq", "side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity",
-                  "pnl", "return_pct", "charges", "charges_breakdown", "exit_reason", "bars_held")  # fmt: skip
+                  "pnl", "return_pct", "charges", "charges_breakdown", "exit_reason", "bars_held",
+                  "display")  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(TradeDisplaySerializer)
+    def get_display(self, trade: BacktestTrade) -> dict[str, Any]:
+        tick = self.context.get("tick_size", "0.05")
+        raw = {k: getattr(trade, k) for k in ("entry_price", "exit_price", "pnl", "charges",
+                                              "return_pct")}  # fmt: skip
+        return presentation.trade_display(raw, tick=tick)
 
 
 class RunListSerializer(serializers.ModelSerializer):
@@ -62,12 +86,55 @@ class RunListSerializer(serializers.ModelSerializer):
 
 class RunDetailSerializer(RunListSerializer):
     strategy_version = serializers.SerializerMethodField()
+    stats_display = serializers.SerializerMethodField(
+        help_text="stats rounded (money to the paisa, percentages and ratios to 2 decimals)"
+    )
+    equity_curve = serializers.SerializerMethodField()
+    drawdown_curve = serializers.SerializerMethodField()
+    rejections = serializers.SerializerMethodField()
+    rejected_entries = serializers.SerializerMethodField(
+        help_text="Entries the simulator refused, by reason (every one, not only those listed)"
+    )
+    no_trades_reason = serializers.SerializerMethodField(
+        help_text="When a finished run made no trade: why, in a sentence; otherwise null"
+    )
 
     class Meta(RunListSerializer.Meta):
-        fields = (*RunListSerializer.Meta.fields, "strategy_version", "config", "stats", "bars",
-                  "data_hash", "engine_version", "attempt", "duration_ms", "started_at",
-                  "equity_curve", "drawdown_curve", "rejections", "rerun_of")  # fmt: skip
+        fields = (*RunListSerializer.Meta.fields, "strategy_version", "config", "stats",
+                  "stats_display", "bars", "data_hash", "engine_version", "attempt", "duration_ms",
+                  "started_at", "equity_curve", "drawdown_curve", "rejections", "rejected_entries",
+                  "no_trades_reason", "rerun_of")  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField())
+    def get_stats_display(self, run: BacktestRun) -> dict[str, Any]:
+        return presentation.stats_display(run.stats)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ListField()))
+    def get_equity_curve(self, run: BacktestRun) -> list | None:
+        return presentation.curve_local(run.equity_curve)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ListField()))
+    def get_drawdown_curve(self, run: BacktestRun) -> list | None:
+        return presentation.curve_local(run.drawdown_curve)
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_rejections(self, run: BacktestRun) -> list | None:
+        rows = run.rejections
+        return None if rows is None else [{**r, "time": local_iso(r.get("time"))} for r in rows]
+
+    @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
+    def get_rejected_entries(self, run: BacktestRun) -> dict[str, int]:
+        if run.rejected_entries or not run.rejections:
+            return run.rejected_entries
+        return presentation.rejection_counts({"rejections": run.rejections})  # older runs
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_no_trades_reason(self, run: BacktestRun) -> str | None:
+        if run.status != "done":
+            return None
+        return presentation.no_trades_reason(stats=run.stats,
+                                             counts=self.get_rejected_entries(run), bars=run.bars)  # fmt: skip
 
     def get_strategy_version(self, run: BacktestRun) -> dict[str, Any]:
         v = run.strategy_version
@@ -83,7 +150,7 @@ class RunAcceptedSerializer(serializers.Serializer):
 class SweepRequestSerializer(RunConfigSerializer):
     strategy = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     version = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    instrument = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    instrument = InstrumentRefField()
     start = serializers.DateField()
     end = serializers.DateField()
     grid = serializers.JSONField(help_text='{"ma_fast.timeperiod": {"start": 5, "stop": 53, "step": 2}, '

@@ -16,8 +16,9 @@ from rest_framework.views import APIView
 
 from algobacktester.api.converters import MAX_ID
 from algobacktester.api.pagination import PageNumberPagination
+from algobacktester.api.timezones import local_iso
 
-from .. import selectors, services, sweeps
+from .. import presentation, selectors, services, sweeps
 from ..models import BacktestRun, RunStatus
 from . import serializers as s
 
@@ -60,7 +61,7 @@ class BacktestListApi(APIView):
         fields, config = s.split_request(data.validated_data)
         run = services.backtest_request(
             user=request.user, strategy_id=fields["strategy"], version=fields.get("version"),
-            instrument_id=fields["instrument"], timeframe=fields.get("timeframe"),
+            instrument_ref=fields["instrument"], timeframe=fields.get("timeframe"),
             start=fields["start"], end=fields["end"], config=config)  # fmt: skip
         run.refresh_from_db(fields=["status"])  # eager mode may already have finished it
         return _accepted(run.pk, f"/api/backtest/{run.pk}", run.status)
@@ -83,7 +84,7 @@ class BacktestDetailApi(APIView):
         )
         page = paginator.paginate_queryset(selectors.backtest_trades(run=run), request, view=self)
         return {"count": paginator.page.paginator.count, "page": paginator.page.number,
-                "results": s.TradeSerializer(page, many=True).data}  # fmt: skip
+                "results": s.TradeSerializer(page, many=True, context=_tick(run)).data}  # fmt: skip
 
     @extend_schema(tags=["backtests"], responses={204: None})
     def delete(self, request: Request, run_id: int) -> Response:
@@ -107,24 +108,41 @@ class BacktestRerunApi(APIView):
         return _accepted(run.pk, f"/api/backtest/{run.pk}", run.status)
 
 
+def _tick(run: BacktestRun) -> dict[str, Any]:
+    return {"tick_size": run.instrument.tick_size}
+
+
 CSV_COLUMNS = ("seq", "side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity",
                "pnl", "return_pct", "charges", "exit_reason", "bars_held")  # fmt: skip
 
 
 class BacktestTradesCsvApi(APIView):
     @extend_schema(
-        tags=["backtests"], responses={(200, "text/csv"): OpenApiResponse(description="CSV")}
-    )
+        tags=["backtests"], responses={(200, "text/csv"): OpenApiResponse(description="CSV")},
+        parameters=[OpenApiParameter("raw", bool, description="1: values unrounded, as stored")],
+        description="Times in your time zone (ISO 8601 with offset); prices rounded to the "
+                    "instrument's tick, money to the paisa, percentages to 2 decimals, unless "
+                    "raw=1.",
+    )  # fmt: skip
     def get(self, request: Request, run_id: int) -> HttpResponse:
         run = selectors.backtest_get(user=request.user, run_id=run_id)
+        raw = request.query_params.get("raw") in ("1", "true")
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for row in selectors.backtest_trades(run=run).values_list(*CSV_COLUMNS):
-            writer.writerow(row)
+        for row in selectors.backtest_trades(run=run).values(*CSV_COLUMNS):
+            writer.writerow(_csv_row(row, tick=run.instrument.tick_size, raw=raw))
         response = HttpResponse(buffer.getvalue(), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="backtest-{run.pk}-trades.csv"'
         return response
+
+
+def _csv_row(row: dict[str, Any], *, tick: Any, raw: bool) -> list[Any]:
+    row = {**row, "entry_time": local_iso(row["entry_time"]),
+           "exit_time": local_iso(row["exit_time"])}  # fmt: skip
+    if not raw:
+        row.update(presentation.trade_display(row, tick=tick))
+    return [row[c] for c in CSV_COLUMNS]
 
 
 class SweepListApi(APIView):
@@ -144,7 +162,7 @@ class SweepListApi(APIView):
         fields, config = s.split_request(data.validated_data)
         sweep = sweeps.sweep_request(
             user=request.user, strategy_id=fields["strategy"], version=fields.get("version"),
-            instrument_id=fields["instrument"], start=fields["start"], end=fields["end"],
+            instrument_ref=fields["instrument"], start=fields["start"], end=fields["end"],
             grid_spec=fields["grid"], constraint=fields.get("constraint"), metric=fields["metric"],
             config=config)  # fmt: skip
         sweep.refresh_from_db(fields=["status"])

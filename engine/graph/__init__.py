@@ -10,7 +10,7 @@ from engine.graph.examples import example_documents
 from engine.graph.resample import resample
 from engine.graph.schema import KINDS, SCHEMA_VERSION, node_kinds
 from engine.graph.stream import BarSignal, StreamEvaluator
-from engine.graph.validate import validate
+from engine.graph.validate import graph_warnings, validate
 
 __all__ = [
     "KINDS",
@@ -22,6 +22,7 @@ __all__ = [
     "StreamEvaluator",
     "compile_graph",
     "example_documents",
+    "graph_warnings",
     "node_kinds",
     "resample",
     "set_param",

@@ -336,3 +336,76 @@ def with_loops(risk: RiskSettings, nodes: dict[str, NodeSpec]) -> RiskSettings:
         per_day = min(per_day, risk.max_trades_per_day)
     cooldown = max(risk.cooldown_bars, *(p["cooldown_bars"] for p in loops))
     return replace(risk, max_trades_per_day=per_day, cooldown_bars=cooldown)
+
+
+# --- warnings: legal but probably not what the author meant ------------------------------
+
+
+def graph_warnings(doc: object) -> list[dict[str, Any]]:
+    """Advice on a document that may still be a draft: ``{"code", "node", "field", "message"}``.
+
+    Works on the raw document (nothing here needs the graph to be valid), so an editor can
+    show it beside the errors. None of these stops a run: a strategy without an exit still
+    closes at its stop, its square-off or the end of the data, which is rarely the intent.
+    """
+    if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
+        return []
+    nodes = [n for n in doc["nodes"] if isinstance(n, dict) and isinstance(n.get("id"), str)]
+    edges = doc.get("edges") if isinstance(doc.get("edges"), list) else []
+    settings = doc.get("settings") if isinstance(doc.get("settings"), dict) else {}
+    risk = settings.get("risk") if isinstance(settings.get("risk"), dict) else {}
+    out = _exit_warnings(nodes, risk)
+    out += _unused_indicator_warnings(nodes, edges)
+    if _gates(nodes, "entry"):
+        out += _risk_warnings(risk, settings.get("timeframe", "1m"))
+    return out
+
+
+def _warning(code: str, node: str | None, field_name: str, message: str) -> dict[str, Any]:
+    return {"code": code, "node": node, "field": field_name, "message": message}
+
+
+def _gates(nodes: list[dict[str, Any]], kind: str) -> set[str]:
+    """The sides (long/short) that have a gate of ``kind``."""
+    return {_params(n).get("side", "long") for n in nodes if n.get("kind") == kind}
+
+
+def _params(n: dict[str, Any]) -> dict[str, Any]:
+    return n["params"] if isinstance(n.get("params"), dict) else {}
+
+
+def _exit_warnings(nodes: list[dict[str, Any]], risk: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for side in sorted(_gates(nodes, "entry") - _gates(nodes, "exit")):
+        closes = [k for k in ("stop_loss", "target", "trailing_stop", "square_off") if risk.get(k)]
+        how = f"only by {', '.join(closes)} or" if closes else "only"
+        out.append(_warning("no_exit", None, "nodes",
+                            f"{side} entries have no {side} exit gate: positions close {how} at "
+                            "the end of the data"))  # fmt: skip
+    return out
+
+
+def _unused_indicator_warnings(
+    nodes: list[dict[str, Any]], edges: list[Any]
+) -> list[dict[str, Any]]:
+    used = {
+        e["from"].split(".", 1)[0]
+        for e in edges
+        if isinstance(e, dict) and isinstance(e.get("from"), str)
+    }
+    unused = [n["id"] for n in nodes if n.get("kind") == "indicator" and n["id"] not in used]
+    msg = "indicator '{}' is computed but feeds no condition, entry or exit"
+    return [_warning("unused_indicator", k, "outputs", msg.format(k)) for k in unused]
+
+
+def _risk_warnings(risk: dict[str, Any], timeframe: object) -> list[dict[str, Any]]:
+    out = []
+    if not any(risk.get(k) for k in ("stop_loss", "trailing_stop", "per_trade_max_loss")):
+        out.append(_warning("no_stop", None, "settings.risk.stop_loss",
+                            "no stop-loss, trailing stop or per-trade max loss: a trade's loss "
+                            "is unbounded until its exit fires"))  # fmt: skip
+    if timeframe != "1d" and not risk.get("square_off"):
+        out.append(_warning("no_square_off", None, "settings.risk.square_off",
+                            "intraday bars without a square-off time: positions are carried "
+                            "overnight (brokers square off MIS positions near 15:20 IST)"))  # fmt: skip
+    return out

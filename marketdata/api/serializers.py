@@ -6,7 +6,7 @@ import zoneinfo
 
 from rest_framework import serializers
 
-from algobacktester.api.converters import MAX_ID
+from algobacktester.api.fields import InstrumentRefField
 
 from ..models import IngestionRun, Instrument, TrackedInstrument
 from ..providers.files import FORMATS, LABELS
@@ -180,7 +180,7 @@ class TrackedOutputSerializer(serializers.ModelSerializer):
 
 
 class TrackedInputSerializer(serializers.Serializer):
-    instrument = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    instrument = InstrumentRefField()
     timeframe = serializers.ChoiceField(choices=TIMEFRAMES, default="1m")
     provider = serializers.CharField(default="dhan", max_length=32)
     history_days = serializers.IntegerField(default=365, min_value=1, max_value=5 * 366)

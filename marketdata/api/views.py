@@ -227,7 +227,7 @@ class TrackedListApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         q = dict(data.validated_data)
-        instrument = selectors.instrument_get(instrument_id=q.pop("instrument"))
+        instrument = selectors.instrument_by_ref(ref=q.pop("instrument"))
         tracked = services.tracked_instrument_add(instrument=instrument, **q)
         return Response(self.OutputSerializer(tracked).data, status=status.HTTP_201_CREATED)
 

@@ -30,6 +30,7 @@ START_PRICES = {
     "SENSEX": 73000.0,
 }
 MONTHLY_VOL = 0.045
+TICK = 0.05
 DAY_NS = 86_400_000_000_000
 IST_OFFSET_NS = 19_800_000_000_000
 
@@ -61,6 +62,29 @@ def _month_start(d: date) -> date:
 
 def _next_month(d: date) -> date:
     return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def _bridged(frame: BarFrame, next_open: float) -> BarFrame:
+    """Steer the month to close where the next month opens, so months join without a jump.
+
+    Each month is drawn on its own (idempotent ingestion), opening at the walk's price; left
+    alone, its last close and the next month's open differ by a month's worth of volatility
+    (gaps of 10-25% overnight). The correction is one factor per trading day, rising
+    geometrically from 1 on the first day to next_open / last close on the last, so every
+    timeframe of a day is scaled alike and each night adds at most a small even share.
+    """
+    if len(frame) == 0:
+        return frame
+    day = (frame.ts + IST_OFFSET_NS) // DAY_NS
+    days, index = np.unique(day, return_inverse=True)
+    steps = max(len(days) - 1, 1)
+    factor = np.exp(np.log(next_open / frame.close[-1]) * index / steps)
+    o, h, lo, c = (_tick(a * factor) for a in (frame.open, frame.high, frame.low, frame.close))
+    return BarFrame.build(frame.ts, o, h, lo, c, frame.volume)
+
+
+def _tick(prices: np.ndarray) -> np.ndarray:
+    return np.round(prices / TICK) * TICK
 
 
 class SyntheticProvider(Provider):
@@ -104,7 +128,7 @@ class SyntheticProvider(Provider):
             seed=(_key(symbol, self.seed) * 1_000 + months) % 2**63,
             start_price=_month_open(symbol, self.seed, months),
         )
-        frame = BarFrame.from_bars(bars)
+        frame = _bridged(BarFrame.from_bars(bars), _month_open(symbol, self.seed, months + 1))
         if timeframe == DAY:  # daily bars are labelled 00:00 IST of their date
             ts = (frame.ts + IST_OFFSET_NS) // DAY_NS * DAY_NS - IST_OFFSET_NS
             frame = BarFrame.build(ts, frame.open, frame.high, frame.low, frame.close, frame.volume)

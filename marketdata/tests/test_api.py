@@ -296,3 +296,14 @@ def test_admin_health_page(client, make_user, stored):
     assert r.status_code == 200 and b"Coverage" in r.content
     assert client.get("/admin/marketdata/ingestionrun/").status_code == 200
     assert client.get("/admin/marketdata/quarantinedcandle/").status_code == 200
+
+
+def test_candle_and_health_times_carry_the_users_offset(auth_client, stored):
+    url = f"{BASE}/instruments/{stored.pk}/candles?start=2024-01-02&end=2024-01-02"
+    body = auth_client.get(url).json()
+    assert body["start"] == "2024-01-02T00:00:00+05:30"
+    assert body["end"] == "2024-01-03T00:00:00+05:30"
+    health = auth_client.get(f"{BASE}/instruments/{stored.pk}/health?timeframe=1m").json()
+    assert health["stored_first"].endswith("+05:30")
+    auth_client.patch("/api/auth/me", {"timezone": "UTC"}, format="json")
+    assert auth_client.get(url).json()["start"] == "2024-01-01T18:30:00+00:00"

@@ -213,3 +213,13 @@ def test_time_limit_message_does_not_promise_a_resume(nifty, monkeypatch):
     )  # fmt: skip
     run = services.ingestion_run_execute(run_id=run.pk)
     assert run.status == "failed" and "resume" not in run.error
+
+
+def test_tracking_takes_the_instrument_by_symbol(staff_client, nifty):
+    r = staff_client.post(f"{BASE}/tracked", {"instrument": "nifty", "provider": "synthetic"},
+                          format="json")  # fmt: skip
+    assert r.status_code == 201, r.content
+    assert r.json()["instrument"] == nifty.pk
+    unknown = staff_client.post(f"{BASE}/tracked", {"instrument": "NOPE"}, format="json")
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"][0]["field"] == "instrument"

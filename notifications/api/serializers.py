@@ -11,6 +11,7 @@ from algobacktester.accounts.models import phone_validator
 
 from ..constants import Channel, EventType
 from ..models import MAX_COOLDOWN_SECONDS, AlertRule, Delivery, NotificationPreference
+from ..selectors import rule_readiness
 
 
 def _channels(**kwargs: Any) -> serializers.ListField:
@@ -107,7 +108,16 @@ class RuleInputSerializer(serializers.Serializer):
         return value
 
     def validate_instrument(self, value: str) -> str:
-        return value.strip().upper()
+        """A symbol (stored), or an instrument id standing for its symbol."""
+        value = value.strip().upper()
+        if not value.isdigit():
+            return value
+        from marketdata.models import Instrument
+
+        symbol = Instrument.objects.filter(pk=int(value[:18])).values_list("symbol", flat=True)
+        if not symbol:
+            raise serializers.ValidationError(f"no instrument with id {value[:18]}")
+        return symbol[0]
 
 
 class RuleUpdateInputSerializer(RuleInputSerializer):
@@ -123,6 +133,8 @@ class RuleOutputSerializer(serializers.ModelSerializer):
     webhook_secret = serializers.SerializerMethodField(
         help_text="Returned once, when the secret is created or rotated; otherwise null."
     )
+    can_fire = serializers.SerializerMethodField()
+    why = serializers.SerializerMethodField()
 
     class Meta:
         model = AlertRule
@@ -145,6 +157,8 @@ class RuleOutputSerializer(serializers.ModelSerializer):
             "last_fired_at",
             "last_bar_at",
             "last_error",
+            "can_fire",
+            "why",
             "created_at",
             "updated_at",
         )
@@ -153,6 +167,20 @@ class RuleOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_webhook_secret(self, obj: AlertRule) -> str | None:
         return getattr(obj, "new_webhook_secret", None)
+
+    @extend_schema_field(serializers.BooleanField(help_text="Whether the next evaluation could "
+                                                  "fire the rule (see why)"))  # fmt: skip
+    def get_can_fire(self, obj: AlertRule) -> bool:
+        return self._readiness(obj)["can_fire"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Why it cannot fire"))
+    def get_why(self, obj: AlertRule) -> str | None:
+        return self._readiness(obj)["why"]
+
+    def _readiness(self, obj: AlertRule) -> dict[str, Any]:
+        if not hasattr(obj, "_readiness"):  # one look-up serves both fields
+            obj._readiness = rule_readiness(rule=obj)
+        return obj._readiness
 
 
 # --- preferences --------------------------------------------------------------------------

@@ -65,6 +65,7 @@ async function showResult(id) {
   stats.replaceChildren();
   if (run.stats) for (const [key, label, fmt] of STATS) stats.append(text("dt", label), text("dd", fmt(run.stats[key])));
   if (run.error) stats.append(text("dt", "Error"), text("dd", run.error, "error"));
+  if (run.no_trades_reason) stats.append(text("dt", "No trades"), text("dd", run.no_trades_reason, "error"));
   drawEquity(run.equity_curve || []);
   $("result").hidden = false;
 }

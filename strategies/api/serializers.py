@@ -2,24 +2,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Strategy, StrategyVersion
 
 
+class WarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="no_exit, no_stop, no_square_off, unused_indicator")
+    node = serializers.CharField(allow_null=True)
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
 class StrategyOutputSerializer(serializers.ModelSerializer):
     valid = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField()
 
     class Meta:
         model = Strategy
-        fields = ("id", "name", "description", "graph", "version", "valid", "created_at",
-                  "updated_at")  # fmt: skip
+        fields = ("id", "name", "description", "graph", "version", "valid", "warnings",
+                  "created_at", "updated_at")  # fmt: skip
         read_only_fields = fields
 
     def get_valid(self, obj: Strategy) -> bool:
         from engine.graph import validate
 
         return not validate(obj.graph)
+
+    @extend_schema_field(WarningSerializer(many=True))
+    def get_warnings(self, obj: Strategy) -> list[dict[str, Any]]:
+        from ..services import api_warnings
+
+        return api_warnings(obj.graph)
 
 
 class StrategyListSerializer(serializers.ModelSerializer):
@@ -44,12 +59,19 @@ class StrategyInputSerializer(serializers.Serializer):
 
 class VersionOutputSerializer(serializers.ModelSerializer):
     strategy = serializers.IntegerField(source="strategy_id", allow_null=True)
+    warnings = serializers.SerializerMethodField()
 
     class Meta:
         model = StrategyVersion
         fields = ("id", "strategy", "strategy_name", "number", "graph", "graph_hash", "valid",
-                  "created_at")  # fmt: skip
+                  "warnings", "created_at")  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(WarningSerializer(many=True))
+    def get_warnings(self, obj: StrategyVersion) -> list[dict[str, Any]]:
+        from ..services import api_warnings
+
+        return api_warnings(obj.graph)
 
 
 class ValidateOutputSerializer(serializers.Serializer):
@@ -57,6 +79,59 @@ class ValidateOutputSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     timeframe = serializers.CharField()
     errors = serializers.ListField(child=serializers.DictField())
+    warnings = WarningSerializer(many=True)
+
+
+class ValidateErrorSerializer(serializers.Serializer):
+    """A 400 in the project's error shape, plus the verdict and its warnings."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    valid = serializers.BooleanField()
+    version = serializers.IntegerField()
+    timeframe = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField())
+    warnings = WarningSerializer(many=True)
+
+
+class LevelSerializer(serializers.Serializer):
+    value = serializers.FloatField(min_value=1e-9, max_value=1e9)
+    unit = serializers.ChoiceField(choices=("points", "percent"), default="points")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["unit"] == "percent" and attrs["value"] > 100:
+            raise serializers.ValidationError({"value": ["a percent is at most 100"]})
+        return attrs
+
+
+class RiskSerializer(serializers.Serializer):
+    """The strategy's risk settings (``graph.settings.risk``); omitted means off."""
+
+    stop_loss = LevelSerializer(required=False, allow_null=True)
+    target = LevelSerializer(required=False, allow_null=True)
+    trailing_stop = LevelSerializer(required=False, allow_null=True)
+    max_trades_per_day = serializers.IntegerField(min_value=1, max_value=10_000, required=False,
+                                                  allow_null=True)  # fmt: skip
+    daily_max_loss = serializers.FloatField(min_value=1e-9, max_value=1e15, required=False,
+                                            allow_null=True, help_text="rupees")  # fmt: skip
+    per_trade_max_loss = serializers.FloatField(min_value=1e-9, max_value=1e15, required=False,
+                                                allow_null=True, help_text="rupees")  # fmt: skip
+    square_off = serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", required=False,
+                                        allow_null=True, help_text="HH:MM IST, e.g. 15:15",
+                                        error_messages={"invalid": "must be HH:MM, e.g. 15:15"})  # fmt: skip
+    cooldown_bars = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    min_hold_bars = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({k: ["is not a risk setting"] for k in unknown})
+        return super().to_internal_value(data)
+
+
+class RiskOutputSerializer(RiskSerializer):
+    version = serializers.IntegerField(help_text="The strategy version these settings are in")
 
 
 class IndicatorNodeInputSerializer(serializers.Serializer):

@@ -27,6 +27,7 @@ urlpatterns = [
         views.StrategyValidateApi.as_view(),
         name="strategy-validate",
     ),
+    path("strategies/<id:strategy_id>/risk", views.StrategyRiskApi.as_view(), name="strategy-risk"),
     path(
         "strategies/<id:strategy_id>/export",
         views.StrategyExportApi.as_view(),

@@ -58,7 +58,12 @@ class StrategyDetailApi(APIView):
         return self._update(request, strategy_id, partial=False)
 
     @extend_schema(tags=["strategies"], request=s.StrategyInputSerializer,
-                   responses={200: s.StrategyOutputSerializer})  # fmt: skip
+                   responses={200: s.StrategyOutputSerializer},
+                   description="`graph` is a JSON Merge Patch (RFC 7386) of the stored graph: "
+                               "objects merge, null deletes a key. A `nodes` or `edges` list "
+                               "replaces the stored one, so one that leaves out stored nodes or "
+                               "edges is a 400 naming them; remove them with DELETE, or PUT the "
+                               "whole graph.")  # fmt: skip
     def patch(self, request: Request, strategy_id: int) -> Response:
         return self._update(request, strategy_id, partial=True)
 
@@ -66,7 +71,8 @@ class StrategyDetailApi(APIView):
         strategy = self._get(request, strategy_id)
         data = s.StrategyInputSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        strategy = services.strategy_update(strategy=strategy, data=data.validated_data)
+        strategy = services.strategy_update(strategy=strategy, data=data.validated_data,
+                                            merge_graph=partial)  # fmt: skip
         return Response(s.StrategyOutputSerializer(strategy).data)
 
     @extend_schema(tags=["strategies"], responses={204: OpenApiResponse(
@@ -94,13 +100,45 @@ class StrategyVersionDetailApi(APIView):
 
 class StrategyValidateApi(APIView):
     @extend_schema(tags=["strategies"], request=None, responses={200: s.ValidateOutputSerializer,
-                   400: OpenApiResponse(description="Errors naming each node and field")})  # fmt: skip
+                   400: s.ValidateErrorSerializer})  # fmt: skip
     def post(self, request: Request, strategy_id: int) -> Response:
         strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
-        services.strategy_validate(strategy=strategy)
-        timeframe = strategy.graph.get("settings", {}).get("timeframe", "1m")
-        body = {"valid": True, "version": strategy.version, "timeframe": timeframe, "errors": []}
-        return Response(body)
+        verdict = services.strategy_verdict(strategy=strategy)
+        if verdict["valid"]:
+            return Response(verdict)
+        # The project's 400 shape, with the warnings an editor shows beside the errors.
+        errors = [{"code": "invalid_graph", **e} for e in verdict["errors"]]
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        body = {"detail": f"{first['field']}: {first['message']}{more}", "code": "invalid_graph",
+                **verdict, "errors": errors}  # fmt: skip
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+class StrategyRiskApi(APIView):
+    def _body(self, strategy: Strategy) -> dict[str, Any]:
+        settings = strategy.graph.get("settings")
+        risk = settings.get("risk") if isinstance(settings, dict) else None
+        risk = risk if isinstance(risk, dict) else {}  # a draft may hold anything here
+        return {**{name: risk.get(name) for name in s.RiskSerializer().fields},
+                "version": strategy.version}  # fmt: skip
+
+    @extend_schema(tags=["strategies"], responses={200: s.RiskOutputSerializer})
+    def get(self, request: Request, strategy_id: int) -> Response:
+        strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
+        return Response(self._body(strategy))
+
+    @extend_schema(tags=["strategies"], request=s.RiskSerializer,
+                   responses={200: s.RiskOutputSerializer},
+                   description="Replace the risk settings (a new version); omitted settings "
+                               "are off.")  # fmt: skip
+    def put(self, request: Request, strategy_id: int) -> Response:
+        strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
+        data = s.RiskSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        risk = {k: v for k, v in data.validated_data.items() if v is not None}
+        strategy = services.strategy_risk_replace(strategy=strategy, risk=risk)
+        return Response(self._body(strategy))
 
 
 class _NodeCreateApi(APIView):
