@@ -62,6 +62,7 @@ class RunListSerializer(serializers.ModelSerializer):
 
 class RunDetailSerializer(RunListSerializer):
     strategy_version = serializers.SerializerMethodField()
+    attempt = serializers.IntegerField(source="attempts", read_only=True)
 
     class Meta(RunListSerializer.Meta):
         fields = (*RunListSerializer.Meta.fields, "strategy_version", "config", "stats", "bars",

@@ -136,7 +136,7 @@ def test_a_chunk_whose_worker_keeps_dying_fails_the_sweep(
     sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
     SweepChunk.objects.filter(sweep_id=sweep_id).update(
         status=RunStatus.RUNNING, attempts=settings.BACKTESTS["MAX_ATTEMPTS"],
-        claimed_at=timezone.now() - timedelta(days=1))  # fmt: skip
+        lease_until=timezone.now() - timedelta(days=1))  # fmt: skip
     assert sweeps.sweeps_reap() == 0
     sweep = BacktestSweep.objects.get(pk=sweep_id)
     assert sweep.status == RunStatus.FAILED
