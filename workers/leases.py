@@ -61,6 +61,9 @@ class Lease:
     attempt: int
     held: str
     seconds: float = 0.0
+    # Set on the reaper's leases: they act only while the lease is still lapsed, so a worker
+    # that was merely slow and renewed in the meantime keeps its row.
+    lapsed_before: datetime | None = None
 
     @classmethod
     def of(cls, row: LeasedJob, *, held: str, seconds: float = 0.0) -> Lease:
@@ -116,7 +119,10 @@ def lease_claim(
 
 def lease_owned(lease: Lease) -> QuerySet:
     """The row while this attempt is current, else nothing: filter every write through it."""
-    return lease.model.objects.filter(pk=lease.pk, attempts=lease.attempt, status=lease.held)
+    rows = lease.model.objects.filter(pk=lease.pk, attempts=lease.attempt, status=lease.held)
+    if lease.lapsed_before is not None:
+        rows = rows.filter(lease_until__lt=lease.lapsed_before)
+    return rows
 
 
 def lease_renew(lease: Lease, *, fields: Mapping[str, Any] | None = None) -> bool:
@@ -182,24 +188,25 @@ def leases_reap(
     *,
     ready: str,
     held: str,
-    max_attempts: int,
-    requeue: Callable[[Any], object],
     give_up: Callable[[Lease], bool],
+    requeue: Callable[[Any], object] | None = None,
+    max_attempts: int = 0,
     where: Q | None = None,
     now: datetime | None = None,
     limit: int = 1000,
 ) -> ReapCounts:
     """Rows held under a lapsed lease: back to ``ready`` and ``requeue(pk)`` after commit,
-    or, once they used ``max_attempts``, ``give_up(lease)`` (which closes the row through
-    :func:`lease_release` and says whether it did)."""
+    or, once they used ``max_attempts`` (or always, without ``requeue``: a job that must not
+    run twice), ``give_up(lease)``, which closes the row through :func:`lease_release` and
+    says whether it did."""
     now = now or timezone.now()
     lapsed = model.objects.filter(where or Q(), status=held, lease_until__lt=now)
     requeued = given_up = 0
     for pk, attempt in lapsed.values_list("pk", "attempts").order_by("lease_until")[:limit]:
-        lease = Lease(model, pk, attempt, held)
-        if attempt >= max_attempts:
+        lease = Lease(model, pk, attempt, held, lapsed_before=now)
+        if requeue is None or attempt >= max_attempts:
             given_up += bool(give_up(lease))
-        elif lease_owned(lease).filter(lease_until__lt=now).update(status=ready, lease_until=None):
+        elif lease_release(lease, status=ready):
             transaction.on_commit(lambda pk=pk: requeue(pk))
             requeued += 1
     return ReapCounts(requeued, given_up)

@@ -42,8 +42,8 @@ def ingestion_runs_reap(*, now: datetime | None = None) -> ReapCounts:
                        give_up=lambda lease: _give_up(lease, f"its worker stopped {lease.attempt} times; "
                                                              "stored bars are kept, and a new request "
                                                              "fetches the rest"))  # fmt: skip
-    in_process = leases_reap(IngestionRun, ready=Status.QUEUED, held=Status.RUNNING, max_attempts=0,
-                             where=~REQUEUEABLE, now=now, requeue=ingestion_run_execute_task.delay,
+    in_process = leases_reap(IngestionRun, ready=Status.QUEUED, held=Status.RUNNING,
+                             where=~REQUEUEABLE, now=now,
                              give_up=lambda lease: _give_up(lease, "the process loading it stopped; "
                                                                    "stored bars are kept, load the "
                                                                    "file again"))  # fmt: skip
