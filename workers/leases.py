@@ -38,11 +38,12 @@ from django.utils import timezone
 class LeasedJob(models.Model):
     """The lease columns of a job row. The concrete model adds its own ``status`` field."""
 
-    attempts = models.PositiveIntegerField(default=0, help_text="claims so far; the fencing token")
-    lease_until = models.DateTimeField(
-        null=True, blank=True, help_text="while held: the worker is presumed dead after this"
-    )
-    lease_holder = models.CharField(max_length=200, blank=True, help_text="host:pid of the claim")
+    # Claims so far: the value a claim set is its fencing token.
+    attempts = models.PositiveIntegerField(default=0)
+    # While held: after this the worker is presumed dead. Null when not held.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # host:pid of the last claim, for operators.
+    lease_holder = models.CharField(max_length=200, blank=True)
 
     class Meta:
         abstract = True

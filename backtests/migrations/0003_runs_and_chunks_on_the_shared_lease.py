@@ -23,11 +23,7 @@ def lease_end_to_claim_time(apps, schema_editor):
     chunks.update(lease_until=F("lease_until") - OLD_CHUNK_LEASE)
 
 
-ATTEMPTS = models.PositiveIntegerField(default=0, help_text="claims so far; the fencing token")
-LEASE_UNTIL = models.DateTimeField(
-    blank=True, null=True, help_text="while held: the worker is presumed dead after this"
-)
-HOLDER = models.CharField(blank=True, help_text="host:pid of the claim", max_length=200)
+HOLDER = models.CharField(blank=True, max_length=200)
 
 
 class Migration(migrations.Migration):
@@ -38,12 +34,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RenameField(model_name="backtestrun", old_name="attempt", new_name="attempts"),
         migrations.RenameField(model_name="backtestrun", old_name="worker", new_name="lease_holder"),
-        migrations.AlterField(model_name="backtestrun", name="attempts", field=ATTEMPTS),
-        migrations.AlterField(model_name="backtestrun", name="lease_until", field=LEASE_UNTIL),
-        migrations.AlterField(model_name="backtestrun", name="lease_holder", field=HOLDER),
         migrations.RenameField(model_name="sweepchunk", old_name="claimed_at", new_name="lease_until"),
-        migrations.AlterField(model_name="sweepchunk", name="lease_until", field=LEASE_UNTIL),
-        migrations.AlterField(model_name="sweepchunk", name="attempts", field=ATTEMPTS),
         migrations.AddField(model_name="sweepchunk", name="lease_holder", field=HOLDER),
         migrations.RunPython(claim_time_to_lease_end, lease_end_to_claim_time),
     ]

@@ -41,20 +41,13 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name="ingestionrun",
-            name="lease_until",
-            field=models.DateTimeField(
-                blank=True, null=True, help_text="while held: the worker is presumed dead after this"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ingestionrun",
             name="attempts",
-            field=models.PositiveIntegerField(default=0, help_text="claims so far; the fencing token"),
+            field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
             model_name="ingestionrun",
             name="lease_holder",
-            field=models.CharField(blank=True, help_text="host:pid of the claim", max_length=200),
+            field=models.CharField(blank=True, max_length=200),
         ),
         migrations.RunPython(lease_legacy_running_runs, migrations.RunPython.noop),
     ]
