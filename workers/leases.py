@@ -66,11 +66,6 @@ class Lease:
     # that was merely slow and renewed in the meantime keeps its row.
     lapsed_before: datetime | None = None
 
-    @classmethod
-    def of(cls, row: LeasedJob, *, held: str, seconds: float = 0.0) -> Lease:
-        """The lease of a row loaded by (or created for) its current attempt."""
-        return cls(type(row), row.pk, row.attempts, held, seconds)
-
 
 @dataclass(frozen=True, slots=True)
 class ReapCounts:

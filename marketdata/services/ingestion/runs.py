@@ -21,10 +21,11 @@ from ...models import IngestionRun, Instrument
 Status = IngestionRun.Status
 
 
-def run_lease(run: IngestionRun, *, attempt: int | None = None) -> Lease:
-    """The lease of ``run`` as loaded by its current attempt (or of ``attempt``)."""
-    return Lease(IngestionRun, run.pk, run.attempts if attempt is None else attempt,
-                 Status.RUNNING, md_setting("RUN_LEASE_SECONDS"))  # fmt: skip
+def run_lease(run: IngestionRun) -> Lease:
+    """The lease of ``run`` as its attempt loaded it: the row's claim count is the token."""
+    return Lease(
+        IngestionRun, run.pk, run.attempts, Status.RUNNING, md_setting("RUN_LEASE_SECONDS")
+    )
 
 
 def ingestion_run_create(
