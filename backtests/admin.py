@@ -5,12 +5,12 @@ from .models import BacktestRun, BacktestSweep
 
 @admin.register(BacktestRun)
 class BacktestRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "status", "instrument", "timeframe", "start", "end", "attempt",
+    list_display = ("id", "owner", "status", "instrument", "timeframe", "start", "end", "attempts",
                     "created_at")  # fmt: skip
     list_filter = ("status", "timeframe")
     search_fields = ("owner__email",)
     list_select_related = ("owner", "instrument")
-    readonly_fields = ("data_hash", "engine_version", "attempt", "lease_until", "worker")
+    readonly_fields = ("data_hash", "engine_version", "attempts", "lease_until", "lease_holder")
     exclude = ("equity_curve", "drawdown_curve")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from workers.leases import LeasedJob
+
 
 class RunStatus(models.TextChoices):
     QUEUED = "queued"
@@ -42,16 +44,13 @@ class RunSpec(models.Model):
         abstract = True
 
 
-class BacktestRun(RunSpec):
+class BacktestRun(RunSpec, LeasedJob):
+    # Exactly-once: a worker claims the run (workers.leases), holding a lease it renews; only
+    # the holder of the current attempt may write the result.
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED,
                               db_index=True)  # fmt: skip
     progress = models.FloatField(default=0.0)
     error = models.TextField(blank=True)
-    # Exactly-once: a worker claims the run by conditional UPDATE, holding a lease it renews;
-    # only the holder of the current attempt may write the result.
-    attempt = models.PositiveIntegerField(default=0)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    worker = models.CharField(max_length=200, blank=True)
     data_hash = models.CharField(max_length=80, blank=True)
     engine_version = models.CharField(max_length=20, blank=True)
     bars = models.PositiveIntegerField(default=0)
@@ -131,17 +130,15 @@ class BacktestSweep(RunSpec):
         return round(100.0 * self.chunks_done / self.chunks_total, 1) if self.chunks_total else 0.0
 
 
-class SweepChunk(models.Model):
+class SweepChunk(LeasedJob):
     """A slice of a sweep's combinations, computed by one task; unique per index, so a
-    task that runs twice cannot count its chunk twice."""
+    task that runs twice cannot count its chunk twice. Claimed like a run (workers.leases)."""
 
     sweep = models.ForeignKey(BacktestSweep, on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     rows = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ("sweep", "index")

@@ -1,26 +1,22 @@
 """Writes for backtests: request, execute (exactly once), cancel, delete, re-run, reap.
 
-Exactly-once (docs/adr/0007-backtest-exactly-once.md): Celery may deliver a task twice
-or lose it with a dead worker. A worker *claims* a run with a conditional UPDATE that bumps
-``attempt`` and takes a lease; it renews the lease at each stage and writes the result only
-while its attempt is current. A periodic reaper re-queues runs whose lease lapsed.
+Exactly-once (docs/adr/0007-backtest-exactly-once.md, docs/adr/0008-leases.md): Celery may
+deliver a task twice or lose it with a dead worker. A worker *claims* a run with the shared
+lease (``workers.leases``): a conditional UPDATE that bumps ``attempts``; it renews the lease
+while it works and writes the result only while its attempt is current. A periodic reaper
+re-queues runs whose lease lapsed.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import connections, transaction
-from django.db.models import F, Q
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
@@ -35,6 +31,16 @@ from marketdata import selectors as md
 from marketdata.models import Instrument
 from strategies.models import StrategyVersion
 from strategies.selectors import strategy_get, strategy_version_get
+from workers.leases import (
+    Lease,
+    LeaseLostError,
+    lease_check,
+    lease_claim,
+    lease_heartbeat,
+    lease_release,
+    lease_renew,
+    leases_reap,
+)
 
 from . import config as run_config
 from .models import ACTIVE, BacktestRun, BacktestSweep, BacktestTrade, RunStatus
@@ -42,10 +48,6 @@ from .presentation import rejection_counts
 
 logger = logging.getLogger(__name__)
 IST_DAY_MINUTES = 375
-
-
-class RunAbandonedError(Exception):
-    """This worker no longer holds the run (cancelled, or another attempt took over)."""
 
 
 # --- request ---------------------------------------------------------------------------
@@ -141,94 +143,52 @@ def check_concurrency(user: User) -> None:
 
 def backtest_execute(*, run_id: int) -> str:
     """Run the backtest if this worker can claim it; return what happened."""
-    attempt = _claim(run_id)
-    if attempt is None:
+    lease = _claim(run_id)
+    if lease is None:
         return "skipped"
     started = time.perf_counter()
     try:
-        with _lease_heartbeat(run_id, attempt):
-            result, bars_hash = _compute(run_id, attempt)
-        _store(run_id, attempt, result, bars_hash, started)
-    except RunAbandonedError:
+        owner_id = BacktestRun.objects.values_list("owner_id", flat=True).get(pk=run_id)
+        _progress(lease, 1.0, "claimed", owner_id=owner_id)
+        with lease_heartbeat(lease):
+            result, bars_hash = _compute(lease)
+        _store(lease, result, bars_hash, started)
+    except LeaseLostError:  # cancelled, or another attempt took over: write nothing
         return "abandoned"
     except SoftTimeLimitExceeded:
-        _fail(run_id, attempt, "the run exceeded its time limit; narrow the range or the timeframe")
+        _fail(lease, "the run exceeded its time limit; narrow the range or the timeframe")
         return "failed"
     except _RunError as exc:
-        _fail(run_id, attempt, str(exc))
+        _fail(lease, str(exc))
         return "failed"
     except Exception as exc:  # a bug, not the user's input: record it rather than leave it running
         logger.exception("backtest %s crashed", run_id)
-        _fail(
-            run_id,
-            attempt,
-            f"internal error ({type(exc).__name__}); the operators have the details",
-        )
+        _fail(lease, f"internal error ({type(exc).__name__}); the operators have the details")
         return "failed"
     return "done"
-
-
-@contextmanager
-def _lease_heartbeat(run_id: int, attempt: int) -> Iterator[None]:
-    """Renew the lease from a side thread while a long stage (load, simulate) runs, so only a
-    dead worker's lease lapses, however long a healthy stage takes."""
-    lease = run_config.limits()["LEASE_SECONDS"]
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(lease / 3):
-                BacktestRun.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING).update(
-                    lease_until=timezone.now() + timedelta(seconds=lease))  # fmt: skip
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    thread = threading.Thread(target=beat, name=f"lease-{run_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=10)
 
 
 class _RunError(Exception):
     """A readable reason the run cannot finish (recorded on the row)."""
 
 
-def _claim(run_id: int) -> int | None:
-    now = timezone.now()
-    lease = now + timedelta(seconds=run_config.limits()["LEASE_SECONDS"])
-    claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, lease_until__lt=now)
-    with transaction.atomic():
-        updated = BacktestRun.objects.filter(claimable, pk=run_id).update(
-            status=RunStatus.RUNNING, attempt=F("attempt") + 1, lease_until=lease,
-            worker=_worker_name(), started_at=now, progress=1.0)  # fmt: skip
-        if not updated:
-            return None
-        run = BacktestRun.objects.only("attempt", "owner_id").get(pk=run_id)
-    _progress(run_id, run.attempt, 1.0, "claimed", owner_id=run.owner_id)
-    return run.attempt
+def _claim(run_id: int) -> Lease | None:
+    lease = lease_claim(BacktestRun, pk=run_id, ready=(RunStatus.QUEUED,), held=RunStatus.RUNNING,
+                        seconds=run_config.limits()["LEASE_SECONDS"],
+                        fields={"started_at": timezone.now(), "progress": 1.0})  # fmt: skip
+    return lease
 
 
-def _worker_name() -> str:
-    import os
-
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _progress(run_id: int, attempt: int, pct: float, stage: str, *, owner_id: int) -> None:
-    """Renew the lease and record progress; raise RunAbandonedError if the run is no longer ours."""
-    lease = timezone.now() + timedelta(seconds=run_config.limits()["LEASE_SECONDS"])
-    ours = BacktestRun.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING)
-    if not ours.update(progress=pct, lease_until=lease):
-        raise RunAbandonedError(run_id)
+def _progress(lease: Lease, pct: float, stage: str, *, owner_id: int) -> None:
+    """Renew the lease and record progress; raise LeaseLostError if the run is no longer ours."""
+    if not lease_renew(lease, fields={"progress": pct}):
+        raise LeaseLostError(f"backtest {lease.pk} attempt {lease.attempt}")
     event_send(user_id=owner_id, event={"type": "backtest.progress", "ts": timezone.now().isoformat(),
-                                        "data": {"id": run_id, "progress": pct, "stage": stage}})  # fmt: skip
+                                        "data": {"id": lease.pk, "progress": pct, "stage": stage}})  # fmt: skip
 
 
-def _compute(run_id: int, attempt: int) -> tuple[BacktestResult, str]:
-    run = BacktestRun.objects.select_related("instrument", "strategy_version").get(pk=run_id)
+def _compute(lease: Lease) -> tuple[BacktestResult, str]:
+    run = BacktestRun.objects.select_related("instrument", "strategy_version").get(pk=lease.pk)
     try:
         compiled = compile_graph(run.strategy_version.graph)
     except GraphValidationError as exc:
@@ -238,27 +198,24 @@ def _compute(run_id: int, attempt: int) -> tuple[BacktestResult, str]:
     if len(bars) == 0:
         raise _RunError(f"no {run.instrument.symbol} {run.timeframe} candles between {run.start} and "
                         f"{run.end}: import or ingest them first")  # fmt: skip
-    _progress(run_id, attempt, 30.0, "data loaded", owner_id=run.owner_id)
+    _progress(lease, 30.0, "data loaded", owner_id=run.owner_id)
     data_hash = md.data_snapshot_hash(instrument=run.instrument, timeframe=run.timeframe,
                                       start=run.start, end=run.end, bars=bars)  # fmt: skip
     try:
         result = run_backtest(bars, compiled, run_config.sim_config(run.config))
     except ValueError as exc:  # a config the engine refuses (e.g. a fee plugin's rule)
         raise _RunError(f"the engine refused the run: {exc}") from exc
-    _progress(run_id, attempt, 80.0, "simulated", owner_id=run.owner_id)
+    _progress(lease, 80.0, "simulated", owner_id=run.owner_id)
     return result, data_hash
 
 
-def _store(
-    run_id: int, attempt: int, result: BacktestResult, data_hash: str, started: float
-) -> None:
+def _store(lease: Lease, result: BacktestResult, data_hash: str, started: float) -> None:
     with transaction.atomic():
-        run = BacktestRun.objects.select_for_update().get(pk=run_id)
-        if run.attempt != attempt or run.status != RunStatus.RUNNING:
-            raise RunAbandonedError(run_id)
+        lease_check(lease, lock=True)  # held until commit: no other attempt can interleave
+        run = BacktestRun.objects.get(pk=lease.pk)
         body = result.to_dict(max_points=run_config.limits()["CURVE_POINTS"])
-        BacktestTrade.objects.filter(run_id=run_id).delete()
-        BacktestTrade.objects.bulk_create(_trade_rows(run_id, body["trades"]), batch_size=2000)
+        BacktestTrade.objects.filter(run_id=lease.pk).delete()
+        BacktestTrade.objects.bulk_create(_trade_rows(lease.pk, body["trades"]), batch_size=2000)
         run.status, run.progress, run.error = RunStatus.DONE, 100.0, ""
         run.stats, run.equity_curve = body["stats"], body["equity_curve"]
         run.rejected_entries = rejection_counts(body)  # the stored list is capped
@@ -289,12 +246,13 @@ def _dec(value: float | None, places: int) -> Decimal:
     return Decimal(str(round(value or 0.0, places)))
 
 
-def _fail(run_id: int, attempt: int, reason: str) -> None:
+def _fail(lease: Lease, reason: str) -> bool:
     with transaction.atomic():
-        updated = BacktestRun.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING).update(
-            status=RunStatus.FAILED, error=reason[:2000], finished_at=timezone.now(), lease_until=None)  # fmt: skip
+        updated = lease_release(lease, status=RunStatus.FAILED,
+                                fields={"error": reason[:2000], "finished_at": timezone.now()})  # fmt: skip
         if updated:
-            _announce(BacktestRun.objects.get(pk=run_id), "backtest.failed")
+            _announce(BacktestRun.objects.get(pk=lease.pk), "backtest.failed")
+    return updated
 
 
 def _announce(run: BacktestRun, kind: str) -> None:
@@ -352,18 +310,16 @@ def backtests_reap() -> int:
     """Re-queue runs whose worker vanished (lease lapsed); fail those out of attempts."""
     from .tasks import backtest_execute_task
 
-    now, limit = timezone.now(), run_config.limits()["MAX_ATTEMPTS"]
-    stale = BacktestRun.objects.filter(status=RunStatus.RUNNING, lease_until__lt=now)
-    exhausted = stale.filter(attempt__gte=limit)
-    for run_id in exhausted.values_list("pk", flat=True):
-        attempt = BacktestRun.objects.values_list("attempt", flat=True).get(pk=run_id)
-        _fail(run_id, attempt, f"the worker running it stopped {limit} times; the run was given up")
-    requeue = list(stale.filter(attempt__lt=limit).values_list("pk", flat=True))
     # A queued run whose message never reached a worker (broker restart): send it again; the
-    # claim makes a duplicate harmless.
-    forgotten = now - timedelta(seconds=run_config.limits()["QUEUED_RESEND_SECONDS"])
-    requeue += BacktestRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=forgotten).values_list(
-        "pk", flat=True)  # fmt: skip
-    for run_id in requeue:
+    # claim makes a duplicate harmless. Looked up first, so a run re-queued below is sent once.
+    forgotten = timezone.now() - timedelta(seconds=run_config.limits()["QUEUED_RESEND_SECONDS"])
+    resend = list(BacktestRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=forgotten).values_list(
+        "pk", flat=True))  # fmt: skip
+    for run_id in resend:
         backtest_execute_task.delay(run_id)
-    return len(requeue)
+    limit = run_config.limits()["MAX_ATTEMPTS"]
+    counts = leases_reap(BacktestRun, ready=RunStatus.QUEUED, held=RunStatus.RUNNING, max_attempts=limit,
+                         requeue=backtest_execute_task.delay,
+                         give_up=lambda lease: _fail(lease, f"the worker running it stopped {limit} times; "
+                                                            "the run was given up"))  # fmt: skip
+    return counts.requeued + len(resend)

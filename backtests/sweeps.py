@@ -1,14 +1,15 @@
 """Parameter sweeps: fanned out over workers in chunks, gathered into a table and a heatmap.
 
-Each chunk is a row claimed by conditional UPDATE; only its transition to done counts it,
-so a chunk task delivered twice is counted once, and the last chunk to finish gathers.
+Each chunk is a row claimed with the shared lease (``workers.leases``, docs/adr/0008); only its
+transition to done counts it, so a chunk task delivered twice is counted once, and the last
+chunk to finish gathers.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +25,7 @@ from engine.metrics import NUMERIC_KEYS
 from engine.sweep import ParamRange, grid, run_sweep
 from marketdata import selectors as md
 from strategies.selectors import strategy_get, strategy_version_get
+from workers.leases import Lease, lease_claim, lease_heartbeat, lease_release, leases_reap
 
 from . import config as run_config
 from .models import BacktestSweep, RunStatus, SweepChunk
@@ -160,26 +162,37 @@ def _enqueue(sweep: BacktestSweep) -> BacktestSweep:
 
 
 def sweep_chunk_execute(*, sweep_id: int, index: int) -> str:
-    stale = timezone.now() - timedelta(seconds=run_config.limits()["SWEEP_CHUNK_LEASE_SECONDS"])
-    claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, claimed_at__lt=stale)
-    chunk = SweepChunk.objects.filter(claimable, sweep_id=sweep_id, index=index)
-    if not chunk.update(
-        status=RunStatus.RUNNING, claimed_at=timezone.now(), attempts=F("attempts") + 1
-    ):
+    chunk_id = (
+        SweepChunk.objects.filter(sweep_id=sweep_id, index=index)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    lease = chunk_id and lease_claim(SweepChunk, pk=chunk_id, ready=(RunStatus.QUEUED,), held=RunStatus.RUNNING,
+                                     seconds=run_config.limits()["SWEEP_CHUNK_LEASE_SECONDS"])  # fmt: skip
+    if not lease:
         return "skipped"
     sweep = BacktestSweep.objects.select_related("instrument", "strategy_version").get(pk=sweep_id)
     if sweep.status != RunStatus.RUNNING:
         return "skipped"
     try:
-        rows, data_hash = _chunk_rows(sweep, index)
+        with lease_heartbeat(lease):
+            rows, data_hash = _chunk_rows(sweep, index)
     except (ValueError, GraphValidationError) as exc:
-        _sweep_fail(sweep, f"chunk {index}: {exc}")
+        _chunk_fail(lease, sweep, f"chunk {index}: {exc}")
         return "failed"
     except Exception as exc:  # a bug: fail the sweep rather than retry it forever
         logger.exception("sweep %s chunk %s crashed", sweep_id, index)
-        _sweep_fail(sweep, f"chunk {index}: internal error ({type(exc).__name__})")
+        _chunk_fail(lease, sweep, f"chunk {index}: internal error ({type(exc).__name__})")
         return "failed"
-    return _chunk_done(sweep, index, rows, data_hash)
+    return _chunk_done(lease, sweep, index, rows, data_hash)
+
+
+def _chunk_fail(lease: Lease, sweep: BacktestSweep, reason: str) -> bool:
+    """Only the current attempt of a chunk may fail its sweep."""
+    if not lease_release(lease, status=RunStatus.FAILED, fields={"error": reason[:2000]}):
+        return False
+    _sweep_fail(sweep, reason)
+    return True
 
 
 def _chunk_rows(sweep: BacktestSweep, index: int) -> tuple[list[dict[str, Any]], str]:
@@ -214,12 +227,10 @@ def _clean(value: Any) -> Any:
 
 
 def _chunk_done(
-    sweep: BacktestSweep, index: int, rows: list[dict[str, Any]], data_hash: str
+    lease: Lease, sweep: BacktestSweep, index: int, rows: list[dict[str, Any]], data_hash: str
 ) -> str:
     with transaction.atomic():
-        moved = SweepChunk.objects.filter(sweep=sweep, index=index, status=RunStatus.RUNNING).update(
-            status=RunStatus.DONE, rows=rows)  # fmt: skip
-        if not moved:
+        if not lease_release(lease, status=RunStatus.DONE, fields={"rows": rows}):
             return "skipped"
         # Every chunk must have read the same candles, or the table compares unlike things.
         same_data = Q(data_hash="") | Q(data_hash=data_hash)
@@ -287,19 +298,21 @@ def sweep_cancel(*, sweep: BacktestSweep) -> BacktestSweep:
 
 
 def sweeps_reap() -> int:
-    """Re-queue chunks whose worker vanished (claimed long ago, never finished)."""
+    """Re-queue chunks whose worker vanished (lease lapsed); a chunk out of attempts fails
+    its sweep."""
     from .tasks import sweep_chunk_task
 
-    stale = timezone.now() - timedelta(seconds=run_config.limits()["SWEEP_CHUNK_LEASE_SECONDS"])
-    lost = SweepChunk.objects.filter(sweep__status=RunStatus.RUNNING, status=RunStatus.RUNNING,
-                                     claimed_at__lt=stale)  # fmt: skip
-    for chunk in lost.filter(attempts__gte=run_config.limits()["MAX_ATTEMPTS"]).select_related(
-        "sweep"
-    ):
-        _sweep_fail(chunk.sweep, f"chunk {chunk.index}: its worker stopped {chunk.attempts} times")
-    lost = lost.filter(attempts__lt=run_config.limits()["MAX_ATTEMPTS"]).values_list(
-        "sweep_id", "index"
-    )
-    for sweep_id, index in lost:
+    def requeue(chunk_id: int) -> None:
+        sweep_id, index = SweepChunk.objects.values_list("sweep_id", "index").get(pk=chunk_id)
         sweep_chunk_task.delay(sweep_id, index)
-    return len(lost)
+
+    def give_up(lease: Lease) -> bool:
+        chunk = SweepChunk.objects.select_related("sweep").get(pk=lease.pk)
+        return _chunk_fail(
+            lease, chunk.sweep, f"chunk {chunk.index}: its worker stopped {lease.attempt} times"
+        )
+
+    counts = leases_reap(SweepChunk, ready=RunStatus.QUEUED, held=RunStatus.RUNNING,
+                         max_attempts=run_config.limits()["MAX_ATTEMPTS"], requeue=requeue, give_up=give_up,
+                         where=Q(sweep__status=RunStatus.RUNNING))  # fmt: skip
+    return counts.requeued

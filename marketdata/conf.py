@@ -17,7 +17,12 @@ DEFAULTS: dict[str, Any] = {
     "FILE_CHUNK_ROWS": 100_000,
     "SPIKE_Z": 25.0,  # robust z-score of intraday log returns flagged as a spike
     "OHLC_REPAIR_TOLERANCE": 0.001,  # OHLC off by at most this share of price is repaired
-    "RUN_LEASE_SECONDS": 1800,  # a running ingestion not renewed for this long is stale
+    # A run's lease (docs/adr/0008-leases.md); a heartbeat renews it every third of this, so
+    # it lapses only when the worker is gone, and the reaper re-queues the run.
+    "RUN_LEASE_SECONDS": 300,
+    "RUN_MAX_ATTEMPTS": 3,  # a run whose worker died this many times fails
+    "RUN_QUEUED_RESEND_SECONDS": 600,  # a queued run not taken by then is sent again
+    "RUN_QUEUED_GIVE_UP_SECONDS": 7200,  # … and fails if no worker took it by then
     "HEALTH_MAX_GAPS": 500,  # holes listed in a report (all are counted)
     "TRACKED_UNDERLYINGS": ("NIFTY", "BANKNIFTY", "FINNIFTY", "MIDCPNIFTY", "SENSEX"),
 }

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from workers.leases import LeasedJob
+
 from . import timeframes
 
 
@@ -97,7 +99,10 @@ class Candle(models.Model):
         return f"{self.instrument_id} {self.timeframe} {self.ts:%Y-%m-%d %H:%M}"
 
 
-class IngestionRun(models.Model):
+class IngestionRun(LeasedJob):
+    """One load of bars or instruments. Claimed, renewed and reaped with the shared lease
+    (workers.leases): ``attempts``, ``lease_until`` and ``lease_holder`` come from there."""
+
     class Status(models.TextChoices):
         QUEUED = "queued"
         RUNNING = "running"
@@ -133,8 +138,6 @@ class IngestionRun(models.Model):
     chunks_done = models.PositiveIntegerField(default=0)
     anomalies = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -149,7 +152,7 @@ class IngestionRun(models.Model):
                 name="md_run_one_active_fetch",
             ),
         ]
-        indexes = [models.Index(fields=("status", "lease_expires_at"), name="md_run_lease")]
+        indexes = [models.Index(fields=("status", "lease_until"), name="md_run_lease")]
 
     def __str__(self) -> str:
         return f"run {self.pk} {self.kind} {self.provider} {self.status}"

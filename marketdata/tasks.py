@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from celery import shared_task
 
 from . import services
@@ -17,6 +19,6 @@ def tracked_instruments_refresh_task() -> list[int]:
     return services.tracked_instruments_refresh()
 
 
-@shared_task(name="marketdata.tasks.ingestion_runs_expire_task")
-def ingestion_runs_expire_task() -> int:
-    return services.ingestion_runs_expire()
+@shared_task(name="marketdata.tasks.ingestion_runs_reap_task")
+def ingestion_runs_reap_task() -> dict[str, int]:
+    return asdict(services.ingestion_runs_reap())

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from workers.leases import LeasedJob
+
 from .constants import Channel, EventType
 
 MAX_COOLDOWN_SECONDS = 7 * 24 * 3600
@@ -105,7 +107,10 @@ class AlertRule(models.Model):
         return f"{self.name} ({self.kind})"
 
 
-class Delivery(models.Model):
+class Delivery(LeasedJob):
+    """Claimed ``queued → sending`` with the shared lease (workers.leases), never taken over:
+    a lapsed ``sending`` lease is closed as "outcome unknown", not re-sent."""
+
     class Status(models.TextChoices):
         QUEUED = "queued"
         SENDING = "sending"
@@ -127,7 +132,6 @@ class Delivery(models.Model):
     destination = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     reason = models.CharField(max_length=500, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
     quota_counted = models.BooleanField(default=False)
     provider_id = models.CharField(max_length=100, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

@@ -29,10 +29,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "workers.tasks.revoked_sessions_purge_task",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Ingestion runs whose task was lost or whose worker died (lease lapsed) are failed.
-    "marketdata-expire-runs": {
-        "task": "marketdata.tasks.ingestion_runs_expire_task",
-        "schedule": crontab(minute="*/5"),
+    # Ingestion runs whose task was lost or whose worker died (lease lapsed) are re-queued,
+    # and failed after the attempt limit (docs/adr/0008-leases.md).
+    "marketdata-reap-runs": {
+        "task": "marketdata.tasks.ingestion_runs_reap_task",
+        "schedule": 60.0,
     },
     # After the 15:30 close; the task itself skips days without a session (calendar).
     "marketdata-refresh-tracked": {

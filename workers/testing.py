@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,8 @@ def reset_producer_pool() -> None:
 
     app._pool = None
     app.amqp._producer_pool = None
-    # The result backend is cached per thread too (an eager run may have made a memory one).
+    # The result backend is cached per thread (an eager run may have made a memory one), and
+    # async tests call Celery from asgiref's executor thread, not this one: a fresh
+    # thread-local drops every thread's copy, or ``result.get`` waits on a stale backend.
     app._backend_cache = None
-    app._local.__dict__.pop("backend", None)
+    app._local = threading.local()

@@ -344,7 +344,8 @@ BACKTESTS = {
     "MAX_YEARS": env_int("BACKTESTS_MAX_YEARS", 25),
     "MAX_SWEEP_COMBINATIONS": env_int("BACKTESTS_MAX_SWEEP_COMBINATIONS", 5_000),
     "SWEEP_CHUNK": env_int("BACKTESTS_SWEEP_CHUNK", 100),  # combinations per worker task
-    "SWEEP_CHUNK_LEASE_SECONDS": env_int("BACKTESTS_SWEEP_CHUNK_LEASE_SECONDS", 900),
+    # Heartbeat-renewed every third of its length: it lapses only when the worker is gone.
+    "SWEEP_CHUNK_LEASE_SECONDS": env_int("BACKTESTS_SWEEP_CHUNK_LEASE_SECONDS", 120),
     "LEASE_SECONDS": env_int("BACKTESTS_LEASE_SECONDS", 60),  # renewed at each stage of a run
     "MAX_ATTEMPTS": env_int("BACKTESTS_MAX_ATTEMPTS", 3),
     "QUEUED_RESEND_SECONDS": env_int("BACKTESTS_QUEUED_RESEND_SECONDS", 600),  # lost messages

@@ -86,6 +86,7 @@ class RunListSerializer(serializers.ModelSerializer):
 
 class RunDetailSerializer(RunListSerializer):
     strategy_version = serializers.SerializerMethodField()
+    attempt = serializers.IntegerField(source="attempts", read_only=True)
     stats_display = serializers.SerializerMethodField(
         help_text="stats rounded (money to the paisa, percentages and ratios to 2 decimals)"
     )

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from backtests import services
 from backtests.models import BacktestRun, BacktestTrade, RunStatus
+from workers.leases import Lease, LeaseLostError
 
 pytestmark = pytest.mark.django_db
 
@@ -31,37 +32,38 @@ def test_a_task_delivered_twice_runs_once(queued: BacktestRun) -> None:
     trades = BacktestTrade.objects.filter(run=queued).count()
     assert services.backtest_execute(run_id=queued.pk) == "skipped"
     queued.refresh_from_db()
-    assert (queued.status, queued.attempt) == (RunStatus.DONE, 1)
+    assert (queued.status, queued.attempts) == (RunStatus.DONE, 1)
     assert BacktestTrade.objects.filter(run=queued).count() == trades > 0
 
 
 def test_a_live_lease_is_not_taken_over(queued: BacktestRun) -> None:
     BacktestRun.objects.filter(pk=queued.pk).update(
-        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() + timedelta(seconds=30)
+        status=RunStatus.RUNNING, attempts=1, lease_until=timezone.now() + timedelta(seconds=30)
     )
     assert services.backtest_execute(run_id=queued.pk) == "skipped"
 
 
 def test_a_lapsed_lease_is_taken_over_and_the_old_attempt_cannot_write(queued: BacktestRun) -> None:
     BacktestRun.objects.filter(pk=queued.pk).update(
-        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() - timedelta(seconds=1)
+        status=RunStatus.RUNNING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1)
     )
     assert services.backtest_execute(run_id=queued.pk) == "done"
     queued.refresh_from_db()
-    assert (queued.status, queued.attempt) == (RunStatus.DONE, 2)
+    assert (queued.status, queued.attempts) == (RunStatus.DONE, 2)
     # The first worker wakes up and tries to report: refused.
-    with pytest.raises(services.RunAbandonedError):
-        services._progress(queued.pk, 1, 50.0, "late", owner_id=queued.owner_id)
+    first = Lease(BacktestRun, queued.pk, 1, RunStatus.RUNNING, 60)
+    with pytest.raises(LeaseLostError):
+        services._progress(first, 50.0, "late", owner_id=queued.owner_id)
     result, data_hash = None, "x"
-    with pytest.raises(services.RunAbandonedError):
-        services._store(queued.pk, 1, result, data_hash, 0.0)  # type: ignore[arg-type]
+    with pytest.raises(LeaseLostError):
+        services._store(first, result, data_hash, 0.0)  # type: ignore[arg-type]
 
 
 def test_cancel_while_running_stops_the_worker_from_storing(queued: BacktestRun) -> None:
-    attempt = services._claim(queued.pk)
+    lease = services._claim(queued.pk)
     services.backtest_cancel(run=queued)
-    with pytest.raises(services.RunAbandonedError):
-        services._compute(queued.pk, attempt)
+    with pytest.raises(LeaseLostError):
+        services._compute(lease)
     queued.refresh_from_db()
     assert queued.status == RunStatus.CANCELLED
     assert not BacktestTrade.objects.filter(run=queued).exists()
@@ -71,16 +73,17 @@ def test_reaper_requeues_a_run_whose_worker_died(
     queued: BacktestRun, django_capture_on_commit_callbacks
 ) -> None:
     BacktestRun.objects.filter(pk=queued.pk).update(
-        status=RunStatus.RUNNING, attempt=1, lease_until=timezone.now() - timedelta(seconds=5)
+        status=RunStatus.RUNNING, attempts=1, lease_until=timezone.now() - timedelta(seconds=5)
     )
-    assert services.backtests_reap() == 1  # eager: the re-queued task runs at once
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.backtests_reap() == 1  # eager: the re-queued task runs on commit
     queued.refresh_from_db()
-    assert (queued.status, queued.attempt) == (RunStatus.DONE, 2)
+    assert (queued.status, queued.attempts) == (RunStatus.DONE, 2)
 
 
 def test_reaper_gives_up_after_max_attempts(queued: BacktestRun, settings) -> None:
     BacktestRun.objects.filter(pk=queued.pk).update(
-        status=RunStatus.RUNNING, attempt=settings.BACKTESTS["MAX_ATTEMPTS"],
+        status=RunStatus.RUNNING, attempts=settings.BACKTESTS["MAX_ATTEMPTS"],
         lease_until=timezone.now() - timedelta(seconds=5))  # fmt: skip
     assert services.backtests_reap() == 0
     queued.refresh_from_db()
@@ -133,7 +136,7 @@ def test_a_queued_run_whose_message_was_lost_is_sent_again(queued: BacktestRun, 
     BacktestRun.objects.filter(pk=queued.pk).update(created_at=timezone.now() - timedelta(hours=1))
     assert services.backtests_reap() == 1  # eager: runs at once
     queued.refresh_from_db()
-    assert (queued.status, queued.attempt) == (RunStatus.DONE, 1)
+    assert (queued.status, queued.attempts) == (RunStatus.DONE, 1)
 
 
 def test_an_unexpected_crash_fails_the_run_instead_of_leaving_it_running(
@@ -168,4 +171,4 @@ def test_the_heartbeat_keeps_a_slow_healthy_run_leased(
     assert services.backtest_execute(run_id=queued.pk) == "done"
     assert rival_claims == [None]
     queued.refresh_from_db()
-    assert queued.attempt == 1
+    assert queued.attempts == 1

@@ -134,8 +134,8 @@ def test_a_killed_worker_loses_and_doubles_no_run(redis_broker: str, market, mak
         wait_for(all_finished, timeout=120, what="every run to finish")
     runs = BacktestRun.objects.filter(pk__in=ids)
     assert set(runs.values_list("status", flat=True)) == {RunStatus.DONE}
-    assert BacktestRun.objects.get(pk=victim).attempt == 2
-    assert set(runs.exclude(pk=victim).values_list("attempt", flat=True)) == {1}
+    assert BacktestRun.objects.get(pk=victim).attempts == 2
+    assert set(runs.exclude(pk=victim).values_list("attempts", flat=True)) == {1}
     counts = {r.pk: BacktestTrade.objects.filter(run=r).count() for r in runs}
     assert len(set(counts.values())) == 1, counts  # the re-run one has no extra trades
     assert counts[victim] == runs.get(pk=victim).stats["trades"]

@@ -136,11 +136,34 @@ def test_a_chunk_whose_worker_keeps_dying_fails_the_sweep(
     sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
     SweepChunk.objects.filter(sweep_id=sweep_id).update(
         status=RunStatus.RUNNING, attempts=settings.BACKTESTS["MAX_ATTEMPTS"],
-        claimed_at=timezone.now() - timedelta(days=1))  # fmt: skip
+        lease_until=timezone.now() - timedelta(days=1))  # fmt: skip
     assert sweeps.sweeps_reap() == 0
     sweep = BacktestSweep.objects.get(pk=sweep_id)
     assert sweep.status == RunStatus.FAILED
     assert "stopped 3 times" in sweep.error
+
+
+def test_a_lost_chunk_is_requeued_and_its_dead_worker_cannot_count_it(
+    auth_client: APIClient, sweep_body: dict, django_capture_on_commit_callbacks
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workers.leases import Lease
+
+    sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
+    chunk = SweepChunk.objects.get(sweep_id=sweep_id, index=0)
+    SweepChunk.objects.filter(pk=chunk.pk).update(
+        status=RunStatus.RUNNING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1))  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):  # eager: the re-sent chunk runs
+        assert sweeps.sweeps_reap() == 1
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.attempts) == (RunStatus.DONE, 2)
+    sweep = BacktestSweep.objects.get(pk=sweep_id)
+    dead = Lease(SweepChunk, chunk.pk, 1, RunStatus.RUNNING)  # the first worker wakes up
+    assert sweeps._chunk_done(dead, sweep, 0, [], sweep.data_hash) == "skipped"
+    assert BacktestSweep.objects.get(pk=sweep_id).chunks_done == 1
 
 
 def test_sweeps_count_towards_the_concurrency_cap(

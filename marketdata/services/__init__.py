@@ -11,7 +11,7 @@ from .ingestion import (
     ingestion_run_claim,
     ingestion_run_create,
     ingestion_run_execute,
-    ingestion_runs_expire,
+    ingestion_runs_reap,
     instrument_ref,
     tracked_instruments_refresh,
 )
@@ -34,7 +34,7 @@ __all__ = [
     "ingestion_run_claim",
     "ingestion_run_create",
     "ingestion_run_execute",
-    "ingestion_runs_expire",
+    "ingestion_runs_reap",
     "instrument_create",
     "instrument_index_get_or_create",
     "instrument_ref",

@@ -10,7 +10,7 @@ from engine.markets.calendar import IST, is_trading_day, previous_trading_day
 
 from ..models import IngestionRun
 from ..providers.synthetic import SyntheticProvider
-from .ingestion import candles_ingest, ingestion_run_create, instrument_ref
+from .ingestion import candles_ingest, ingestion_run_create, ingestion_run_finish, instrument_ref
 from .instruments import instrument_index_get_or_create
 
 
@@ -55,8 +55,6 @@ def demo_candles_seed(
             )
             r = candles_ingest(instrument=instrument, timeframe=timeframe, frame=frame, run=run)
             stored += r.inserted + r.updated + r.unchanged
-        run.status = IngestionRun.Status.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "finished_at"])
+        ingestion_run_finish(run, IngestionRun.Status.SUCCEEDED)
         out[symbol] = stored
     return out

@@ -10,11 +10,13 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from engine.markets import calendar
+from workers.leases import LeaseLostError, lease_renew
 
 from ..conf import md_setting
 from ..models import IngestionRun, Instrument, TrackedInstrument
 from ..providers import ProviderError, provider_class, provider_get
 from ..timeframes import timeframe_check
+from .ingestion.runs import run_lease
 
 # Dhan security ids of the index spot series (IDX_I); confirm with the security master.
 INDEX_SECURITY_IDS = {"NIFTY": "13", "BANKNIFTY": "25", "FINNIFTY": "27", "SENSEX": "51"}
@@ -128,4 +130,9 @@ def instruments_sync_run(*, run: IngestionRun, today: date | None = None) -> Non
     run.rows_inserted = len(keys - existing)
     run.rows_updated = len(keys & existing)
     run.chunks_done = 1
-    run.save(update_fields=["rows_received", "rows_inserted", "rows_updated", "chunks_done"])
+    counts = {
+        f: getattr(run, f)
+        for f in ("rows_received", "rows_inserted", "rows_updated", "chunks_done")
+    }
+    if not lease_renew(run_lease(run), fields=counts):  # only the current attempt reports
+        raise LeaseLostError(f"ingestion run {run.pk} attempt {run.attempts}")

@@ -307,3 +307,93 @@ def test_candle_and_health_times_carry_the_users_offset(auth_client, stored):
     assert health["stored_first"].endswith("+05:30")
     auth_client.patch("/api/auth/me", {"timezone": "UTC"}, format="json")
     assert auth_client.get(url).json()["start"] == "2024-01-01T18:30:00+00:00"
+
+
+# --- uploads that fail or carry impossible times --------------------------------------------
+UPLOAD_HEADER = b"datetime,open,high,low,close,volume\n"
+
+
+def test_mixed_utc_offsets_are_a_400_naming_the_time_column_and_fail_the_run(staff_client, nifty):
+    from marketdata.models import IngestionRun
+
+    content = UPLOAD_HEADER + (
+        b"2024-01-02T09:15:00+05:30,1,2,0.5,1,10\n2024-01-02T03:46:00Z,1,2,0.5,1,10\n"
+    )
+    r = _upload(staff_client, nifty, content)
+    assert r.status_code == 400, r.content
+    assert r.json()["errors"][0]["field"] == "time_column"
+    run = IngestionRun.objects.get(kind="file")
+    assert run.status == "failed" and run.finished_at and run.lease_until is None
+
+
+def test_upload_of_impossible_epochs_stores_no_bars(staff_client, nifty):
+    from datetime import UTC, datetime
+
+    good = b"1704166500,1,2,0.5,1,10\n1704166560,1,2,0.5,1,10\n1704166620,1,2,0.5,1,10\n"
+    content = UPLOAD_HEADER + good + b"5,1,2,0.5,1,10\n6,1,2,0.5,1,10\n1e30,1,2,0.5,1,10\n"
+    r = _upload(staff_client, nifty, content)
+    assert r.status_code == 201, r.content
+    assert r.json()["rows_inserted"] == 3 and r.json()["rows_rejected"] == 3
+    assert not Candle.objects.filter(ts__lt=datetime(1990, 1, 1, tzinfo=UTC)).exists()
+    reasons = sorted(QuarantinedCandle.objects.values_list("reason", flat=True))
+    assert reasons == ["out_of_range", "out_of_range", "unparseable"]
+
+
+# --- tracking, backfill conflicts, health, 404s ---------------------------------------------
+def test_tracking_needs_a_provider_that_fetches_history(staff_client, nifty):
+    from marketdata.models import TrackedInstrument
+
+    r = staff_client.post(f"{BASE}/tracked",
+                          {"instrument": nifty.pk, "timeframe": "1m", "provider": "file"},
+                          format="json")  # fmt: skip
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "provider"
+    assert not TrackedInstrument.objects.exists()
+
+
+def test_backfill_of_another_range_while_active_is_a_409(staff_client, nifty):
+    from unittest import mock
+
+    from marketdata.models import IngestionRun
+
+    body = {"timeframe": "5m", "start": "2024-01-01", "end": "2024-01-05", "provider": "synthetic"}
+    with mock.patch("marketdata.tasks.ingestion_run_execute_task.delay"):
+        assert staff_client.post(f"{BASE}/instruments/{nifty.pk}/backfill", body,
+                                 format="json").status_code == 202  # fmt: skip
+        r = staff_client.post(f"{BASE}/instruments/{nifty.pk}/backfill",
+                              body | {"end": "2024-01-09"}, format="json")  # fmt: skip
+    assert r.status_code == 409, r.content
+    assert r.json()["errors"][0]["field"] in ("start", "end")
+    assert IngestionRun.objects.count() == 1
+
+
+def test_health_shows_run_errors_to_staff_only(auth_client, staff_client, nifty):
+    from marketdata.models import IngestionRun
+
+    services.candles_ingest(instrument=nifty, timeframe="1m", frame=small_frame(days=1))
+    IngestionRun.objects.create(kind="fetch", provider="dhan", instrument=nifty, timeframe="1m",
+                                status="failed", error="Traceback: secret internals")  # fmt: skip
+    url = f"{BASE}/instruments/{nifty.pk}/health?timeframe=1m"
+    plain = auth_client.get(url).json()["last_run"]
+    assert plain["status"] == "failed" and "error" not in plain
+    assert staff_client.get(url).json()["last_run"]["error"] == "Traceback: secret internals"
+
+
+def test_max_id_has_one_definition():
+    from algobacktester.api import converters
+    from marketdata import selectors
+
+    assert selectors.MAX_ID is converters.MAX_ID
+
+
+def test_deleting_a_missing_tracked_row_is_a_404(staff_client):
+    assert staff_client.delete(f"{BASE}/tracked/987654").status_code == 404
+
+
+def test_tracking_takes_the_instrument_by_symbol(staff_client, nifty):
+    r = staff_client.post(f"{BASE}/tracked", {"instrument": "nifty", "provider": "synthetic"},
+                          format="json")  # fmt: skip
+    assert r.status_code == 201, r.content
+    assert r.json()["instrument"] == nifty.pk
+    unknown = staff_client.post(f"{BASE}/tracked", {"instrument": "NOPE"}, format="json")
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"][0]["field"] == "instrument"

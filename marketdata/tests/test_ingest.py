@@ -49,7 +49,7 @@ def test_hard_failures_land_in_quarantine(nifty):
     low = f.low.copy()
     low[4] = 0.0
     run, _ = services.ingestion_run_create(
-        kind="file", provider="file", instrument=nifty, timeframe="1m"
+        kind="file", provider="file", instrument=nifty, timeframe="1m", status="running"
     )
     r = services.candles_ingest(
         instrument=nifty,
@@ -110,7 +110,7 @@ def test_killed_run_resumes_after_its_last_chunk_without_duplicates_or_holes(nif
     assert run.status == "failed" and run.chunks_done == 2 and "connection reset" in run.error
     # A worker died mid-run: the row is still RUNNING with an expired lease; redelivery claims it.
     IngestionRun.objects.filter(pk=run.pk).update(
-        status="running", lease_expires_at=timezone.now() - timedelta(seconds=1)
+        status="running", lease_until=timezone.now() - timedelta(seconds=1)
     )
     flaky.fail_on, flaky.calls = None, []
     run = services.ingestion_run_execute(run_id=run.pk)
@@ -134,16 +134,6 @@ def test_live_lease_is_not_claimed_twice(nifty):
         kind="fetch", provider="synthetic", instrument=nifty, timeframe="1d", start=start, end=end
     )
     assert again.pk == run.pk and not created
-
-
-def test_stale_runs_are_expired():
-    old = timezone.now() - timedelta(days=1)
-    run = IngestionRun.objects.create(
-        kind="fetch", provider="synthetic", status="running", lease_expires_at=old
-    )
-    assert services.ingestion_runs_expire() == 1
-    run.refresh_from_db()
-    assert run.status == "failed" and "stale" in run.error
 
 
 def test_refresh_fetches_from_the_day_of_the_last_bar(nifty, flaky):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from marketdata.models import IngestionRun
-from marketdata.services.ingestion import _finish, ingestion_run_create
+from marketdata.services.ingestion import ingestion_run_create
+from marketdata.services.ingestion import ingestion_run_finish as _finish
 from marketdata.services.instruments import instrument_index_get_or_create
 from notifications.models import Delivery
 

@@ -123,3 +123,34 @@ def test_resample_to_day_and_bucket_anchor():
     t = one.ts[16:17]
     assert (bucket_starts(t, "15m") - one.ts[0])[0] == 15 * MIN
     assert (bucket_starts(t, "1h") - one.ts[0])[0] == 0
+
+
+def test_bars_outside_the_supported_years_are_quarantined():
+    f = small_frame(days=1).take(np.arange(5))
+    ts = f.ts.copy()
+    ts[0], ts[1] = 5, 6  # 1970
+    ts[2] = np.iinfo(np.int64).min  # 1677, a wrapped overflow
+    bad = BarFrame(ts, f.open, f.high, f.low, f.close, f.volume, f.oi)
+    result = frame_validate(bad, timeframe="1m")
+    assert len(result.clean) == 2
+    assert [r["reason"] for r in result.rejected] == ["out_of_range"] * 3
+    daily = frame_validate(bad, timeframe="1d")
+    assert daily.counts["out_of_range"] == 3
+
+
+def test_epoch_overflow_is_a_reject_not_a_wrapped_time():
+    from marketdata.providers import FileFormatError
+    from marketdata.providers.files import FileProvider
+
+    header = b"datetime,open,high,low,close,volume\n"
+    provider = FileProvider(
+        source=header + b"1704166500,1,2,0.5,1,10\n1704166560,1,2,0.5,1,10\n1e30,1,2,0.5,1,10\n",
+        timeframe="1m",
+    )
+    (frame,) = provider.read()
+    assert len(frame) == 2 and frame.ts[0] == 1704166500 * 10**9
+    assert len(frame.rejects) == 1 and "1e30" in frame.rejects[0]["detail"]
+    only_bad = FileProvider(source=header + b"1e30,1,2,0.5,1,10\n", timeframe="1m")
+    with pytest.raises(FileFormatError) as exc:
+        list(only_bad.read())
+    assert "time_column" in exc.value.errors

@@ -1,9 +1,10 @@
 """Creating deliveries (once per event and channel) and sending one (once, with retries).
 
-Exactly-once lives in the database, not in Celery (docs/adr/0004, 0006):
+Exactly-once lives in the database, not in Celery (docs/adr/0004, 0006, 0008):
 - ``Delivery(owner, channel, dedupe_key)`` is unique, so a repeated event adds nothing;
-- a send starts with ``UPDATE … SET status='sending' WHERE status='queued'``; only the
-  worker whose UPDATE matched a row sends, and a ``sent`` row never goes back to queued;
+- a send starts with the shared lease's claim (``UPDATE … SET status='sending' WHERE
+  status='queued'``, never a takeover); only the worker whose UPDATE matched a row sends,
+  writes only while its attempt is current, and a ``sent`` row never goes back to queued;
 - quotas are taken with ``UPDATE … SET count = count + 1 WHERE count < cap``.
 """
 
@@ -24,6 +25,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from workers.leases import Lease, lease_claim, lease_owned, lease_release, leases_reap
 
 from ..channels import (
     DeliveryError,
@@ -135,65 +138,65 @@ def quota_left(*, user_id: int, channel: str) -> int | None:
 
 # --- sending -----------------------------------------------------------------------------
 
+# The lease of a send, far beyond the notifications hard time limit (60 s): a row still
+# "sending" when it lapses belongs to a worker that died between the provider call and
+# recording its answer. It is never renewed: a send is one provider call.
+SENDING_GIVE_UP_SECONDS = 900
+
 
 def delivery_send(*, delivery_id: int) -> SendOutcome:
     """Claim a queued delivery, send it once, and record the outcome on the row."""
-    claimed = Delivery.objects.filter(pk=delivery_id, status=Status.QUEUED).update(
-        status=Status.SENDING,
-        attempts=F("attempts") + 1,
-        next_attempt_at=None,
-        updated_at=timezone.now(),
-    )
+    # Never a takeover: a lapsed "sending" lease may have reached the provider (at most once).
+    lease = lease_claim(Delivery, pk=delivery_id, ready=(Status.QUEUED,), held=Status.SENDING,
+                        seconds=SENDING_GIVE_UP_SECONDS, takeover=False,
+                        fields={"next_attempt_at": None, "updated_at": timezone.now()})  # fmt: skip
     delivery = Delivery.objects.select_related("owner", "rule").filter(pk=delivery_id).first()
     if delivery is None:
         return SendOutcome("missing")
-    if not claimed:  # another run has it, or it is already sent or failed
+    if lease is None:  # another run has it, or it is already sent or failed
         return SendOutcome(delivery.status)
     if delivery.channel in QUOTA_CHANNELS and not delivery.quota_counted:
         if not quota_take(user_id=delivery.owner_id, channel=delivery.channel):
-            return _finish(delivery, Status.FAILED, reason=quota_reason(delivery.channel))
-        Delivery.objects.filter(pk=delivery.pk).update(quota_counted=True)
+            return _finish(lease, delivery, Status.FAILED, reason=quota_reason(delivery.channel))
+        lease_owned(lease).update(quota_counted=True)
     try:
         message = message_for(delivery)
-        Delivery.objects.filter(pk=delivery.pk).update(destination=message.to[:500])
+        lease_owned(lease).update(destination=message.to[:500])
         result = backend_for(delivery.channel).send(message)
     except TransientError as exc:
-        return _retry_or_fail(delivery, exc)
+        return _retry_or_fail(lease, delivery, exc)
     except (PermanentError, OutcomeUnknownError) as exc:
-        return _finish(delivery, Status.FAILED, reason=exc.reason)
+        return _finish(lease, delivery, Status.FAILED, reason=exc.reason)
     except Exception:  # a bug, not the provider: log it, retry within the same bound
         logger.exception("delivery %s: unexpected error while sending", delivery.pk)
-        return _retry_or_fail(delivery, TransientError("unexpected error while sending"))
-    return _finish(delivery, Status.SENT, provider_id=result.provider_id)
+        return _retry_or_fail(lease, delivery, TransientError("unexpected error while sending"))
+    return _finish(lease, delivery, Status.SENT, provider_id=result.provider_id)
 
 
 def _finish(
-    delivery: Delivery, status: str, *, reason: str = "", provider_id: str = ""
+    lease: Lease, delivery: Delivery, status: str, *, reason: str = "", provider_id: str = ""
 ) -> SendOutcome:
     now = timezone.now()
-    fields: dict[str, Any] = {"status": status, "reason": reason, "updated_at": now}
+    fields: dict[str, Any] = {"reason": reason, "updated_at": now}
     if status == Status.SENT:
         fields.update(sent_at=now, provider_id=provider_id[:100])
-    Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(**fields)
+    lease_release(lease, status=status, fields=fields)
     level = logging.INFO if status == Status.SENT else logging.WARNING
     logger.log(level, "delivery %s %s %s %s", delivery.pk, delivery.channel, status, reason)
     return SendOutcome(status)
 
 
-def _retry_or_fail(delivery: Delivery, exc: DeliveryError) -> SendOutcome:
+def _retry_or_fail(lease: Lease, delivery: Delivery, exc: DeliveryError) -> SendOutcome:
     max_retries = settings.NOTIFICATIONS["MAX_RETRIES"]
     if delivery.attempts > max_retries:
         reason = f"{exc.reason} (gave up after {delivery.attempts} attempts)"
-        return _finish(delivery, Status.FAILED, reason=reason)
+        return _finish(lease, delivery, Status.FAILED, reason=reason)
     delay = backoff_seconds(
         attempt=delivery.attempts, retry_after=getattr(exc, "retry_after", None)
     )
-    Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
-        status=Status.QUEUED,
-        reason=f"retrying: {exc.reason}"[:500],
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        updated_at=timezone.now(),
-    )
+    lease_release(lease, status=Status.QUEUED, fields={
+        "reason": f"retrying: {exc.reason}"[:500], "updated_at": timezone.now(),
+        "next_attempt_at": timezone.now() + timedelta(seconds=delay)})  # fmt: skip
     logger.info("delivery %s %s will retry in %.0fs", delivery.pk, delivery.channel, delay)
     return SendOutcome(Status.QUEUED, retry_in=delay)
 
@@ -257,20 +260,16 @@ def deliveries_requeue_due(*, older_than_seconds: int = 300, limit: int = 500) -
     )
     for delivery_id in ids:
         delivery_enqueue(delivery_id=delivery_id)
-    deliveries_unknown_close(older_than_seconds=SENDING_GIVE_UP_SECONDS)
+    deliveries_unknown_close()
     return len(ids)
 
 
-# Far beyond the notifications hard time limit (60 s): a row still "sending" this long after
-# its claim belongs to a worker that died between the provider call and recording its answer.
-SENDING_GIVE_UP_SECONDS = 900
-
-
-def deliveries_unknown_close(*, older_than_seconds: int = SENDING_GIVE_UP_SECONDS) -> int:
-    """Close deliveries stuck in "sending": the provider may or may not have sent them, so
-    they are failed with that reason, never re-sent (a duplicate SMS is worse than a gap)."""
-    stale = timezone.now() - timedelta(seconds=older_than_seconds)
-    return Delivery.objects.filter(status=Status.SENDING, updated_at__lt=stale).update(
-        status=Status.FAILED, updated_at=timezone.now(),
-        reason="outcome unknown: the worker stopped while sending; not re-sent to avoid a duplicate",
-    )  # fmt: skip
+def deliveries_unknown_close() -> int:
+    """Close deliveries whose "sending" lease lapsed: the provider may or may not have sent
+    them, so they are failed with that reason, never re-sent (a duplicate SMS is worse than
+    a gap)."""
+    reason = "outcome unknown: the worker stopped while sending; not re-sent to avoid a duplicate"
+    fields = {"reason": reason, "updated_at": timezone.now()}
+    counts = leases_reap(Delivery, ready=Status.QUEUED, held=Status.SENDING,
+                         give_up=lambda lease: lease_release(lease, status=Status.FAILED, fields=fields))  # fmt: skip
+    return counts.given_up

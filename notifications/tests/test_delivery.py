@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.utils import timezone
 
 from algobacktester.events import user_group
 from notifications import services
@@ -285,8 +287,12 @@ def test_deleting_a_rule_keeps_its_history(user, notif_settings) -> None:
 
 def test_a_delivery_stuck_in_sending_is_closed_as_unknown_never_resent(user, fake_sendgrid) -> None:
     stuck, fresh = _delivery(user, "email", "stuck"), _delivery(user, "email", "fresh")
-    Delivery.objects.filter(pk=stuck.pk).update(status="sending", updated_at="2020-01-01T00:00:00Z")
-    Delivery.objects.filter(pk=fresh.pk).update(status="sending")  # a worker is sending it now
+    Delivery.objects.filter(pk=stuck.pk).update(
+        status="sending", lease_until="2020-01-01T00:00:00Z"
+    )
+    Delivery.objects.filter(pk=fresh.pk).update(  # a worker is sending it now
+        status="sending", lease_until=timezone.now() + timedelta(minutes=15)
+    )
     services.deliveries_requeue_due()
     closed = _reload(stuck)
     assert closed.status == "failed"

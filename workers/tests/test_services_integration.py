@@ -1,10 +1,17 @@
 """A real Celery worker against Redis and PostgreSQL, and an event through channels-redis.
 
 Skipped (with the reason) when Redis or PostgreSQL is not reachable on 127.0.0.1.
+
+Deterministic on a shared Redis: each test's worker consumes a queue of its own (no other
+worker on the database, a leftover or another test's, can take the task), results are read
+from a backend built for this test in the thread that reads them (``reset_producer_pool``),
+and every wait is bounded.
 """
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -47,8 +54,8 @@ def redis_layers(settings) -> Iterator[None]:
 
 
 @pytest.fixture
-def live_worker(settings) -> Iterator[None]:
-    """A worker process consuming the default queue from Redis; tasks are not eager here."""
+def live_worker(settings) -> Iterator[str]:
+    """A worker process consuming a queue of its own (yielded) from Redis; not eager here."""
     saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(
         broker_url=settings.TEST_REDIS_URL,
@@ -58,8 +65,9 @@ def live_worker(settings) -> Iterator[None]:
     reset_producer_pool()
     # The worker imports this module for its test task.
     env = worker_env(settings.TEST_REDIS_URL)
-    with worker_process(env=env, queues="default", name="roundtrip", include=__name__):
-        yield
+    queue = f"roundtrip-{uuid.uuid4().hex}"
+    with worker_process(env=env, queues=queue, name="roundtrip", include=__name__):
+        yield queue
     app.conf.update(saved)
     reset_producer_pool()
 
@@ -70,8 +78,22 @@ async def _close_thread_connections():
     await sync_to_async(connections.close_all)()
 
 
+def _send(queue: str, user_id: int, name: str):
+    return rename_and_announce.apply_async(args=(user_id, name), queue=queue)
+
+
+async def _next_event(comm: WebsocketCommunicator, *, timeout: float) -> dict:
+    """The next event frame (skipping any other frame) within ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        frame = await comm.receive_json_from(timeout=max(0.01, deadline - loop.time()))
+        if frame.get("type") == "event":
+            return frame
+
+
 async def test_worker_round_trip_and_event_over_channels_redis(
-    redis_layers: None, live_worker: None, make_user
+    redis_layers: None, live_worker: str, make_user
 ) -> None:
     user = await sync_to_async(make_user)(name="before")
     access = (await sync_to_async(token_pair)(user))["access"]
@@ -80,11 +102,12 @@ async def test_worker_round_trip_and_event_over_channels_redis(
     assert connected
     assert (await comm.receive_json_from(timeout=5))["type"] == "auth.ok"
 
-    result = await sync_to_async(rename_and_announce.delay)(user.pk, "after")
-    value = await sync_to_async(result.get)(timeout=20)
+    result = await sync_to_async(_send)(live_worker, user.pk, "after")
+    # Bounded, not slept: a worker booting on a busy machine may take a while to answer.
+    value = await sync_to_async(result.get)(timeout=60)
     assert value == {"user": user.pk, "name": "after", "delivered": True}
 
-    message = await comm.receive_json_from(timeout=5)
+    message = await _next_event(comm, timeout=10)
     assert message["event"] == {"type": "profile.renamed", "data": {"name": "after"}}
     refreshed = await User.objects.aget(pk=user.pk)
     assert refreshed.name == "after"
@@ -92,7 +115,7 @@ async def test_worker_round_trip_and_event_over_channels_redis(
 
 
 async def test_other_users_do_not_hear_worker_events(
-    redis_layers: None, live_worker: None, make_user
+    redis_layers: None, live_worker: str, make_user
 ) -> None:
     alice = await sync_to_async(make_user)()
     bob = await sync_to_async(make_user)()
@@ -100,7 +123,7 @@ async def test_other_users_do_not_hear_worker_events(
     comm = WebsocketCommunicator(application, "/ws/", subprotocols=["bearer", access])
     await comm.connect()
     await comm.receive_json_from(timeout=5)
-    result = await sync_to_async(rename_and_announce.delay)(alice.pk, "alice")
-    await sync_to_async(result.get)(timeout=20)
+    result = await sync_to_async(_send)(live_worker, alice.pk, "alice")
+    assert (await sync_to_async(result.get)(timeout=60))["delivered"]  # sent before we listen
     assert await comm.receive_nothing(timeout=0.5)
     await comm.disconnect()

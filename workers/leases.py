@@ -1,0 +1,208 @@
+"""One lease for every job row: claim, heartbeat, write-while-owned, release, reap.
+
+Celery delivers a task at least once, sometimes twice, and re-delivers a dead worker's task
+only after the broker's visibility timeout (docs/adr/0004). So a job row (a backtest run, a
+sweep chunk, an ingestion run, a delivery …) is owned through the database
+(docs/adr/0008-leases.md):
+
+- a worker **claims** the row with one conditional ``UPDATE`` that moves it to the held
+  status, bumps ``attempts`` and sets ``lease_until``; the number of attempts it bumped is its
+  fencing token, and a claim that updates nothing means someone else has the row;
+- while it works it **renews** the lease (from a side thread: :func:`lease_heartbeat`);
+- it **writes only while its attempt is current**: every write goes through
+  :func:`lease_owned`, which matches nothing once the row was cancelled, finished, re-queued
+  or claimed again;
+- a **reaper** puts rows whose lease lapsed back to the ready status (to be sent again) or,
+  out of attempts, hands them to the app to close with a reason.
+
+Never read-decide-write: two workers that read "queued" at once would both run the job.
+The apps keep their own status names; the functions take them as parameters.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connections, models, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+
+class LeasedJob(models.Model):
+    """The lease columns of a job row. The concrete model adds its own ``status`` field."""
+
+    # Claims so far: the value a claim set is its fencing token.
+    attempts = models.PositiveIntegerField(default=0)
+    # While held: after this the worker is presumed dead. Null when not held.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # host:pid of the last claim, for operators.
+    lease_holder = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class LeaseLostError(Exception):
+    """This worker's attempt is no longer current (cancelled, finished, re-queued, taken over)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """What one claim holds: the row, the attempt it made current, and the held status."""
+
+    model: type[models.Model]
+    pk: Any
+    attempt: int
+    held: str
+    seconds: float = 0.0
+    # Set on the reaper's leases: they act only while the lease is still lapsed, so a worker
+    # that was merely slow and renewed in the meantime keeps its row.
+    lapsed_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReapCounts:
+    requeued: int = 0
+    given_up: int = 0
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:200]
+
+
+def lease_initial(*, held: str, seconds: float) -> dict[str, Any]:
+    """Field values of a row created already held by this process (its first attempt)."""
+    return {"status": held, "attempts": 1, "lease_holder": holder_name(),
+            "lease_until": timezone.now() + timedelta(seconds=seconds)}  # fmt: skip
+
+
+def lease_claim(
+    model: type[LeasedJob],
+    *,
+    pk: Any,
+    ready: Sequence[str],
+    held: str,
+    seconds: float,
+    takeover: bool = True,
+    fields: Mapping[str, Any] | None = None,
+) -> Lease | None:
+    """Take the row if it is ready (or, with ``takeover``, held under a lapsed lease).
+
+    One conditional UPDATE decides; None means another worker has it or it is finished.
+    ``fields`` are set in the same UPDATE (e.g. ``started_at``).
+    """
+    now = timezone.now()
+    claimable = Q(status__in=ready)
+    if takeover:
+        claimable |= Q(status=held, lease_until__lt=now)
+    with transaction.atomic():
+        taken = model.objects.filter(claimable, pk=pk).update(
+            status=held, attempts=F("attempts") + 1, lease_until=now + timedelta(seconds=seconds),
+            lease_holder=holder_name(), **(fields or {}))  # fmt: skip
+        if not taken:
+            return None
+        # Our UPDATE holds the row lock until commit: this reads our own attempt.
+        attempt = model.objects.values_list("attempts", flat=True).get(pk=pk)
+    return Lease(model, pk, attempt, held, seconds)
+
+
+def lease_owned(lease: Lease) -> QuerySet:
+    """The row while this attempt is current, else nothing: filter every write through it."""
+    rows = lease.model.objects.filter(pk=lease.pk, attempts=lease.attempt, status=lease.held)
+    if lease.lapsed_before is not None:
+        rows = rows.filter(lease_until__lt=lease.lapsed_before)
+    return rows
+
+
+def lease_renew(lease: Lease, *, fields: Mapping[str, Any] | None = None) -> bool:
+    """Extend the lease (and write ``fields``) if still ours; False once it is not."""
+    until = timezone.now() + timedelta(seconds=lease.seconds)
+    return bool(lease_owned(lease).update(lease_until=until, **(fields or {})))
+
+
+def lease_release(lease: Lease, *, status: str, fields: Mapping[str, Any] | None = None) -> bool:
+    """Move the row out of the held status (finished, failed, or back to queued) if still ours."""
+    return bool(lease_owned(lease).update(status=status, lease_until=None, **(fields or {})))
+
+
+def lease_check(lease: Lease, *, lock: bool = False) -> None:
+    """Raise :class:`LeaseLostError` unless the attempt is current; ``lock`` keeps it so
+    until the surrounding transaction ends (for a result written in several statements)."""
+    rows = lease_owned(lease)
+    if not list((rows.select_for_update() if lock else rows).values_list("pk", flat=True)):
+        raise LeaseLostError(f"{lease.model.__name__} {lease.pk} attempt {lease.attempt}")
+
+
+class Heartbeat:
+    """Renews a lease every third of its length from a daemon thread."""
+
+    def __init__(self, lease: Lease) -> None:
+        self.lease = lease
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"lease-{lease.model.__name__}-{lease.pk}")  # fmt: skip
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.lease.seconds / 3):
+                if not lease_renew(self.lease):
+                    self.lost.set()  # the main thread finds out at its next owned write
+                    return
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+@contextmanager
+def lease_heartbeat(lease: Lease) -> Iterator[Heartbeat]:
+    """Keep the lease alive while a long stage runs, so only a dead worker's lease lapses,
+    however long a healthy stage takes."""
+    beat = Heartbeat(lease)
+    beat.start()
+    try:
+        yield beat
+    finally:
+        beat.stop()
+
+
+def leases_reap(
+    model: type[LeasedJob],
+    *,
+    ready: str,
+    held: str,
+    give_up: Callable[[Lease], bool],
+    requeue: Callable[[Any], object] | None = None,
+    max_attempts: int = 0,
+    where: Q | None = None,
+    now: datetime | None = None,
+    limit: int = 1000,
+) -> ReapCounts:
+    """Rows held under a lapsed lease: back to ``ready`` and ``requeue(pk)`` after commit,
+    or, once they used ``max_attempts`` (or always, without ``requeue``: a job that must not
+    run twice), ``give_up(lease)``, which closes the row through :func:`lease_release` and
+    says whether it did."""
+    now = now or timezone.now()
+    lapsed = model.objects.filter(where or Q(), status=held, lease_until__lt=now)
+    requeued = given_up = 0
+    for pk, attempt in lapsed.values_list("pk", "attempts").order_by("lease_until")[:limit]:
+        lease = Lease(model, pk, attempt, held, lapsed_before=now)
+        if requeue is None or attempt >= max_attempts:
+            given_up += bool(give_up(lease))
+        elif lease_release(lease, status=ready):
+            transaction.on_commit(lambda pk=pk: requeue(pk))
+            requeued += 1
+    return ReapCounts(requeued, given_up)
