@@ -195,7 +195,46 @@ class _Progress:
 def _inputs(args: argparse.Namespace) -> tuple[Any, Bars, SimConfig]:
     config = _config(args)
     graph = _load_graph(args.strategy)
-    return graph, _load_bars(args.data, args.timezone), config
+    return graph, to_timeframe(_load_bars(args.data, args.timezone), graph.timeframe), config
+
+
+def to_timeframe(bars: Bars, timeframe: str) -> Bars:
+    """Bars at the strategy's timeframe: resampled up from finer data (as the backtest
+    service does, buckets from 09:15 IST), saying so on stderr; finer or misaligned
+    timeframes are refused rather than run on the wrong bars."""
+    from engine.graph.resample import bar_minutes, resample
+    from engine.graph.schema import timeframe_minutes
+
+    want = timeframe_minutes(timeframe)
+    have = bar_minutes(bars.ts)
+    assert want is not None  # a compiled graph's timeframe is valid
+    if have is None:
+        raise UsageError("the data's bar spacing is not a whole number of minutes")
+    if have == want:
+        return bars
+    if want < have:
+        raise UsageError(
+            f"the strategy runs on {timeframe} bars but the data has {_label(have)} bars; "
+            f"give data at {timeframe} or finer"
+        )
+    if want % have:
+        raise UsageError(
+            f"the strategy's timeframe {timeframe} is not a multiple of the data's "
+            f"{_label(have)} bars, so they cannot be resampled to it"
+        )
+    out = resample(bars, want, have).bars
+    print(
+        f"note: resampled {len(bars)} {_label(have)} bars to {len(out)} {timeframe} bars "
+        "(buckets from 09:15 IST) for the strategy's timeframe",
+        file=sys.stderr,
+    )
+    return out
+
+
+def _label(minutes: int) -> str:
+    if minutes == 1440:
+        return "1d"
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def _config(args: argparse.Namespace) -> SimConfig:
