@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from engine.graph import GraphValidationError, compile_graph, example_documents, validate
 from engine.graph.examples import document, edge, node
-from engine.graph.testing import random_walk_bars, stream_signals
+from engine.graph.testing import stream_signals
+from engine.tests.strategies import tick_bars
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
@@ -167,12 +168,13 @@ def _prune(nodes: list[dict[str, Any]], edges: list[dict[str, str]]) -> tuple[li
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(graphs(), st.integers(60, 900), st.integers(0, 3))
-def test_valid_graphs_evaluate_and_stream_alike(doc: dict, n: int, seed: int) -> None:
+@given(graphs(), st.data())
+def test_valid_graphs_evaluate_and_stream_alike(doc: dict, data: st.DataObject) -> None:
     errors = validate(doc)
     assume(not errors)
     g = compile_graph(doc)
-    bars = random_walk_bars(n, seed=seed)
+    n = data.draw(st.integers(60, 400), label="n")
+    bars = data.draw(tick_bars(n, per_day=data.draw(st.sampled_from([375, 75]))), label="bars")
     vec = g.evaluate(bars)
     assert len(vec.entry_long) == n
     warm = 50  # always bars left to compare after the warm-up
