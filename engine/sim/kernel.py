@@ -547,7 +547,7 @@ def _walk(i0: int, st: np.ndarray, p: np.ndarray, fee_rows: np.ndarray, fee_star
                          es[i], xs[i], block, session_end, trades, rejects, scratch)  # fmt: skip
         cash[i] = st[S_CASH]
         pos[i] = st[S_QTY]
-    return n
+    return stop
 
 
 @njit(cache=True)

@@ -167,11 +167,8 @@ class OpenPosition:
         qty = float(state[L.S_QTY])
         if qty == 0:
             return None
-        bar, avg, fees = (
-            int(state[L.S_ENTRY_BAR]),
-            float(state[L.S_AVG]),
-            float(state[L.S_ENTRY_FEES]),
-        )
+        bar = int(state[L.S_ENTRY_BAR])
+        avg, fees = float(state[L.S_AVG]), float(state[L.S_ENTRY_FEES])
         return cls(side="long" if qty > 0 else "short", qty=abs(qty), entry_bar=bar,
                    entry_time=int(ts[bar]), entry_price=avg, entries=int(state[L.S_NENTRIES]),
                    entry_charges=fees, mark_price=mark,

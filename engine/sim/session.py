@@ -63,7 +63,9 @@ class SimSession:
                     self._trades, self._rejects, self._scratch)  # fmt: skip
 
     def finish(self) -> float:
-        """End of data: close any position at the last close (reason ``end``)."""
+        """End of data: close any position at the last close (reason ``end``), as
+        ``end_of_data="close_at_close"``; to keep it open, do not call this (``close_at_open``
+        needs the last bar's open before its step, which a live session cannot know)."""
         i = len(self._ts) - 1
         row = self.fees.row_at(self._ts[i])
         return finish(self.state, self.params, row, i, self._last_close, self._trades,
