@@ -15,7 +15,7 @@ from engine.fees import get_fee_model
 from engine.fees.models import BUILTIN as BUILTIN_FEES
 from engine.markets import calendar
 from engine.sim import SimConfig
-from engine.sim.config import Sizing, Slippage
+from engine.sim.config import END_OF_DATA, Sizing, Slippage
 
 
 def limits() -> dict[str, Any]:
@@ -81,13 +81,25 @@ class RunConfigSerializer(serializers.Serializer):
     fill = serializers.ChoiceField(choices=("next_open", "close"), default="next_open",
                                    help_text="next bar's open (default) or the signal bar's close")  # fmt: skip
     stop_first = serializers.BooleanField(default=True)
-    close_at_end = serializers.BooleanField(default=True)
+    close_at_end = serializers.BooleanField(default=True,
+                                            help_text="false: same as end_of_data keep_open")  # fmt: skip
+    end_of_data = serializers.ChoiceField(choices=tuple(END_OF_DATA), required=False,
+                                          help_text="a position open on the last bar: close it at "
+                                          "its close (default) or its open, or keep it open")  # fmt: skip
     allow_long = serializers.BooleanField(default=True)
     allow_short = serializers.BooleanField(default=True)
     margin = serializers.FloatField(min_value=0.01, max_value=1.0, required=False,
                                     help_text="Blocked fraction of notional; default by segment: "
                                               "0.12 index/futures, 0.2 equity, 1.0 options")  # fmt: skip
     pyramiding = serializers.IntegerField(min_value=1, max_value=100, default=1)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        end = attrs.get("end_of_data")
+        if end is not None and not attrs["close_at_end"] and end != "keep_open":
+            raise serializers.ValidationError(
+                {"end_of_data": [f"'{end}' contradicts close_at_end=false (keep_open)"]}
+            )
+        return attrs
 
 
 def instrument_facts(instrument: Any, *, start: date) -> dict[str, Any]:
@@ -115,7 +127,7 @@ def normalise(config: dict[str, Any], *, lot_size: int, tick_size: float, kind: 
         "slippage": {"ticks": 0.0, "bps": 0.0, "tick_size": tick_size, **config.get("slippage", {})},
         "margin": config.get("margin", DEFAULT_MARGIN.get(kind, 1.0)),
         **{k: config[k] for k in ("fill", "stop_first", "close_at_end", "allow_long",
-                                  "allow_short", "pyramiding") if k in config},
+                                  "allow_short", "pyramiding", "end_of_data") if k in config},
     }  # fmt: skip
 
 
@@ -153,7 +165,14 @@ def sim_config(config: dict[str, Any]) -> SimConfig:
         margin=config.get("margin", 1.0),
         stop_first=config.get("stop_first", True),
         pyramiding=config.get("pyramiding", 1),
-        close_at_end=config.get("close_at_end", True),
+        end_of_data=end_of_data(config),
         allow_long=config.get("allow_long", True),
         allow_short=config.get("allow_short", True),
     )
+
+
+def end_of_data(config: dict[str, Any]) -> str:
+    """``end_of_data``, or from the older ``close_at_end`` flag (runs stored before it)."""
+    if "end_of_data" in config:
+        return str(config["end_of_data"])
+    return "close_at_close" if config.get("close_at_end", True) else "keep_open"

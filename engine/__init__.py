@@ -4,6 +4,6 @@ It takes arrays and plain dataclasses and returns plain results. See
 ``docs/adr/0001-engine-is-a-library.md``.
 """
 
-ENGINE_VERSION = "0.1.0"
+ENGINE_VERSION = "0.2.0"
 
 __all__ = ["ENGINE_VERSION"]

@@ -61,6 +61,10 @@ class BacktestResult:
             "stats": self.stats.to_dict(),
             "trades": self.trades.to_records(tz),
             "rejections": self.rejections.to_records(tz),
+            "rejection_counts": self.sim.rejection_counts,
+            "open_position": (
+                self.sim.open_position.to_dict(tz) if self.sim.open_position is not None else None
+            ),
             "equity_curve": _curve(self.bars.ts, self.equity, max_points, tz),
             "drawdown_curve": _curve(self.bars.ts, self.drawdown, max_points, tz),
         }

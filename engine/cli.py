@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -104,7 +103,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--slippage-bps", type=float, default=0.0)
     p.add_argument("--target-first", action="store_true", help="target wins when a bar hits both")
     p.add_argument("--pyramiding", type=int, default=1)
-    p.add_argument("--keep-open", action="store_true", help="do not close the position at the end")
+    p.add_argument(
+        "--end-of-data",
+        default="close_at_close",
+        choices=["close_at_close", "close_at_open", "keep_open"],
+        help="a position open on the last bar: close at its close (default) or open, or keep it",
+    )
+    p.add_argument("--keep-open", action="store_true", help="same as --end-of-data keep_open")
     p.add_argument("--long-only", action="store_true")
     p.add_argument("--short-only", action="store_true")
     p.add_argument(
@@ -125,9 +130,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), allow_nan=False, default=str))
         return 0
     print(result.stats.format())
-    if len(result.rejections):
-        reasons = Counter(r["reason"] for r in result.rejections.to_records())
-        print(f"Rejected orders: {len(result.rejections)} ({dict(reasons)})")
+    counts = {k: v for k, v in result.sim.rejection_counts.items() if v}
+    if counts:
+        print(f"Entries not taken: {sum(counts.values())} ({counts})")
+    if result.sim.open_position is not None:
+        print(f"Open position: {result.sim.open_position.to_dict(args.timezone)}")
     if args.trades:
         print(result.trades.to_frame(args.timezone).to_string())
     return 0
@@ -188,7 +195,46 @@ class _Progress:
 def _inputs(args: argparse.Namespace) -> tuple[Any, Bars, SimConfig]:
     config = _config(args)
     graph = _load_graph(args.strategy)
-    return graph, _load_bars(args.data, args.timezone), config
+    return graph, to_timeframe(_load_bars(args.data, args.timezone), graph.timeframe), config
+
+
+def to_timeframe(bars: Bars, timeframe: str) -> Bars:
+    """Bars at the strategy's timeframe: resampled up from finer data (as the backtest
+    service does, buckets from 09:15 IST), saying so on stderr; finer or misaligned
+    timeframes are refused rather than run on the wrong bars."""
+    from engine.graph.resample import bar_minutes, resample
+    from engine.graph.schema import timeframe_minutes
+
+    want = timeframe_minutes(timeframe)
+    have = bar_minutes(bars.ts)
+    assert want is not None  # a compiled graph's timeframe is valid
+    if have is None:
+        raise UsageError("the data's bar spacing is not a whole number of minutes")
+    if have == want:
+        return bars
+    if want < have:
+        raise UsageError(
+            f"the strategy runs on {timeframe} bars but the data has {_label(have)} bars; "
+            f"give data at {timeframe} or finer"
+        )
+    if want % have:
+        raise UsageError(
+            f"the strategy's timeframe {timeframe} is not a multiple of the data's "
+            f"{_label(have)} bars, so they cannot be resampled to it"
+        )
+    out = resample(bars, want, have).bars
+    print(
+        f"note: resampled {len(bars)} {_label(have)} bars to {len(out)} {timeframe} bars "
+        "(buckets from 09:15 IST) for the strategy's timeframe",
+        file=sys.stderr,
+    )
+    return out
+
+
+def _label(minutes: int) -> str:
+    if minutes == 1440:
+        return "1d"
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def _config(args: argparse.Namespace) -> SimConfig:
@@ -206,7 +252,8 @@ def _config(args: argparse.Namespace) -> SimConfig:
         sizing=Sizing(mode=args.sizing, value=args.size, lot_size=args.lot_size),
         fees=_check_fees(fees), margin=args.margin, stop_first=not args.target_first,
         slippage=Slippage(ticks=args.slippage_ticks, tick_size=args.tick_size, bps=args.slippage_bps),
-        pyramiding=args.pyramiding, close_at_end=not args.keep_open,
+        pyramiding=args.pyramiding,
+        end_of_data="keep_open" if args.keep_open else args.end_of_data,
         allow_long=not args.short_only, allow_short=not args.long_only, timezone=args.timezone,
     )  # fmt: skip
 

@@ -48,12 +48,20 @@ class Signals:
     exit_short: np.ndarray
     # Node ids of the action nodes each entry fires (option legs etc.), for later layers.
     actions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Per action node id: the bars it fires on (a chained action fires with the action before
+    # it; after a ``wait`` of n bars, n bars later). See docs/strategy-language.md.
+    fired: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.entry_long)
         for name in ("exit_long", "entry_short", "exit_short"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"signal '{name}' length differs from entry_long ({n})")
+
+    def actions_at(self, i: int) -> tuple[str, ...]:
+        """Action ids fired on bar ``i``, in chain order (as ``BarSignal.actions``)."""
+        order = dict.fromkeys(a for ids in self.actions.values() for a in ids)
+        return tuple(a for a in order if a in self.fired and self.fired[a][i])
 
     @classmethod
     def empty(cls, n: int) -> Signals:

@@ -82,6 +82,22 @@ def resample(bars: Bars, minutes: int, base_minutes: int) -> Resampled:
     return Resampled(htf, np.where(done, last, nxt).astype(np.int64))
 
 
+def bar_minutes(ts: np.ndarray) -> int | None:
+    """The data's bar spacing in minutes: the median gap between consecutive bars of one IST
+    day (overnight and holiday gaps are not spacing); 1440 when no day has two bars; None
+    when the spacing is not a whole number of minutes (seconds data)."""
+    if len(ts) < 2:
+        return 1440
+    gaps = np.diff(ts)
+    same_day = (ts[1:] // MIN_NS + IST_OFFSET_MIN) // DAY_MIN == (
+        ts[:-1] // MIN_NS + IST_OFFSET_MIN
+    ) // DAY_MIN
+    if not same_day.any():
+        return 1440
+    spacing = int(np.median(gaps[same_day]))
+    return spacing // MIN_NS if spacing % MIN_NS == 0 and spacing > 0 else None
+
+
 def align(values: np.ndarray, visible: np.ndarray, n: int) -> np.ndarray:
     """Base-timeframe series: each bucket's value from its visible bar on, held forward."""
     ok = np.flatnonzero(visible >= 0)

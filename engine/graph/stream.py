@@ -58,9 +58,13 @@ class StreamEvaluator:
         for node in plan.nodes:
             self._add(node)
         self._gates = [
-            (name, [(self._slot[(g, "fire")], plan.gate_actions[g]) for g in ids])
-            for name, ids in plan.gates.items()
+            (name, [self._slot[(g, "fire")] for g in ids]) for name, ids in plan.gates.items()
         ]
+        # Each action fires when its trigger (a gate's ``fire`` or a previous action's ``next``)
+        # does; listed in the plan's chain order, as the vectorised ``Signals.actions_at``.
+        by_id = {n.id: n for n in plan.nodes}
+        order = dict.fromkeys(a for ids in plan.actions.values() for a in ids)
+        self._actions = [(a, self._slot[by_id[a].wired["trigger"]]) for a in order]
         if warmup is not None:
             cols = [getattr(warmup, f).tolist() for f in BAR_FIELDS]
             for row in zip(*cols, strict=True):
@@ -74,13 +78,10 @@ class StreamEvaluator:
                 self._run(clock, bar)
         self._run(self._plan.base, [ts, o, h, lo, c, v])
         flags = dict.fromkeys(SIGNAL_NAMES, False)
-        fired: list[str] = []
-        for name, gates in self._gates:
-            for slot, acts in gates:
-                if vals[slot]:
-                    flags[name] = True
-                    fired.extend(acts)
-        return BarSignal(ts, **flags, actions=tuple(dict.fromkeys(fired)))
+        for name, slots in self._gates:
+            flags[name] = any(vals[s] for s in slots)
+        fired = tuple(a for a, slot in self._actions if vals[slot])
+        return BarSignal(ts, **flags, actions=fired)
 
     def _run(self, clock: int, bar: list[Any]) -> None:
         vals = self._vals
@@ -137,7 +138,9 @@ def _out_ports(node: PlanNode) -> tuple[str, ...]:
         return node.indicator.outputs
     if node.kind in ("entry", "exit"):
         return ("fire",)
-    if node.kind in ("action", "loop"):
+    if node.kind == "action":
+        return ("next",)
+    if node.kind == "loop":
         return ()
     return ("out",)
 
@@ -152,6 +155,8 @@ def _make_step(
     if kind in ("entry", "exit"):
         when, fire = ins["when"], outs["fire"]
         return lambda v: v.__setitem__(fire, bool(v[when]))
+    if kind == "action":
+        return _action_step(node, ins["trigger"], outs["next"])
     if kind == "time":
         state, ts, out = TimeState(node.params), bar[0], outs["out"]
         return lambda v: v.__setitem__(out, state.update(v[ts]))
@@ -163,6 +168,20 @@ def _make_step(
         args = [ins[k] for k in ("a", "b", "c", "d", "low", "high") if k in ins]
         return _call(fn, args, outs["out"])
     return None
+
+
+def _action_step(node: PlanNode, trigger: int, nxt: int) -> Step:
+    """``next`` repeats the trigger; a ``wait`` of ``bars`` repeats it that many bars later."""
+    if node.params["type"] != "wait":
+        return lambda v: v.__setitem__(nxt, bool(v[trigger]))
+    k = node.params["bars"]
+    buf: deque[bool] = deque([False] * k, maxlen=k)
+
+    def step(v: list[Any]) -> None:
+        v[nxt] = buf[0]
+        buf.append(bool(v[trigger]))
+
+    return step
 
 
 def _call(fn: Callable[..., Any], args: list[int], out: int) -> Step:

@@ -41,4 +41,7 @@ def stream_signals(graph: CompiledGraph, bars: Bars, warmup: int) -> Signals:
     recs = [ev.update(*row) for row in zip(*cols, strict=True)]
     names = ("entry_long", "exit_long", "entry_short", "exit_short")
     arrays = {k: np.array([getattr(r, k) for r in recs], dtype=np.bool_) for k in names}
-    return Signals(**arrays)
+    plan = graph.plan
+    fired = {a: np.array([a in r.actions for r in recs], dtype=np.bool_)
+             for ids in plan.actions.values() for a in ids}  # fmt: skip
+    return Signals(**arrays, actions=dict(plan.actions), fired=fired)

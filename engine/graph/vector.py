@@ -97,7 +97,20 @@ def _compute(node: PlanNode, ins: dict[str, Value], frames: _Frames) -> dict[str
         return {"out": time_mask(p, frames.bars(frames.base).ts)}
     if kind in ("entry", "exit"):
         return {"fire": _full_bool(ins["when"], n)}
-    return {}  # action and loop nodes carry no series
+    if kind == "action":
+        return {"next": _action_next(p, _full_bool(ins["trigger"], n))}
+    return {}  # loop nodes carry no series
+
+
+def _action_next(p: dict[str, Any], fire: np.ndarray) -> np.ndarray:
+    """An action's ``next`` fires with it; a ``wait`` of ``bars`` fires that many bars later."""
+    if p["type"] != "wait":
+        return fire
+    k = p["bars"]
+    out = np.zeros(len(fire), dtype=np.bool_)
+    if k < len(fire):
+        out[k:] = fire[: len(fire) - k]
+    return out
 
 
 def _indicator(node: PlanNode, ins: dict[str, Value], bars: Bars) -> dict[str, np.ndarray]:
@@ -225,4 +238,9 @@ def _signals(plan: Plan, vals: dict[tuple[str, str], Value], n: int) -> Signals:
         for g in gates:
             acc |= vals[(g, "fire")]
         arrays[name] = acc
-    return Signals(**arrays, actions=dict(plan.actions))
+    fired = {}
+    for node in plan.nodes:
+        if node.kind == "action":
+            src = node.wired["trigger"]
+            fired[node.id] = _full_bool(vals[src], n)
+    return Signals(**arrays, actions=dict(plan.actions), fired=fired)

@@ -15,6 +15,10 @@ from engine.sim import layout as L
 FillPolicy = Literal["next_open", "close"]
 OrderType = Literal["market", "limit", "stop"]
 SizingMode = Literal["fixed", "lots", "percent", "all_in"]
+EndOfData = Literal["close_at_close", "close_at_open", "keep_open"]
+END_OF_DATA: dict[str, int] = {"close_at_close": L.END_CLOSE_AT_CLOSE,
+                               "close_at_open": L.END_CLOSE_AT_OPEN,
+                               "keep_open": L.END_KEEP_OPEN}  # fmt: skip
 _SIZE_CODES = {"fixed": L.SIZE_FIXED, "lots": L.SIZE_LOTS, "percent": L.SIZE_PERCENT,
                "all_in": L.SIZE_ALL_IN}  # fmt: skip
 _ORDER_CODES = {"market": L.ORDER_MARKET, "limit": L.ORDER_LIMIT, "stop": L.ORDER_STOP}
@@ -67,7 +71,10 @@ class SimConfig:
     margin: float = 1.0  # blocked fraction of notional (1.0 cash; 0.15 for a future, say)
     stop_first: bool = True  # when a bar touches both stop and target
     pyramiding: int = 1  # max entries per direction; 1 is off
-    close_at_end: bool = True
+    # What happens to a position still open on the last bar: closed at its close (reason
+    # ``end``), at its open (as backtesting.py's finalize_trades), or kept open, marked to
+    # market and reported as ``open_position`` rather than as a trade.
+    end_of_data: EndOfData = "close_at_close"
     allow_long: bool = True
     allow_short: bool = True
     timezone: str = "Asia/Kolkata"  # wall clock for square-off and trading days
@@ -81,6 +88,15 @@ class SimConfig:
             raise ValueError("initial_cash and margin must be > 0")
         if self.pyramiding < 1 or self.order_valid_bars < 1:
             raise ValueError("pyramiding and order_valid_bars must be >= 1")
+        if self.end_of_data not in END_OF_DATA:
+            raise ValueError(
+                f"end_of_data must be one of {', '.join(END_OF_DATA)}, got {self.end_of_data!r}"
+            )
+
+    @property
+    def end_mode(self) -> int:
+        """The kernel's ``END_*`` code for :attr:`end_of_data`."""
+        return END_OF_DATA[self.end_of_data]
 
     def fee_model(self) -> BaseFees:
         return get_fee_model(self.fees) if isinstance(self.fees, str) else self.fees

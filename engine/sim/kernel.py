@@ -24,6 +24,8 @@ from numba import njit
 
 from engine.fees._kernel import NC, charges
 from engine.sim.layout import (
+    END_CLOSE_AT_OPEN,
+    END_KEEP_OPEN,
     EXIT_END,
     EXIT_GUARDRAIL,
     EXIT_SIGNAL,
@@ -71,7 +73,14 @@ from engine.sim.layout import (
     R_QTY,
     R_REASON,
     R_SIDE,
+    REJ_COOLDOWN,
+    REJ_DAY_LOSS,
+    REJ_END,
+    REJ_EXPIRED,
     REJ_FUNDS,
+    REJ_MARGIN,
+    REJ_MAX_DAY,
+    REJ_WINDOW,
     REJ_ZERO,
     S_AVG,
     S_CASH,
@@ -96,6 +105,7 @@ from engine.sim.layout import (
     S_PEND_REASON,
     S_PEND_SIDE,
     S_QTY,
+    S_RC,
     SIZE_FIXED,
     SIZE_LOTS,
     SIZE_PERCENT,
@@ -177,6 +187,13 @@ def _reject(st: np.ndarray, rejects: np.ndarray, i: int, side: float, qty: float
     rejects[k, R_PRICE] = price
     rejects[k, R_REASON] = reason
     st[S_NREJ] = k + 1
+    _count(st, reason)
+
+
+@_hot
+def _count(st: np.ndarray, reason: int) -> None:
+    """One more entry refused or not taken for ``reason`` (REJ_*; the run's counts)."""
+    st[S_RC + reason - 1] += 1.0
 
 
 @_hot
@@ -192,7 +209,8 @@ def _open(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, pric
     held = abs(st[S_QTY])
     equity = st[S_CASH] + st[S_QTY] * price
     if (held + q) * price * p[P_MARGIN] + fee > equity + 1e-9:
-        _reject(st, rejects, i, side, q, price, REJ_FUNDS)
+        reason = REJ_MARGIN if p[P_MARGIN] < 1.0 else REJ_FUNDS
+        _reject(st, rejects, i, side, q, price, reason)
         return False
     if held == 0:
         st[S_AVG] = price
@@ -303,6 +321,7 @@ def _work_entry(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int
     side = st[S_PEND_SIDE]
     if p[P_SQ] >= 0 and mod >= p[P_SQ]:
         st[S_PEND_SIDE] = 0.0  # no new positions in the square-off window
+        _count(st, REJ_WINDOW)
         return
     kind = int(p[P_ORDER_TYPE])
     ref = st[S_PEND_PRICE]
@@ -326,21 +345,23 @@ def _work_entry(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int
     st[S_PEND_BARS] -= 1.0
     if st[S_PEND_BARS] <= 0:
         st[S_PEND_SIDE] = 0.0
+        _count(st, REJ_EXPIRED)
 
 
 @_hot
-def _entry_allowed(st: np.ndarray, p: np.ndarray, i: int, exiting: bool) -> bool:
+def _entry_block(st: np.ndarray, p: np.ndarray, i: int, exiting: bool) -> int:
+    """0 when a new entry may be ordered, else the REJ_* rule that forbids it."""
     if st[S_DAY_BLOCKED] > 0:
-        return False
+        return REJ_DAY_LOSS
     if p[P_MAX_DAY] >= 0 and st[S_DAY_TRADES] >= p[P_MAX_DAY]:
-        return False
+        return REJ_MAX_DAY
     cd = p[P_COOLDOWN]
     if cd > 0:
         if exiting:
-            return False
+            return REJ_COOLDOWN
         if st[S_LAST_EXIT_BAR] >= 0 and i - st[S_LAST_EXIT_BAR] <= cd:
-            return False
-    return True
+            return REJ_COOLDOWN
+    return 0
 
 
 @_hot
@@ -355,7 +376,7 @@ def _exit_at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: fl
 
 @_hot
 def _at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, c: float,
-              el: bool, xl: bool, es: bool, xs: bool, entry_ok: bool, trades: np.ndarray,
+              el: bool, xl: bool, es: bool, xs: bool, entry_block: int, trades: np.ndarray,
               rejects: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
     side = np.sign(st[S_QTY])
     exiting = False
@@ -378,12 +399,14 @@ def _at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, 
         d = 1.0
     elif es and not el and p[P_ALLOW_SHORT] > 0:
         d = -1.0
-    if d == 0 or not entry_ok:
+    if d == 0:
         return
     cur = 0.0 if exiting else np.sign(st[S_QTY])
     if cur == -d or (cur == d and st[S_NENTRIES] >= p[P_PYRAMID]):
-        return
-    if not _entry_allowed(st, p, i, exiting):
+        return  # the position already answers the signal: nothing was refused
+    block = entry_block if entry_block > 0 else _entry_block(st, p, i, exiting)
+    if block > 0:
+        _count(st, block)
         return
     kind = int(p[P_ORDER_TYPE])
     if kind == ORDER_MARKET and p[P_FILL_CLOSE] > 0:
@@ -399,11 +422,12 @@ def _at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, 
 @_hot_inline
 def step(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: int,
          o: float, h: float, lo: float, c: float, el: bool, xl: bool, es: bool, xs: bool,
-         entry_ok: bool, session_end: bool, trades: np.ndarray, rejects: np.ndarray,
+         entry_block: int, session_end: bool, trades: np.ndarray, rejects: np.ndarray,
          scratch: np.ndarray) -> float:  # fmt: skip
     """Advance the state ``st`` by bar ``i``; return equity at its close.
 
-    ``entry_ok``: new entries may be ordered on this bar (the caller knows the clock);
+    ``entry_block``: 0 when new entries may be ordered on this bar, else why not (the caller
+    knows the clock): ``REJ_WINDOW`` (square-off window) or ``REJ_END`` (no next bar);
     ``session_end``: the last bar of the trading day (an intraday position closes at its
     close when a square-off time is set, e.g. on a short special session).
     ``trades`` is field-major (``trades[T_PNL, k]``); it and ``rejects`` need room for 3
@@ -430,7 +454,7 @@ def step(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: 
         st[S_LWM] = min(st[S_LWM], c if intrabar else lo)
     # Calls pass arrays by reference-counted value; skipping idle bars keeps the loop fast.
     if el or xl or es or xs or (st[S_QTY] != 0 and not math.isnan(p[P_DAY_LOSS])):
-        _at_close(st, p, row, i, day, c, el, xl, es, xs, entry_ok, trades, rejects, scratch)
+        _at_close(st, p, row, i, day, c, el, xl, es, xs, entry_block, trades, rejects, scratch)
     if session_end and sq >= 0 and st[S_QTY] != 0:
         _close(st, row, i, _slip(p, c, st[S_QTY] < 0), EXIT_SQUARE_OFF, trades, scratch)
     # Flat: equity is cash, even on a bar whose close is missing (0 * NaN would be NaN).
@@ -443,9 +467,30 @@ def finish(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: float,
     """Close an open position at ``c`` (end of data); drop working orders; return equity."""
     if st[S_QTY] != 0:
         _close(st, row, i, _slip(p, c, st[S_QTY] < 0), EXIT_END, trades, scratch)
+    _drop_orders(st)
+    return st[S_CASH]
+
+
+@_hot
+def finish_at_open(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, o: float,
+                   trades: np.ndarray, scratch: np.ndarray) -> float:  # fmt: skip
+    """End of data on the last bar's open, in place of its :func:`step`: a pending exit fills
+    there (its own reason), an open position closes there (``end``), working entry orders are
+    dropped and nothing else happens on the bar. Returns equity (cash)."""
+    if st[S_PEND_EXIT] > 0 and st[S_QTY] != 0:
+        _close(st, row, i, _slip(p, o, st[S_QTY] < 0), int(st[S_PEND_REASON]), trades, scratch)
+    if st[S_QTY] != 0:
+        _close(st, row, i, _slip(p, o, st[S_QTY] < 0), EXIT_END, trades, scratch)
+    _drop_orders(st)
+    return st[S_CASH]
+
+
+@_hot
+def _drop_orders(st: np.ndarray) -> None:
+    if st[S_PEND_SIDE] != 0:
+        _count(st, REJ_END)  # a working entry order that the data ended on
     st[S_PEND_SIDE] = 0.0
     st[S_PEND_EXIT] = 0.0
-    return st[S_CASH]
 
 
 @njit(cache=True)
@@ -473,8 +518,9 @@ def _walk(i0: int, st: np.ndarray, p: np.ndarray, fee_rows: np.ndarray, fee_star
           ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray,
           days: np.ndarray, mods: np.ndarray, el: np.ndarray, xl: np.ndarray, es: np.ndarray,
           xs: np.ndarray, trades: np.ndarray, rejects: np.ndarray, scratch: np.ndarray,
-          equity: np.ndarray, cash: np.ndarray, pos: np.ndarray, lots: np.ndarray) -> int:  # fmt: skip
-    """Step from bar ``i0`` until the end or until a record buffer needs to grow."""
+          equity: np.ndarray, cash: np.ndarray, pos: np.ndarray, stop: int,
+          lots: np.ndarray) -> int:  # fmt: skip
+    """Step from bar ``i0`` until ``stop`` or until a record buffer needs to grow."""
     n = len(c)
     has_days = len(days) == n
     has_lots = len(lots) == n
@@ -483,7 +529,7 @@ def _walk(i0: int, st: np.ndarray, p: np.ndarray, fee_rows: np.ndarray, fee_star
     r = 0
     while r + 1 < fee_rows.shape[0] and ts[i0] >= fee_starts[r + 1]:
         r += 1
-    for i in range(i0, n):
+    for i in range(i0, stop):
         if trades.shape[1] - st[S_NTRADES] < 3 or rejects.shape[0] - st[S_NREJ] < 3:
             return i
         while r + 1 < fee_rows.shape[0] and ts[i] >= fee_starts[r + 1]:
@@ -492,30 +538,33 @@ def _walk(i0: int, st: np.ndarray, p: np.ndarray, fee_rows: np.ndarray, fee_star
             p[P_LOT] = lots[i]  # sizing uses the lot in force on this bar's date
         day = days[i] if has_days else 0
         mod = mods[i] if has_days else 0
-        entry_ok = fill_close or i + 1 < n
+        block = 0 if fill_close or i + 1 < n else REJ_END
         session_end = False
         if sq >= 0 and has_days:
             session_end = i + 1 < n and days[i + 1] != day
-            entry_ok = (
-                entry_ok
-                and mod < sq
-                and not session_end
-                and (fill_close or i + 1 >= n or mods[i + 1] < sq)
+            in_window = (
+                mod >= sq or session_end or (not fill_close and i + 1 < n and mods[i + 1] >= sq)
             )
+            if block == 0 and in_window:
+                block = REJ_WINDOW
         equity[i] = step(st, p, fee_rows[r], i, day, mod, o[i], h[i], lo[i], c[i], el[i], xl[i],
-                         es[i], xs[i], entry_ok, session_end, trades, rejects, scratch)  # fmt: skip
+                         es[i], xs[i], block, session_end, trades, rejects, scratch)  # fmt: skip
         cash[i] = st[S_CASH]
         pos[i] = st[S_QTY]
-    return n
+    return stop
 
 
 @njit(cache=True)
 def run_loop(p: np.ndarray, fee_rows: np.ndarray, fee_starts: np.ndarray, ts: np.ndarray,
              o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, days: np.ndarray,
              mods: np.ndarray, el: np.ndarray, xl: np.ndarray, es: np.ndarray, xs: np.ndarray,
-             close_at_end: bool, lots: np.ndarray) -> tuple[np.ndarray, ...]:  # fmt: skip
+             end_mode: int, lots: np.ndarray) -> tuple[np.ndarray, ...]:  # fmt: skip
     """Whole-array backtest: ``step`` per bar. ``days``/``mods`` may be empty (unused);
-    ``lots`` (per-bar lot sizes) may be empty: the fixed lot in ``p`` is used."""
+    ``lots`` (per-bar lot sizes) may be empty: the fixed lot in ``p`` is used.
+
+    ``end_mode`` (``END_*``): close an open position at the last close, at the last bar's
+    open (that bar is not otherwise traded), or keep it open, marked to market.
+    """
     n = len(c)
     if len(lots) == n:
         p = p.copy()  # the per-bar lot is written into it; callers reuse theirs
@@ -526,17 +575,22 @@ def run_loop(p: np.ndarray, fee_rows: np.ndarray, fee_starts: np.ndarray, ts: np
     equity = np.empty(n)
     cash = np.empty(n)
     pos = np.empty(n)
+    stop = n - 1 if end_mode == END_CLOSE_AT_OPEN and n > 0 else n
     i = 0
-    while i < n:
+    while i < stop:
         trades = grow_columns(trades, int(st[S_NTRADES]))
         rejects = grow(rejects, int(st[S_NREJ]))
         i = _walk(i, st, p, fee_rows, fee_starts, ts, o, h, lo, c, days, mods, el, xl, es, xs,
-                  trades, rejects, scratch, equity, cash, pos, lots)  # fmt: skip
-    if close_at_end and n > 0:
+                  trades, rejects, scratch, equity, cash, pos, stop, lots)  # fmt: skip
+    if end_mode != END_KEEP_OPEN and n > 0:
+        trades = grow_columns(trades, int(st[S_NTRADES]))
         r = 0
         while r + 1 < fee_rows.shape[0] and ts[n - 1] >= fee_starts[r + 1]:
             r += 1
-        equity[n - 1] = finish(st, p, fee_rows[r], n - 1, c[n - 1], trades, scratch)
+        if end_mode == END_CLOSE_AT_OPEN:
+            equity[n - 1] = finish_at_open(st, p, fee_rows[r], n - 1, o[n - 1], trades, scratch)
+        else:
+            equity[n - 1] = finish(st, p, fee_rows[r], n - 1, c[n - 1], trades, scratch)
         cash[n - 1] = st[S_CASH]
         pos[n - 1] = 0.0
     nt = int(st[S_NTRADES])

@@ -67,7 +67,8 @@ S_NREJ = 19
 S_ENTRY_DAY = 20
 S_ENTRY_INTRABAR = 21  # 1 when the entry filled inside the bar (limit/stop), not at the open
 S_EC = 22  # .. S_EC + NC - 1: entry charge components of the open position
-NS = 29
+S_RC = 29  # .. S_RC + NREASONS - 1: entries refused or not taken, by reason code - 1
+NS = 38
 
 # --- trade records ---
 T_SIDE = 0
@@ -93,5 +94,22 @@ EXIT_REASONS = ("signal", "stop", "target", "trailing", "square_off", "guardrail
 # --- rejections ---
 R_BAR, R_SIDE, R_QTY, R_PRICE, R_REASON = 0, 1, 2, 3, 4
 NR = 5
-REJ_FUNDS, REJ_ZERO = 1, 2
-REJECT_REASONS = {REJ_FUNDS: "insufficient_funds", REJ_ZERO: "zero_size"}
+# Orders sized and refused (also recorded one by one in the rejections buffer) ...
+REJ_FUNDS, REJ_ZERO, REJ_MARGIN = 1, 2, 3
+# ... and entry signals not acted on (counted only: a level signal can repeat every bar).
+REJ_WINDOW, REJ_MAX_DAY, REJ_DAY_LOSS, REJ_COOLDOWN, REJ_EXPIRED, REJ_END = 4, 5, 6, 7, 8, 9
+NREASONS = 9
+REJECT_REASONS = {
+    REJ_FUNDS: "insufficient_funds",  # cash account (margin 1.0): cost + charges > equity
+    REJ_ZERO: "zero_size",  # the sizing rule gave less than one lot
+    REJ_MARGIN: "insufficient_margin",  # margin account (margin < 1.0): blocked margin > equity
+    REJ_WINDOW: "outside_window",  # in or next to the square-off window, or a day's last bar
+    REJ_MAX_DAY: "max_trades_per_day",
+    REJ_DAY_LOSS: "daily_loss_limit",  # the day's loss guardrail has blocked entries
+    REJ_COOLDOWN: "cooldown",  # within cooldown_bars of an exit (or a same-bar reversal)
+    REJ_EXPIRED: "order_expired",  # a limit/stop entry not reached within order_valid_bars
+    REJ_END: "end_of_data",  # no bar left to fill the order
+}
+
+# --- end of data (engine.sim.config.SimConfig.end_of_data) ---
+END_CLOSE_AT_CLOSE, END_CLOSE_AT_OPEN, END_KEEP_OPEN = 0, 1, 2

@@ -142,6 +142,53 @@ class Rejections:
         return out
 
 
+def rejection_counts(state: np.ndarray) -> dict[str, int]:
+    """Entries refused or not taken, by reason (every reason, zeros included), from a state."""
+    return {name: int(state[L.S_RC + code - 1]) for code, name in L.REJECT_REASONS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPosition:
+    """A position still open after the last bar (``end_of_data="keep_open"``), marked at the
+    last close. ``unrealised_pnl`` is net of the entry charges; exit charges are not paid."""
+
+    side: str  # "long" or "short"
+    qty: float
+    entry_bar: int
+    entry_time: int  # ns UTC
+    entry_price: float  # average with pyramiding
+    entries: int
+    entry_charges: float
+    mark_price: float
+    unrealised_pnl: float
+
+    @classmethod
+    def from_state(cls, state: np.ndarray, ts: np.ndarray, mark: float) -> OpenPosition | None:
+        qty = float(state[L.S_QTY])
+        if qty == 0:
+            return None
+        bar = int(state[L.S_ENTRY_BAR])
+        avg, fees = float(state[L.S_AVG]), float(state[L.S_ENTRY_FEES])
+        return cls(side="long" if qty > 0 else "short", qty=abs(qty), entry_bar=bar,
+                   entry_time=int(ts[bar]), entry_price=avg, entries=int(state[L.S_NENTRIES]),
+                   entry_charges=fees, mark_price=mark,
+                   unrealised_pnl=qty * (mark - avg) - fees)  # fmt: skip
+
+    def to_dict(self, tz: str = IST) -> dict[str, Any]:
+        time = _times(np.asarray([self.entry_time], dtype=np.int64), tz)[0].isoformat()
+        return {
+            "side": self.side,
+            "qty": clean(self.qty),
+            "entry_bar": self.entry_bar,
+            "entry_time": time,
+            "entry_price": clean(self.entry_price),
+            "entries": self.entries,
+            "entry_charges": clean(self.entry_charges),
+            "mark_price": clean(self.mark_price),
+            "unrealised_pnl": clean(self.unrealised_pnl),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class SimResult:
     trades: Trades
@@ -150,6 +197,12 @@ class SimResult:
     cash: np.ndarray
     position: np.ndarray  # signed units held at each bar's close
     state: np.ndarray  # final kernel state (engine.sim.layout.S_*)
+    open_position: OpenPosition | None = None  # only with end_of_data="keep_open"
+
+    @property
+    def rejection_counts(self) -> dict[str, int]:
+        """Orders refused and entry signals not acted on, by reason (see docs/engine.md)."""
+        return rejection_counts(self.state)
 
     @property
     def drawdown(self) -> np.ndarray:
@@ -170,4 +223,4 @@ def _times(ts: np.ndarray, tz: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ts.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(tz)
 
 
-__all__ = ["NC", "Rejections", "SimResult", "Trades", "clean"]
+__all__ = ["NC", "OpenPosition", "Rejections", "SimResult", "Trades", "clean", "rejection_counts"]

@@ -13,7 +13,7 @@ from engine.signals import RiskSettings, Signals
 from engine.sim.clock import day_and_minute
 from engine.sim.config import SimConfig, build_params, needs_calendar
 from engine.sim.kernel import run_loop
-from engine.sim.result import Rejections, SimResult, Trades
+from engine.sim.result import OpenPosition, Rejections, SimResult, Trades
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _NO_LOTS = np.zeros(0)  # the kernel then uses the fixed lot in params
@@ -61,7 +61,7 @@ def simulate_prepared(prep: Prepared, signals: Signals) -> SimResult:
     st, trades, rejects, equity, cash, pos = run_loop(
         prep.params, prep.fees.rows, prep.fees.starts, bars.ts, bars.open, bars.high, bars.low,
         bars.close, prep.days, prep.mods, _b(signals.entry_long), _b(signals.exit_long),
-        _b(signals.entry_short), _b(signals.exit_short), prep.config.close_at_end, prep.lots,
+        _b(signals.entry_short), _b(signals.exit_short), prep.config.end_mode, prep.lots,
     )  # fmt: skip
     return SimResult(
         trades=Trades(trades.T, bars.ts),  # a column-major view: statistics read columns
@@ -70,6 +70,9 @@ def simulate_prepared(prep: Prepared, signals: Signals) -> SimResult:
         cash=cash,
         position=pos,
         state=st,
+        open_position=OpenPosition.from_state(st, bars.ts, float(bars.close[-1]))
+        if len(bars)
+        else None,
     )
 
 

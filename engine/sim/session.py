@@ -15,7 +15,7 @@ from engine.sim import layout as L
 from engine.sim.clock import day_and_minute
 from engine.sim.config import SimConfig, build_params
 from engine.sim.kernel import finish, grow, grow_columns, new_state, step
-from engine.sim.result import Rejections, Trades
+from engine.sim.result import Rejections, Trades, rejection_counts
 
 
 class SimSession:
@@ -50,26 +50,25 @@ class SimSession:
         if self.config.sizing.lot_symbol is not None:  # the lot in force on this bar's date
             p[L.P_LOT] = lot_sizes(self.config.sizing.lot_symbol, np.asarray([ts]))[0]
         fill_close = p[L.P_FILL_CLOSE] > 0
-        entry_ok = fill_close or next_ts is not None
+        block = 0 if fill_close or next_ts is not None else L.REJ_END
         session_end = False
-        if p[L.P_SQ] >= 0 and next_ts is not None:
-            next_day, next_mod = self._clock(next_ts)
-            session_end = next_day != day
-            entry_ok = (
-                entry_ok
-                and mod < p[L.P_SQ]
-                and not session_end
-                and (fill_close or next_mod < p[L.P_SQ])
-            )
-        elif p[L.P_SQ] >= 0:
-            entry_ok = entry_ok and mod < p[L.P_SQ]
+        if p[L.P_SQ] >= 0:
+            in_window = mod >= p[L.P_SQ]
+            if next_ts is not None:
+                next_day, next_mod = self._clock(next_ts)
+                session_end = next_day != day
+                in_window = in_window or session_end or (not fill_close and next_mod >= p[L.P_SQ])
+            if block == 0 and in_window:
+                block = L.REJ_WINDOW
         self._last_close = close
         return step(self.state, p, self.fees.row_at(ts), i, day, mod, open, high, low, close,
-                    entry_long, exit_long, entry_short, exit_short, entry_ok, session_end,
+                    entry_long, exit_long, entry_short, exit_short, block, session_end,
                     self._trades, self._rejects, self._scratch)  # fmt: skip
 
     def finish(self) -> float:
-        """End of data: close any position at the last close (reason ``end``)."""
+        """End of data: close any position at the last close (reason ``end``), as
+        ``end_of_data="close_at_close"``; to keep it open, do not call this (``close_at_open``
+        needs the last bar's open before its step, which a live session cannot know)."""
         i = len(self._ts) - 1
         row = self.fees.row_at(self._ts[i])
         return finish(self.state, self.params, row, i, self._last_close, self._trades,
@@ -84,6 +83,10 @@ class SimSession:
     def rejections(self) -> Rejections:
         n = int(self.state[L.S_NREJ])
         return Rejections(self._rejects[:n].copy(), np.asarray(self._ts, dtype=np.int64))
+
+    @property
+    def rejection_counts(self) -> dict[str, int]:
+        return rejection_counts(self.state)
 
     def _clock(self, ts: int) -> tuple[int, int]:
         days, mods = day_and_minute(np.asarray([ts], dtype=np.int64), self.config.timezone)

@@ -46,7 +46,7 @@ def test_a_short_winning_run_has_no_cagr_instead_of_crashing() -> None:
 
 
 def test_equity_below_zero_gives_finite_stats() -> None:
-    config = SimConfig(initial_cash=100_000, margin=0.15, close_at_end=True)
+    config = SimConfig(initial_cash=100_000, margin=0.15, end_of_data="close_at_close")
     result = run_backtest(bars([100, 100, 40, 40], step=DAY), long_from_start(4), config)
     body = storable(result)
     assert body["stats"]["equity_final"] < 0

@@ -124,3 +124,82 @@ def test_argparse_errors_exit_2(capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["backtest"])
     assert exc.value.code == 2
+
+
+def _strategy(tmp_path: Path, timeframe: str) -> Path:
+    doc = example_documents()["sma_cross"]
+    doc["settings"]["timeframe"] = timeframe
+    path = tmp_path / f"sma_{timeframe}.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _five_minute_file(data: Path, tmp_path: Path) -> Path:
+    """The one-minute fixture aggregated to 5 minutes by pandas, independently of the engine."""
+    frame = pd.read_csv(data, parse_dates=["datetime"]).set_index("datetime")
+    agg = frame.resample("5min", origin="start_day", offset="15min").agg(
+        {"open": "first", "high": "max", "low": "min", "close": "last"}
+    )
+    path = tmp_path / "bars_5m.csv"
+    agg.dropna().reset_index().to_csv(path, index=False)
+    return path
+
+
+def test_a_coarser_strategy_resamples_the_data_and_says_so(files, tmp_path: Path, capsys) -> None:
+    _, data = files
+    strategy = _strategy(tmp_path, "5m")
+    assert main(["backtest", str(strategy), str(data), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "resampled 750 1m bars to 150 5m bars" in captured.err
+    from_1m = json.loads(captured.out)
+    assert main(["backtest", str(strategy), str(_five_minute_file(data, tmp_path)), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # 5-minute data for a 5-minute strategy: nothing to say
+    from_5m = json.loads(captured.out)
+    assert from_1m["stats"]["trades"] > 0
+    assert from_1m["stats"] == from_5m["stats"] and from_1m["trades"] == from_5m["trades"]
+
+
+def test_same_timeframe_is_silent(files, capsys) -> None:
+    strategy, data = files
+    assert main(["backtest", str(strategy), str(data)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("timeframe", "message"),
+    [
+        ("1m", "the strategy runs on 1m bars but the data has 5m bars; give data at 1m or finer"),
+        ("7m", "the strategy's timeframe 7m is not a multiple of the data's 5m bars"),
+    ],
+)
+def test_finer_or_misaligned_timeframes_are_refused(
+    files, tmp_path: Path, capsys, timeframe: str, message: str
+) -> None:
+    _, data = files
+    five = _five_minute_file(data, tmp_path)
+    assert main(["backtest", str(_strategy(tmp_path, timeframe)), str(five)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_bar_spacing_ignores_overnight_gaps() -> None:
+    from engine.graph.resample import bar_minutes
+    from engine.graph.testing import random_walk_bars
+
+    assert bar_minutes(random_walk_bars(750).ts) == 1
+    assert bar_minutes(random_walk_bars(150, minutes=5).ts) == 5
+    daily = np.datetime64("2024-01-01T03:45", "ns").astype(np.int64) + np.arange(5) * 86_400 * 10**9
+    assert bar_minutes(daily) == 1440
+    assert bar_minutes(np.arange(5, dtype=np.int64) * 30 * 10**9) is None  # 30-second bars
+
+
+def test_end_of_data_option(files, capsys) -> None:
+    strategy, data = files
+    args = ["backtest", str(strategy), str(data), "--json", "--fill", "close"]
+    for end in ("close_at_close", "close_at_open", "keep_open"):
+        assert main([*args, "--end-of-data", end]) == 0
+        payload = json.loads(capsys.readouterr().out)
+        assert set(payload["rejection_counts"]) >= {"insufficient_funds", "cooldown"}
+        if end == "keep_open":
+            assert all(t["exit_reason"] != "end" for t in payload["trades"])

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from engine.graph import GraphValidationError, compile_graph, example_documents, validate
 from engine.graph.examples import document, edge, node
-from engine.graph.testing import random_walk_bars, stream_signals
+from engine.graph.testing import stream_signals
+from engine.tests.strategies import tick_bars
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
@@ -147,7 +148,19 @@ def graphs(draw: st.DrawFn) -> dict[str, Any]:
     for i, (kind, side) in enumerate([("entry", "long"), ("exit", "long"), ("entry", "short")]):
         if i == 0 or draw(st.booleans()):
             add(node(f"g{i}", kind, side=side), {"when": draw(st.sampled_from(bools))})
-    return document("fuzz", *_prune(nodes, edges))
+    nodes, edges = _prune(nodes, edges)
+    # an action chain under the long entry: legs fire with it, a wait delays what follows
+    prev = "g0.fire"
+    for i in range(draw(st.integers(0, 3))):
+        if draw(st.booleans()):
+            params = {"type": "wait", "bars": draw(st.integers(1, 5))}
+        else:
+            params = {"type": "option_leg", "position": "buy", "option_type": "CE",
+                      "strike": "ATM", "expiry": "weekly", "lots": 1}  # fmt: skip
+        nodes.append(node(f"act{i}", "action", **params))
+        edges.append(edge(prev, f"act{i}.trigger"))
+        prev = f"act{i}.next"
+    return document("fuzz", nodes, edges)
 
 
 def _prune(nodes: list[dict[str, Any]], edges: list[dict[str, str]]) -> tuple[list, list]:
@@ -167,12 +180,13 @@ def _prune(nodes: list[dict[str, Any]], edges: list[dict[str, str]]) -> tuple[li
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(graphs(), st.integers(60, 900), st.integers(0, 3))
-def test_valid_graphs_evaluate_and_stream_alike(doc: dict, n: int, seed: int) -> None:
+@given(graphs(), st.data())
+def test_valid_graphs_evaluate_and_stream_alike(doc: dict, data: st.DataObject) -> None:
     errors = validate(doc)
     assume(not errors)
     g = compile_graph(doc)
-    bars = random_walk_bars(n, seed=seed)
+    n = data.draw(st.integers(60, 400), label="n")
+    bars = data.draw(tick_bars(n, per_day=data.draw(st.sampled_from([375, 75]))), label="bars")
     vec = g.evaluate(bars)
     assert len(vec.entry_long) == n
     warm = 50  # always bars left to compare after the warm-up
@@ -185,3 +199,5 @@ def test_valid_graphs_evaluate_and_stream_alike(doc: dict, n: int, seed: int) ->
     live = stream_signals(g, bars, warm)
     for name in ("entry_long", "exit_long", "entry_short", "exit_short"):
         np.testing.assert_array_equal(getattr(live, name), getattr(vec, name)[warm:], err_msg=name)
+    for i in range(warm, n):
+        assert live.actions_at(i - warm) == vec.actions_at(i), i

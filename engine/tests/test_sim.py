@@ -114,7 +114,7 @@ def test_reversal_closes_and_opens_at_the_same_open() -> None:
 
 def test_end_of_data_close_is_optional() -> None:
     bars = minute_bars([100, 101, 102, 103])
-    cfg = SimConfig(sizing=Sizing(mode="fixed", value=1), close_at_end=False)
+    cfg = SimConfig(sizing=Sizing(mode="fixed", value=1), end_of_data="keep_open")
     res = simulate(bars, signals(4, entry_long=[0]), cfg)
     assert len(res.trades) == 0
     assert res.position[-1] == 1.0

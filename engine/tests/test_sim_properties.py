@@ -1,130 +1,260 @@
-"""Invariants by hypothesis, and loop/step parity (one semantics for backtest and live)."""
+"""Invariants by hypothesis over drawn bars, signals and configurations, and loop/step parity
+(one semantics for backtest and live).
+
+Everything is drawn directly (prices as whole ticks, signals as boolean arrays, configs with
+``st.builds``), not from a seed, so a failure shrinks to a short, readable case: a handful
+of bars at round prices, one signal, the simplest config that still fails.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from engine.bars import Bars
-from engine.fees import IndiaIndexFuturesFees, PercentFees
+from engine.fees import FlatFees, IndiaIndexFuturesFees, PercentFees
 from engine.signals import Level, RiskSettings, Signals
-from engine.sim import SimConfig, SimSession, Sizing, Slippage, simulate
+from engine.sim import SimConfig, SimResult, SimSession, Sizing, Slippage, simulate
 from engine.sim import layout as L
-from engine.tests.test_sim_kit import MIN_NS
+from engine.sim.clock import day_and_minute
+from engine.sim.config import square_off_minute
+from engine.tests.strategies import TICK, bars_repr, tick_bars
 
-T0 = 1_704_080_700 * 1_000_000_000  # 2024-01-01 09:15 IST
-RISK = RiskSettings(stop_loss=Level(value=1.5), target=Level(value=2, unit="percent"),
-                    trailing_stop=Level(value=2.5), max_trades_per_day=30, daily_max_loss=5_000,
-                    cooldown_bars=1, min_hold_bars=1, square_off="15:25")  # fmt: skip
-CONFIGS = [
-    SimConfig(sizing=Sizing(mode="all_in"), fees=PercentFees(percent=0.05)),
-    SimConfig(
-        fill="close",
-        sizing=Sizing(mode="lots", value=2, lot_size=25),
-        fees=IndiaIndexFuturesFees(),
-        margin=0.2,
-        slippage=Slippage(ticks=1),
-    ),
-    SimConfig(
-        entry_order="limit",
-        entry_offset=Level(value=0.2),
-        order_valid_bars=3,
-        sizing=Sizing(mode="percent", value=40),
-        pyramiding=2,
-    ),
-]
+EPS = 1e-6
 
 
-def random_case(seed: int, n: int, gap_minutes: int = 1) -> tuple[Bars, Signals]:
-    rng = np.random.default_rng(seed)
-    c = 100 + np.cumsum(rng.normal(0, 0.6, n))
-    o = np.r_[c[0], c[:-1]] + rng.normal(0, 0.2, n)
-    h = np.maximum(o, c) + rng.exponential(0.3, n)
-    lo = np.minimum(o, c) - rng.exponential(0.3, n)
-    # 375-bar NSE days, so square-off and day rules are exercised
-    k = np.arange(n)
-    ts = T0 + (k // 375) * 86_400 * 10**9 + (k % 375) * MIN_NS * gap_minutes
-    flags = rng.random((4, n)) < 0.08
+class Case:
+    """Drawn bars and signals (a plain class: hypothesis prints it with ``__repr__``)."""
+
+    def __init__(self, bars: Bars, signals: Signals, per_day: int) -> None:
+        self.bars, self.signals, self.per_day = bars, signals, per_day
+
+    def __repr__(self) -> str:
+        """Short enough to read in a failure report: prices as lists, signals as bar indices."""
+        flags = {k: np.flatnonzero(getattr(self.signals, k)).tolist() for k in
+                 ("entry_long", "exit_long", "entry_short", "exit_short")}  # fmt: skip
+        return f"Case(per_day={self.per_day}, {bars_repr(self.bars)}, signals at {flags})"
+
+
+@st.composite
+def cases(draw: st.DrawFn, max_bars: int = 200) -> Case:
+    """Bars on a tick grid and four signal arrays. Days hold ``per_day`` one-minute bars from
+    09:15 IST (a short day exercises day resets, square-off and session ends cheaply)."""
+    n = draw(st.integers(2, max_bars))
+    per_day = draw(st.sampled_from([375, 40, 7]))
+    bars = draw(tick_bars(n, per_day))
+    # every element drawn (no fill value): signals at about half the bars, shrinking to False
+    flags = draw(arrays(np.bool_, (4, n), elements=st.booleans(), fill=st.nothing()))
     sig = Signals(entry_long=flags[0], exit_long=flags[1], entry_short=flags[2],
                   exit_short=flags[3])  # fmt: skip
-    return Bars.from_arrays(ts, o, h, lo, c), sig
+    return Case(bars, sig, per_day)
 
 
-def test_whole_array_loop_and_per_bar_step_agree() -> None:
-    for cfg in CONFIGS:
-        bars, sig = random_case(7, 900)
-        full = simulate(bars, sig, cfg, RISK)
-        session = SimSession(cfg, RISK)
-        equity = []
-        for i in range(len(bars)):
-            nxt = int(bars.ts[i + 1]) if i + 1 < len(bars) else None
-            equity.append(session.on_bar(
-                ts=int(bars.ts[i]), open=bars.open[i], high=bars.high[i], low=bars.low[i],
-                close=bars.close[i], entry_long=bool(sig.entry_long[i]),
-                exit_long=bool(sig.exit_long[i]), entry_short=bool(sig.entry_short[i]),
-                exit_short=bool(sig.exit_short[i]), next_ts=nxt))  # fmt: skip
+LOTS = st.sampled_from([1.0, 25.0, 65.0])
+sizings = st.one_of(
+    st.builds(Sizing, mode=st.just("fixed"), value=st.integers(1, 20).map(float)),
+    st.builds(Sizing, mode=st.just("lots"), value=st.integers(1, 4).map(float), lot_size=LOTS),
+    st.builds(Sizing, mode=st.just("percent"), value=st.integers(1, 100).map(float), lot_size=LOTS),
+    st.builds(Sizing, mode=st.just("all_in"), lot_size=LOTS),
+)
+fee_models = st.one_of(
+    st.just("zero"),
+    st.builds(PercentFees, percent=st.sampled_from([0.01, 0.05, 0.5])),
+    st.builds(FlatFees, amount=st.integers(0, 40).map(float)),
+    st.just(IndiaIndexFuturesFees()),
+)
+# levels a few bars of movement away: 0.1 to 10 points, or 0.01% to 0.3% of ~1000
+levels = st.none() | st.one_of(
+    st.builds(Level, value=st.integers(1, 100).map(lambda k: k / 10), unit=st.just("points")),
+    st.builds(Level, value=st.integers(1, 30).map(lambda k: k / 100), unit=st.just("percent")),
+)
+configs = st.builds(
+    SimConfig,
+    initial_cash=st.sampled_from([1_000_000.0, 100_000.0, 10_000.0]),
+    fill=st.sampled_from(["next_open", "close"]),
+    entry_order=st.sampled_from(["market", "limit", "stop"]),
+    entry_offset=st.builds(Level, value=st.integers(0, 20).map(lambda k: k / 10)),
+    order_valid_bars=st.integers(1, 3),
+    sizing=sizings,
+    fees=fee_models,
+    slippage=st.builds(
+        Slippage, ticks=st.integers(0, 2).map(float), bps=st.sampled_from([0.0, 5.0])
+    ),
+    margin=st.sampled_from([1.0, 0.5, 0.15]),
+    stop_first=st.booleans(),
+    pyramiding=st.integers(1, 3),
+    allow_long=st.booleans(),
+    allow_short=st.booleans(),
+    end_of_data=st.sampled_from(["close_at_close", "close_at_open", "keep_open"]),
+).filter(lambda c: c.allow_long or c.allow_short)
+risks = st.builds(
+    RiskSettings,
+    stop_loss=levels,
+    target=levels,
+    trailing_stop=levels,
+    max_trades_per_day=st.none() | st.integers(1, 4),
+    daily_max_loss=st.none() | st.sampled_from([50.0, 500.0, 5_000.0]),
+    per_trade_max_loss=st.none() | st.sampled_from([20.0, 200.0, 2_000.0]),
+    square_off=st.sampled_from([None, "09:20", "15:25"]),
+    cooldown_bars=st.integers(0, 3),
+    min_hold_bars=st.integers(0, 3),
+)
+
+
+def _replay(case: Case, cfg: SimConfig, risk: RiskSettings) -> tuple[SimSession, list[float]]:
+    bars, sig = case.bars, case.signals
+    session = SimSession(cfg, risk)
+    equity = []
+    for i in range(len(bars)):
+        nxt = int(bars.ts[i + 1]) if i + 1 < len(bars) else None
+        equity.append(session.on_bar(
+            ts=int(bars.ts[i]), open=float(bars.open[i]), high=float(bars.high[i]),
+            low=float(bars.low[i]), close=float(bars.close[i]),
+            entry_long=bool(sig.entry_long[i]), exit_long=bool(sig.exit_long[i]),
+            entry_short=bool(sig.entry_short[i]), exit_short=bool(sig.exit_short[i]),
+            next_ts=nxt))  # fmt: skip
+    return session, equity
+
+
+@settings(max_examples=100)
+@given(case=cases(), cfg=configs, risk=risks, keep=st.booleans())
+def test_whole_array_loop_and_per_bar_step_agree(
+    case: Case, cfg: SimConfig, risk: RiskSettings, keep: bool
+) -> None:
+    # A session ends with finish() (the last close) or not at all (the position stays open).
+    cfg = dataclasses.replace(cfg, end_of_data="keep_open" if keep else "close_at_close")
+    full = simulate(case.bars, case.signals, cfg, risk)
+    session, equity = _replay(case, cfg, risk)
+    if not keep:
         equity[-1] = session.finish()
-        assert len(full.trades) > 5
-        np.testing.assert_array_equal(session.trades.records, full.trades.records)
-        np.testing.assert_array_equal(session.rejections.records, full.rejections.records)
-        np.testing.assert_array_equal(np.asarray(equity), full.equity)
+    np.testing.assert_array_equal(session.trades.records, full.trades.records)
+    np.testing.assert_array_equal(session.rejections.records, full.rejections.records)
+    assert session.rejection_counts == full.rejection_counts
+    np.testing.assert_array_equal(np.asarray(equity), full.equity)
 
 
-cases = st.tuples(st.integers(0, 10_000), st.integers(20, 700), st.sampled_from(range(3)))
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=cases, cut=st.floats(0.1, 0.9))
-def test_no_look_ahead(case: tuple[int, int, int], cut: float) -> None:
-    seed, n, which = case
-    bars, sig = random_case(seed, n)
+@settings(max_examples=100)
+@given(case=cases(), cfg=configs, risk=risks, cut=st.floats(0.05, 0.95), data=st.data())
+def test_no_look_ahead(
+    case: Case, cfg: SimConfig, risk: RiskSettings, cut: float, data: st.DataObject
+) -> None:
+    """Changing every price and flipping every entry from bar k on leaves the trades closed
+    before k, and the equity up to k - 1, unchanged."""
+    bars, sig = case.bars, case.signals
+    n = len(bars)
     k = max(1, int(n * cut))
-    base = simulate(bars, sig, CONFIGS[which], RISK)
-    rng = np.random.default_rng(seed + 1)
-    noise = rng.normal(0, 5, n - k)
-    future = Bars.from_arrays(bars.ts, np.r_[bars.open[:k], bars.open[k:] + noise],
-                              np.r_[bars.high[:k], bars.high[k:] + noise + 3],
-                              np.r_[bars.low[:k], bars.low[k:] + noise - 3],
-                              np.r_[bars.close[:k], bars.close[k:] + noise])  # fmt: skip
-    flip = Signals(entry_long=np.r_[sig.entry_long[:k], ~sig.entry_long[k:]],
-                   exit_long=sig.exit_long, entry_short=np.r_[sig.entry_short[:k], ~sig.entry_short[k:]],
-                   exit_short=sig.exit_short)  # fmt: skip
-    other = simulate(future, flip, CONFIGS[which], RISK)
+    noise = data.draw(arrays(np.int64, n - k, elements=st.integers(-100, 100))) * TICK
+    later = slice(k, None)
+
+    def moved(a: np.ndarray, extra: float) -> np.ndarray:
+        out = a.copy()
+        out[later] += noise + extra
+        return out
+
+    future = Bars.from_arrays(bars.ts, moved(bars.open, 0), moved(bars.high, 3),
+                              moved(bars.low, -3), moved(bars.close, 0))  # fmt: skip
+    flip = dataclasses.replace(sig, entry_long=np.r_[sig.entry_long[:k], ~sig.entry_long[k:]],
+                               entry_short=np.r_[sig.entry_short[:k], ~sig.entry_short[k:]])  # fmt: skip
+    base = simulate(bars, sig, cfg, risk)
+    other = simulate(future, flip, cfg, risk)
     done = base.trades.records[base.trades.records[:, L.T_EXIT_BAR] < k]
     done_other = other.trades.records[other.trades.records[:, L.T_EXIT_BAR] < k]
     np.testing.assert_array_equal(done, done_other)
-    # the last fully known bar is k-1; equity up to it is unchanged
     np.testing.assert_array_equal(base.equity[: k - 1], other.equity[: k - 1])
 
 
-@settings(max_examples=40, deadline=None)
-@given(case=cases)
-def test_accounting_closes_and_charges_are_non_negative(case: tuple[int, int, int]) -> None:
-    seed, n, which = case
-    bars, sig = random_case(seed, n)
-    cfg = CONFIGS[which]
-    res = simulate(bars, sig, cfg, RISK)
-    # cash plus position value is equity at every bar
-    np.testing.assert_allclose(res.cash + res.position * bars.close, res.equity, rtol=0, atol=1e-6)
-    # equity = start + closed P&L + open P&L net of the open position's entry charges
+@settings(max_examples=150)
+@given(case=cases(), cfg=configs, risk=risks)
+def test_accounting_and_trade_invariants(case: Case, cfg: SimConfig, risk: RiskSettings) -> None:
+    bars = case.bars
+    res = simulate(bars, case.signals, cfg, risk)
     rec = res.trades.records
-    closed = np.zeros(n)
-    np.add.at(closed, rec[:, L.T_EXIT_BAR].astype(int), rec[:, L.T_PNL])
-    realised = cfg.initial_cash + np.cumsum(closed)
-    assert abs(realised[-1] - res.equity[-1]) < 1e-6  # everything is closed at the end
+    # cash plus position value is equity at every bar
+    np.testing.assert_allclose(res.cash + res.position * bars.close, res.equity, rtol=0, atol=EPS)
+    # final equity = start + closed P&L (+ the open position's P&L net of its entry charges)
+    open_pnl = res.open_position.unrealised_pnl if res.open_position is not None else 0.0
+    assert math.isclose(res.equity[-1], cfg.initial_cash + rec[:, L.T_PNL].sum() + open_pnl,
+                        abs_tol=1e-4)  # fmt: skip
+    assert (res.open_position is not None) == (
+        cfg.end_of_data == "keep_open" and res.position[-1] != 0
+    )
     charges = rec[:, L.T_C : L.T_C + 7]
     assert np.all(charges >= 0)
-    assert np.all(rec[:, L.T_ENTRY_FEES] >= 0)
-    assert np.all(rec[:, L.T_EXIT_FEES] >= 0)
     np.testing.assert_allclose(charges.sum(axis=1), rec[:, L.T_ENTRY_FEES] + rec[:, L.T_EXIT_FEES])
+    assert np.all(rec[:, L.T_QTY] > 0)
+    assert np.all(rec[:, L.T_EXIT_BAR] >= rec[:, L.T_ENTRY_BAR])
+    if not cfg.allow_long:
+        assert np.all(rec[:, L.T_SIDE] < 0) and np.all(res.position <= 0)
+    if not cfg.allow_short:
+        assert np.all(rec[:, L.T_SIDE] > 0) and np.all(res.position >= 0)
+    _fills_inside_their_bars(res, bars, cfg)
+    _levels_respected(res, risk)
+    _rules_respected(res, bars, cfg, risk)
+    records = res.rejections.to_records()
+    counts = res.rejection_counts
+    for reason in ("insufficient_funds", "zero_size", "insufficient_margin"):
+        assert counts[reason] == sum(r["reason"] == reason for r in records)
 
 
-@settings(max_examples=25, deadline=None)
-@given(case=cases)
-def test_a_strategy_that_never_trades_has_zero_pnl(case: tuple[int, int, int]) -> None:
-    seed, n, which = case
-    bars, _ = random_case(seed, n)
-    res = simulate(bars, Signals.empty(n), CONFIGS[which], RISK)
-    assert len(res.trades) == 0
-    assert np.all(res.equity == CONFIGS[which].initial_cash)
+def _slip(cfg: SimConfig, high: np.ndarray) -> np.ndarray:
+    """The most slippage a fill in a bar can get (bps apply to a price at most its high)."""
+    return cfg.slippage.ticks * cfg.slippage.tick_size + high * cfg.slippage.bps * 1e-4 + EPS
+
+
+def _fills_inside_their_bars(res: SimResult, bars: Bars, cfg: SimConfig) -> None:
+    """Every fill is a price the bar traded at, moved by at most the slippage."""
+    rec = res.trades.records
+    for at, bar in ((L.T_EXIT_PRICE, L.T_EXIT_BAR), (L.T_ENTRY_PRICE, L.T_ENTRY_BAR)):
+        if at == L.T_ENTRY_PRICE and cfg.pyramiding > 1:
+            continue  # an average over several bars
+        i = rec[:, bar].astype(np.int64)
+        price = rec[:, at]
+        slip = _slip(cfg, bars.high[i])
+        assert np.all(price <= bars.high[i] + slip) and np.all(price >= bars.low[i] - slip)
+
+
+def _levels_respected(res: SimResult, risk: RiskSettings) -> None:
+    """A stop exit is at or beyond its level (a gap fills worse); a target at it or better."""
+    f = res.trades.to_frame()
+    side = np.where(f.side == "long", 1.0, -1.0)
+    avg = f.entry_price.to_numpy()
+    for reason, level, sign in (("stop", risk.stop_loss, -1.0), ("target", risk.target, 1.0)):
+        hit = (f.exit_reason == reason).to_numpy()
+        if level is None:
+            assert not hit.any()
+            continue
+        dist = avg * level.value / 100 if level.unit == "percent" else np.full(len(f), level.value)
+        want = avg + sign * side * dist
+        got = f.exit_price.to_numpy()
+        # long stop: exit <= level; short stop: exit >= level; targets the other way round
+        assert np.all((sign * side * (got - want))[hit] >= -EPS)
+
+
+def _rules_respected(res: SimResult, bars: Bars, cfg: SimConfig, risk: RiskSettings) -> None:
+    day, minute = day_and_minute(bars.ts)
+    rec = res.trades.records
+    if risk.max_trades_per_day is not None and cfg.pyramiding == 1:
+        entry_days = day[rec[:, L.T_ENTRY_BAR].astype(np.int64)]
+        assert np.bincount(entry_days - day[0]).max(initial=0) <= risk.max_trades_per_day
+    if risk.square_off is not None:
+        # flat at the close of every bar in the square-off window and of every day's last bar
+        sq = square_off_minute(risk.square_off)
+        last_of_day = np.r_[day[1:] != day[:-1], False]
+        assert np.all(res.position[(minute >= sq) | last_of_day] == 0)
+
+
+@settings(max_examples=50)
+@given(case=cases(), cfg=configs, risk=risks)
+def test_a_strategy_that_never_trades_has_zero_pnl(
+    case: Case, cfg: SimConfig, risk: RiskSettings
+) -> None:
+    n = len(case.bars)
+    res = simulate(case.bars, Signals.empty(n), cfg, risk)
+    assert len(res.trades) == 0 and len(res.rejections) == 0
+    assert np.all(res.equity == cfg.initial_cash)
+    assert sum(res.rejection_counts.values()) == 0

@@ -182,3 +182,48 @@ def test_parity_five_minute_strategy_with_daily_source() -> None:
     doc["settings"]["timeframe"] = "5m"
     next(n for n in doc["nodes"] if n["id"] == "h1")["params"]["timeframe"] = "1d"
     assert_parity(doc, random_walk_bars(75 * 30, seed=13, minutes=5), warmup=200)
+
+
+def chained_actions() -> dict:
+    """SMA cross: buy, then an option leg chained after it, a wait of 3 bars and a second leg;
+    the exit sells. What the Strategies API's ``after`` option builds."""
+    doc = example_documents()["sma_cross"]
+    leg = {"position": "buy", "option_type": "CE", "strike": "ATM", "expiry": "weekly", "lots": 1}
+    doc["nodes"] += [
+        node("hedge", "action", type="option_leg", **leg),
+        node("pause", "action", type="wait", bars=3),
+        node("roll", "action", type="option_leg", **{**leg, "option_type": "PE"}),
+    ]
+    doc["edges"] += [
+        edge("buy.next", "hedge.trigger"),
+        edge("hedge.next", "pause.trigger"),
+        edge("pause.next", "roll.trigger"),
+    ]
+    return doc
+
+
+def test_chained_actions_fire_with_their_trigger_and_after_a_wait() -> None:
+    bars = random_walk_bars(3_000, seed=12)
+    sig = compile_graph(chained_actions()).evaluate(bars)
+    assert sig.actions["entry_long"] == ("buy", "hedge", "pause", "roll")
+    np.testing.assert_array_equal(sig.fired["buy"], sig.entry_long)
+    np.testing.assert_array_equal(sig.fired["hedge"], sig.entry_long)
+    np.testing.assert_array_equal(sig.fired["pause"], sig.entry_long)
+    np.testing.assert_array_equal(sig.fired["roll"][3:], sig.entry_long[:-3])
+    assert not sig.fired["roll"][:3].any()
+    i = int(np.flatnonzero(sig.entry_long)[0])
+    assert sig.actions_at(i) == ("buy", "hedge", "pause")
+    assert "roll" in sig.actions_at(i + 3)
+
+
+def test_chained_actions_parity() -> None:
+    bars = random_walk_bars(3_000, seed=12)
+    g = compile_graph(chained_actions())
+    vec = g.evaluate(bars)
+    warmup = 100
+    ev = g.stream(bars.slice(0, warmup))
+    cols = [getattr(bars, f).tolist() for f in ("ts", "open", "high", "low", "close", "volume")]
+    recs = [ev.update(*row) for row in list(zip(*cols, strict=True))[warmup:]]
+    assert [r.actions for r in recs] == [vec.actions_at(i) for i in range(warmup, len(bars))]
+    assert sum("roll" in r.actions for r in recs) > 0
+    assert [r.entry_long for r in recs] == vec.entry_long[warmup:].tolist()
