@@ -23,10 +23,9 @@ from django.db import connections, transaction
 from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
 
 from algobacktester.accounts.models import User
-from algobacktester.api.exceptions import StructuredValidationError
+from algobacktester.errors import InvalidInput, LimitExceeded, NotFound
 from algobacktester.events import event_emit, event_send
 from engine import ENGINE_VERSION
 from engine.backtest import BacktestResult, run_backtest
@@ -91,37 +90,37 @@ def _enqueue(run: BacktestRun) -> BacktestRun:
 def instrument_for(instrument_id: int) -> Instrument:
     instrument = Instrument.objects.filter(pk=instrument_id).first()
     if instrument is None:
-        raise ValidationError({"instrument": [f"no instrument with id {instrument_id}"]})
+        raise InvalidInput({"instrument": [f"no instrument with id {instrument_id}"]})
     return instrument
 
 
 def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
     errors = validate(version.graph)
     if errors:
-        raise StructuredValidationError(
+        raise InvalidInput(errors=
             [{"field": "strategy", "node": e["node"],
               "message": f"version {version.number} is not runnable: {e['field']}: {e['message']}"}
              for e in errors], code="invalid_graph")  # fmt: skip
     native = version.graph.get("settings", {}).get("timeframe", "1m")
     if requested and requested != native:
-        raise ValidationError({"timeframe": [
+        raise InvalidInput({"timeframe": [
             f"strategy version {version.number} runs on {native} bars, not {requested}"]})  # fmt: skip
     return native
 
 
 def check_range(instrument: Instrument, timeframe: str, start: date, end: date) -> None:
     if end < start:
-        raise ValidationError({"end": ["must be on or after start"]})
+        raise InvalidInput({"end": ["must be on or after start"]})
     years = (end - start).days / 365.25
     if years > run_config.limits()["MAX_YEARS"]:
-        raise ValidationError(
+        raise InvalidInput(
             {"end": [f"a backtest spans at most {run_config.limits()['MAX_YEARS']} years"]}
         )
     _, rows = md.candles_source(instrument=instrument, timeframe=timeframe,
                                 start=_ist_start(start), end=_ist_start(end + timedelta(days=1)))  # fmt: skip
     cap = run_config.limits()["MAX_BARS"]
     if rows > cap:
-        raise ValidationError({"end": [f"the range holds {rows:,} stored bars; a run reads at most "
+        raise InvalidInput({"end": [f"the range holds {rows:,} stored bars; a run reads at most "
                                        f"{cap:,}: narrow start/end or use a larger timeframe"]})  # fmt: skip
 
 
@@ -134,7 +133,7 @@ def check_concurrency(user: User) -> None:
     active = (BacktestRun.objects.filter(owner=user, status__in=ACTIVE).count()
               + BacktestSweep.objects.filter(owner=user, status__in=ACTIVE).count())  # fmt: skip
     if active >= cap:
-        raise Throttled(wait=5, detail=f"concurrent runs: you have {active} queued or running; "
+        raise LimitExceeded(retry_after=5, detail=f"concurrent runs: you have {active} queued or running; "
                                        f"the limit is {cap}. Wait for one to finish or cancel it.")  # fmt: skip
 
 
@@ -324,7 +323,7 @@ def backtest_cancel(*, run: BacktestRun) -> BacktestRun:
         status=RunStatus.CANCELLED, finished_at=timezone.now(), lease_until=None)  # fmt: skip
     run.refresh_from_db()
     if not updated:
-        raise ValidationError(
+        raise InvalidInput(
             {
                 "status": [
                     f"the run is already {run.status}; only queued or running runs can be cancelled"
@@ -337,7 +336,7 @@ def backtest_cancel(*, run: BacktestRun) -> BacktestRun:
 
 def backtest_delete(*, run: BacktestRun) -> None:
     if run.status == RunStatus.RUNNING:
-        raise ValidationError({"status": ["the run is running: cancel it first"]})
+        raise InvalidInput({"status": ["the run is running: cancel it first"]})
     run.delete()
 
 

@@ -14,9 +14,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from algobacktester.accounts.models import User
+from algobacktester.errors import InvalidInput
 from algobacktester.events import event_emit, event_send
 from engine import ENGINE_VERSION
 from engine.graph import GraphValidationError, compile_graph
@@ -46,9 +46,7 @@ def sweep_request(*, user: User, strategy_id: int, instrument_id: int, start: da
     check_range(instrument, timeframe, start, end)
     check_concurrency(user)
     if metric not in NUMERIC_KEYS:
-        raise ValidationError(
-            {"metric": [f"unknown metric; choose from {', '.join(NUMERIC_KEYS)}"]}
-        )
+        raise InvalidInput({"metric": [f"unknown metric; choose from {', '.join(NUMERIC_KEYS)}"]})
     ranges = _ranges(grid_spec)
     combos = _combos(ranges, constraint)
     _check_params(pinned.graph, combos)
@@ -64,7 +62,7 @@ def sweep_request(*, user: User, strategy_id: int, instrument_id: int, start: da
 
 def _ranges(spec: Any) -> list[ParamRange]:
     if not isinstance(spec, dict) or not spec:
-        raise ValidationError(
+        raise InvalidInput(
             {"grid": ['must map "node.param" to a list of values or {"start", "stop", "step"}']}
         )
     ranges = []
@@ -80,7 +78,7 @@ def _values(path: str, values: Any) -> list[float]:
         text = f"{path}={values['start']}:{values['stop']}:{values.get('step', 1)}"
         return list(ParamRange.parse(text).values)
     if not isinstance(values, list) or not values or len(values) > MAX_VALUES_PER_PARAM:
-        raise ValidationError(
+        raise InvalidInput(
             {
                 field: [
                     f"must be a list of 1 to {MAX_VALUES_PER_PARAM} numbers or {{start, stop, step}}"
@@ -88,7 +86,7 @@ def _values(path: str, values: Any) -> list[float]:
             }
         )
     if not all(_finite(v) for v in values):
-        raise ValidationError({field: ["values must be finite numbers"]})
+        raise InvalidInput({field: ["values must be finite numbers"]})
     return values
 
 
@@ -100,26 +98,24 @@ def _check_range_size(field: str, spec: dict[str, Any]) -> None:
     """Count a {start, stop, step} range before it is built: a tiny step is a huge list."""
     bounds = [spec.get("start"), spec.get("stop"), spec.get("step", 1)]
     if not all(_finite(v) for v in bounds):
-        raise ValidationError({field: ["give finite numbers start, stop (included) and step"]})
+        raise InvalidInput({field: ["give finite numbers start, stop (included) and step"]})
     start, stop, step = bounds
     if step <= 0 or stop < start:
-        raise ValidationError({field: ["give start <= stop and a positive step"]})
+        raise InvalidInput({field: ["give start <= stop and a positive step"]})
     if (stop - start) / step + 1 > MAX_VALUES_PER_PARAM:
-        raise ValidationError(
-            {field: [f"more than {MAX_VALUES_PER_PARAM} values; use a larger step"]}
-        )
+        raise InvalidInput({field: [f"more than {MAX_VALUES_PER_PARAM} values; use a larger step"]})
 
 
 def _combos(ranges: list[ParamRange], constraint: str | None) -> list[dict[str, float]]:
     try:
         combos = grid(ranges, constraint)
     except ValueError as exc:
-        raise ValidationError({"constraint" if constraint else "grid": [str(exc)]}) from exc
+        raise InvalidInput({"constraint" if constraint else "grid": [str(exc)]}) from exc
     cap = run_config.limits()["MAX_SWEEP_COMBINATIONS"]
     if not combos:
-        raise ValidationError({"constraint": ["no combination passes the constraint"]})
+        raise InvalidInput({"constraint": ["no combination passes the constraint"]})
     if len(combos) > cap:
-        raise ValidationError(
+        raise InvalidInput(
             {"grid": [f"{len(combos):,} combinations; a sweep runs at most {cap:,}"]}
         )
     return combos
@@ -140,7 +136,7 @@ def _check_params(graph: dict[str, Any], combos: list[dict[str, float]]) -> None
                 (p for p in paths if errors and p.startswith(f"{errors[0]['node']}.")),
                 next(iter(paths)),
             )
-            raise ValidationError({f"grid.{path}": [message]}) from exc
+            raise InvalidInput({f"grid.{path}": [message]}) from exc
 
 
 def _enqueue(sweep: BacktestSweep) -> BacktestSweep:
@@ -283,7 +279,7 @@ def sweep_cancel(*, sweep: BacktestSweep) -> BacktestSweep:
         status=RunStatus.CANCELLED, finished_at=timezone.now())  # fmt: skip
     sweep.refresh_from_db()
     if not updated:
-        raise ValidationError({"status": [f"the sweep is already {sweep.status}"]})
+        raise InvalidInput({"status": [f"the sweep is already {sweep.status}"]})
     return sweep
 
 

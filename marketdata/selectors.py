@@ -9,9 +9,9 @@ from datetime import date, datetime
 
 import numpy as np
 from django.db.models import Count, Max, Min, Q, QuerySet
-from rest_framework.exceptions import NotFound, ValidationError
 
 from algobacktester.api.converters import MAX_ID
+from algobacktester.errors import InvalidInput, NotFound
 from engine.bars import Bars
 from engine.markets.calendar import IST, previous_trading_day
 
@@ -119,13 +119,13 @@ def candles_columnar(*, instrument: Instrument, timeframe: str, start: object, e
         else rows // 375
     )
     if estimate > cap or rows > md_setting("MAX_SOURCE_BARS"):
-        raise ValidationError(
+        raise InvalidInput(
             {"end": [f"The range holds about {estimate:,} {timeframe} bars, more than the "
                      f"{cap:,} a response may carry; narrow start/end or use a larger timeframe."]}
         )  # fmt: skip
     bars = _load(instrument.pk, timeframe, source, lo, hi)
     if len(bars) > cap:
-        raise ValidationError(
+        raise InvalidInput(
             {"end": [f"The range holds {len(bars):,} {timeframe} bars, more than the {cap:,} "
                      "a response may carry; narrow start/end."]}
         )  # fmt: skip
@@ -204,7 +204,7 @@ def data_health_report(
     lo, hi = time_range(start, end)
     rows = Candle.objects.filter(instrument=instrument, timeframe=timeframe, ts__gte=lo, ts__lt=hi)
     if rows.count() > md_setting("MAX_SOURCE_BARS"):
-        raise ValidationError({"end": ["The range is too large for one report; narrow it."]})
+        raise InvalidInput({"end": ["The range is too large for one report; narrow it."]})
     bars = candles_read(instrument_id=instrument.pk, timeframe=timeframe, start=lo, end=hi)
     report = bars_health(
         bars, timeframe=timeframe, start=lo.astimezone(IST).date(),

@@ -10,10 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
 
 from algobacktester.accounts.models import User
-from algobacktester.api.exceptions import StructuredValidationError
+from algobacktester.errors import InvalidInput
 from engine.graph import validate
 
 from . import graph_edit
@@ -37,10 +36,10 @@ def graph_normalise(graph: Any) -> Any:
 def check_graph_structure(graph: Any) -> None:
     """Refuse what is not even a usable draft (400 naming the field)."""
     if len(json.dumps(graph, default=str)) > graph_edit.MAX_GRAPH_BYTES:
-        raise ValidationError({"graph": [f"is larger than {graph_edit.MAX_GRAPH_BYTES} bytes"]})
+        raise InvalidInput({"graph": [f"is larger than {graph_edit.MAX_GRAPH_BYTES} bytes"]})
     problems = graph_edit.structure_errors(graph)
     if problems:
-        raise StructuredValidationError(problems, code="invalid_graph")
+        raise InvalidInput(errors=problems, code="invalid_graph")
 
 
 def strategy_create(*, owner: User, name: str, description: str = "",
@@ -85,7 +84,7 @@ def _save_unique(strategy: Strategy) -> None:
         with transaction.atomic():
             strategy.save()
     except IntegrityError as exc:
-        raise ValidationError(
+        raise InvalidInput(
             {"name": [f"You already have a strategy named '{strategy.name}'."]}
         ) from exc
 
@@ -102,7 +101,7 @@ def strategy_validate(*, strategy: Strategy) -> list[dict[str, Any]]:
     """The engine's verdict on the whole graph; raises a 400 listing every problem."""
     errors = validate(strategy.graph)
     if errors:
-        raise StructuredValidationError([_api_error(e) for e in errors], code="invalid_graph")
+        raise InvalidInput(errors=[_api_error(e) for e in errors], code="invalid_graph")
     return []
 
 
@@ -140,8 +139,8 @@ def node_add(*, strategy: Strategy, build: NodeBuilder) -> tuple[Strategy, dict[
         helpers = {n.get("id") for n in draft["nodes"]} - before
         graph = graph_edit.add_node(draft, node, edges, helpers)
     except graph_edit.EditError as exc:
-        raise StructuredValidationError(
-            [_edit_error(e) for e in exc.errors], code="invalid_graph"
+        raise InvalidInput(
+            errors=[_edit_error(e) for e in exc.errors], code="invalid_graph"
         ) from exc
     return strategy_graph_replace(strategy=strategy, graph=graph), node, edges
 
@@ -155,7 +154,7 @@ def _edit_error(e: dict[str, Any]) -> dict[str, Any]:
 def edge_add(*, strategy: Strategy, source: str, target: str) -> Strategy:
     graph = copy.deepcopy(strategy.graph)
     if {"from": source, "to": target} in graph["edges"]:
-        raise ValidationError({"target": ["this edge already exists"]})
+        raise InvalidInput({"target": ["this edge already exists"]})
     graph["edges"].append({"from": source, "to": target})
     problems = [
         e
@@ -168,7 +167,7 @@ def edge_add(*, strategy: Strategy, source: str, target: str) -> Strategy:
         e for e in graph_edit.structure_errors(graph) if e["field"].startswith("graph.edges")
     ]
     if problems:
-        raise StructuredValidationError([_api_error(e) if e["node"] else e for e in problems],
+        raise InvalidInput(errors=[_api_error(e) if e["node"] else e for e in problems],
                                         code="invalid_graph")  # fmt: skip
     return strategy_graph_replace(strategy=strategy, graph=graph)
 

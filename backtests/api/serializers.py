@@ -6,8 +6,8 @@ from rest_framework import serializers
 
 from algobacktester.api.converters import MAX_ID
 
-from ..config import RunConfigSerializer
 from ..models import BacktestRun, BacktestSweep, BacktestTrade
+from .config import RunConfigSerializer
 
 
 class BacktestRequestSerializer(RunConfigSerializer):

@@ -16,9 +16,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
-from rest_framework import status as http_status
-from rest_framework.exceptions import APIException, ValidationError
 
+from algobacktester.errors import ApplicationError, Conflict, InvalidInput
 from algobacktester.events import event_emit
 from engine.markets.calendar import IST, is_trading_day
 
@@ -42,11 +41,9 @@ logger = logging.getLogger(__name__)
 Status = IngestionRun.Status
 
 
-class RunConflict(APIException):
+class RunConflict(Conflict):
     """A fetch of the instrument and timeframe is already active for another range (409)."""
 
-    status_code = http_status.HTTP_409_CONFLICT
-    default_code = "conflict"
     default_detail = "Another fetch of this instrument and timeframe is active."
 
 
@@ -201,18 +198,18 @@ def _check_fetch(provider: str, timeframe: str, start: datetime, end: datetime) 
     try:
         cls = provider_class(provider)
     except ProviderError as exc:
-        raise ValidationError({"provider": [str(exc)]}) from exc
+        raise InvalidInput({"provider": [str(exc)]}) from exc
     if "history" not in cls.capabilities:
-        raise ValidationError({"provider": [f"Provider '{provider}' cannot fetch history."]})
+        raise InvalidInput({"provider": [f"Provider '{provider}' cannot fetch history."]})
     timeframe_check(timeframe)
     if timeframe not in cls.timeframes:
-        raise ValidationError(
+        raise InvalidInput(
             {"timeframe": [f"'{provider}' serves {', '.join(cls.timeframes)}, not {timeframe}."]}
         )
     if start >= end:
-        raise ValidationError({"end": ["end must be after start."]})
+        raise InvalidInput({"end": ["end must be after start."]})
     if (end - start).days > md_setting("MAX_BACKFILL_DAYS"):
-        raise ValidationError(
+        raise InvalidInput(
             {"start": [f"A backfill spans at most {md_setting('MAX_BACKFILL_DAYS')} days."]}
         )
     return cls
@@ -307,7 +304,7 @@ def ingestion_run_execute(*, run_id: int) -> IngestionRun:
             instruments_sync_run(run=run)
         else:
             _execute_fetch(run)
-    except (ProviderError, ValidationError, ValueError) as exc:  # FileFormatError is a ValueError
+    except (ProviderError, InvalidInput, ValueError) as exc:  # FileFormatError is a ValueError
         logger.warning("ingestion run %s failed: %s", run.pk, exc)
         return _finish(run, Status.FAILED, str(exc))
     except SoftTimeLimitExceeded:
@@ -435,7 +432,7 @@ def tracked_instruments_refresh(*, today: date | None = None) -> list[int]:
 
 def _refresh_failed(tracked: TrackedInstrument, exc: Exception, today: date) -> None:
     """Record a tracked row that could not be queued: a failed run, and the operators told."""
-    if isinstance(exc, APIException) and isinstance(exc.detail, dict):
+    if isinstance(exc, ApplicationError) and isinstance(exc.detail, dict):
         reason = "; ".join(
             f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
             for k, v in exc.detail.items()
