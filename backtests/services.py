@@ -25,8 +25,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from algobacktester.accounts.models import User
+from algobacktester.bus import Event, emit, publish
 from algobacktester.errors import InvalidInput, LimitExceeded, NotFound
-from algobacktester.events import event_emit, event_send
 from engine import ENGINE_VERSION
 from engine.backtest import BacktestResult, run_backtest
 from engine.graph import GraphValidationError, compile_graph, validate
@@ -224,8 +224,9 @@ def _progress(run_id: int, attempt: int, pct: float, stage: str, *, owner_id: in
     ours = BacktestRun.objects.filter(pk=run_id, attempt=attempt, status=RunStatus.RUNNING)
     if not ours.update(progress=pct, lease_until=lease):
         raise RunAbandonedError(run_id)
-    event_send(user_id=owner_id, event={"type": "backtest.progress", "ts": timezone.now().isoformat(),
-                                        "data": {"id": run_id, "progress": pct, "stage": stage}})  # fmt: skip
+    # Outside any transaction (the UPDATE above is committed): publish now, not on commit.
+    publish(Event(type="backtest.progress", user_id=owner_id,
+                  data={"id": run_id, "progress": pct, "stage": stage}))  # fmt: skip
 
 
 def _compute(run_id: int, attempt: int) -> tuple[BacktestResult, str]:
@@ -298,21 +299,11 @@ def _fail(run_id: int, attempt: int, reason: str) -> None:
 
 
 def _announce(run: BacktestRun, kind: str) -> None:
-    """After commit: a /ws/ event, and any alert rules the owner set for it."""
+    """After commit, on the bus: /ws/ and the owner's alert rules hear it (once per run)."""
     data = {"id": run.pk, "status": run.status, "error": run.error or None,
             "strategy": run.strategy_version.strategy_name if run.strategy_version_id else None,
             "return_pct": (run.stats or {}).get("return_pct")}  # fmt: skip
-    event_emit(user_id=run.owner_id, type=kind, data=data)
-    transaction.on_commit(lambda: _notify(run.owner_id, kind, data))
-
-
-def _notify(owner_id: int, kind: str, data: dict[str, Any]) -> None:
-    try:
-        from notifications.services import event_notify
-    except ImportError:  # notifications not installed in this deployment
-        return
-    owner = User.objects.get(pk=owner_id)
-    event_notify(user=owner, event_type=kind, data=data, dedupe_key=f"{kind}:{data['id']}")
+    emit(Event(type=kind, user_id=run.owner_id, data=data, key=f"{kind}:{run.pk}"))
 
 
 # --- cancel, delete, re-run, reap ------------------------------------------------------------
@@ -330,7 +321,7 @@ def backtest_cancel(*, run: BacktestRun) -> BacktestRun:
                 ]
             }
         )
-    event_emit(user_id=run.owner_id, type="backtest.cancelled", data={"id": run.pk})
+    emit(Event(type="backtest.cancelled", user_id=run.owner_id, data={"id": run.pk}))
     return run
 
 

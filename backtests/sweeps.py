@@ -16,8 +16,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from algobacktester.accounts.models import User
+from algobacktester.bus import Event, emit, publish
 from algobacktester.errors import InvalidInput
-from algobacktester.events import event_emit, event_send
 from engine import ENGINE_VERSION
 from engine.graph import GraphValidationError, compile_graph
 from engine.metrics import NUMERIC_KEYS
@@ -227,8 +227,8 @@ def _chunk_done(
                            "changed while the sweep ran); run it again")  # fmt: skip
         return "failed"
     sweep.refresh_from_db(fields=["chunks_done", "chunks_total", "status"])
-    event_send(user_id=sweep.owner_id, event={"type": "sweep.progress", "ts": timezone.now().isoformat(),
-                                              "data": {"id": sweep.pk, "progress": sweep.progress}})  # fmt: skip
+    publish(Event(type="sweep.progress", user_id=sweep.owner_id,
+                  data={"id": sweep.pk, "progress": sweep.progress}))  # fmt: skip
     if sweep.chunks_done >= sweep.chunks_total:
         _gather(sweep)
     return "done"
@@ -249,9 +249,8 @@ def _gather(sweep: BacktestSweep) -> None:
             status=RunStatus.DONE, results=rows, best=best, heatmap=_heatmap(rows, params, sweep.metric),
             engine_version=ENGINE_VERSION, finished_at=timezone.now())  # fmt: skip
         if updated:
-            event_emit(
-                user_id=sweep.owner_id, type="sweep.finished", data={"id": sweep.pk, "best": best}
-            )
+            emit(Event(type="sweep.finished", user_id=sweep.owner_id,
+                       data={"id": sweep.pk, "best": best}))  # fmt: skip
 
 
 def _heatmap(rows: list[dict[str, Any]], params: list[str], metric: str) -> dict[str, Any] | None:
@@ -269,9 +268,8 @@ def _sweep_fail(sweep: BacktestSweep, reason: str) -> None:
     updated = BacktestSweep.objects.filter(pk=sweep.pk, status=RunStatus.RUNNING).update(
         status=RunStatus.FAILED, error=reason[:2000], finished_at=timezone.now())  # fmt: skip
     if updated:
-        event_emit(
-            user_id=sweep.owner_id, type="sweep.failed", data={"id": sweep.pk, "error": reason}
-        )
+        emit(Event(type="sweep.failed", user_id=sweep.owner_id,
+                   data={"id": sweep.pk, "error": reason}))  # fmt: skip
 
 
 def sweep_cancel(*, sweep: BacktestSweep) -> BacktestSweep:

@@ -8,6 +8,8 @@ from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import Token
 
+from algobacktester.logs import user_bind
+
 from .selectors import token_is_revoked
 
 
@@ -16,4 +18,5 @@ class JWTAuthentication(authentication.JWTAuthentication):
         user = super().get_user(validated_token)
         if token_is_revoked(user=user, token=validated_token):
             raise AuthenticationFailed("Token has been revoked by a logout.", code="token_revoked")
+        user_bind(user.pk)  # every log line of this request names the user
         return user

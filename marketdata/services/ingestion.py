@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from algobacktester.bus import STAFF, Event, emit
 from algobacktester.errors import ApplicationError, Conflict, InvalidInput
 from algobacktester.events import event_emit
 from engine.markets.calendar import IST, is_trading_day
@@ -284,12 +285,10 @@ def _finish(run: IngestionRun, status: str, error: str = "") -> IngestionRun:
 
 def _alert_operators(run: IngestionRun) -> None:
     """Staff hear of a failed ingestion on the channels they chose (push, email by default)."""
-    from notifications.services import operator_notify
-
     symbol = run.instrument.symbol if run.instrument_id else None
-    operator_notify(event_type="ingestion.failed", dedupe_key=f"ingestion.failed:{run.pk}",
-                    data={"run": run.pk, "symbol": symbol, "timeframe": run.timeframe,
-                          "provider": run.provider, "error": run.error})  # fmt: skip
+    emit(Event(type="ingestion.failed", audience=STAFF, key=f"ingestion.failed:{run.pk}",
+               data={"run": run.pk, "symbol": symbol, "timeframe": run.timeframe,
+                     "provider": run.provider, "error": run.error}))  # fmt: skip
 
 
 def ingestion_run_execute(*, run_id: int) -> IngestionRun:
@@ -452,18 +451,8 @@ def _refresh_failed(tracked: TrackedInstrument, exc: Exception, today: date) -> 
     except Exception:
         logger.exception("could not record the failed refresh of tracked %s", tracked.pk)
 
-    def notify() -> None:
-        from notifications.services import operator_notify
-
-        try:
-            operator_notify(
-                event_type="ingestion.failed",
-                dedupe_key=f"ingestion.refresh_failed:{tracked.pk}:{today.isoformat()}",
-                data={"run": run_id, "tracked": tracked.pk, "symbol": tracked.instrument.symbol,
-                      "timeframe": tracked.timeframe, "provider": tracked.provider,
-                      "error": error},
-            )  # fmt: skip
-        except Exception:
-            logger.exception("could not alert operators of tracked %s", tracked.pk)
-
-    transaction.on_commit(notify)
+    emit(Event(type="ingestion.failed", audience=STAFF,
+               key=f"ingestion.refresh_failed:{tracked.pk}:{today.isoformat()}",
+               data={"run": run_id, "tracked": tracked.pk, "symbol": tracked.instrument.symbol,
+                     "timeframe": tracked.timeframe, "provider": tracked.provider,
+                     "error": error}))  # fmt: skip
