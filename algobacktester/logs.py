@@ -61,14 +61,13 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: Any) -> Any:
-        structlog.contextvars.clear_contextvars()  # nothing leaks from the thread's last request
+        # Cleared at the start, not the end: Django logs a 4xx/5xx after the middleware
+        # returns, and that line must still name the request and user.
+        structlog.contextvars.clear_contextvars()
         request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id
         bind_contextvars(request_id=request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            structlog.contextvars.clear_contextvars()
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
 

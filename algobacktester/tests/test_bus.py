@@ -31,9 +31,13 @@ def test_an_event_is_published_only_after_commit(heard: list[Event]) -> None:
 
 
 def test_a_rollback_drops_the_event(heard: list[Event]) -> None:
-    with pytest.raises(RuntimeError), transaction.atomic():
-        emit(Event(type="test.done", user_id=1))
-        raise RuntimeError("the work failed")
+    def failing_work() -> None:
+        with transaction.atomic():
+            emit(Event(type="test.done", user_id=1))
+            raise RuntimeError("the work failed")
+
+    with pytest.raises(RuntimeError):
+        failing_work()
     assert heard == []
 
 
@@ -52,9 +56,8 @@ def test_a_failing_subscriber_fails_neither_the_emitter_nor_the_others(
     try:
         later: list[Event] = []
         subscribe("test.done", later.append)
-        with caplog.at_level(logging.ERROR, logger="algobacktester.bus"):
-            with transaction.atomic():
-                emit(Event(type="test.done", user_id=1))
+        with caplog.at_level(logging.ERROR, logger="algobacktester.bus"), transaction.atomic():
+            emit(Event(type="test.done", user_id=1))
         assert len(heard) == len(later) == 1
         assert "subscriber" in caplog.text and "test.done" in caplog.text
     finally:
