@@ -325,6 +325,10 @@ DHAN_SECURITY_MASTER_URL = env_str(
 )
 DHAN_TIMEOUT_SECONDS = env_int("DHAN_TIMEOUT_SECONDS", 30)
 DHAN_MAX_RETRIES = env_int("DHAN_MAX_RETRIES", 4)
+# Broker limits count per account, so the windows are shared by every process: in Redis in
+# services mode, in memory when embedded (algobacktester/ratelimits.py has the defaults;
+# a broker's entry here, e.g. {"dhan": {"data": "5/second;100000/day"}}, overrides them).
+RATE_LIMITS = {"STORAGE_URL": env_str("RATE_LIMIT_STORAGE_URL", REDIS_URL or "memory://")}
 
 # --- Backtests (backtests app; docs/backtests.md) -------------------------------------
 # Caps answer 4xx before anything is queued (OWASP API4: unbounded resource use).

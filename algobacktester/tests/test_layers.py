@@ -77,3 +77,15 @@ def test_the_scan_sees_imports_inside_functions(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from notifications.services import event_notify\n")
     assert list(imported_modules(module)) == ["notifications.services"]
+
+
+def test_code_that_places_orders_never_retries() -> None:
+    """An order is POSTed once (RELIABILITY.md): whatever calls ``place_order`` or
+    ``submit_once`` must not wrap it in tenacity or ``read_retrying``."""
+    limiter_module = ROOT / "algobacktester" / "ratelimits.py"
+    for path in source_files(*APPS, "workers"):
+        text = path.read_text()
+        if path == limiter_module or not ("place_order" in text or "submit_once(" in text):
+            continue
+        assert "tenacity" not in set(imported_modules(path)), path
+        assert "read_retrying" not in text and "Retrying(" not in text, path

@@ -6,11 +6,12 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
+from limits.storage import MemoryStorage
 
+from algobacktester.ratelimits import AccountLimiter
 from marketdata.models import Instrument
 from marketdata.providers import ProviderError
 from marketdata.providers.dhan import DhanProvider, security_master_parse
-from marketdata.providers.ratelimit import RateLimiter
 from marketdata.services import instrument_ref
 
 from .fake_dhan import AUTH_ERROR, NO_DATA, RATE_LIMIT, SERVER_ERROR
@@ -33,9 +34,8 @@ class FakeClock:
 
 def _provider(fake, **kw) -> DhanProvider:
     clock = FakeClock()
-    return DhanProvider(
-        limiter=RateLimiter(5, 1.0, clock=clock, sleep=clock.sleep), sleep=clock.sleep, **kw
-    )
+    limiter = AccountLimiter(key="dhan:test:data", limits="5/second", storage=MemoryStorage())
+    return DhanProvider(limiter=limiter, sleep=clock.sleep, **kw)
 
 
 def test_intraday_history_in_90_day_chunks(fake_dhan, nifty):
@@ -102,14 +102,6 @@ def test_no_data_is_an_empty_chunk(fake_dhan, nifty):
     frame = _provider(fake_dhan).fetch(instrument=instrument_ref(nifty), timeframe="1m",
                                        start=datetime(2024, 1, 2, tzinfo=UTC), end=datetime(2024, 1, 3, tzinfo=UTC))  # fmt: skip
     assert len(frame) == 0
-
-
-def test_rate_limiter_allows_five_per_second():
-    clock = FakeClock()
-    limiter = RateLimiter(5, 1.0, clock=clock, sleep=clock.sleep)
-    for _ in range(12):
-        limiter.acquire()
-    assert clock.now == pytest.approx(2.0) and len(clock.slept) == 2
 
 
 def test_security_master_parse_lots_expiries_and_strike_step(fake_dhan):
