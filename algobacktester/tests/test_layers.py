@@ -89,3 +89,15 @@ def test_code_that_places_orders_never_retries() -> None:
             continue
         assert "tenacity" not in set(imported_modules(path)), path
         assert "read_retrying" not in text and "Retrying(" not in text, path
+
+
+def test_list_views_paginate_through_the_one_helper() -> None:
+    """``paginated_response`` is the only place a list view builds its page; the backtest
+    detail's embedded trade page (its own ``trades_page`` parameters) is not a list view."""
+    allowed = {ROOT / "backtests" / "api" / "views.py": 1}
+    for path in source_files(*APPS):
+        if path.parent.name != "api" or path.name == "pagination.py":
+            continue
+        text = path.read_text()
+        assert "def _paginate" not in text, path
+        assert text.count("PageNumberPagination()") <= allowed.get(path, 0), path
