@@ -27,13 +27,13 @@ from structlog.contextvars import bind_contextvars, get_contextvars, reset_conte
 REQUEST_ID_HEADER = "X-Request-ID"
 REDACTED = "[redacted]"
 SECRET_KEY_RE = re.compile(
-    r"pass(word|wd)?|secret|token|authori[sz]ation|api[-_]?key|cookie|credential|signature"
-    r"|private[-_]?key|session[-_]?key",
+    r"password|passwd|passphrase|secret|token|authori[sz]ation|api[-_]?key|cookie|credential"
+    r"|signature|private[-_]?key|session[-_]?key",
     re.IGNORECASE,
 )
 # ``token=abc``, ``"password": "abc"``, ``Authorization: Bearer abc`` inside a message.
 SECRET_TEXT_RE = re.compile(
-    r"(?P<key>[\w-]*(?:pass(?:word|wd)?|secret|token|authori[sz]ation|api[-_]?key)[\w-]*)"
+    r"(?P<key>[\w-]*(?:password|passwd|secret|token|authori[sz]ation|api[-_]?key)[\w-]*)"
     r"(?P<sep>[\"']?\s*[:=]\s*[\"']?)(?P<value>(?:bearer\s+)?[^\s\"',;&}]+)",
     re.IGNORECASE,
 )
