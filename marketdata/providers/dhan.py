@@ -155,12 +155,28 @@ class DhanProvider(Provider):
 
     # --- security master ---------------------------------------------------------------
     def instruments(self, *, underlyings: tuple[str, ...] = ()) -> list[InstrumentSpec]:
+        retrying = read_retrying(
+            attempts=self.max_retries + 1, backoff=self.backoff, sleep=self.sleep,
+            retryable=_transient_http, what="dhan: security master",
+        )  # fmt: skip
         try:
-            response = requests.get(self.master_url, timeout=_conf("DHAN_TIMEOUT_SECONDS", 60))
-            response.raise_for_status()
+            response = retrying(self._master_download)
         except requests.RequestException as exc:
             raise ProviderError(f"security master download failed: {exc}", retryable=True) from exc
         return security_master_parse(response.content, underlyings=underlyings)
+
+    def _master_download(self) -> requests.Response:
+        response = requests.get(self.master_url, timeout=_conf("DHAN_TIMEOUT_SECONDS", 60))
+        response.raise_for_status()
+        return response
+
+
+def _transient_http(exc: BaseException) -> bool:
+    """Timeouts, dropped connections, 429 and 5xx: worth another try; other 4xx are not."""
+    if isinstance(exc, requests.HTTPError):
+        status = exc.response.status_code if exc.response is not None else 500
+        return status == 429 or status >= 500
+    return isinstance(exc, requests.ConnectionError | requests.Timeout)
 
 
 def _answer_data(answer: dict) -> dict:

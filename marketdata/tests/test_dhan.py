@@ -148,3 +148,21 @@ def test_backfill_api_through_dhan_is_chunked_and_stored(
         run["status"] == "succeeded" and run["chunks_done"] == 2 and run["rows_inserted"] > 70 * 25
     )
     assert len([q for q in fake_dhan.requests if q["path"].endswith("intraday")]) == 2
+
+
+def test_the_security_master_download_retries_transient_failures_only(fake_dhan):
+    import requests
+    import responses
+
+    p = _provider(fake_dhan, security_master_url="https://master.test/scrip.csv")
+    with responses.RequestsMock() as mock:
+        mock.get("https://master.test/scrip.csv", status=503)
+        mock.get("https://master.test/scrip.csv", body=requests.ConnectionError("reset"))
+        mock.get("https://master.test/scrip.csv", body=fake_dhan.master)
+        specs = p.instruments(underlyings=("NIFTY",))
+        assert len(mock.calls) == 3 and any(s.symbol == "NIFTY" for s in specs)
+    with responses.RequestsMock() as mock:
+        mock.get("https://master.test/scrip.csv", status=404)
+        with pytest.raises(ProviderError, match="security master download failed"):
+            p.instruments()
+        assert len(mock.calls) == 1
