@@ -149,6 +149,14 @@ def redact_secrets(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
     return {key: redact(value, key if key != "event" else "") for key, value in event_dict.items()}
 
 
+def drop_formatted_message(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Another handler may have formatted the record first (``record.message``): it repeats
+    ``event``."""
+    if event_dict.get("message") == event_dict.get("event"):
+        event_dict.pop("message", None)
+    return event_dict
+
+
 SHARED_PROCESSORS: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -176,7 +184,11 @@ def formatter(*, json: bool = False) -> logging.Formatter:
         ]
     )
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*SHARED_PROCESSORS, structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[
+            *SHARED_PROCESSORS,
+            structlog.stdlib.ExtraAdder(),
+            drop_formatted_message,
+        ],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
     )
 

@@ -119,6 +119,7 @@ def test_a_request_logs_with_its_id_and_user(
     assert response.status_code == 404
     [line] = [x for x in lines(rendered) if x["logger"] == "django.request"]
     assert (line["request_id"], line["user_id"]) == ("req-me", user.pk)
+    assert "message" not in line  # the text is in "event" once
 
 
 def test_a_task_binds_its_id_arguments_and_restores_the_callers_context() -> None:
@@ -141,3 +142,12 @@ def test_a_published_task_carries_the_request_id_in_its_headers() -> None:
     assert headers == {"request_id": "req-5"}
     logs.task_headers_stamp(headers=(untouched := {}))  # no request: nothing to carry
     assert untouched == {}
+
+
+def test_a_record_another_handler_formatted_first_keeps_its_text_once() -> None:
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", ("/x",), None
+    )
+    record.message = record.getMessage()  # what logging.Formatter.format leaves behind
+    line = json.loads(logs.formatter(json=True).format(record))
+    assert line["event"] == "Not Found: /x" and "message" not in line
