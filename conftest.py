@@ -92,3 +92,13 @@ def _clear_cache():
         cache.clear()
     except Exception:
         pass
+
+
+@pytest.fixture(autouse=True)
+def _clear_log_context():
+    """Request and task ids are context variables: one test's never labels the next's lines."""
+    from structlog.contextvars import clear_contextvars
+
+    clear_contextvars()
+    yield
+    clear_contextvars()

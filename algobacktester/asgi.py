@@ -4,7 +4,10 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from algobacktester.startup import embedded_files_ensure
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "algobacktester.settings.base")
+embedded_files_ensure()
 django_asgi_app = get_asgi_application()  # set up Django before importing consumers
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

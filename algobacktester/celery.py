@@ -1,13 +1,37 @@
-"""The Celery app. Configuration lives in Django settings under ``CELERY_``."""
+"""The Celery app: connection and reliability settings come from Django settings under
+``CELERY_``; queues, routes, time limits and the beat schedule from ``workers/`` (so
+settings import no app code); every task logs with the request id that caused it."""
 
 from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+from kombu import Queue
+
+from workers import routing
+from workers.schedule import BEAT_SCHEDULE
+
+from . import logs
+from .startup import embedded_files_ensure
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "algobacktester.settings.base")
 
 app = Celery("algobacktester")
+# Before the first read of settings: a worker or beat needs var/ and the embedded key too.
+app.on_configure.connect(lambda **_: embedded_files_ensure(), weak=False)
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_default_queue=routing.DEFAULT_QUEUE,
+    task_queues=tuple(Queue(name) for name in routing.QUEUES),
+    task_routes=routing.task_routes(),
+    task_annotations=(routing.TimeLimitAnnotations(),),
+    broker_transport_options={"visibility_timeout": routing.VISIBILITY_TIMEOUT},
+    result_backend_transport_options={"visibility_timeout": routing.VISIBILITY_TIMEOUT},
+    beat_schedule=BEAT_SCHEDULE,
+)
 app.autodiscover_tasks()
+
+signals.before_task_publish.connect(logs.task_headers_stamp, weak=False)
+signals.task_prerun.connect(logs.task_context_bind, weak=False)
+signals.task_postrun.connect(logs.task_context_reset, weak=False)

@@ -1,4 +1,5 @@
-"""User-scoped events pushed to ``/ws/`` after the current transaction commits.
+"""``/ws/`` delivery: a subscriber of the event bus (``algobacktester.bus``) that pushes
+each user-scoped event to that user's group.
 
 Events announce state; they never carry the only copy of it. channels-redis
 drops messages under pressure, so a client that reconnects re-reads over REST.
@@ -7,13 +8,12 @@ drops messages under pressure, so a client that reconnects re-reads over REST.
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
-from django.utils import timezone
+
+from .bus import Event, emit
 
 logger = logging.getLogger(__name__)
 
@@ -26,15 +26,19 @@ def user_group(user_id: int) -> str:
 
 
 def event_emit(*, user_id: int, type: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Queue an event for the user; it is sent only if the transaction commits."""
-    event = {
-        "id": str(uuid.uuid4()),
-        "type": type,
-        "ts": timezone.now().isoformat(),
-        "data": data or {},
-    }
-    transaction.on_commit(lambda: event_send(user_id=user_id, event=event))
-    return event
+    """Shorthand for ``bus.emit(Event(...))`` of a user's event; every subscriber hears it
+    after commit, ``/ws/`` among them. Returns the message the socket receives."""
+    return ws_message(emit(Event(type=type, data=data or {}, user_id=user_id)))
+
+
+def ws_message(event: Event) -> dict[str, Any]:
+    return {"id": event.id, "type": event.type, "ts": event.ts, "data": dict(event.data)}
+
+
+def ws_deliver(event: Event) -> None:
+    """Bus subscriber: a user's event to their sockets (audience events have no socket)."""
+    if event.user_id is not None:
+        event_send(user_id=event.user_id, event=ws_message(event))
 
 
 def event_send(*, user_id: int, event: dict[str, Any]) -> bool:

@@ -19,11 +19,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
 
 from algobacktester.accounts.models import User
-from algobacktester.api.exceptions import StructuredValidationError
-from algobacktester.events import event_emit, event_send
+from algobacktester.bus import Event, emit, publish
+from algobacktester.errors import InvalidInput, LimitExceeded, NotFound
 from engine import ENGINE_VERSION
 from engine.backtest import BacktestResult, run_backtest
 from engine.graph import GraphValidationError, compile_graph, validate
@@ -98,30 +97,30 @@ def instrument_for(ref: int | str) -> Instrument:
 def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
     errors = validate(version.graph)
     if errors:
-        raise StructuredValidationError(
+        raise InvalidInput(errors=
             [{"field": "strategy", "node": e["node"],
               "message": f"version {version.number} is not runnable: {e['field']}: {e['message']}"}
              for e in errors], code="invalid_graph")  # fmt: skip
     native = version.graph.get("settings", {}).get("timeframe", "1m")
     if requested and requested != native:
-        raise ValidationError({"timeframe": [
+        raise InvalidInput({"timeframe": [
             f"strategy version {version.number} runs on {native} bars, not {requested}"]})  # fmt: skip
     return native
 
 
 def check_range(instrument: Instrument, timeframe: str, start: date, end: date) -> None:
     if end < start:
-        raise ValidationError({"end": ["must be on or after start"]})
+        raise InvalidInput({"end": ["must be on or after start"]})
     years = (end - start).days / 365.25
     if years > run_config.limits()["MAX_YEARS"]:
-        raise ValidationError(
+        raise InvalidInput(
             {"end": [f"a backtest spans at most {run_config.limits()['MAX_YEARS']} years"]}
         )
     _, rows = md.candles_source(instrument=instrument, timeframe=timeframe,
                                 start=_ist_start(start), end=_ist_start(end + timedelta(days=1)))  # fmt: skip
     cap = run_config.limits()["MAX_BARS"]
     if rows > cap:
-        raise ValidationError({"end": [f"the range holds {rows:,} stored bars; a run reads at most "
+        raise InvalidInput({"end": [f"the range holds {rows:,} stored bars; a run reads at most "
                                        f"{cap:,}: narrow start/end or use a larger timeframe"]})  # fmt: skip
 
 
@@ -134,7 +133,7 @@ def check_concurrency(user: User) -> None:
     active = (BacktestRun.objects.filter(owner=user, status__in=ACTIVE).count()
               + BacktestSweep.objects.filter(owner=user, status__in=ACTIVE).count())  # fmt: skip
     if active >= cap:
-        raise Throttled(wait=5, detail=f"concurrent runs: you have {active} queued or running; "
+        raise LimitExceeded(retry_after=5, detail=f"concurrent runs: you have {active} queued or running; "
                                        f"the limit is {cap}. Wait for one to finish or cancel it.")  # fmt: skip
 
 
@@ -183,8 +182,9 @@ def _progress(lease: Lease, pct: float, stage: str, *, owner_id: int) -> None:
     """Renew the lease and record progress; raise LeaseLostError if the run is no longer ours."""
     if not lease_renew(lease, fields={"progress": pct}):
         raise LeaseLostError(f"backtest {lease.pk} attempt {lease.attempt}")
-    event_send(user_id=owner_id, event={"type": "backtest.progress", "ts": timezone.now().isoformat(),
-                                        "data": {"id": lease.pk, "progress": pct, "stage": stage}})  # fmt: skip
+    # Outside any transaction (the UPDATE above is committed): publish now, not on commit.
+    publish(Event(type="backtest.progress", user_id=owner_id,
+                  data={"id": lease.pk, "progress": pct, "stage": stage}))  # fmt: skip
 
 
 def _compute(lease: Lease) -> tuple[BacktestResult, str]:
@@ -256,21 +256,11 @@ def _fail(lease: Lease, reason: str) -> bool:
 
 
 def _announce(run: BacktestRun, kind: str) -> None:
-    """After commit: a /ws/ event, and any alert rules the owner set for it."""
+    """After commit, on the bus: /ws/ and the owner's alert rules hear it (once per run)."""
     data = {"id": run.pk, "status": run.status, "error": run.error or None,
             "strategy": run.strategy_version.strategy_name if run.strategy_version_id else None,
             "return_pct": (run.stats or {}).get("return_pct")}  # fmt: skip
-    event_emit(user_id=run.owner_id, type=kind, data=data)
-    transaction.on_commit(lambda: _notify(run.owner_id, kind, data))
-
-
-def _notify(owner_id: int, kind: str, data: dict[str, Any]) -> None:
-    try:
-        from notifications.services import event_notify
-    except ImportError:  # notifications not installed in this deployment
-        return
-    owner = User.objects.get(pk=owner_id)
-    event_notify(user=owner, event_type=kind, data=data, dedupe_key=f"{kind}:{data['id']}")
+    emit(Event(type=kind, user_id=run.owner_id, data=data, key=f"{kind}:{run.pk}"))
 
 
 # --- cancel, delete, re-run, reap ------------------------------------------------------------
@@ -281,20 +271,20 @@ def backtest_cancel(*, run: BacktestRun) -> BacktestRun:
         status=RunStatus.CANCELLED, finished_at=timezone.now(), lease_until=None)  # fmt: skip
     run.refresh_from_db()
     if not updated:
-        raise ValidationError(
+        raise InvalidInput(
             {
                 "status": [
                     f"the run is already {run.status}; only queued or running runs can be cancelled"
                 ]
             }
         )
-    event_emit(user_id=run.owner_id, type="backtest.cancelled", data={"id": run.pk})
+    emit(Event(type="backtest.cancelled", user_id=run.owner_id, data={"id": run.pk}))
     return run
 
 
 def backtest_delete(*, run: BacktestRun) -> None:
     if run.status == RunStatus.RUNNING:
-        raise ValidationError({"status": ["the run is running: cancel it first"]})
+        raise InvalidInput({"status": ["the run is running: cancel it first"]})
     run.delete()
 
 

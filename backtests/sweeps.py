@@ -15,10 +15,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from algobacktester.accounts.models import User
-from algobacktester.events import event_emit, event_send
+from algobacktester.bus import Event, emit, publish
+from algobacktester.errors import InvalidInput
 from engine import ENGINE_VERSION
 from engine.graph import GraphValidationError, compile_graph
 from engine.metrics import NUMERIC_KEYS
@@ -48,9 +48,7 @@ def sweep_request(*, user: User, strategy_id: int, instrument_ref: int | str, st
     check_range(instrument, timeframe, start, end)
     check_concurrency(user)
     if metric not in NUMERIC_KEYS:
-        raise ValidationError(
-            {"metric": [f"unknown metric; choose from {', '.join(NUMERIC_KEYS)}"]}
-        )
+        raise InvalidInput({"metric": [f"unknown metric; choose from {', '.join(NUMERIC_KEYS)}"]})
     ranges = _ranges(grid_spec)
     combos = _combos(ranges, constraint)
     _check_params(pinned.graph, combos)
@@ -65,7 +63,7 @@ def sweep_request(*, user: User, strategy_id: int, instrument_ref: int | str, st
 
 def _ranges(spec: Any) -> list[ParamRange]:
     if not isinstance(spec, dict) or not spec:
-        raise ValidationError(
+        raise InvalidInput(
             {"grid": ['must map "node.param" to a list of values or {"start", "stop", "step"}']}
         )
     ranges = []
@@ -81,7 +79,7 @@ def _values(path: str, values: Any) -> list[float]:
         text = f"{path}={values['start']}:{values['stop']}:{values.get('step', 1)}"
         return list(ParamRange.parse(text).values)
     if not isinstance(values, list) or not values or len(values) > MAX_VALUES_PER_PARAM:
-        raise ValidationError(
+        raise InvalidInput(
             {
                 field: [
                     f"must be a list of 1 to {MAX_VALUES_PER_PARAM} numbers or {{start, stop, step}}"
@@ -89,7 +87,7 @@ def _values(path: str, values: Any) -> list[float]:
             }
         )
     if not all(_finite(v) for v in values):
-        raise ValidationError({field: ["values must be finite numbers"]})
+        raise InvalidInput({field: ["values must be finite numbers"]})
     return values
 
 
@@ -101,26 +99,24 @@ def _check_range_size(field: str, spec: dict[str, Any]) -> None:
     """Count a {start, stop, step} range before it is built: a tiny step is a huge list."""
     bounds = [spec.get("start"), spec.get("stop"), spec.get("step", 1)]
     if not all(_finite(v) for v in bounds):
-        raise ValidationError({field: ["give finite numbers start, stop (included) and step"]})
+        raise InvalidInput({field: ["give finite numbers start, stop (included) and step"]})
     start, stop, step = bounds
     if step <= 0 or stop < start:
-        raise ValidationError({field: ["give start <= stop and a positive step"]})
+        raise InvalidInput({field: ["give start <= stop and a positive step"]})
     if (stop - start) / step + 1 > MAX_VALUES_PER_PARAM:
-        raise ValidationError(
-            {field: [f"more than {MAX_VALUES_PER_PARAM} values; use a larger step"]}
-        )
+        raise InvalidInput({field: [f"more than {MAX_VALUES_PER_PARAM} values; use a larger step"]})
 
 
 def _combos(ranges: list[ParamRange], constraint: str | None) -> list[dict[str, float]]:
     try:
         combos = grid(ranges, constraint)
     except ValueError as exc:
-        raise ValidationError({"constraint" if constraint else "grid": [str(exc)]}) from exc
+        raise InvalidInput({"constraint" if constraint else "grid": [str(exc)]}) from exc
     cap = run_config.limits()["MAX_SWEEP_COMBINATIONS"]
     if not combos:
-        raise ValidationError({"constraint": ["no combination passes the constraint"]})
+        raise InvalidInput({"constraint": ["no combination passes the constraint"]})
     if len(combos) > cap:
-        raise ValidationError(
+        raise InvalidInput(
             {"grid": [f"{len(combos):,} combinations; a sweep runs at most {cap:,}"]}
         )
     return combos
@@ -141,7 +137,7 @@ def _check_params(graph: dict[str, Any], combos: list[dict[str, float]]) -> None
                 (p for p in paths if errors and p.startswith(f"{errors[0]['node']}.")),
                 next(iter(paths)),
             )
-            raise ValidationError({f"grid.{path}": [message]}) from exc
+            raise InvalidInput({f"grid.{path}": [message]}) from exc
 
 
 def _enqueue(sweep: BacktestSweep) -> BacktestSweep:
@@ -241,8 +237,8 @@ def _chunk_done(
                            "changed while the sweep ran); run it again")  # fmt: skip
         return "failed"
     sweep.refresh_from_db(fields=["chunks_done", "chunks_total", "status"])
-    event_send(user_id=sweep.owner_id, event={"type": "sweep.progress", "ts": timezone.now().isoformat(),
-                                              "data": {"id": sweep.pk, "progress": sweep.progress}})  # fmt: skip
+    publish(Event(type="sweep.progress", user_id=sweep.owner_id,
+                  data={"id": sweep.pk, "progress": sweep.progress}))  # fmt: skip
     if sweep.chunks_done >= sweep.chunks_total:
         _gather(sweep)
     return "done"
@@ -263,9 +259,8 @@ def _gather(sweep: BacktestSweep) -> None:
             status=RunStatus.DONE, results=rows, best=best, heatmap=_heatmap(rows, params, sweep.metric),
             engine_version=ENGINE_VERSION, finished_at=timezone.now())  # fmt: skip
         if updated:
-            event_emit(
-                user_id=sweep.owner_id, type="sweep.finished", data={"id": sweep.pk, "best": best}
-            )
+            emit(Event(type="sweep.finished", user_id=sweep.owner_id,
+                       data={"id": sweep.pk, "best": best}))  # fmt: skip
 
 
 def _heatmap(rows: list[dict[str, Any]], params: list[str], metric: str) -> dict[str, Any] | None:
@@ -283,9 +278,8 @@ def _sweep_fail(sweep: BacktestSweep, reason: str) -> None:
     updated = BacktestSweep.objects.filter(pk=sweep.pk, status=RunStatus.RUNNING).update(
         status=RunStatus.FAILED, error=reason[:2000], finished_at=timezone.now())  # fmt: skip
     if updated:
-        event_emit(
-            user_id=sweep.owner_id, type="sweep.failed", data={"id": sweep.pk, "error": reason}
-        )
+        emit(Event(type="sweep.failed", user_id=sweep.owner_id,
+                   data={"id": sweep.pk, "error": reason}))  # fmt: skip
 
 
 def sweep_cancel(*, sweep: BacktestSweep) -> BacktestSweep:
@@ -293,7 +287,7 @@ def sweep_cancel(*, sweep: BacktestSweep) -> BacktestSweep:
         status=RunStatus.CANCELLED, finished_at=timezone.now())  # fmt: skip
     sweep.refresh_from_db()
     if not updated:
-        raise ValidationError({"status": [f"the sweep is already {sweep.status}"]})
+        raise InvalidInput({"status": [f"the sweep is already {sweep.status}"]})
     return sweep
 
 

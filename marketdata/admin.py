@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from rest_framework.exceptions import ValidationError
+
+from algobacktester.errors import InvalidInput
 
 from . import selectors
 from .models import Candle, IngestionRun, Instrument, QuarantinedCandle, TrackedInstrument
@@ -49,7 +50,7 @@ class InstrumentAdmin(admin.ModelAdmin):
                         instrument=instrument, timeframe=tf, include_run_error=True
                     )
                 )
-            except ValidationError as exc:
+            except InvalidInput as exc:
                 errors.append(f"{tf}: {exc.detail}")
         context = {
             **self.admin_site.each_context(request),

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils.dateparse import parse_date, parse_datetime
-from rest_framework.exceptions import ValidationError
 
+from algobacktester.errors import InvalidInput
 from engine.markets.calendar import IST
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -24,7 +24,7 @@ def _parse(value: object, field: str) -> datetime | date:
     except ValueError:
         parsed = None
     if parsed is None:
-        raise ValidationError(
+        raise InvalidInput(
             {field: [f"'{text}' is not a date or datetime; use ISO 8601, e.g. 2024-01-31."]}
         )
     return parsed
@@ -32,7 +32,7 @@ def _parse(value: object, field: str) -> datetime | date:
 
 def _to_utc(value: datetime | date, field: str, *, is_end: bool) -> datetime:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValidationError({field: [f"Year must be between {MIN_YEAR} and {MAX_YEAR}."]})
+        raise InvalidInput({field: [f"Year must be between {MIN_YEAR} and {MAX_YEAR}."]})
     if not isinstance(value, datetime):
         day = value + timedelta(days=1) if is_end else value
         value = datetime.combine(day, time(0), tzinfo=IST)
@@ -44,13 +44,13 @@ def _to_utc(value: datetime | date, field: str, *, is_end: bool) -> datetime:
 def time_range(start: object, end: object) -> tuple[datetime, datetime]:
     """UTC ``[start, end)`` from request values; a ValidationError names the bad field."""
     if start in (None, ""):
-        raise ValidationError({"start": ["This field is required."]})
+        raise InvalidInput({"start": ["This field is required."]})
     if end in (None, ""):
-        raise ValidationError({"end": ["This field is required."]})
+        raise InvalidInput({"end": ["This field is required."]})
     lo = _to_utc(_parse(start, "start"), "start", is_end=False)
     hi = _to_utc(_parse(end, "end"), "end", is_end=True)
     if lo >= hi:
-        raise ValidationError({"end": ["end must be after start."]})
+        raise InvalidInput({"end": ["end must be after start."]})
     return lo, hi
 
 

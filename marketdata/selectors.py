@@ -9,10 +9,10 @@ from datetime import date, datetime
 
 import numpy as np
 from django.db.models import Count, Max, Min, Q, QuerySet
-from rest_framework.exceptions import NotFound, ValidationError
 
 from algobacktester.api.converters import MAX_ID
 from algobacktester.api.timezones import local_iso
+from algobacktester.errors import InvalidInput, NotFound
 from engine.bars import Bars
 from engine.markets.calendar import IST, previous_trading_day
 
@@ -68,13 +68,13 @@ def instrument_by_ref(*, ref: int | str) -> Instrument:
     if isinstance(ref, int):
         found = Instrument.objects.filter(pk=ref).first()
         if found is None:
-            raise ValidationError({"instrument": [f"no instrument with id {ref}"]})
+            raise InvalidInput({"instrument": [f"no instrument with id {ref}"]})
         return found
     exchange, _, symbol = ref.rpartition(":")
     qs = Instrument.objects.filter(symbol__iexact=symbol)
     matches = list((qs.filter(exchange=exchange) if exchange else qs).order_by("id")[:5])
     if not matches:
-        raise ValidationError({"instrument": [
+        raise InvalidInput({"instrument": [
             f"no instrument with symbol '{ref}'; see GET /api/marketdata/instruments?search="]})  # fmt: skip
     # The spot index is what "NIFTY" means to a trader; otherwise the one active listing.
     index = [i for i in matches if i.segment == Instrument.Segment.INDEX]
@@ -84,7 +84,7 @@ def instrument_by_ref(*, ref: int | str) -> Instrument:
             return candidates[0]
     names = ", ".join(f"{i.exchange}:{i.symbol} ({i.get_segment_display()}, id {i.pk})"
                       for i in matches)  # fmt: skip
-    raise ValidationError({"instrument": [f"'{ref}' is ambiguous: {names}; send the id"]})
+    raise InvalidInput({"instrument": [f"'{ref}' is ambiguous: {names}; send the id"]})
 
 
 def _instrument_id(instrument: Instrument | int) -> int:
@@ -145,13 +145,13 @@ def candles_columnar(*, instrument: Instrument, timeframe: str, start: object, e
         else rows // 375
     )
     if estimate > cap or rows > md_setting("MAX_SOURCE_BARS"):
-        raise ValidationError(
+        raise InvalidInput(
             {"end": [f"The range holds about {estimate:,} {timeframe} bars, more than the "
                      f"{cap:,} a response may carry; narrow start/end or use a larger timeframe."]}
         )  # fmt: skip
     bars = _load(instrument.pk, timeframe, source, lo, hi)
     if len(bars) > cap:
-        raise ValidationError(
+        raise InvalidInput(
             {"end": [f"The range holds {len(bars):,} {timeframe} bars, more than the {cap:,} "
                      "a response may carry; narrow start/end."]}
         )  # fmt: skip
@@ -230,7 +230,7 @@ def data_health_report(
     lo, hi = time_range(start, end)
     rows = Candle.objects.filter(instrument=instrument, timeframe=timeframe, ts__gte=lo, ts__lt=hi)
     if rows.count() > md_setting("MAX_SOURCE_BARS"):
-        raise ValidationError({"end": ["The range is too large for one report; narrow it."]})
+        raise InvalidInput({"end": ["The range is too large for one report; narrow it."]})
     bars = candles_read(instrument_id=instrument.pk, timeframe=timeframe, start=lo, end=hi)
     report = bars_health(
         bars, timeframe=timeframe, start=lo.astimezone(IST).date(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest_framework.exceptions import ValidationError
+from algobacktester.errors import InvalidInput
 
 MINUTE_NS = 60_000_000_000
 DAY = "1d"
@@ -31,5 +31,5 @@ def timeframe_check(timeframe: str, *, field: str = "timeframe") -> str:
     """The timeframe if known, else a ValidationError naming ``field``."""
     if timeframe not in MINUTES:
         known = ", ".join(MINUTES)
-        raise ValidationError({field: [f"Unknown timeframe '{timeframe}'; use one of {known}."]})
+        raise InvalidInput({field: [f"Unknown timeframe '{timeframe}'; use one of {known}."]})
     return timeframe

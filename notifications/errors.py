@@ -1,20 +1,17 @@
-"""API errors specific to notifications (formatted by the project's exception handler)."""
+"""Errors specific to notifications (transport-neutral; the project's handler maps them)."""
 
 from __future__ import annotations
 
-from rest_framework import status
-from rest_framework.exceptions import APIException
+from algobacktester.errors import LimitExceeded, Unavailable
 
 
-class QuotaExceeded(APIException):
+class QuotaExceeded(LimitExceeded):
     """429 naming the field: ``{"channels": ["daily SMS quota reached"]}``."""
 
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "quota_exceeded"
     default_detail = "Daily quota reached."
-    default_code = "quota_exceeded"
 
 
-class ProviderUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+class ProviderUnavailable(Unavailable):
+    code = "provider_unavailable"
     default_detail = "The message provider is unavailable; try again shortly."
-    default_code = "provider_unavailable"

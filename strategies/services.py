@@ -10,10 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
 
 from algobacktester.accounts.models import User
-from algobacktester.api.exceptions import StructuredValidationError
+from algobacktester.errors import InvalidInput
 from engine.graph import graph_warnings, validate
 from engine.graph.risk import check_risk
 
@@ -38,10 +37,10 @@ def graph_normalise(graph: Any) -> Any:
 def check_graph_structure(graph: Any) -> None:
     """Refuse what is not even a usable draft (400 naming the field)."""
     if len(json.dumps(graph, default=str)) > graph_edit.MAX_GRAPH_BYTES:
-        raise ValidationError({"graph": [f"is larger than {graph_edit.MAX_GRAPH_BYTES} bytes"]})
+        raise InvalidInput({"graph": [f"is larger than {graph_edit.MAX_GRAPH_BYTES} bytes"]})
     problems = graph_edit.structure_errors(graph)
     if problems:
-        raise StructuredValidationError(problems, code="invalid_graph")
+        raise InvalidInput(errors=problems, code="invalid_graph")
 
 
 def strategy_create(*, owner: User, name: str, description: str = "",
@@ -79,11 +78,11 @@ def strategy_update(*, strategy: Strategy, data: dict[str, Any],
 def _graph_merged(graph: dict[str, Any], patch: Any) -> dict[str, Any]:
     # Merged under the row lock, so a concurrent edit is patched, not overwritten.
     if not isinstance(patch, dict):
-        raise ValidationError({"graph": ["in a PATCH, graph is a JSON merge patch (an object) of "
+        raise InvalidInput({"graph": ["in a PATCH, graph is a JSON merge patch (an object) of "
                                          "the stored graph; PUT replaces the whole graph"]})  # fmt: skip
     problems = graph_edit.patch_drops(graph, patch)
     if problems:
-        raise StructuredValidationError(problems, code="invalid_graph")
+        raise InvalidInput(errors=problems, code="invalid_graph")
     merged = graph_normalise(graph_edit.merge_patch(graph, patch))
     check_graph_structure(merged)
     return merged
@@ -94,9 +93,9 @@ def strategy_risk_replace(*, strategy: Strategy, risk: dict[str, Any]) -> Strate
     errors: list[dict[str, Any]] = []
     check_risk(risk, errors)
     if errors:  # the serializer checks shapes; the engine has the last word on values
-        raise StructuredValidationError(
-            [{"field": e["field"].removeprefix("settings.risk."), "node": None,
-              "message": e["message"]} for e in errors], code="invalid")  # fmt: skip
+        raise InvalidInput(errors=[{"field": e["field"].removeprefix("settings.risk."),
+                                    "node": None, "message": e["message"]} for e in errors],
+                           code="invalid")  # fmt: skip
     with transaction.atomic():  # read-modify-write under the row lock, like node edits
         locked = Strategy.objects.select_for_update().get(pk=strategy.pk)
         graph = copy.deepcopy(locked.graph)
@@ -122,7 +121,7 @@ def _save_unique(strategy: Strategy) -> None:
         with transaction.atomic():
             strategy.save()
     except IntegrityError as exc:
-        raise ValidationError(
+        raise InvalidInput(
             {"name": [f"You already have a strategy named '{strategy.name}'."]}
         ) from exc
 
@@ -152,7 +151,7 @@ def strategy_validate(*, strategy: Strategy) -> list[dict[str, Any]]:
     """The engine's verdict on the whole graph; raises a 400 listing every problem."""
     errors = validate(strategy.graph)
     if errors:
-        raise StructuredValidationError([_api_error(e) for e in errors], code="invalid_graph")
+        raise InvalidInput(errors=[_api_error(e) for e in errors], code="invalid_graph")
     return []
 
 
@@ -190,8 +189,8 @@ def node_add(*, strategy: Strategy, build: NodeBuilder) -> tuple[Strategy, dict[
         helpers = {n.get("id") for n in draft["nodes"]} - before
         graph = graph_edit.add_node(draft, node, edges, helpers)
     except graph_edit.EditError as exc:
-        raise StructuredValidationError(
-            [_edit_error(e) for e in exc.errors], code="invalid_graph"
+        raise InvalidInput(
+            errors=[_edit_error(e) for e in exc.errors], code="invalid_graph"
         ) from exc
     return strategy_graph_replace(strategy=strategy, graph=graph), node, edges
 
@@ -205,7 +204,7 @@ def _edit_error(e: dict[str, Any]) -> dict[str, Any]:
 def edge_add(*, strategy: Strategy, source: str, target: str) -> Strategy:
     graph = copy.deepcopy(strategy.graph)
     if {"from": source, "to": target} in graph["edges"]:
-        raise ValidationError({"target": ["this edge already exists"]})
+        raise InvalidInput({"target": ["this edge already exists"]})
     graph["edges"].append({"from": source, "to": target})
     problems = [
         e
@@ -218,7 +217,7 @@ def edge_add(*, strategy: Strategy, source: str, target: str) -> Strategy:
         e for e in graph_edit.structure_errors(graph) if e["field"].startswith("graph.edges")
     ]
     if problems:
-        raise StructuredValidationError([_api_error(e) if e["node"] else e for e in problems],
+        raise InvalidInput(errors=[_api_error(e) if e["node"] else e for e in problems],
                                         code="invalid_graph")  # fmt: skip
     return strategy_graph_replace(strategy=strategy, graph=graph)
 

@@ -9,6 +9,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import Token
 
 from algobacktester.api.timezones import activate_for
+from algobacktester.logs import user_bind
 
 from .selectors import token_is_revoked
 
@@ -19,4 +20,5 @@ class JWTAuthentication(authentication.JWTAuthentication):
         if token_is_revoked(user=user, token=validated_token):
             raise AuthenticationFailed("Token has been revoked by a logout.", code="token_revoked")
         activate_for(user)  # answers show times in the user's zone
+        user_bind(user.pk)  # every log line of this request names the user
         return user

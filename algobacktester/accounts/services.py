@@ -12,10 +12,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+
+from algobacktester.errors import InvalidInput, LimitExceeded, NotAuthenticated
 
 from . import lockout
 from .models import RevokedSession, User
@@ -29,7 +30,7 @@ PROFILE_FIELDS = ("name", "phone", "timezone")
 def user_register(*, email: str, password: str, **profile: Any) -> User:
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": ["An account with this email already exists."]})
+        raise InvalidInput({"email": ["An account with this email already exists."]})
     user = User(email=email, **{k: v for k, v in profile.items() if k in PROFILE_FIELDS})
     _check_password(password, user)
     user.set_password(password)
@@ -37,7 +38,7 @@ def user_register(*, email: str, password: str, **profile: Any) -> User:
     try:
         user.save()
     except IntegrityError as exc:  # a concurrent registration won the race
-        raise ValidationError({"email": ["An account with this email already exists."]}) from exc
+        raise InvalidInput({"email": ["An account with this email already exists."]}) from exc
     return user
 
 
@@ -54,10 +55,12 @@ def auth_login(*, email: str, password: str, ip: str) -> dict[str, str]:
     email = email.strip().lower()
     wait = lockout.attempt_begin(email=email, ip=ip)
     if wait:
-        raise Throttled(wait=wait, detail="Too many failed logins for this account or address.")
+        raise LimitExceeded(
+            retry_after=wait, detail="Too many failed logins for this account or address."
+        )
     user = authenticate(username=email, password=password)
     if user is None:
-        raise AuthenticationFailed("Email or password is incorrect.", code="invalid_credentials")
+        raise NotAuthenticated("Email or password is incorrect.", code="invalid_credentials")
     lockout.attempt_succeeded(email=email, ip=ip)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return token_pair(user)
@@ -67,7 +70,7 @@ def auth_refresh(*, refresh: str) -> dict[str, str]:
     token = _valid_refresh(refresh)
     user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
     if user is None or token_is_revoked(user=user, token=token):
-        raise AuthenticationFailed("Refresh token has been revoked.", code="token_revoked")
+        raise NotAuthenticated("Refresh token has been revoked.", code="token_revoked")
     with transaction.atomic():
         _spend(token)
         token.set_jti()
@@ -90,14 +93,14 @@ def _spend(token: RefreshToken) -> None:
         with transaction.atomic():
             BlacklistedToken.objects.create(token=outstanding)
     except IntegrityError as exc:
-        raise AuthenticationFailed("refresh: Token is blacklisted", code="token_not_valid") from exc
+        raise NotAuthenticated("refresh: Token is blacklisted", code="token_not_valid") from exc
 
 
 def auth_logout(*, user: User, refresh: str) -> None:
     """End one login: blacklist its refresh token and refuse its access tokens."""
     token = _valid_refresh(refresh)
     if str(token.get("user_id")) != str(user.pk):
-        raise ValidationError({"refresh": ["This refresh token belongs to another session owner."]})
+        raise InvalidInput({"refresh": ["This refresh token belongs to another session owner."]})
     token.blacklist()
     sid = session_of(token)
     if sid:
@@ -145,18 +148,18 @@ def _valid_refresh(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)
     except TokenError as exc:
-        raise AuthenticationFailed(f"refresh: {exc}", code="token_not_valid") from exc
+        raise NotAuthenticated(f"refresh: {exc}", code="token_not_valid") from exc
 
 
 def _check_password(password: str, user: User) -> None:
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationError({"password": list(exc.messages)}) from exc
+        raise InvalidInput({"password": list(exc.messages)}) from exc
 
 
 def _full_clean(user: User) -> None:
     try:
         user.full_clean(exclude=["password"])
     except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict) from exc
+        raise InvalidInput(exc.message_dict) from exc

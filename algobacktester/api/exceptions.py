@@ -19,24 +19,25 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from algobacktester import errors
 
-class StructuredValidationError(exceptions.APIException):
-    """A 400 whose errors are already structured, e.g. a graph's ``{"node", "field", ...}``."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
+class StructuredValidationError(errors.InvalidInput):
+    """A 400 whose errors are already structured, e.g. a graph's ``{"node", "field", ...}``.
+
+    Kept for callers that pass the list positionally; new code raises
+    ``algobacktester.errors.InvalidInput(errors=[...])``."""
 
     def __init__(self, errors: list[dict[str, Any]], *, code: str = "invalid") -> None:
-        self.errors = errors
-        self.code = code
-        super().__init__(detail="; ".join(str(e.get("message")) for e in errors[:3]), code=code)
+        super().__init__(errors=errors, code=code)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, StructuredValidationError):
-        response = Response(_structured_body(exc), status=exc.status_code)
-        return response
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, errors.InvalidInput) and exc.errors is not None:
+        return Response(_structured_body(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, errors.ApplicationError):
+        exc = api_exception(exc, context)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_detail(exc))
     elif isinstance(exc, Http404):  # DRF converts these too, but then skips our body shape
         exc = exceptions.NotFound(str(exc) or None)
@@ -52,13 +53,55 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def _structured_body(exc: StructuredValidationError) -> dict[str, Any]:
-    errors = [{"code": exc.code, **e} for e in exc.errors]
-    first = errors[0] if errors else {"field": None, "message": "Invalid input."}
+# Transport-neutral errors become the DRF exception of the same meaning, so the body,
+# the Retry-After and WWW-Authenticate headers and the rollback are DRF's own.
+_STATUS = {
+    errors.InvalidInput: status.HTTP_400_BAD_REQUEST,
+    errors.NotAuthenticated: status.HTTP_401_UNAUTHORIZED,
+    errors.PermissionDenied: status.HTTP_403_FORBIDDEN,
+    errors.NotFound: status.HTTP_404_NOT_FOUND,
+    errors.Conflict: status.HTTP_409_CONFLICT,
+    errors.LimitExceeded: status.HTTP_429_TOO_MANY_REQUESTS,
+    errors.Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+def api_exception(exc: errors.ApplicationError, context: dict[str, Any]) -> exceptions.APIException:
+    if isinstance(exc, errors.InvalidInput):
+        return exceptions.ValidationError(exc.detail, code=exc.code)
+    if isinstance(exc, errors.LimitExceeded) and exc.code == "throttled":
+        return exceptions.Throttled(wait=exc.retry_after, detail=exc.detail)
+    if isinstance(exc, errors.NotAuthenticated):
+        return _authentication_failed(exc, context)
+    api = exceptions.APIException(exc.detail, code=exc.code)
+    api.status_code = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
+    api.default_code = exc.code  # the body's code when detail is a dict
+    api.wait = getattr(exc, "retry_after", None)  # read by DRF for Retry-After
+    return api
+
+
+def _authentication_failed(
+    exc: errors.NotAuthenticated, context: dict[str, Any]
+) -> exceptions.APIException:
+    """What ``APIView.handle_exception`` does for DRF's own 401s: a WWW-Authenticate
+    header when the view authenticates by header, else a 403."""
+    api = exceptions.AuthenticationFailed(exc.detail, code=exc.code)
+    view, request = context.get("view"), context.get("request")
+    header = view.get_authenticate_header(request) if view is not None else None
+    if header:
+        api.auth_header = header
+    else:
+        api.status_code = status.HTTP_403_FORBIDDEN
+    return api
+
+
+def _structured_body(exc: errors.InvalidInput) -> dict[str, Any]:
+    problems = [{"code": exc.code, **e} for e in exc.errors or []]
+    first = problems[0] if problems else {"field": None, "message": "Invalid input."}
     summary = f"{first['field']}: {first['message']}" if first.get("field") else first["message"]
-    if len(errors) > 1:
-        summary += f" (and {len(errors) - 1} more)"
-    return {"detail": summary, "code": exc.code, "errors": errors}
+    if len(problems) > 1:
+        summary += f" (and {len(problems) - 1} more)"
+    return {"detail": summary, "code": exc.code, "errors": problems}
 
 
 def error_body(detail: Any, *, default_code: str = "error", status: int = 400) -> dict[str, Any]:
@@ -117,6 +160,7 @@ _CODES = {
 
 __all__ = [
     "StructuredValidationError",
+    "api_exception",
     "error_body",
     "exception_handler",
     "json_error_view",

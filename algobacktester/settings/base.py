@@ -4,6 +4,10 @@ Embedded (the default, nothing set): SQLite under ``var/``, Celery eager, the
 in-memory channel layer, local-memory cache, console email/SMS.
 Services: ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (Celery broker and
 results, channels-redis, cache). Every other knob has a safe default.
+
+Importing settings imports no app code and creates no files: the entry points prepare
+``var/`` first (``algobacktester.startup``); queues, routes and the beat schedule live with
+the Celery app (``algobacktester/celery.py``).
 """
 
 from __future__ import annotations
@@ -13,24 +17,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from kombu import Queue
-
-from workers import routing
 
 from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _embedded_secret_key() -> str:
-    """A key generated once per checkout, so embedded sessions survive restarts."""
+    """The key ``algobacktester.startup`` generated once per checkout, so embedded sessions
+    survive restarts; a process started without that step gets a key of its own."""
     path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return path.read_text().strip() if path.exists() else secrets.token_urlsafe(64)
 
 
 SECRET_KEY = env_str("SECRET_KEY") or _embedded_secret_key()
@@ -60,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "algobacktester.logs.RequestContextMiddleware",  # first: every later line has the request id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -123,8 +122,7 @@ USE_TZ = True
 MARKET_TIME_ZONE = "Asia/Kolkata"
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on a missing folder before collectstatic
+STATIC_ROOT = VAR_DIR / "static"  # made by algobacktester.startup: whitenoise warns if absent
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -164,12 +162,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is redelivered, not lost
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long tasks: do not hoard messages
-CELERY_TASK_DEFAULT_QUEUE = routing.DEFAULT_QUEUE
-CELERY_TASK_QUEUES = tuple(Queue(name) for name in routing.QUEUES)
-CELERY_TASK_ROUTES = routing.task_routes()
-CELERY_TASK_ANNOTATIONS = (routing.TimeLimitAnnotations(),)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": routing.VISIBILITY_TIMEOUT}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": routing.VISIBILITY_TIMEOUT}
+# Queues, routes, time limits, the visibility timeout and the beat schedule: algobacktester/celery.py
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -247,19 +240,21 @@ CORS_ALLOWED_ORIGINS = env_list(
 WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS", CORS_ALLOWED_ORIGINS)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", CORS_ALLOWED_ORIGINS)
 
-# --- Logging --------------------------------------------------------------------
+# --- Logging (structlog through logging; docs/operations.md) ---------------------------
+# JSON lines for a log pipeline in services mode, a readable console when embedded. The
+# formatter is named by path: settings import no project code.
+LOG_JSON = env_bool("LOG_JSON", SERVICES_MODE)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"structured": {"()": "algobacktester.logs.formatter", "json": LOG_JSON}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- Periodic jobs ----------------------------------------------------------------
+# --- Periodic jobs (the schedule itself: workers/schedule.py, read by the Celery app) ----
 CELERY_TIMEZONE = MARKET_TIME_ZONE  # beat crontabs read as IST
-CELERY_BEAT_SCHEDULE = __import__("workers.schedule", fromlist=["BEAT_SCHEDULE"]).BEAT_SCHEDULE
 
 # --- Notifications (notifications app; docs/notifications.md) -----------------------
 # Provider secrets come only from the environment; a backend is chosen per channel by
@@ -335,6 +330,10 @@ DHAN_SECURITY_MASTER_URL = env_str(
 )
 DHAN_TIMEOUT_SECONDS = env_int("DHAN_TIMEOUT_SECONDS", 30)
 DHAN_MAX_RETRIES = env_int("DHAN_MAX_RETRIES", 4)
+# Broker limits count per account, so the windows are shared by every process: in Redis in
+# services mode, in memory when embedded (algobacktester/ratelimits.py has the defaults;
+# a broker's entry here, e.g. {"dhan": {"data": "5/second;100000/day"}}, overrides them).
+RATE_LIMITS = {"STORAGE_URL": env_str("RATE_LIMIT_STORAGE_URL", REDIS_URL or "memory://")}
 
 # --- Backtests (backtests app; docs/backtests.md) -------------------------------------
 # Caps answer 4xx before anything is queued (OWASP API4: unbounded resource use).

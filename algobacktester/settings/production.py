@@ -11,6 +11,7 @@ from .base import *  # noqa: F403
 from .env import env_bool, env_int, env_list, env_str
 
 DEBUG = False
+LOGGING["formatters"]["structured"]["json"] = env_bool("LOG_JSON", True)  # noqa: F405
 
 SECRET_KEY = env_str("SECRET_KEY") or ""
 if len(SECRET_KEY) < 50:

@@ -120,3 +120,9 @@ def test_production_turns_debug_off_and_limits_cors() -> None:
     result = _manage("shell", "-c", code, env=production_env(DEBUG="true"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False ['https://trade.example.com'] False"
+
+
+def test_list_pages_share_one_envelope(auth_client: APIClient) -> None:
+    for url in ("/api/strategies", "/api/backtest", "/api/notifications/rules"):
+        body = auth_client.get(url, {"page_size": 10_000}).json()
+        assert set(body) == {"count", "next", "previous", "results"}, url

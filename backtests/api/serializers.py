@@ -10,8 +10,8 @@ from algobacktester.api.fields import InstrumentRefField
 from algobacktester.api.timezones import local_iso
 
 from .. import presentation
-from ..config import RunConfigSerializer
 from ..models import BacktestRun, BacktestSweep, BacktestTrade
+from .config import RunConfigSerializer
 
 
 class BacktestRequestSerializer(RunConfigSerializer):

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from algobacktester.api.converters import MAX_ID
-from algobacktester.api.pagination import PageNumberPagination
+from algobacktester.api.pagination import PageNumberPagination, paginated_response
 from algobacktester.api.timezones import local_iso
 
 from .. import presentation, selectors, services, sweeps
@@ -49,9 +49,8 @@ class BacktestListApi(APIView):
             raise ValidationError({"status": [f"must be one of {', '.join(RunStatus.values)}"]})
         qs = selectors.backtest_list(user=request.user, strategy_id=_int_param(request, "strategy"),
                                      status=state)  # fmt: skip
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(s.RunListSerializer(page, many=True).data)
+        return paginated_response(request=request, view=self, queryset=qs,
+                                  serializer=s.RunListSerializer)  # fmt: skip
 
     @extend_schema(tags=["backtests"], request=s.BacktestRequestSerializer,
                    responses={202: s.RunAcceptedSerializer})  # fmt: skip
@@ -148,11 +147,9 @@ def _csv_row(row: dict[str, Any], *, tick: Any, raw: bool) -> list[Any]:
 class SweepListApi(APIView):
     @extend_schema(tags=["backtests"], responses={200: s.SweepSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(
-            selectors.sweep_list(user=request.user), request, view=self
-        )
-        return paginator.get_paginated_response(s.SweepSerializer(page, many=True).data)
+        qs = selectors.sweep_list(user=request.user)
+        return paginated_response(request=request, view=self, queryset=qs,
+                                  serializer=s.SweepSerializer)  # fmt: skip
 
     @extend_schema(tags=["backtests"], request=s.SweepRequestSerializer,
                    responses={202: s.RunAcceptedSerializer})  # fmt: skip

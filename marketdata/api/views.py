@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from algobacktester.api.converters import MAX_ID
-from algobacktester.api.pagination import PageNumberPagination
+from algobacktester.api.pagination import paginated_response
 
 from .. import selectors, services
 from ..conf import md_setting
@@ -36,12 +36,6 @@ def _query(serializer_class, request: Request) -> dict:
     return data.validated_data
 
 
-def _paginated(request: Request, view: APIView, qs, serializer_class) -> Response:
-    paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(qs, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
 class InstrumentListApi(APIView):
     permission_classes = (IsAuthenticated,)
     InputSerializer = s.InstrumentListInputSerializer
@@ -52,7 +46,9 @@ class InstrumentListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         qs = selectors.instrument_list(**_query(self.InputSerializer, request))
-        return _paginated(request, self, qs, self.OutputSerializer)
+        return paginated_response(
+            request=request, view=self, queryset=qs, serializer=self.OutputSerializer
+        )
 
 
 class InstrumentDetailApi(APIView):
@@ -200,7 +196,9 @@ class IngestionRunListApi(APIView):
         qs = selectors.ingestion_run_list(
             status=q.get("status", ""), instrument_id=q.get("instrument")
         )
-        return _paginated(request, self, qs, self.OutputSerializer)
+        return paginated_response(
+            request=request, view=self, queryset=qs, serializer=self.OutputSerializer
+        )
 
 
 class IngestionRunDetailApi(APIView):
@@ -220,7 +218,9 @@ class TrackedListApi(APIView):
     @extend_schema(responses={200: OutputSerializer(many=True)}, tags=TAG)
     def get(self, request: Request) -> Response:
         qs = TrackedInstrument.objects.order_by("id")
-        return _paginated(request, self, qs, self.OutputSerializer)
+        return paginated_response(
+            request=request, view=self, queryset=qs, serializer=self.OutputSerializer
+        )
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, tags=TAG)
     def post(self, request: Request) -> Response:

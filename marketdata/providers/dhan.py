@@ -1,9 +1,9 @@
 """Dhan history and security master through the dhanhq SDK (2.3.0).
 
 The SDK never raises and never retries: every call answers ``{"status", "remarks", "data"}``.
-This adapter adds the rest: a 5-requests-per-second limit on data calls, retries with
-exponential backoff on rate limits (DH-904/805), server errors (DH-908/909, 5xx) and malformed
-bodies, 90-day chunks, and parsing of the parallel-array answers into a :class:`BarFrame`.
+This adapter adds the rest: the account's data limit (5 requests a second, shared by every
+process through ``algobacktester.ratelimits``), retries with exponential backoff on rate
+limits (DH-904/805), server errors (DH-908/909, 5xx) and malformed bodies, 90-day chunks, and parsing of the parallel-array answers into a :class:`BarFrame`.
 Credentials come from settings (``DHAN_CLIENT_ID``, ``DHAN_ACCESS_TOKEN``) and are never logged.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import logging
-import random
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -23,12 +22,12 @@ import pandas as pd
 import requests
 from django.conf import settings
 
+from algobacktester.ratelimits import AccountLimiter, account_limiter, read_retrying
 from engine.markets.calendar import IST
 
 from ..frames import BarFrame
 from ..timeframes import DAY
 from .base import InstrumentRef, InstrumentSpec, Provider, ProviderError
-from .ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +51,6 @@ MASTER_COLUMNS = (
 )  # fmt: skip
 DEFAULT_MASTER_URL = "https://images.dhan.co/api-data/api-scrip-master.csv"
 
-# One limiter per process for all Dhan data calls (Dhan counts per account).
-_LIMITER = RateLimiter(5, 1.0)
-
 
 def _conf(key: str, default: Any = None) -> Any:
     return getattr(settings, key, default)
@@ -75,7 +71,7 @@ class DhanProvider(Provider):
         security_master_url: str | None = None,
         max_retries: int | None = None,
         backoff_seconds: float | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: AccountLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         **_: object,
     ) -> None:
@@ -94,7 +90,10 @@ class DhanProvider(Provider):
         self.backoff = (
             _conf("DHAN_BACKOFF_SECONDS", 0.5) if backoff_seconds is None else backoff_seconds
         )
-        self.limiter = limiter or _LIMITER
+        # Dhan counts per client id: every process shares one window (Redis in services mode).
+        self.limiter = limiter or account_limiter(
+            broker="dhan", account=client_id or "anonymous", purpose="data", sleep=sleep
+        )
         self.sleep = sleep
         self.requests_made = 0
 
@@ -131,35 +130,53 @@ class DhanProvider(Provider):
         return frame.take(np.flatnonzero((frame.ts >= a) & (frame.ts < b)))
 
     def _call(self, call: Callable[[], dict], *, what: str) -> dict:
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                delay = self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4)  # noqa: S311
-                self.sleep(delay)
+        """A read: under the account's limit, retried while the error is transient."""
+
+        def attempt() -> dict:
             self.limiter.acquire()
             self.requests_made += 1
-            answer = call()
-            try:
-                return _answer_data(answer)
-            except ProviderError as exc:
-                last = str(exc)
-                if not exc.retryable:
-                    raise
-                logger.warning("dhan: %s (attempt %d): %s", what, attempt + 1, exc.code or exc)
-        raise ProviderError(
-            f"Dhan kept failing for {what} after {self.max_retries + 1} attempts: {last}",
-            retryable=True,
-            code="retries_exhausted",
-        )
+            return _answer_data(call())
+
+        retrying = read_retrying(
+            attempts=self.max_retries + 1, backoff=self.backoff, sleep=self.sleep,
+            retryable=lambda exc: isinstance(exc, ProviderError) and exc.retryable,
+            what=f"dhan: {what}",
+        )  # fmt: skip
+        try:
+            return retrying(attempt)
+        except ProviderError as exc:
+            if not exc.retryable:
+                raise
+            raise ProviderError(
+                f"Dhan kept failing for {what} after {self.max_retries + 1} attempts: {exc}",
+                retryable=True,
+                code="retries_exhausted",
+            ) from exc
 
     # --- security master ---------------------------------------------------------------
     def instruments(self, *, underlyings: tuple[str, ...] = ()) -> list[InstrumentSpec]:
+        retrying = read_retrying(
+            attempts=self.max_retries + 1, backoff=self.backoff, sleep=self.sleep,
+            retryable=_transient_http, what="dhan: security master",
+        )  # fmt: skip
         try:
-            response = requests.get(self.master_url, timeout=_conf("DHAN_TIMEOUT_SECONDS", 60))
-            response.raise_for_status()
+            response = retrying(self._master_download)
         except requests.RequestException as exc:
             raise ProviderError(f"security master download failed: {exc}", retryable=True) from exc
         return security_master_parse(response.content, underlyings=underlyings)
+
+    def _master_download(self) -> requests.Response:
+        response = requests.get(self.master_url, timeout=_conf("DHAN_TIMEOUT_SECONDS", 60))
+        response.raise_for_status()
+        return response
+
+
+def _transient_http(exc: BaseException) -> bool:
+    """Timeouts, dropped connections, 429 and 5xx: worth another try; other 4xx are not."""
+    if isinstance(exc, requests.HTTPError):
+        status = exc.response.status_code if exc.response is not None else 500
+        return status == 429 or status >= 500
+    return isinstance(exc, requests.ConnectionError | requests.Timeout)
 
 
 def _answer_data(answer: dict) -> dict:

@@ -7,8 +7,8 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
+from algobacktester.errors import InvalidInput
 from engine.markets import calendar
 from workers.leases import LeaseLostError, lease_renew
 
@@ -67,11 +67,11 @@ def tracked_instrument_add(
     try:
         cls = provider_class(provider)
     except ProviderError as exc:
-        raise ValidationError({"provider": [str(exc)]}) from exc
+        raise InvalidInput({"provider": [str(exc)]}) from exc
     if "history" not in cls.capabilities:  # the nightly refresh fetches history
-        raise ValidationError({"provider": [f"Provider '{provider}' cannot fetch history."]})
+        raise InvalidInput({"provider": [f"Provider '{provider}' cannot fetch history."]})
     if timeframe not in cls.timeframes:
-        raise ValidationError({"timeframe": [f"'{provider}' does not serve {timeframe} bars."]})
+        raise InvalidInput({"timeframe": [f"'{provider}' does not serve {timeframe} bars."]})
     tracked, _ = TrackedInstrument.objects.update_or_create(
         instrument=instrument, timeframe=timeframe, provider=provider,
         defaults={"history_days": history_days, "is_active": True},
@@ -86,9 +86,9 @@ def instruments_sync(
     try:
         cls = provider_class(provider)
     except ProviderError as exc:
-        raise ValidationError({"provider": [str(exc)]}) from exc
+        raise InvalidInput({"provider": [str(exc)]}) from exc
     if "instruments" not in cls.capabilities:
-        raise ValidationError({"provider": [f"Provider '{provider}' has no instrument master."]})
+        raise InvalidInput({"provider": [f"Provider '{provider}' has no instrument master."]})
     run = IngestionRun.objects.create(
         kind=IngestionRun.Kind.INSTRUMENTS, provider=provider, requested_by=user,
         options={"underlyings": list(underlyings)},

@@ -6,11 +6,12 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
+from limits.storage import MemoryStorage
 
+from algobacktester.ratelimits import AccountLimiter
 from marketdata.models import Instrument
 from marketdata.providers import ProviderError
 from marketdata.providers.dhan import DhanProvider, security_master_parse
-from marketdata.providers.ratelimit import RateLimiter
 from marketdata.services import instrument_ref
 
 from .fake_dhan import AUTH_ERROR, NO_DATA, RATE_LIMIT, SERVER_ERROR
@@ -33,9 +34,8 @@ class FakeClock:
 
 def _provider(fake, **kw) -> DhanProvider:
     clock = FakeClock()
-    return DhanProvider(
-        limiter=RateLimiter(5, 1.0, clock=clock, sleep=clock.sleep), sleep=clock.sleep, **kw
-    )
+    limiter = AccountLimiter(key="dhan:test:data", limits="5/second", storage=MemoryStorage())
+    return DhanProvider(limiter=limiter, sleep=clock.sleep, **kw)
 
 
 def test_intraday_history_in_90_day_chunks(fake_dhan, nifty):
@@ -104,14 +104,6 @@ def test_no_data_is_an_empty_chunk(fake_dhan, nifty):
     assert len(frame) == 0
 
 
-def test_rate_limiter_allows_five_per_second():
-    clock = FakeClock()
-    limiter = RateLimiter(5, 1.0, clock=clock, sleep=clock.sleep)
-    for _ in range(12):
-        limiter.acquire()
-    assert clock.now == pytest.approx(2.0) and len(clock.slept) == 2
-
-
 def test_security_master_parse_lots_expiries_and_strike_step(fake_dhan):
     specs = security_master_parse(fake_dhan.master.encode(), underlyings=("NIFTY",))
     by_symbol = {s.symbol: s for s in specs}
@@ -156,3 +148,21 @@ def test_backfill_api_through_dhan_is_chunked_and_stored(
         run["status"] == "succeeded" and run["chunks_done"] == 2 and run["rows_inserted"] > 70 * 25
     )
     assert len([q for q in fake_dhan.requests if q["path"].endswith("intraday")]) == 2
+
+
+def test_the_security_master_download_retries_transient_failures_only(fake_dhan):
+    import requests
+    import responses
+
+    p = _provider(fake_dhan, security_master_url="https://master.test/scrip.csv")
+    with responses.RequestsMock() as mock:
+        mock.get("https://master.test/scrip.csv", status=503)
+        mock.get("https://master.test/scrip.csv", body=requests.ConnectionError("reset"))
+        mock.get("https://master.test/scrip.csv", body=fake_dhan.master)
+        specs = p.instruments(underlyings=("NIFTY",))
+        assert len(mock.calls) == 3 and any(s.symbol == "NIFTY" for s in specs)
+    with responses.RequestsMock() as mock:
+        mock.get("https://master.test/scrip.csv", status=404)
+        with pytest.raises(ProviderError, match="security master download failed"):
+            p.instruments()
+        assert len(mock.calls) == 1

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from algobacktester.api.pagination import PageNumberPagination
+from algobacktester.api.pagination import paginated_response
 
 from .. import selectors, services
 from ..models import AlertRule, NotificationPreference
@@ -98,9 +98,9 @@ class HistoryApi(APIView):
             status=f.get("status"),
             rule_id=f.get("rule"),
         )
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(s.DeliveryOutputSerializer(page, many=True).data)
+        return paginated_response(
+            request=request, view=self, queryset=qs, serializer=s.DeliveryOutputSerializer
+        )
 
 
 class RuleListApi(APIView):
@@ -110,11 +110,10 @@ class RuleListApi(APIView):
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(
-            selectors.rule_list(user=request.user), request, view=self
+        qs = selectors.rule_list(user=request.user)
+        return paginated_response(
+            request=request, view=self, queryset=qs, serializer=s.RuleOutputSerializer
         )
-        return paginator.get_paginated_response(s.RuleOutputSerializer(page, many=True).data)
 
     @extend_schema(
         request=s.RuleInputSerializer,

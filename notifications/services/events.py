@@ -10,7 +10,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+
+from algobacktester.errors import InvalidInput
 
 from ..constants import OPERATOR_EVENTS, QUOTA_CHANNELS, SEND_NOW, Channel, EventType, quota_reason
 from ..errors import QuotaExceeded
@@ -140,4 +141,4 @@ def _check_destinations(*, user: Any, channels: list[str]) -> None:
     if Channel.EMAIL in channels and not (prefs.email or user.email):
         problems.append("email needs an email address.")
     if problems:
-        raise ValidationError({"channels": problems})
+        raise InvalidInput({"channels": problems})

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+
+from algobacktester.errors import InvalidInput
 
 from ..channels import OutgoingMessage, PermanentError, TransientError, backend_for
 from ..constants import OPERATOR_EVENTS, PHONE_VERIFY, Channel, EventType, quota_reason
@@ -66,19 +67,17 @@ def _check_event_channels(
     for event_type, channels in value.items():
         field = f"event_channels.{event_type}"
         if event_type not in EventType.values:
-            raise ValidationError(
+            raise InvalidInput(
                 {field: [f"unknown event type; one of {', '.join(EventType.values)}"]}
             )
         if event_type in OPERATOR_EVENTS and not user.is_staff:
-            raise ValidationError({field: ["this event type is for operators (staff) only"]})
+            raise InvalidInput({field: ["this event type is for operators (staff) only"]})
         if not isinstance(channels, list) or any(c not in Channel.values for c in channels):
-            raise ValidationError(
-                {field: [f"a list of: {', '.join(Channel.values)} (may be empty)"]}
-            )
+            raise InvalidInput({field: [f"a list of: {', '.join(Channel.values)} (may be empty)"]})
         if Channel.SMS in channels and not (prefs.phone and prefs.phone_verified_at):
-            raise ValidationError({field: ["sms needs a verified phone number"]})
+            raise InvalidInput({field: ["sms needs a verified phone number"]})
         if Channel.WEBHOOK in channels and not prefs.webhook_url:
-            raise ValidationError({field: ["webhook needs a webhook_url"]})
+            raise InvalidInput({field: ["webhook needs a webhook_url"]})
 
 
 def phone_verification_start(*, user: Any, phone: str) -> PhoneVerification:
@@ -125,7 +124,7 @@ def phone_verification_start(*, user: Any, phone: str) -> PhoneVerification:
             raise ProviderUnavailable(
                 {"phone": ["could not send the code now; try again shortly"]}
             ) from None
-        raise ValidationError(
+        raise InvalidInput(
             {"phone": [f"the SMS provider refused this number: {exc.reason}"]}
         ) from None
     Delivery.objects.filter(pk=record.pk).update(
@@ -149,23 +148,23 @@ def phone_verification_confirm(*, user: Any, phone: str, code: str) -> Notificat
         user=user, phone=phone, confirmed_at__isnull=True
     ).first()
     if verification is None:
-        raise ValidationError({"code": ["no code was sent to this number; request one first"]})
+        raise InvalidInput({"code": ["no code was sent to this number; request one first"]})
     if verification.expires_at <= now:
-        raise ValidationError({"code": ["the code has expired; request a new one"]})
+        raise InvalidInput({"code": ["the code has expired; request a new one"]})
     taken = PhoneVerification.objects.filter(
         pk=verification.pk,
         attempts__lt=config["PHONE_CODE_MAX_ATTEMPTS"],
         confirmed_at__isnull=True,
     ).update(attempts=F("attempts") + 1)
     if not taken:
-        raise ValidationError({"code": ["too many wrong codes; request a new one"]})
+        raise InvalidInput({"code": ["too many wrong codes; request a new one"]})
     if not code_matches(code=code, salt=str(verification.pk), hashed=verification.code_hash):
-        raise ValidationError({"code": ["the code is not correct"]})
+        raise InvalidInput({"code": ["the code is not correct"]})
     with transaction.atomic():
         if not PhoneVerification.objects.filter(
             pk=verification.pk, confirmed_at__isnull=True
         ).update(confirmed_at=now):
-            raise ValidationError({"code": ["this code was already used"]})
+            raise InvalidInput({"code": ["this code was already used"]})
         prefs = preferences_get_or_create(user=user)
         prefs.phone, prefs.phone_verified_at = phone, now
         prefs.save(update_fields=["phone", "phone_verified_at", "updated_at"])

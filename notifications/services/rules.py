@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from rest_framework.exceptions import ValidationError
+
+from algobacktester.errors import InvalidInput
 
 from ..constants import OPERATOR_EVENTS, Channel, EventType
 from ..crypto import secret_encrypt, secret_generate
@@ -38,7 +39,7 @@ def rule_create(
     once as ``rule.new_webhook_secret`` (only its encrypted form is stored)."""
     limit = settings.NOTIFICATIONS["MAX_RULES_PER_USER"]
     if AlertRule.objects.filter(owner=user).count() >= limit:
-        raise ValidationError({"non_field_errors": [f"at most {limit} alert rules per user"]})
+        raise InvalidInput({"non_field_errors": [f"at most {limit} alert rules per user"]})
     unknown = set(fields) - set(EDITABLE) - {"timeframe"}
     if unknown:
         raise TypeError(f"unexpected fields {sorted(unknown)}")
@@ -100,7 +101,7 @@ def _clean(rule: AlertRule, *, user: Any, requested_timeframe: str | None) -> No
     else:
         _clean_market(rule, requested_timeframe=requested_timeframe, errors=errors)
     if errors:
-        raise ValidationError(errors)
+        raise InvalidInput(errors)
 
 
 def _clean_event(rule: AlertRule, *, user: Any, errors: dict[str, list[str]]) -> None:

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from algobacktester.api.pagination import PageNumberPagination
+from algobacktester.api.pagination import paginated_response
 
 from .. import graph_edit, selectors, services
 from ..models import Strategy
@@ -22,18 +22,14 @@ from . import serializers as s
 EXPORT_FORMAT = "algobacktester.strategy"
 
 
-def _paginate(request: Request, view: APIView, queryset: Any, serializer: type) -> Response:
-    paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
-
-
 class StrategyListApi(APIView):
     @extend_schema(tags=["strategies"], responses={200: s.StrategyListSerializer(many=True)},
                    parameters=[OpenApiParameter("search", str, description="Name contains")])  # fmt: skip
     def get(self, request: Request) -> Response:
         qs = selectors.strategy_list(user=request.user, search=request.query_params.get("search"))
-        return _paginate(request, self, qs, s.StrategyListSerializer)
+        return paginated_response(
+            request=request, view=self, queryset=qs, serializer=s.StrategyListSerializer
+        )
 
     @extend_schema(tags=["strategies"], request=s.StrategyInputSerializer,
                    responses={201: s.StrategyOutputSerializer})  # fmt: skip
@@ -87,7 +83,9 @@ class StrategyVersionListApi(APIView):
     def get(self, request: Request, strategy_id: int) -> Response:
         strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
         qs = selectors.strategy_version_list(user=request.user, strategy=strategy)
-        return _paginate(request, self, qs, s.VersionOutputSerializer)
+        return paginated_response(
+            request=request, view=self, queryset=qs, serializer=s.VersionOutputSerializer
+        )
 
 
 class StrategyVersionDetailApi(APIView):

@@ -127,3 +127,24 @@ async def test_other_users_do_not_hear_worker_events(
     assert (await sync_to_async(result.get)(timeout=60))["delivered"]  # sent before we listen
     assert await comm.receive_nothing(timeout=0.5)
     await comm.disconnect()
+
+
+@app.task(name="workers.tests.log_context", shared=False)
+def log_context(run_id: int) -> dict[str, object]:
+    from structlog.contextvars import get_contextvars
+
+    return dict(get_contextvars())
+
+
+async def test_the_request_id_travels_to_the_worker_in_task_headers(live_worker: None) -> None:
+    """One grep follows a run from the HTTP request to the worker's log lines."""
+    from structlog.contextvars import bound_contextvars
+
+    def send() -> object:
+        with bound_contextvars(request_id="req-from-the-web"):
+            return log_context.delay(42)
+
+    result = await sync_to_async(send)()
+    context = await sync_to_async(result.get)(timeout=20)
+    assert context["request_id"] == "req-from-the-web"
+    assert context["run_id"] == 42 and context["task"] == "workers.tests.log_context"

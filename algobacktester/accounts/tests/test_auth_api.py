@@ -396,13 +396,13 @@ def test_a_refresh_token_is_spent_once_even_in_a_race(
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two refreshes that both pass the blacklist check: the unique key refuses the second."""
-    from rest_framework.exceptions import AuthenticationFailed
     from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefresh
 
     from algobacktester.accounts.services import auth_refresh
+    from algobacktester.errors import NotAuthenticated
 
     pair = token_pair(user)
     monkeypatch.setattr(SimpleRefresh, "check_blacklist", lambda self: None)  # both see "unused"
     auth_refresh(refresh=pair["refresh"])
-    with pytest.raises(AuthenticationFailed, match="blacklisted"):
+    with pytest.raises(NotAuthenticated, match="blacklisted"):
         auth_refresh(refresh=pair["refresh"])

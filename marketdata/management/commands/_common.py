@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.core.management.base import CommandError
-from rest_framework.exceptions import ValidationError
 
+from algobacktester.errors import ApplicationError
 from marketdata.models import Instrument
 from marketdata.services import instrument_index_get_or_create
 
@@ -31,7 +31,7 @@ def add_instrument_arguments(parser) -> None:
     parser.add_argument("--instrument-id", type=int)
 
 
-def validation_message(exc: ValidationError) -> str:
+def validation_message(exc: ApplicationError) -> str:
     detail = exc.detail
     if isinstance(detail, dict):
         return "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in detail.items())

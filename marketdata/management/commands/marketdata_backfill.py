@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.exceptions import ValidationError
 
+from algobacktester.errors import ApplicationError
 from marketdata.conf import md_setting
 from marketdata.ranges import time_range
-from marketdata.services import RunConflict, candles_backfill
+from marketdata.services import candles_backfill
 from marketdata.timeframes import MINUTES
 
 from ._common import add_instrument_arguments, instrument_from_options, validation_message
@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 instrument=instrument, timeframe=options["timeframe"], start=start, end=end,
                 provider=provider, run_now=not options["queue"],
             )  # fmt: skip
-        except (ValidationError, RunConflict) as exc:
+        except ApplicationError as exc:  # bad input or a conflicting run
             raise CommandError(validation_message(exc)) from exc
         self.stdout.write(
             f"run {run.pk} {run.status}: inserted {run.rows_inserted}, updated {run.rows_updated},"

@@ -7,8 +7,8 @@ import io
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.exceptions import ValidationError
 
+from algobacktester.errors import InvalidInput
 from engine.markets.calendar import IST
 from marketdata.ranges import ns_to_datetime
 from marketdata.selectors import candles_load
@@ -35,7 +35,7 @@ class Command(BaseCommand):
                 instrument=instrument, timeframe=options["timeframe"],
                 start=options["start"], end=options["end"],
             )  # fmt: skip
-        except ValidationError as exc:
+        except InvalidInput as exc:
             raise CommandError(validation_message(exc)) from exc
         to_file = options["output"] != "-"
         out = open(options["output"], "w", newline="") if to_file else io.StringIO()  # noqa: SIM115

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.exceptions import ValidationError
 
+from algobacktester.errors import InvalidInput
 from marketdata.selectors import data_health_report
 from marketdata.timeframes import MINUTES
 
@@ -29,6 +29,6 @@ class Command(BaseCommand):
                 instrument=instrument, timeframe=options["timeframe"],
                 start=options["start"], end=options["end"], include_run_error=True,
             )  # fmt: skip
-        except ValidationError as exc:
+        except InvalidInput as exc:
             raise CommandError(validation_message(exc)) from exc
         self.stdout.write(json.dumps(report, indent=2, default=str))

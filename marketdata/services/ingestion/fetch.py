@@ -7,9 +7,8 @@ from datetime import datetime
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
-from rest_framework import status as http_status
-from rest_framework.exceptions import APIException, ValidationError
 
+from algobacktester.errors import Conflict, InvalidInput
 from workers.leases import LeaseLostError, lease_heartbeat
 
 from ...conf import md_setting
@@ -23,11 +22,9 @@ logger = logging.getLogger(__name__)
 Status = IngestionRun.Status
 
 
-class RunConflict(APIException):
+class RunConflict(Conflict):
     """A fetch of the instrument and timeframe is already active for another range (409)."""
 
-    status_code = http_status.HTTP_409_CONFLICT
-    default_code = "conflict"
     default_detail = "Another fetch of this instrument and timeframe is active."
 
 
@@ -41,18 +38,18 @@ def _check_fetch(provider: str, timeframe: str, start: datetime, end: datetime) 
     try:
         cls = provider_class(provider)
     except ProviderError as exc:
-        raise ValidationError({"provider": [str(exc)]}) from exc
+        raise InvalidInput({"provider": [str(exc)]}) from exc
     if "history" not in cls.capabilities:
-        raise ValidationError({"provider": [f"Provider '{provider}' cannot fetch history."]})
+        raise InvalidInput({"provider": [f"Provider '{provider}' cannot fetch history."]})
     timeframe_check(timeframe)
     if timeframe not in cls.timeframes:
-        raise ValidationError(
+        raise InvalidInput(
             {"timeframe": [f"'{provider}' serves {', '.join(cls.timeframes)}, not {timeframe}."]}
         )
     if start >= end:
-        raise ValidationError({"end": ["end must be after start."]})
+        raise InvalidInput({"end": ["end must be after start."]})
     if (end - start).days > md_setting("MAX_BACKFILL_DAYS"):
-        raise ValidationError(
+        raise InvalidInput(
             {"start": [f"A backfill spans at most {md_setting('MAX_BACKFILL_DAYS')} days."]}
         )
     return cls
@@ -103,7 +100,7 @@ def ingestion_run_execute(*, run_id: int) -> IngestionRun:
             _execute(run)
     except LeaseLostError:  # re-queued or taken over while we worked: the current attempt reports
         return IngestionRun.objects.get(pk=run_id)
-    except (ProviderError, ValidationError, ValueError) as exc:  # FileFormatError is a ValueError
+    except (ProviderError, InvalidInput, ValueError) as exc:  # FileFormatError is a ValueError
         logger.warning("ingestion run %s failed: %s", run.pk, exc)
         return ingestion_run_finish(run, Status.FAILED, str(exc))
     except SoftTimeLimitExceeded:

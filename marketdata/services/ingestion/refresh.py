@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from rest_framework.exceptions import APIException
 
+from algobacktester.bus import STAFF, Event, emit
+from algobacktester.errors import ApplicationError
 from engine.markets.calendar import IST, is_trading_day
 
 from ...models import Candle, IngestionRun, TrackedInstrument
@@ -62,7 +63,7 @@ def tracked_instruments_refresh(*, today: date | None = None) -> list[int]:
 
 def _refresh_failed(tracked: TrackedInstrument, exc: Exception, today: date) -> None:
     """Record a tracked row that could not be queued: a failed run, and the operators told."""
-    if isinstance(exc, APIException) and isinstance(exc.detail, dict):
+    if isinstance(exc, ApplicationError) and isinstance(exc.detail, dict):
         reason = "; ".join(
             f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
             for k, v in exc.detail.items()
@@ -82,18 +83,8 @@ def _refresh_failed(tracked: TrackedInstrument, exc: Exception, today: date) -> 
     except Exception:
         logger.exception("could not record the failed refresh of tracked %s", tracked.pk)
 
-    def notify() -> None:
-        from notifications.services import operator_notify
-
-        try:
-            operator_notify(
-                event_type="ingestion.failed",
-                dedupe_key=f"ingestion.refresh_failed:{tracked.pk}:{today.isoformat()}",
-                data={"run": run_id, "tracked": tracked.pk, "symbol": tracked.instrument.symbol,
-                      "timeframe": tracked.timeframe, "provider": tracked.provider,
-                      "error": error},
-            )  # fmt: skip
-        except Exception:
-            logger.exception("could not alert operators of tracked %s", tracked.pk)
-
-    transaction.on_commit(notify)
+    emit(Event(type="ingestion.failed", audience=STAFF,
+               key=f"ingestion.refresh_failed:{tracked.pk}:{today.isoformat()}",
+               data={"run": run_id, "tracked": tracked.pk, "symbol": tracked.instrument.symbol,
+                     "timeframe": tracked.timeframe, "provider": tracked.provider,
+                     "error": error}))  # fmt: skip

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from algobacktester.bus import STAFF, Event, emit
 from algobacktester.events import event_emit
 from workers.leases import Lease, lease_claim, lease_initial, lease_owned, lease_release
 
@@ -104,15 +105,13 @@ def ingestion_run_close(
                   "rejected": run.rows_rejected, "error": run.error},
         )  # fmt: skip
     if status == Status.FAILED:
-        transaction.on_commit(lambda: _alert_operators(run))
+        _alert_operators(run)  # the bus sends it after commit
     return True
 
 
 def _alert_operators(run: IngestionRun) -> None:
     """Staff hear of a failed ingestion on the channels they chose (push, email by default)."""
-    from notifications.services import operator_notify
-
     symbol = run.instrument.symbol if run.instrument_id else None
-    operator_notify(event_type="ingestion.failed", dedupe_key=f"ingestion.failed:{run.pk}",
-                    data={"run": run.pk, "symbol": symbol, "timeframe": run.timeframe,
-                          "provider": run.provider, "error": run.error})  # fmt: skip
+    emit(Event(type="ingestion.failed", audience=STAFF, key=f"ingestion.failed:{run.pk}",
+               data={"run": run.pk, "symbol": symbol, "timeframe": run.timeframe,
+                     "provider": run.provider, "error": run.error}))  # fmt: skip

@@ -1,0 +1,103 @@
+"""Layering the imports must keep (docs/adr/0009-events-errors-limits-logs.md).
+
+Scanned with ``ast``, so an import hidden inside a function counts too.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ("algobacktester", "backtests", "marketdata", "notifications", "strategies", "trades")
+
+
+def imported_modules(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def source_files(*packages: str) -> Iterator[Path]:
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).parts
+            if "tests" not in parts and "migrations" not in parts:
+                yield path
+
+
+def is_service_or_selector(path: Path) -> bool:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return "services" in parts or "selectors" in parts
+
+
+def offenders(paths: list[Path], forbidden: str) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in paths
+        for module in imported_modules(path)
+        if module == forbidden or module.startswith(forbidden + ".")
+    ]
+
+
+def test_services_and_selectors_import_nothing_from_drf() -> None:
+    """Services raise ``algobacktester.errors``; only ``api/`` speaks HTTP."""
+    paths = [p for p in source_files(*APPS) if is_service_or_selector(p)]
+    assert len(paths) >= 10  # the scan finds the modules it guards
+    assert offenders(paths, "rest_framework") == []
+
+
+def test_the_error_hierarchy_and_marketdata_helpers_are_transport_neutral() -> None:
+    paths = [
+        ROOT / "algobacktester" / "errors.py",
+        ROOT / "algobacktester" / "bus.py",
+        ROOT / "backtests" / "config.py",
+        ROOT / "backtests" / "sweeps.py",
+        ROOT / "marketdata" / "ranges.py",
+        ROOT / "marketdata" / "timeframes.py",
+        ROOT / "marketdata" / "admin.py",
+        *(ROOT / "marketdata" / "management" / "commands").glob("*.py"),
+        ROOT / "notifications" / "errors.py",
+    ]
+    assert offenders(paths, "rest_framework") == []
+
+
+@pytest.mark.parametrize("app", ["backtests", "marketdata"])
+def test_producers_of_events_do_not_import_notifications(app: str) -> None:
+    """They ``emit`` on the bus; notifications subscribes (no import cycle)."""
+    assert offenders(list(source_files(app)), "notifications") == []
+
+
+def test_the_scan_sees_imports_inside_functions(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from notifications.services import event_notify\n")
+    assert list(imported_modules(module)) == ["notifications.services"]
+
+
+def test_code_that_places_orders_never_retries() -> None:
+    """An order is POSTed once (RELIABILITY.md): whatever calls ``place_order`` or
+    ``submit_once`` must not wrap it in tenacity or ``read_retrying``."""
+    limiter_module = ROOT / "algobacktester" / "ratelimits.py"
+    for path in source_files(*APPS, "workers"):
+        text = path.read_text()
+        if path == limiter_module or not ("place_order" in text or "submit_once(" in text):
+            continue
+        assert "tenacity" not in set(imported_modules(path)), path
+        assert "read_retrying" not in text and "Retrying(" not in text, path
+
+
+def test_list_views_paginate_through_the_one_helper() -> None:
+    """``paginated_response`` is the only place a list view builds its page; the backtest
+    detail's embedded trade page (its own ``trades_page`` parameters) is not a list view."""
+    allowed = {ROOT / "backtests" / "api" / "views.py": 1}
+    for path in source_files(*APPS):
+        if path.parent.name != "api" or path.name == "pagination.py":
+            continue
+        text = path.read_text()
+        assert "def _paginate" not in text, path
+        assert text.count("PageNumberPagination()") <= allowed.get(path, 0), path

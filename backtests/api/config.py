@@ -1,0 +1,87 @@
+"""The run configuration as the API accepts it; ``backtests.config`` stores and uses it."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from engine.fees import get_fee_model
+from engine.fees.models import BUILTIN as BUILTIN_FEES
+from engine.sim.config import END_OF_DATA
+
+from ..config import DEFAULT_CAPITAL
+
+
+class FeesSerializer(serializers.Serializer):
+    model = serializers.CharField(max_length=64,
+                                  help_text=f"one of {', '.join(sorted(BUILTIN_FEES))} or a plugin")  # fmt: skip
+    params = serializers.DictField(required=False, default=dict)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for key, value in attrs["params"].items():
+            if not (_finite_number(value) or (isinstance(value, str) and len(value) <= 40)):
+                raise serializers.ValidationError(
+                    {f"params.{key}": ["must be a number or a short string"]}
+                )
+        try:
+            model = get_fee_model(attrs["model"], **attrs["params"])
+            # The rates are checked when first used: use them now, so a bad value is a 400.
+            model.charges(price=100.0, qty=1.0, side=1, on=date(2026, 1, 1))
+        except (ValueError, TypeError) as exc:
+            raise serializers.ValidationError({"model": [str(exc)]}) from exc
+        return attrs
+
+
+class SizingSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=("fixed", "lots", "percent", "all_in"), default="lots")
+    value = serializers.FloatField(min_value=1e-9, max_value=1e9, default=1.0)
+    lot_size = serializers.FloatField(min_value=1e-9, max_value=1e9, required=False,
+                                      help_text="Defaults to the instrument's lot size")  # fmt: skip
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["mode"] == "percent" and attrs["value"] > 100:
+            raise serializers.ValidationError({"value": ["a percent of equity is at most 100"]})
+        return attrs
+
+
+class SlippageSerializer(serializers.Serializer):
+    ticks = serializers.FloatField(min_value=0, max_value=1000, default=0.0)
+    bps = serializers.FloatField(min_value=0, max_value=1000, default=0.0)
+
+
+class RunConfigSerializer(serializers.Serializer):
+    capital = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("1"),
+                                       max_value=Decimal("1e12"), default=DEFAULT_CAPITAL)  # fmt: skip
+    fees = FeesSerializer(required=False)
+    sizing = SizingSerializer(required=False)
+    slippage = SlippageSerializer(required=False)
+    fill = serializers.ChoiceField(choices=("next_open", "close"), default="next_open",
+                                   help_text="next bar's open (default) or the signal bar's close")  # fmt: skip
+    stop_first = serializers.BooleanField(default=True)
+    close_at_end = serializers.BooleanField(default=True,
+                                            help_text="false: same as end_of_data keep_open")  # fmt: skip
+    end_of_data = serializers.ChoiceField(choices=tuple(END_OF_DATA), required=False,
+                                          help_text="a position open on the last bar: close it at "
+                                          "its close (default) or its open, or keep it open")  # fmt: skip
+    allow_long = serializers.BooleanField(default=True)
+    allow_short = serializers.BooleanField(default=True)
+    margin = serializers.FloatField(min_value=0.01, max_value=1.0, required=False,
+                                    help_text="Blocked fraction of notional; default by segment: "
+                                              "0.12 index/futures, 0.2 equity, 1.0 options")  # fmt: skip
+    pyramiding = serializers.IntegerField(min_value=1, max_value=100, default=1)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        end = attrs.get("end_of_data")
+        if end is not None and not attrs["close_at_end"] and end != "keep_open":
+            raise serializers.ValidationError(
+                {"end_of_data": [f"'{end}' contradicts close_at_end=false (keep_open)"]}
+            )
+        return attrs
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
