@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from backtests.config import RunConfigSerializer, normalise, sim_config
+from backtests.api.config import RunConfigSerializer
+from backtests.config import normalise, sim_config
 
 
 def _engine(data: dict) -> str:

@@ -136,15 +136,15 @@ def log_context(run_id: int) -> dict[str, object]:
     return dict(get_contextvars())
 
 
-async def test_the_request_id_travels_to_the_worker_in_task_headers(live_worker: None) -> None:
+async def test_the_request_id_travels_to_the_worker_in_task_headers(live_worker: str) -> None:
     """One grep follows a run from the HTTP request to the worker's log lines."""
     from structlog.contextvars import bound_contextvars
 
     def send() -> object:
         with bound_contextvars(request_id="req-from-the-web"):
-            return log_context.delay(42)
+            return log_context.apply_async(args=(42,), queue=live_worker)
 
     result = await sync_to_async(send)()
-    context = await sync_to_async(result.get)(timeout=20)
+    context = await sync_to_async(result.get)(timeout=60)
     assert context["request_id"] == "req-from-the-web"
     assert context["run_id"] == 42 and context["task"] == "workers.tests.log_context"
