@@ -5,8 +5,17 @@ from .models import BacktestRun, BacktestSweep
 
 @admin.register(BacktestRun)
 class BacktestRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "status", "instrument", "timeframe", "start", "end", "attempts",
-                    "created_at")  # fmt: skip
+    list_display = (
+        "id",
+        "owner",
+        "status",
+        "instrument",
+        "timeframe",
+        "start",
+        "end",
+        "attempts",
+        "created_at",
+    )
     list_filter = ("status", "timeframe")
     search_fields = ("owner__email",)
     list_select_related = ("owner", "instrument")

@@ -23,21 +23,36 @@ def limits() -> dict[str, Any]:
 # Defaults that fit Indian F&O (docs/backtests.md, "Defaults"): the instrument's own charges,
 # one lot, and the margin its segment typically blocks, instead of zero fees and full notional.
 DEFAULT_CAPITAL = Decimal("500000")
-DEFAULT_FEES = {"option": "india_options", "future": "india_futures", "index": "india_futures",
-                "equity": "india_equity_intraday"}  # fmt: skip
+DEFAULT_FEES = {
+    "option": "india_options",
+    "future": "india_futures",
+    "index": "india_futures",
+    "equity": "india_equity_intraday",
+}
 DEFAULT_MARGIN = {"option": 1.0, "future": 0.12, "index": 0.12, "equity": 0.2}
 INDIA_FEES = ("india_options", "india_futures", "india_equity_intraday")
 
 
 def instrument_facts(instrument: Any, *, start: date) -> dict[str, Any]:
     """What ``normalise`` needs to know of an instrument traded from ``start``."""
-    return {"lot_size": instrument.lot_size, "tick_size": float(instrument.tick_size),
-            "kind": instrument.kind, "exchange": instrument.exchange,
-            "lot_symbol": dated_lot_symbol(instrument, start)}  # fmt: skip
+    return {
+        "lot_size": instrument.lot_size,
+        "tick_size": float(instrument.tick_size),
+        "kind": instrument.kind,
+        "exchange": instrument.exchange,
+        "lot_symbol": dated_lot_symbol(instrument, start),
+    }
 
 
-def normalise(config: dict[str, Any], *, lot_size: int, tick_size: float, kind: str = "index",
-              exchange: str = "NSE", lot_symbol: str | None = None) -> dict[str, Any]:  # fmt: skip
+def normalise(
+    config: dict[str, Any],
+    *,
+    lot_size: int,
+    tick_size: float,
+    kind: str = "index",
+    exchange: str = "NSE",
+    lot_symbol: str | None = None,
+) -> dict[str, Any]:
     """Fill every default in, so the stored JSON alone reproduces the run.
 
     With ``lot_symbol`` (see :func:`dated_lot_symbol`) and no explicit ``lot_size``, lot-based
@@ -51,11 +66,27 @@ def normalise(config: dict[str, Any], *, lot_size: int, tick_size: float, kind: 
         "capital": str(config.get("capital", DEFAULT_CAPITAL)),
         "fees": _fees(config.get("fees"), kind=kind, exchange=exchange),
         "sizing": sizing,
-        "slippage": {"ticks": 0.0, "bps": 0.0, "tick_size": tick_size, **config.get("slippage", {})},
+        "slippage": {
+            "ticks": 0.0,
+            "bps": 0.0,
+            "tick_size": tick_size,
+            **config.get("slippage", {}),
+        },
         "margin": config.get("margin", DEFAULT_MARGIN.get(kind, 1.0)),
-        **{k: config[k] for k in ("fill", "stop_first", "close_at_end", "allow_long",
-                                  "allow_short", "pyramiding", "end_of_data") if k in config},
-    }  # fmt: skip
+        **{
+            k: config[k]
+            for k in (
+                "fill",
+                "stop_first",
+                "close_at_end",
+                "allow_long",
+                "allow_short",
+                "pyramiding",
+                "end_of_data",
+            )
+            if k in config
+        },
+    }
 
 
 def dated_lot_symbol(instrument: Any, start: date) -> str | None:

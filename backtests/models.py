@@ -27,14 +27,22 @@ FINISHED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
 class RunSpec(models.Model):
     """What a run or a sweep is of: whose, which pinned strategy version, which data, how."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="%(class)ss")  # fmt: skip
-    strategy = models.ForeignKey("strategies.Strategy", on_delete=models.SET_NULL, null=True,
-                                 blank=True, related_name="%(class)ss")  # fmt: skip
-    strategy_version = models.ForeignKey("strategies.StrategyVersion", on_delete=models.CASCADE,
-                                         related_name="%(class)ss")  # fmt: skip
-    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT,
-                                   related_name="%(class)ss")  # fmt: skip
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="%(class)ss"
+    )
+    strategy = models.ForeignKey(
+        "strategies.Strategy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
+    )
+    strategy_version = models.ForeignKey(
+        "strategies.StrategyVersion", on_delete=models.CASCADE, related_name="%(class)ss"
+    )
+    instrument = models.ForeignKey(
+        "marketdata.Instrument", on_delete=models.PROTECT, related_name="%(class)ss"
+    )
     timeframe = models.CharField(max_length=8)
     start = models.DateField()
     end = models.DateField()
@@ -47,8 +55,9 @@ class RunSpec(models.Model):
 class BacktestRun(RunSpec, LeasedJob):
     # Exactly-once: a worker claims the run (workers.leases), holding a lease it renews; only
     # the holder of the current attempt may write the result.
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED,
-                              db_index=True)  # fmt: skip
+    status = models.CharField(
+        max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True
+    )
     progress = models.FloatField(default=0.0)
     error = models.TextField(blank=True)
     data_hash = models.CharField(max_length=80, blank=True)
@@ -58,10 +67,12 @@ class BacktestRun(RunSpec, LeasedJob):
     equity_curve = models.JSONField(null=True, blank=True)
     drawdown_curve = models.JSONField(null=True, blank=True)
     rejections = models.JSONField(null=True, blank=True)  # the first 1,000
-    rejected_entries = models.JSONField(default=dict, blank=True,
-                                        help_text="every refused entry, counted by reason")  # fmt: skip
-    rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="reruns")  # fmt: skip
+    rejected_entries = models.JSONField(
+        default=dict, blank=True, help_text="every refused entry, counted by reason"
+    )
+    rerun_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -69,8 +80,10 @@ class BacktestRun(RunSpec, LeasedJob):
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=("owner", "status"), name="bt_owner_status"),
-                   models.Index(fields=("status", "lease_until"), name="bt_status_lease")]  # fmt: skip
+        indexes = [
+            models.Index(fields=("owner", "status"), name="bt_owner_status"),
+            models.Index(fields=("status", "lease_until"), name="bt_status_lease"),
+        ]
 
     def __str__(self) -> str:
         return f"backtest {self.pk} ({self.status})"
@@ -105,8 +118,9 @@ class BacktestTrade(models.Model):
 class BacktestSweep(RunSpec):
     grid = models.JSONField(help_text='{"node.param": [values]}')
     metric = models.CharField(max_length=40)
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED,
-                              db_index=True)  # fmt: skip
+    status = models.CharField(
+        max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True
+    )
     combinations = models.PositiveIntegerField()
     chunks_total = models.PositiveIntegerField()
     chunks_done = models.PositiveIntegerField(default=0)

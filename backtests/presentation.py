@@ -31,18 +31,23 @@ def rejection_counts(body: dict[str, Any]) -> dict[str, int]:
     return dict(Counter(str(r.get("reason")) for r in body.get("rejections") or []))
 
 
-def no_trades_reason(*, stats: dict[str, Any] | None, counts: dict[str, int],
-                     bars: int) -> str | None:  # fmt: skip
+def no_trades_reason(
+    *, stats: dict[str, Any] | None, counts: dict[str, int], bars: int
+) -> str | None:
     """A sentence saying why a finished run made no trade; None when it made some."""
     if not stats or stats.get("trades"):
         return None
     if not counts:
-        return (f"No trades: the entry conditions never fired on the {bars:,} bars of the range "
-                "(indicators need their warm-up bars first; try a longer range or check the "
-                "conditions with POST /api/strategies/{id}/validate).")  # fmt: skip
+        return (
+            f"No trades: the entry conditions never fired on the {bars:,} bars of the range "
+            "(indicators need their warm-up bars first; try a longer range or check the "
+            "conditions with POST /api/strategies/{id}/validate)."
+        )
     total = sum(counts.values())
-    parts = [f"{n:,} {reason.replace('_', ' ')} ({REJECTION_HELP.get(reason, 'see the engine docs')})"
-             for reason, n in sorted(counts.items(), key=lambda kv: -kv[1])]  # fmt: skip
+    parts = [
+        f"{n:,} {reason.replace('_', ' ')} ({REJECTION_HELP.get(reason, 'see the engine docs')})"
+        for reason, n in sorted(counts.items(), key=lambda kv: -kv[1])
+    ]
     return f"No trades: the simulator refused {total:,} entries: " + "; ".join(parts) + "."
 
 
@@ -74,10 +79,13 @@ def stats_display(stats: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def trade_display(trade: dict[str, Any], *, tick: Any) -> dict[str, Any]:
-    return {"entry_price": to_step(trade["entry_price"], tick),
-            "exit_price": to_step(trade["exit_price"], tick),
-            "pnl": money(trade["pnl"]), "charges": money(trade["charges"]),
-            "return_pct": to_step(trade["return_pct"], "0.01")}  # fmt: skip
+    return {
+        "entry_price": to_step(trade["entry_price"], tick),
+        "exit_price": to_step(trade["exit_price"], tick),
+        "pnl": money(trade["pnl"]),
+        "charges": money(trade["charges"]),
+        "return_pct": to_step(trade["return_pct"], "0.01"),
+    }
 
 
 def curve_local(points: list[list[Any]] | None) -> list[list[Any]] | None:

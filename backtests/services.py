@@ -52,18 +52,35 @@ IST_DAY_MINUTES = 375
 # --- request ---------------------------------------------------------------------------
 
 
-def backtest_request(*, user: User, strategy_id: int, instrument_ref: int | str, start: date, end: date,
-                     config: dict[str, Any], version: int | None = None,
-                     timeframe: str | None = None) -> BacktestRun:  # fmt: skip
+def backtest_request(
+    *,
+    user: User,
+    strategy_id: int,
+    instrument_ref: int | str,
+    start: date,
+    end: date,
+    config: dict[str, Any],
+    version: int | None = None,
+    timeframe: str | None = None,
+) -> BacktestRun:
     strategy, pinned = strategy_pinned(user=user, strategy_id=strategy_id, version=version)
     instrument = instrument_for(instrument_ref)
     timeframe = runnable_timeframe(pinned, timeframe)
     check_range(instrument, timeframe, start, end)
     check_concurrency(user)
     stored = run_config.normalise(config, **run_config.instrument_facts(instrument, start=start))
-    return _enqueue(BacktestRun(owner=user, strategy=strategy, strategy_version=pinned,
-                                instrument=instrument, timeframe=timeframe, start=start, end=end,
-                                config=stored))  # fmt: skip
+    return _enqueue(
+        BacktestRun(
+            owner=user,
+            strategy=strategy,
+            strategy_version=pinned,
+            instrument=instrument,
+            timeframe=timeframe,
+            start=start,
+            end=end,
+            config=stored,
+        )
+    )
 
 
 def strategy_pinned(
@@ -97,14 +114,26 @@ def instrument_for(ref: int | str) -> Instrument:
 def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
     errors = validate(version.graph)
     if errors:
-        raise InvalidInput(errors=
-            [{"field": "strategy", "node": e["node"],
-              "message": f"version {version.number} is not runnable: {e['field']}: {e['message']}"}
-             for e in errors], code="invalid_graph")  # fmt: skip
+        raise InvalidInput(
+            errors=[
+                {
+                    "field": "strategy",
+                    "node": e["node"],
+                    "message": f"version {version.number} is not runnable: {e['field']}: {e['message']}",
+                }
+                for e in errors
+            ],
+            code="invalid_graph",
+        )
     native = version.graph.get("settings", {}).get("timeframe", "1m")
     if requested and requested != native:
-        raise InvalidInput({"timeframe": [
-            f"strategy version {version.number} runs on {native} bars, not {requested}"]})  # fmt: skip
+        raise InvalidInput(
+            {
+                "timeframe": [
+                    f"strategy version {version.number} runs on {native} bars, not {requested}"
+                ]
+            }
+        )
     return native
 
 
@@ -116,12 +145,22 @@ def check_range(instrument: Instrument, timeframe: str, start: date, end: date) 
         raise InvalidInput(
             {"end": [f"a backtest spans at most {run_config.limits()['MAX_YEARS']} years"]}
         )
-    _, rows = md.candles_source(instrument=instrument, timeframe=timeframe,
-                                start=_ist_start(start), end=_ist_start(end + timedelta(days=1)))  # fmt: skip
+    _, rows = md.candles_source(
+        instrument=instrument,
+        timeframe=timeframe,
+        start=_ist_start(start),
+        end=_ist_start(end + timedelta(days=1)),
+    )
     cap = run_config.limits()["MAX_BARS"]
     if rows > cap:
-        raise InvalidInput({"end": [f"the range holds {rows:,} stored bars; a run reads at most "
-                                       f"{cap:,}: narrow start/end or use a larger timeframe"]})  # fmt: skip
+        raise InvalidInput(
+            {
+                "end": [
+                    f"the range holds {rows:,} stored bars; a run reads at most "
+                    f"{cap:,}: narrow start/end or use a larger timeframe"
+                ]
+            }
+        )
 
 
 def _ist_start(day: date) -> datetime:
@@ -130,11 +169,16 @@ def _ist_start(day: date) -> datetime:
 
 def check_concurrency(user: User) -> None:
     cap = run_config.limits()["MAX_CONCURRENT_RUNS"]
-    active = (BacktestRun.objects.filter(owner=user, status__in=ACTIVE).count()
-              + BacktestSweep.objects.filter(owner=user, status__in=ACTIVE).count())  # fmt: skip
+    active = (
+        BacktestRun.objects.filter(owner=user, status__in=ACTIVE).count()
+        + BacktestSweep.objects.filter(owner=user, status__in=ACTIVE).count()
+    )
     if active >= cap:
-        raise LimitExceeded(retry_after=5, detail=f"concurrent runs: you have {active} queued or running; "
-                                       f"the limit is {cap}. Wait for one to finish or cancel it.")  # fmt: skip
+        raise LimitExceeded(
+            retry_after=5,
+            detail=f"concurrent runs: you have {active} queued or running; "
+            f"the limit is {cap}. Wait for one to finish or cancel it.",
+        )
 
 
 # --- execute -----------------------------------------------------------------------------
@@ -172,9 +216,14 @@ class _RunError(Exception):
 
 
 def _claim(run_id: int) -> Lease | None:
-    lease = lease_claim(BacktestRun, pk=run_id, ready=(RunStatus.QUEUED,), held=RunStatus.RUNNING,
-                        seconds=run_config.limits()["LEASE_SECONDS"],
-                        fields={"started_at": timezone.now(), "progress": 1.0})  # fmt: skip
+    lease = lease_claim(
+        BacktestRun,
+        pk=run_id,
+        ready=(RunStatus.QUEUED,),
+        held=RunStatus.RUNNING,
+        seconds=run_config.limits()["LEASE_SECONDS"],
+        fields={"started_at": timezone.now(), "progress": 1.0},
+    )
     return lease
 
 
@@ -183,8 +232,13 @@ def _progress(lease: Lease, pct: float, stage: str, *, owner_id: int) -> None:
     if not lease_renew(lease, fields={"progress": pct}):
         raise LeaseLostError(f"backtest {lease.pk} attempt {lease.attempt}")
     # Outside any transaction (the UPDATE above is committed): publish now, not on commit.
-    publish(Event(type="backtest.progress", user_id=owner_id,
-                  data={"id": lease.pk, "progress": pct, "stage": stage}))  # fmt: skip
+    publish(
+        Event(
+            type="backtest.progress",
+            user_id=owner_id,
+            data={"id": lease.pk, "progress": pct, "stage": stage},
+        )
+    )
 
 
 def _compute(lease: Lease) -> tuple[BacktestResult, str]:
@@ -193,14 +247,18 @@ def _compute(lease: Lease) -> tuple[BacktestResult, str]:
         compiled = compile_graph(run.strategy_version.graph)
     except GraphValidationError as exc:
         raise _RunError(str(exc)) from exc
-    bars = md.candles_load(instrument=run.instrument, timeframe=run.timeframe, start=run.start,
-                           end=run.end)  # fmt: skip
+    bars = md.candles_load(
+        instrument=run.instrument, timeframe=run.timeframe, start=run.start, end=run.end
+    )
     if len(bars) == 0:
-        raise _RunError(f"no {run.instrument.symbol} {run.timeframe} candles between {run.start} and "
-                        f"{run.end}: import or ingest them first")  # fmt: skip
+        raise _RunError(
+            f"no {run.instrument.symbol} {run.timeframe} candles between {run.start} and "
+            f"{run.end}: import or ingest them first"
+        )
     _progress(lease, 30.0, "data loaded", owner_id=run.owner_id)
-    data_hash = md.data_snapshot_hash(instrument=run.instrument, timeframe=run.timeframe,
-                                      start=run.start, end=run.end, bars=bars)  # fmt: skip
+    data_hash = md.data_snapshot_hash(
+        instrument=run.instrument, timeframe=run.timeframe, start=run.start, end=run.end, bars=bars
+    )
     try:
         result = run_backtest(bars, compiled, run_config.sim_config(run.config))
     except ValueError as exc:  # a config the engine refuses (e.g. a fee plugin's rule)
@@ -230,16 +288,23 @@ def _store(lease: Lease, result: BacktestResult, data_hash: str, started: float)
 def _trade_rows(run_id: int, trades: list[dict[str, Any]]) -> list[BacktestTrade]:
     return [
         BacktestTrade(
-            run_id=run_id, seq=i + 1, side=t["side"],
-            entry_time=datetime.fromisoformat(t["entry_time"]), exit_time=datetime.fromisoformat(t["exit_time"]),
-            entry_price=_dec(t["entry_price"], 4), exit_price=_dec(t["exit_price"], 4),
-            quantity=_dec(t["qty"], 4), pnl=_dec(t["pnl"], 2), return_pct=t["return_pct"],
+            run_id=run_id,
+            seq=i + 1,
+            side=t["side"],
+            entry_time=datetime.fromisoformat(t["entry_time"]),
+            exit_time=datetime.fromisoformat(t["exit_time"]),
+            entry_price=_dec(t["entry_price"], 4),
+            exit_price=_dec(t["exit_price"], 4),
+            quantity=_dec(t["qty"], 4),
+            pnl=_dec(t["pnl"], 2),
+            return_pct=t["return_pct"],
             charges=_dec(t["charges"], 2),
             charges_breakdown={k[8:]: v for k, v in t.items() if k.startswith("charges_")},
-            exit_reason=t["exit_reason"], bars_held=max(0, int(t["exit_bar"]) - int(t["entry_bar"])),
+            exit_reason=t["exit_reason"],
+            bars_held=max(0, int(t["exit_bar"]) - int(t["entry_bar"])),
         )
         for i, t in enumerate(trades)
-    ]  # fmt: skip
+    ]
 
 
 def _dec(value: float | None, places: int) -> Decimal:
@@ -248,8 +313,11 @@ def _dec(value: float | None, places: int) -> Decimal:
 
 def _fail(lease: Lease, reason: str) -> bool:
     with transaction.atomic():
-        updated = lease_release(lease, status=RunStatus.FAILED,
-                                fields={"error": reason[:2000], "finished_at": timezone.now()})  # fmt: skip
+        updated = lease_release(
+            lease,
+            status=RunStatus.FAILED,
+            fields={"error": reason[:2000], "finished_at": timezone.now()},
+        )
         if updated:
             _announce(BacktestRun.objects.get(pk=lease.pk), "backtest.failed")
     return updated
@@ -257,9 +325,13 @@ def _fail(lease: Lease, reason: str) -> bool:
 
 def _announce(run: BacktestRun, kind: str) -> None:
     """After commit, on the bus: /ws/ and the owner's alert rules hear it (once per run)."""
-    data = {"id": run.pk, "status": run.status, "error": run.error or None,
-            "strategy": run.strategy_version.strategy_name if run.strategy_version_id else None,
-            "return_pct": (run.stats or {}).get("return_pct")}  # fmt: skip
+    data = {
+        "id": run.pk,
+        "status": run.status,
+        "error": run.error or None,
+        "strategy": run.strategy_version.strategy_name if run.strategy_version_id else None,
+        "return_pct": (run.stats or {}).get("return_pct"),
+    }
     emit(Event(type=kind, user_id=run.owner_id, data=data, key=f"{kind}:{run.pk}"))
 
 
@@ -268,7 +340,8 @@ def _announce(run: BacktestRun, kind: str) -> None:
 
 def backtest_cancel(*, run: BacktestRun) -> BacktestRun:
     updated = BacktestRun.objects.filter(pk=run.pk, status__in=ACTIVE).update(
-        status=RunStatus.CANCELLED, finished_at=timezone.now(), lease_until=None)  # fmt: skip
+        status=RunStatus.CANCELLED, finished_at=timezone.now(), lease_until=None
+    )
     run.refresh_from_db()
     if not updated:
         raise InvalidInput(
@@ -291,9 +364,19 @@ def backtest_delete(*, run: BacktestRun) -> None:
 def backtest_rerun(*, user: User, run: BacktestRun) -> BacktestRun:
     """The same pinned version, instrument, range and config: the same trades."""
     check_concurrency(user)
-    return _enqueue(BacktestRun(owner=user, strategy=run.strategy, strategy_version=run.strategy_version,
-                                instrument=run.instrument, timeframe=run.timeframe, start=run.start,
-                                end=run.end, config=run.config, rerun_of=run))  # fmt: skip
+    return _enqueue(
+        BacktestRun(
+            owner=user,
+            strategy=run.strategy,
+            strategy_version=run.strategy_version,
+            instrument=run.instrument,
+            timeframe=run.timeframe,
+            start=run.start,
+            end=run.end,
+            config=run.config,
+            rerun_of=run,
+        )
+    )
 
 
 def backtests_reap() -> int:
@@ -303,13 +386,22 @@ def backtests_reap() -> int:
     # A queued run whose message never reached a worker (broker restart): send it again; the
     # claim makes a duplicate harmless. Looked up first, so a run re-queued below is sent once.
     forgotten = timezone.now() - timedelta(seconds=run_config.limits()["QUEUED_RESEND_SECONDS"])
-    resend = list(BacktestRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=forgotten).values_list(
-        "pk", flat=True))  # fmt: skip
+    resend = list(
+        BacktestRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=forgotten).values_list(
+            "pk", flat=True
+        )
+    )
     for run_id in resend:
         backtest_execute_task.delay(run_id)
     limit = run_config.limits()["MAX_ATTEMPTS"]
-    counts = leases_reap(BacktestRun, ready=RunStatus.QUEUED, held=RunStatus.RUNNING, max_attempts=limit,
-                         requeue=backtest_execute_task.delay,
-                         give_up=lambda lease: _fail(lease, f"the worker running it stopped {limit} times; "
-                                                            "the run was given up"))  # fmt: skip
+    counts = leases_reap(
+        BacktestRun,
+        ready=RunStatus.QUEUED,
+        held=RunStatus.RUNNING,
+        max_attempts=limit,
+        requeue=backtest_execute_task.delay,
+        give_up=lambda lease: _fail(
+            lease, f"the worker running it stopped {limit} times; the run was given up"
+        ),
+    )
     return counts.requeued + len(resend)

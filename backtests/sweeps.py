@@ -34,13 +34,29 @@ from .services import check_concurrency, check_range, instrument_for, runnable_t
 logger = logging.getLogger(__name__)
 MAX_VALUES_PER_PARAM = 1000
 # Metrics where smaller is better; every other one is maximised.
-MINIMIZE = {"volatility_ann_pct", "max_drawdown_duration_days", "avg_drawdown_duration_days",
-            "total_charges", "max_trade_duration_days", "avg_trade_duration_days"}  # fmt: skip
+MINIMIZE = {
+    "volatility_ann_pct",
+    "max_drawdown_duration_days",
+    "avg_drawdown_duration_days",
+    "total_charges",
+    "max_trade_duration_days",
+    "avg_trade_duration_days",
+}
 
 
-def sweep_request(*, user: User, strategy_id: int, instrument_ref: int | str, start: date, end: date,
-                  grid_spec: dict[str, Any], metric: str, config: dict[str, Any],
-                  constraint: str | None = None, version: int | None = None) -> BacktestSweep:  # fmt: skip
+def sweep_request(
+    *,
+    user: User,
+    strategy_id: int,
+    instrument_ref: int | str,
+    start: date,
+    end: date,
+    grid_spec: dict[str, Any],
+    metric: str,
+    config: dict[str, Any],
+    constraint: str | None = None,
+    version: int | None = None,
+) -> BacktestSweep:
     strategy = strategy_get(user=user, strategy_id=strategy_id)
     pinned = strategy_version_get(user=user, strategy_id=strategy.pk, number=version)
     instrument = instrument_for(instrument_ref)
@@ -53,11 +69,20 @@ def sweep_request(*, user: User, strategy_id: int, instrument_ref: int | str, st
     combos = _combos(ranges, constraint)
     _check_params(pinned.graph, combos)
     chunk = run_config.limits()["SWEEP_CHUNK"]
-    sweep = BacktestSweep(owner=user, strategy=strategy, strategy_version=pinned, instrument=instrument,
-                          timeframe=timeframe, start=start, end=end, metric=metric,
-                          config=run_config.normalise(config, **run_config.instrument_facts(instrument, start=start)),
-                          grid={"params": {r.path: list(r.values) for r in ranges}, "constraint": constraint},
-                          combinations=len(combos), chunks_total=math.ceil(len(combos) / chunk))  # fmt: skip
+    sweep = BacktestSweep(
+        owner=user,
+        strategy=strategy,
+        strategy_version=pinned,
+        instrument=instrument,
+        timeframe=timeframe,
+        start=start,
+        end=end,
+        metric=metric,
+        config=run_config.normalise(config, **run_config.instrument_facts(instrument, start=start)),
+        grid={"params": {r.path: list(r.values) for r in ranges}, "constraint": constraint},
+        combinations=len(combos),
+        chunks_total=math.ceil(len(combos) / chunk),
+    )
     return _enqueue(sweep)
 
 
@@ -126,8 +151,12 @@ def _check_params(graph: dict[str, Any], combos: list[dict[str, float]]) -> None
     """Every path names a node parameter the engine accepts at the extremes of the grid."""
     compiled = compile_graph(graph)
     paths = combos[0].keys()
-    for probe in (combos[0], combos[-1], {p: max(c[p] for c in combos) for p in paths},
-                  {p: min(c[p] for c in combos) for p in paths}):  # fmt: skip
+    for probe in (
+        combos[0],
+        combos[-1],
+        {p: max(c[p] for c in combos) for p in paths},
+        {p: min(c[p] for c in combos) for p in paths},
+    ):
         try:
             compiled.with_params(probe)
         except (GraphValidationError, KeyError, ValueError) as exc:
@@ -163,8 +192,13 @@ def sweep_chunk_execute(*, sweep_id: int, index: int) -> str:
         .values_list("pk", flat=True)
         .first()
     )
-    lease = chunk_id and lease_claim(SweepChunk, pk=chunk_id, ready=(RunStatus.QUEUED,), held=RunStatus.RUNNING,
-                                     seconds=run_config.limits()["SWEEP_CHUNK_LEASE_SECONDS"])  # fmt: skip
+    lease = chunk_id and lease_claim(
+        SweepChunk,
+        pk=chunk_id,
+        ready=(RunStatus.QUEUED,),
+        held=RunStatus.RUNNING,
+        seconds=run_config.limits()["SWEEP_CHUNK_LEASE_SECONDS"],
+    )
     if not lease:
         return "skipped"
     sweep = BacktestSweep.objects.select_related("instrument", "strategy_version").get(pk=sweep_id)
@@ -196,18 +230,31 @@ def _chunk_rows(sweep: BacktestSweep, index: int) -> tuple[list[dict[str, Any]],
     combos = grid(ranges, sweep.grid.get("constraint"))
     size = run_config.limits()["SWEEP_CHUNK"]
     mine = {_key(c) for c in combos[index * size : (index + 1) * size]}
-    bars = md.candles_load(instrument=sweep.instrument, timeframe=sweep.timeframe, start=sweep.start,
-                           end=sweep.end)  # fmt: skip
+    bars = md.candles_load(
+        instrument=sweep.instrument, timeframe=sweep.timeframe, start=sweep.start, end=sweep.end
+    )
     if len(bars) == 0:
-        raise ValueError(f"no {sweep.instrument.symbol} {sweep.timeframe} candles between "
-                         f"{sweep.start} and {sweep.end}: import or ingest them first")  # fmt: skip
-    result = run_sweep(bars, compile_graph(sweep.strategy_version.graph), ranges,
-                       run_config.sim_config(sweep.config), metric=sweep.metric,
-                       constraint=lambda p: _key(p) in mine)  # fmt: skip
+        raise ValueError(
+            f"no {sweep.instrument.symbol} {sweep.timeframe} candles between "
+            f"{sweep.start} and {sweep.end}: import or ingest them first"
+        )
+    result = run_sweep(
+        bars,
+        compile_graph(sweep.strategy_version.graph),
+        ranges,
+        run_config.sim_config(sweep.config),
+        metric=sweep.metric,
+        constraint=lambda p: _key(p) in mine,
+    )
     table = result.table.astype(object).where(result.table.notna(), None)
     rows = [{k: _clean(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
-    return rows, md.data_snapshot_hash(instrument=sweep.instrument, timeframe=sweep.timeframe,
-                                       start=sweep.start, end=sweep.end, bars=bars)  # fmt: skip
+    return rows, md.data_snapshot_hash(
+        instrument=sweep.instrument,
+        timeframe=sweep.timeframe,
+        start=sweep.start,
+        end=sweep.end,
+        bars=bars,
+    )
 
 
 def _key(params: dict[str, Any]) -> tuple[tuple[str, float], ...]:
@@ -231,14 +278,23 @@ def _chunk_done(
         # Every chunk must have read the same candles, or the table compares unlike things.
         same_data = Q(data_hash="") | Q(data_hash=data_hash)
         counted = BacktestSweep.objects.filter(same_data, pk=sweep.pk).update(
-            chunks_done=F("chunks_done") + 1, data_hash=data_hash)  # fmt: skip
+            chunks_done=F("chunks_done") + 1, data_hash=data_hash
+        )
     if not counted:
-        _sweep_fail(sweep, f"chunk {index} read different candles than earlier chunks (the data "
-                           "changed while the sweep ran); run it again")  # fmt: skip
+        _sweep_fail(
+            sweep,
+            f"chunk {index} read different candles than earlier chunks (the data "
+            "changed while the sweep ran); run it again",
+        )
         return "failed"
     sweep.refresh_from_db(fields=["chunks_done", "chunks_total", "status"])
-    publish(Event(type="sweep.progress", user_id=sweep.owner_id,
-                  data={"id": sweep.pk, "progress": sweep.progress}))  # fmt: skip
+    publish(
+        Event(
+            type="sweep.progress",
+            user_id=sweep.owner_id,
+            data={"id": sweep.pk, "progress": sweep.progress},
+        )
+    )
     if sweep.chunks_done >= sweep.chunks_total:
         _gather(sweep)
     return "done"
@@ -256,11 +312,21 @@ def _gather(sweep: BacktestSweep) -> None:
     best = (max if maximize else min)(scored, key=lambda r: r[sweep.metric]) if scored else None
     with transaction.atomic():
         updated = BacktestSweep.objects.filter(pk=sweep.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.DONE, results=rows, best=best, heatmap=_heatmap(rows, params, sweep.metric),
-            engine_version=ENGINE_VERSION, finished_at=timezone.now())  # fmt: skip
+            status=RunStatus.DONE,
+            results=rows,
+            best=best,
+            heatmap=_heatmap(rows, params, sweep.metric),
+            engine_version=ENGINE_VERSION,
+            finished_at=timezone.now(),
+        )
         if updated:
-            emit(Event(type="sweep.finished", user_id=sweep.owner_id,
-                       data={"id": sweep.pk, "best": best}))  # fmt: skip
+            emit(
+                Event(
+                    type="sweep.finished",
+                    user_id=sweep.owner_id,
+                    data={"id": sweep.pk, "best": best},
+                )
+            )
 
 
 def _heatmap(rows: list[dict[str, Any]], params: list[str], metric: str) -> dict[str, Any] | None:
@@ -270,21 +336,32 @@ def _heatmap(rows: list[dict[str, Any]], params: list[str], metric: str) -> dict
     xs = sorted({r[params[0]] for r in rows})
     ys = sorted({r[params[1]] for r in rows})
     at = {(r[params[0]], r[params[1]]): r.get(metric) for r in rows}
-    return {"x": params[0], "y": params[1], "metric": metric, "x_values": xs, "y_values": ys,
-            "z": [[at.get((x, y)) for x in xs] for y in ys]}  # fmt: skip
+    return {
+        "x": params[0],
+        "y": params[1],
+        "metric": metric,
+        "x_values": xs,
+        "y_values": ys,
+        "z": [[at.get((x, y)) for x in xs] for y in ys],
+    }
 
 
 def _sweep_fail(sweep: BacktestSweep, reason: str) -> None:
     updated = BacktestSweep.objects.filter(pk=sweep.pk, status=RunStatus.RUNNING).update(
-        status=RunStatus.FAILED, error=reason[:2000], finished_at=timezone.now())  # fmt: skip
+        status=RunStatus.FAILED, error=reason[:2000], finished_at=timezone.now()
+    )
     if updated:
-        emit(Event(type="sweep.failed", user_id=sweep.owner_id,
-                   data={"id": sweep.pk, "error": reason}))  # fmt: skip
+        emit(
+            Event(
+                type="sweep.failed", user_id=sweep.owner_id, data={"id": sweep.pk, "error": reason}
+            )
+        )
 
 
 def sweep_cancel(*, sweep: BacktestSweep) -> BacktestSweep:
-    updated = BacktestSweep.objects.filter(pk=sweep.pk, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).update(
-        status=RunStatus.CANCELLED, finished_at=timezone.now())  # fmt: skip
+    updated = BacktestSweep.objects.filter(
+        pk=sweep.pk, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
+    ).update(status=RunStatus.CANCELLED, finished_at=timezone.now())
     sweep.refresh_from_db()
     if not updated:
         raise InvalidInput({"status": [f"the sweep is already {sweep.status}"]})
@@ -306,7 +383,13 @@ def sweeps_reap() -> int:
             lease, chunk.sweep, f"chunk {chunk.index}: its worker stopped {lease.attempt} times"
         )
 
-    counts = leases_reap(SweepChunk, ready=RunStatus.QUEUED, held=RunStatus.RUNNING,
-                         max_attempts=run_config.limits()["MAX_ATTEMPTS"], requeue=requeue, give_up=give_up,
-                         where=Q(sweep__status=RunStatus.RUNNING))  # fmt: skip
+    counts = leases_reap(
+        SweepChunk,
+        ready=RunStatus.QUEUED,
+        held=RunStatus.RUNNING,
+        max_attempts=run_config.limits()["MAX_ATTEMPTS"],
+        requeue=requeue,
+        give_up=give_up,
+        where=Q(sweep__status=RunStatus.RUNNING),
+    )
     return counts.requeued

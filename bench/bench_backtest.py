@@ -142,15 +142,20 @@ def ours_sweep(n: int, use_graph: bool) -> dict:
     res = run_sweep(bars, strategy, ranges, constraint=CONSTRAINT)
     elapsed = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": elapsed, "combos": len(res.table), "peak_rss_mb": rss,
-            "best": res.best_params}  # fmt: skip
+    return {
+        "seconds": elapsed,
+        "combos": len(res.table),
+        "peak_rss_mb": rss,
+        "best": res.best_params,
+    }
 
 
 def _warm(strategy: object, bars: Bars) -> object:
     if hasattr(strategy, "with_params"):
         return strategy
-    return lambda p: cross_signals(talib.SMA(bars.close, int(p["ma_fast.timeperiod"])),
-                                   talib.SMA(bars.close, 20))  # fmt: skip
+    return lambda p: cross_signals(
+        talib.SMA(bars.close, int(p["ma_fast.timeperiod"])), talib.SMA(bars.close, 20)
+    )
 
 
 # ---- peers --------------------------------------------------------------------------------
@@ -162,8 +167,9 @@ def vectorbt_e2e(bars: Bars, repeat: int) -> dict:
 
     def run():
         sig = cross_signals(talib.SMA(close.values, 10), talib.SMA(close.values, 20))
-        pf = vbt.Portfolio.from_signals(close, sig.entry_long, sig.entry_short, direction="both",
-                                        init_cash=100_000, freq="1min")  # fmt: skip
+        pf = vbt.Portfolio.from_signals(
+            close, sig.entry_long, sig.entry_short, direction="both", init_cash=100_000, freq="1min"
+        )
         return pf.stats()
 
     t, _ = median_time(run, max(1, repeat // 2))
@@ -220,8 +226,9 @@ def backtestingpy_e2e(bars: Bars) -> dict:
 
     frame = backtesting_frame(bars)
     t = time.perf_counter()
-    bt = Backtest(frame, backtesting_strategy(None), cash=1e12, exclusive_orders=True,
-                  finalize_trades=True)  # fmt: skip
+    bt = Backtest(
+        frame, backtesting_strategy(None), cash=1e12, exclusive_orders=True, finalize_trades=True
+    )
     bt.run()
     return {
         "backtestingpy_s": time.perf_counter() - t,
@@ -230,24 +237,39 @@ def backtestingpy_e2e(bars: Bars) -> dict:
 
 
 STAT_LABELS = {
-    "Equity Final [$]": "equity_final", "Return [%]": "return_pct",
-    "Exposure Time [%]": "exposure_pct", "Max. Drawdown [%]": "max_drawdown_pct",
-    "Avg. Drawdown [%]": "avg_drawdown_pct", "Return (Ann.) [%]": "return_ann_pct",
-    "Volatility (Ann.) [%]": "volatility_ann_pct", "Sharpe Ratio": "sharpe",
-    "Sortino Ratio": "sortino", "Calmar Ratio": "calmar", "CAGR [%]": "cagr_pct",
-    "Win Rate [%]": "win_rate_pct", "Best Trade [%]": "best_trade_pct",
-    "Worst Trade [%]": "worst_trade_pct", "Avg. Trade [%]": "avg_trade_pct",
-    "Profit Factor": "profit_factor", "Expectancy [%]": "expectancy_pct", "SQN": "sqn",
+    "Equity Final [$]": "equity_final",
+    "Return [%]": "return_pct",
+    "Exposure Time [%]": "exposure_pct",
+    "Max. Drawdown [%]": "max_drawdown_pct",
+    "Avg. Drawdown [%]": "avg_drawdown_pct",
+    "Return (Ann.) [%]": "return_ann_pct",
+    "Volatility (Ann.) [%]": "volatility_ann_pct",
+    "Sharpe Ratio": "sharpe",
+    "Sortino Ratio": "sortino",
+    "Calmar Ratio": "calmar",
+    "CAGR [%]": "cagr_pct",
+    "Win Rate [%]": "win_rate_pct",
+    "Best Trade [%]": "best_trade_pct",
+    "Worst Trade [%]": "worst_trade_pct",
+    "Avg. Trade [%]": "avg_trade_pct",
+    "Profit Factor": "profit_factor",
+    "Expectancy [%]": "expectancy_pct",
+    "SQN": "sqn",
     "Kelly Criterion": "kelly",
-}  # fmt: skip
+}
 
 
 def trust_check(bars: Bars) -> dict:
     """Trades, P&L and statistics against backtesting.py (fixed 10 units, no fees, next open)."""
     from backtesting import Backtest
 
-    bt = Backtest(backtesting_frame(bars), backtesting_strategy(10), cash=10_000_000,
-                  exclusive_orders=True, finalize_trades=True)  # fmt: skip
+    bt = Backtest(
+        backtesting_frame(bars),
+        backtesting_strategy(10),
+        cash=10_000_000,
+        exclusive_orders=True,
+        finalize_trades=True,
+    )
     theirs = bt.run()
     sig = cross_signals(talib.SMA(bars.close, 10), talib.SMA(bars.close, 20))
     cfg = SimConfig(initial_cash=10_000_000, sizing=Sizing(mode="fixed", value=10))
@@ -257,11 +279,16 @@ def trust_check(bars: Bars) -> dict:
         label: [float(theirs[label]), float(ours.stats[key])] for label, key in STAT_LABELS.items()
     }
     # Our compute_stats on backtesting.py's own equity curve and trades: isolates the formulas.
-    mine = compute_stats(_their_trades(theirs["_trades"], bars.ts),
-                         theirs["_equity_curve"]["Equity"].to_numpy(), bars,
-                         initial_cash=10_000_000)  # fmt: skip
-    worst = max(abs(float(theirs[k]) - float(mine[v])) / max(abs(float(theirs[k])), 1e-12)
-                for k, v in STAT_LABELS.items())  # fmt: skip
+    mine = compute_stats(
+        _their_trades(theirs["_trades"], bars.ts),
+        theirs["_equity_curve"]["Equity"].to_numpy(),
+        bars,
+        initial_cash=10_000_000,
+    )
+    worst = max(
+        abs(float(theirs[k]) - float(mine[v])) / max(abs(float(theirs[k])), 1e-12)
+        for k, v in STAT_LABELS.items()
+    )
     out["compute_stats_on_their_run_max_rel_diff"] = worst
     return out
 
@@ -320,9 +347,11 @@ def main() -> None:
     ap.add_argument("--trust", action="store_true", help="compare trades with backtesting.py")
     ap.add_argument("--part", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    parts = {"sweep": lambda: ours_sweep(args.sweep_bars, False),
-             "sweep_graph": lambda: ours_sweep(args.sweep_bars, True),
-             "vbt_sweep": lambda: vectorbt_sweep(args.sweep_bars)}  # fmt: skip
+    parts = {
+        "sweep": lambda: ours_sweep(args.sweep_bars, False),
+        "sweep_graph": lambda: ours_sweep(args.sweep_bars, True),
+        "vbt_sweep": lambda: vectorbt_sweep(args.sweep_bars),
+    }
     if args.part:
         print(json.dumps(parts[args.part](), default=str))
         return
@@ -331,8 +360,10 @@ def main() -> None:
     report["sweep"] = child("sweep", args.sweep_bars)
     report["sweep_graph"] = child("sweep_graph", args.sweep_bars)
     if args.peers:
-        for name, fn in (("vectorbt", lambda: vectorbt_e2e(bars, args.repeat)),
-                         ("backtesting.py", lambda: backtestingpy_e2e(bars))):  # fmt: skip
+        for name, fn in (
+            ("vectorbt", lambda: vectorbt_e2e(bars, args.repeat)),
+            ("backtesting.py", lambda: backtestingpy_e2e(bars)),
+        ):
             try:
                 report["e2e"] |= fn()
             except ImportError as exc:

@@ -59,9 +59,13 @@ def _drop_database() -> None:
 
 def _setup_django() -> None:
     sys.path.insert(0, str(ROOT))
-    os.environ.update(DJANGO_SETTINGS_MODULE="algobacktester.settings.base", REDIS_URL=REDIS,
-                      DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB}", LOG_LEVEL="WARNING",
-                      BACKTESTS_MAX_CONCURRENT_RUNS="100")  # fmt: skip
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="algobacktester.settings.base",
+        REDIS_URL=REDIS,
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB}",
+        LOG_LEVEL="WARNING",
+        BACKTESTS_MAX_CONCURRENT_RUNS="100",
+    )
     import django
 
     django.setup()
@@ -89,8 +93,13 @@ def _bench(runs: int, gets: int) -> None:
     nifty = Instrument.objects.get(symbol="NIFTY")
     client = APIClient(SERVER_NAME="localhost")
     client.force_authenticate(user)
-    body = {"strategy": strategy.pk, "instrument": nifty.pk, "start": "2025-01-01", "end": "2025-12-31",
-            "sizing": {"mode": "fixed", "value": 1}}  # fmt: skip
+    body = {
+        "strategy": strategy.pk,
+        "instrument": nifty.pk,
+        "start": "2025-01-01",
+        "end": "2025-12-31",
+        "sizing": {"mode": "fixed", "value": 1},
+    }
     print(f"data: {seeded['NIFTY']:,} one-minute bars (synthetic NIFTY, 250 trading days)")
     with worker_process(env=worker_env(REDIS), queues="backtests,default", name="bench"):
         _submit(client, body)  # warm-up: worker imports, numba caches, first connection

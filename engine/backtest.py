@@ -87,10 +87,15 @@ def run_backtest(
         signals, risk = strategy.evaluate(bars), risk or strategy.risk
     sim = simulate(bars, signals, config, risk)
     stats = compute_stats(
-        sim.trades, sim.equity, bars,
-        risk_free_rate=risk_free_rate, initial_cash=config.initial_cash,
-        open_entry_bar=open_entry_bar(sim), tz=config.timezone, context=stats_context,
-    )  # fmt: skip
+        sim.trades,
+        sim.equity,
+        bars,
+        risk_free_rate=risk_free_rate,
+        initial_cash=config.initial_cash,
+        open_entry_bar=open_entry_bar(sim),
+        tz=config.timezone,
+        context=stats_context,
+    )
     return BacktestResult(bars=bars, sim=sim, stats=stats, config=config, risk=risk)
 
 

@@ -145,12 +145,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     graph, bars, config = _inputs(args)
     ranges = [ParamRange.parse(text) for text in args.param]
-    options: dict[str, Any] = {"metric": args.metric, "maximize": not args.minimize,
-                               "constraint": args.constraint}  # fmt: skip
+    options: dict[str, Any] = {
+        "metric": args.metric,
+        "maximize": not args.minimize,
+        "constraint": args.constraint,
+    }
     with _Progress(args) as progress:
         if args.walk_forward:
-            wf = walk_forward(bars, graph, ranges, config, folds=args.walk_forward,
-                              in_sample=args.in_sample, progress=progress, **options)  # fmt: skip
+            wf = walk_forward(
+                bars,
+                graph,
+                ranges,
+                config,
+                folds=args.walk_forward,
+                in_sample=args.in_sample,
+                progress=progress,
+                **options,
+            )
             return _print_table(wf.windows, args)
         result = run_sweep(bars, graph, ranges, config, progress=progress, **options)
     table = result.table.sort_values(args.metric, ascending=args.minimize, na_position="last")
@@ -247,15 +258,24 @@ def _config(args: argparse.Namespace) -> SimConfig:
         fees = get_fee_model(args.fees, **dict(_kv(x) for x in args.fee_param))
     unit = "percent" if args.order_offset_percent else "points"
     return SimConfig(
-        initial_cash=args.capital, fill=args.fill, entry_order=args.order,
-        entry_offset=Level(value=args.order_offset, unit=unit), order_valid_bars=args.valid_bars,
+        initial_cash=args.capital,
+        fill=args.fill,
+        entry_order=args.order,
+        entry_offset=Level(value=args.order_offset, unit=unit),
+        order_valid_bars=args.valid_bars,
         sizing=Sizing(mode=args.sizing, value=args.size, lot_size=args.lot_size),
-        fees=_check_fees(fees), margin=args.margin, stop_first=not args.target_first,
-        slippage=Slippage(ticks=args.slippage_ticks, tick_size=args.tick_size, bps=args.slippage_bps),
+        fees=_check_fees(fees),
+        margin=args.margin,
+        stop_first=not args.target_first,
+        slippage=Slippage(
+            ticks=args.slippage_ticks, tick_size=args.tick_size, bps=args.slippage_bps
+        ),
         pyramiding=args.pyramiding,
         end_of_data="keep_open" if args.keep_open else args.end_of_data,
-        allow_long=not args.short_only, allow_short=not args.long_only, timezone=args.timezone,
-    )  # fmt: skip
+        allow_long=not args.short_only,
+        allow_short=not args.long_only,
+        timezone=args.timezone,
+    )
 
 
 def _check_fees(fees: Any) -> Any:

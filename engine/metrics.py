@@ -78,8 +78,10 @@ class Stats(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: NaN and inf become None, times ISO 8601 strings, durations in days."""
-        return {k: v.isoformat() if isinstance(v, pd.Timestamp) else clean(v)
-                for k, v in self.values.items()}  # fmt: skip
+        return {
+            k: v.isoformat() if isinstance(v, pd.Timestamp) else clean(v)
+            for k, v in self.values.items()
+        }
 
     def to_series(self) -> pd.Series:
         """Labelled like backtesting.py, durations as Timedelta."""
@@ -158,8 +160,13 @@ def _exposure(trades: Trades, n: int, open_entry_bar: int | None) -> float:
     return held / n
 
 
-def _returns(equity: np.ndarray, ctx: StatsContext, initial_cash: float | None, rf: float,
-             duration_days: float) -> dict[str, float]:  # fmt: skip
+def _returns(
+    equity: np.ndarray,
+    ctx: StatsContext,
+    initial_cash: float | None,
+    rf: float,
+    duration_days: float,
+) -> dict[str, float]:
     start = float(initial_cash) if initial_cash is not None else float(equity[0])
     final = float(equity[-1])
     r = _period_returns(equity, ctx)

@@ -36,9 +36,13 @@ Progress = Callable[[int, int], None]
 _RANGE = re.compile(r"^\s*([\w.-]+)\s*=\s*(.+)$")
 _CONSTRAINT = re.compile(r"^\s*([\w.-]+)\s*(<=|>=|<|>|==|!=)\s*([\w.-]+)\s*$")
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-    "==": operator.eq, "!=": operator.ne,
-}  # fmt: skip
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 class Tunable(Protocol):
@@ -229,8 +233,11 @@ class _CachedIndicator:
     ) -> dict[str, np.ndarray]:
         # Inputs are bar columns or cached upstream outputs, so identity is a sound key; the
         # entry keeps the inputs alive so their ids are never reused.
-        key = (self._inner.name, tuple(sorted(params.items())),
-               tuple((k, id(v)) for k, v in sorted(inputs.items())))  # fmt: skip
+        key = (
+            self._inner.name,
+            tuple(sorted(params.items())),
+            tuple((k, id(v)) for k, v in sorted(inputs.items())),
+        )
         hit = self._cache.get(key)
         if hit is None:
             hit = (self._inner.run(inputs, params), tuple(inputs.values()))
@@ -250,13 +257,26 @@ def _share_indicator_cache(graph: Any, cache: dict[tuple[Any, ...], Any]) -> Non
 def _stats_row(prep: Prepared, signals: Signals, ctx: StatsContext) -> dict[str, Any]:
     sim = simulate_prepared(prep, signals)
     open_bar = open_entry_bar(sim)
-    stats = compute_stats(sim.trades, sim.equity, prep.bars, initial_cash=prep.config.initial_cash,
-                          open_entry_bar=open_bar, tz=prep.config.timezone, context=ctx)  # fmt: skip
+    stats = compute_stats(
+        sim.trades,
+        sim.equity,
+        prep.bars,
+        initial_cash=prep.config.initial_cash,
+        open_entry_bar=open_bar,
+        tz=prep.config.timezone,
+        context=ctx,
+    )
     return {k: stats[k] for k in NUMERIC_KEYS}
 
 
-def _fold(prep: Prepared, combos: list[Params], cache: list[Signals], bounds: tuple[int, int, int],
-          metric: str, maximize: bool) -> dict[str, Any]:  # fmt: skip
+def _fold(
+    prep: Prepared,
+    combos: list[Params],
+    cache: list[Signals],
+    bounds: tuple[int, int, int],
+    metric: str,
+    maximize: bool,
+) -> dict[str, Any]:
     a, b, c = bounds
     is_prep = prep.slice(a, b)
     ctx = StatsContext.from_bars(is_prep.bars, prep.config.timezone)
@@ -267,14 +287,21 @@ def _fold(prep: Prepared, combos: list[Params], cache: list[Signals], bounds: tu
     else:
         best = int(np.nanargmax(values) if maximize else np.nanargmin(values))
     oos_prep = prep.slice(b, c)
-    oos = _stats_row(oos_prep, _slice(cache[best], b, c),
-                     StatsContext.from_bars(oos_prep.bars, prep.config.timezone))  # fmt: skip
+    oos = _stats_row(
+        oos_prep,
+        _slice(cache[best], b, c),
+        StatsContext.from_bars(oos_prep.bars, prep.config.timezone),
+    )
     ts = prep.bars.ts
     return {
-        "is_start": _t(ts[a]), "is_end": _t(ts[b - 1]), "oos_start": _t(ts[b]), "oos_end": _t(ts[c - 1]),
-        **combos[best], f"is_{metric}": values[best],
+        "is_start": _t(ts[a]),
+        "is_end": _t(ts[b - 1]),
+        "oos_start": _t(ts[b]),
+        "oos_end": _t(ts[c - 1]),
+        **combos[best],
+        f"is_{metric}": values[best],
         **{f"oos_{k}": v for k, v in oos.items()},
-    }  # fmt: skip
+    }
 
 
 def _folds(n: int, folds: int, in_sample: float) -> list[tuple[int, int, int]]:
@@ -290,8 +317,12 @@ def _folds(n: int, folds: int, in_sample: float) -> list[tuple[int, int, int]]:
 
 
 def _slice(sig: Signals, a: int, b: int) -> Signals:
-    return Signals(entry_long=sig.entry_long[a:b], exit_long=sig.exit_long[a:b],
-                   entry_short=sig.entry_short[a:b], exit_short=sig.exit_short[a:b])  # fmt: skip
+    return Signals(
+        entry_long=sig.entry_long[a:b],
+        exit_long=sig.exit_long[a:b],
+        entry_short=sig.entry_short[a:b],
+        exit_short=sig.exit_short[a:b],
+    )
 
 
 def _check_metric(metric: str) -> None:

@@ -18,8 +18,17 @@ from .timeframes import MINUTES
 
 @admin.register(Instrument)
 class InstrumentAdmin(admin.ModelAdmin):
-    list_display = ("symbol", "exchange", "segment", "kind", "underlying", "expiry", "lot_size",
-                    "is_active", "health_link")  # fmt: skip
+    list_display = (
+        "symbol",
+        "exchange",
+        "segment",
+        "kind",
+        "underlying",
+        "expiry",
+        "lot_size",
+        "is_active",
+        "health_link",
+    )
     list_filter = ("exchange", "segment", "kind", "is_active")
     search_fields = ("symbol", "name", "security_id", "underlying")
 
@@ -65,8 +74,18 @@ class InstrumentAdmin(admin.ModelAdmin):
 
 @admin.register(IngestionRun)
 class IngestionRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "provider", "instrument", "timeframe", "status",
-                    "rows_inserted", "rows_updated", "rows_rejected", "created_at")  # fmt: skip
+    list_display = (
+        "id",
+        "kind",
+        "provider",
+        "instrument",
+        "timeframe",
+        "status",
+        "rows_inserted",
+        "rows_updated",
+        "rows_rejected",
+        "created_at",
+    )
     list_filter = ("status", "kind", "provider")
     search_fields = ("instrument__symbol", "error")
     readonly_fields = [f.name for f in IngestionRun._meta.fields]

@@ -74,16 +74,22 @@ def instrument_by_ref(*, ref: int | str) -> Instrument:
     qs = Instrument.objects.filter(symbol__iexact=symbol)
     matches = list((qs.filter(exchange=exchange) if exchange else qs).order_by("id")[:5])
     if not matches:
-        raise InvalidInput({"instrument": [
-            f"no instrument with symbol '{ref}'; see GET /api/marketdata/instruments?search="]})  # fmt: skip
+        raise InvalidInput(
+            {
+                "instrument": [
+                    f"no instrument with symbol '{ref}'; see GET /api/marketdata/instruments?search="
+                ]
+            }
+        )
     # The spot index is what "NIFTY" means to a trader; otherwise the one active listing.
     index = [i for i in matches if i.segment == Instrument.Segment.INDEX]
     active = [i for i in matches if i.is_active]
     for candidates in (index, active, matches):
         if len(candidates) == 1:
             return candidates[0]
-    names = ", ".join(f"{i.exchange}:{i.symbol} ({i.get_segment_display()}, id {i.pk})"
-                      for i in matches)  # fmt: skip
+    names = ", ".join(
+        f"{i.exchange}:{i.symbol} ({i.get_segment_display()}, id {i.pk})" for i in matches
+    )
     raise InvalidInput({"instrument": [f"'{ref}' is ambiguous: {names}; send the id"]})
 
 
@@ -146,15 +152,23 @@ def candles_columnar(*, instrument: Instrument, timeframe: str, start: object, e
     )
     if estimate > cap or rows > md_setting("MAX_SOURCE_BARS"):
         raise InvalidInput(
-            {"end": [f"The range holds about {estimate:,} {timeframe} bars, more than the "
-                     f"{cap:,} a response may carry; narrow start/end or use a larger timeframe."]}
-        )  # fmt: skip
+            {
+                "end": [
+                    f"The range holds about {estimate:,} {timeframe} bars, more than the "
+                    f"{cap:,} a response may carry; narrow start/end or use a larger timeframe."
+                ]
+            }
+        )
     bars = _load(instrument.pk, timeframe, source, lo, hi)
     if len(bars) > cap:
         raise InvalidInput(
-            {"end": [f"The range holds {len(bars):,} {timeframe} bars, more than the {cap:,} "
-                     "a response may carry; narrow start/end."]}
-        )  # fmt: skip
+            {
+                "end": [
+                    f"The range holds {len(bars):,} {timeframe} bars, more than the {cap:,} "
+                    "a response may carry; narrow start/end."
+                ]
+            }
+        )
     return {
         "instrument": instrument.pk,
         "symbol": instrument.symbol,
@@ -233,10 +247,12 @@ def data_health_report(
         raise InvalidInput({"end": ["The range is too large for one report; narrow it."]})
     bars = candles_read(instrument_id=instrument.pk, timeframe=timeframe, start=lo, end=hi)
     report = bars_health(
-        bars, timeframe=timeframe, start=lo.astimezone(IST).date(),
+        bars,
+        timeframe=timeframe,
+        start=lo.astimezone(IST).date(),
         end=ns_to_datetime(datetime_to_ns(hi) - 1).astimezone(IST).date(),
         exchange=instrument.exchange,
-    )  # fmt: skip
+    )
     quarantined = (
         QuarantinedCandle.objects.filter(instrument=instrument, timeframe=timeframe)
         .filter(Q(ts__isnull=True) | Q(ts__gte=lo, ts__lt=hi))
@@ -264,9 +280,12 @@ def bars_health(
     frame = bars if isinstance(bars, BarFrame) else BarFrame.from_bars(bars)
     gaps = gaps_find(frame.ts, timeframe=timeframe, start=start, end=end, exchange=exchange)
     checked = frame_validate(
-        frame, timeframe=timeframe, exchange=exchange, spike_z=md_setting("SPIKE_Z"),
+        frame,
+        timeframe=timeframe,
+        exchange=exchange,
+        spike_z=md_setting("SPIKE_Z"),
         ohlc_tolerance=0.0,
-    )  # fmt: skip
+    )
     limit = md_setting("HEALTH_MAX_GAPS")
     return {
         "start": start.isoformat(),
@@ -309,13 +328,28 @@ def _run_brief(run: IngestionRun | None, *, include_error: bool) -> dict | None:
 
 def _empty_report(instrument: Instrument, timeframe: str) -> dict:
     return {
-        "instrument": instrument.pk, "symbol": instrument.symbol, "timeframe": timeframe,
-        "start": None, "end": None, "bars": 0, "expected_bars": 0, "present_bars": 0,
-        "missing_bars": 0, "extra_bars": 0, "coverage": 0.0, "missing_days": [],
-        "unverified_days": [], "gaps": [],
-        "gap_count": 0, "anomalies": {"counts": {}, "samples": {}}, "quarantined": {},
-        "stored_first": None, "stored_last": None, "stale": True, "last_run": None,
-    }  # fmt: skip
+        "instrument": instrument.pk,
+        "symbol": instrument.symbol,
+        "timeframe": timeframe,
+        "start": None,
+        "end": None,
+        "bars": 0,
+        "expected_bars": 0,
+        "present_bars": 0,
+        "missing_bars": 0,
+        "extra_bars": 0,
+        "coverage": 0.0,
+        "missing_days": [],
+        "unverified_days": [],
+        "gaps": [],
+        "gap_count": 0,
+        "anomalies": {"counts": {}, "samples": {}},
+        "quarantined": {},
+        "stored_first": None,
+        "stored_last": None,
+        "stale": True,
+        "last_run": None,
+    }
 
 
 # --- runs --------------------------------------------------------------------------------

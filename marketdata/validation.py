@@ -91,9 +91,13 @@ class _Collector:
         self.flag(reason, idx)
         for i in idx:
             self.rejected.append(
-                {"ts": int(self.frame.ts[i]), "reason": reason, "detail": detail,
-                 "raw": self.frame.row(i)}
-            )  # fmt: skip
+                {
+                    "ts": int(self.frame.ts[i]),
+                    "reason": reason,
+                    "detail": detail,
+                    "raw": self.frame.row(i),
+                }
+            )
         self.keep[idx] = False
 
 
@@ -137,9 +141,15 @@ def _relabel_daily(frame: BarFrame) -> tuple[BarFrame, int]:
     midnight = ist_midnight_ns(ist_day_numbers(frame.ts))
     changed = int((midnight != frame.ts).sum())
     out = BarFrame(
-        midnight, frame.open, frame.high, frame.low, frame.close, frame.volume, frame.oi,
+        midnight,
+        frame.open,
+        frame.high,
+        frame.low,
+        frame.close,
+        frame.volume,
+        frame.oi,
         rejects=frame.rejects,
-    )  # fmt: skip
+    )
     return out, changed
 
 

@@ -90,9 +90,11 @@ def _not_ready(rule: AlertRule, now: datetime) -> str | None:
     if rule.kind != AlertRule.Kind.MARKET:
         return None  # event rules fire on the application's own events
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        return ("no scheduler: in embedded mode (no REDIS_URL) tasks run in-process and no "
-                "Celery beat runs, so market rules are never evaluated; run the services mode "
-                "(REDIS_URL, a worker and beat: docs/operations.md)")  # fmt: skip
+        return (
+            "no scheduler: in embedded mode (no REDIS_URL) tasks run in-process and no "
+            "Celery beat runs, so market rules are never evaluated; run the services mode "
+            "(REDIS_URL, a worker and beat: docs/operations.md)"
+        )
     return _no_live_data(rule, now)
 
 
@@ -101,15 +103,24 @@ def _no_live_data(rule: AlertRule, now: datetime) -> str | None:
     from marketdata.models import Candle
 
     minutes = timeframe_minutes(rule.timeframe) or 1
-    last = (Candle.objects.filter(instrument__symbol=rule.instrument, instrument__is_active=True,
-                                  timeframe__in={rule.timeframe, "1m"})
-            .order_by("-ts").values_list("ts", "timeframe").first())  # fmt: skip
+    last = (
+        Candle.objects.filter(
+            instrument__symbol=rule.instrument,
+            instrument__is_active=True,
+            timeframe__in={rule.timeframe, "1m"},
+        )
+        .order_by("-ts")
+        .values_list("ts", "timeframe")
+        .first()
+    )
     if last is None:
         return f"no live data: no {rule.instrument} bars are stored"
     closed = last[0] + timedelta(minutes=timeframe_minutes(last[1]) or 1)
     if (now - closed).total_seconds() <= minutes * 60 + FRESH_SLACK_SECONDS:
         return None
-    return (f"no live data for {rule.instrument}: its newest bar closed at "
-            f"{local_iso(closed)}; a rule fires only on a bar that closed within its timeframe "
-            "+ 5 minutes, and bars arrive here by the nightly refresh or imports, not live "
-            "during the session")  # fmt: skip
+    return (
+        f"no live data for {rule.instrument}: its newest bar closed at "
+        f"{local_iso(closed)}; a rule fires only on a bar that closed within its timeframe "
+        "+ 5 minutes, and bars arrive here by the nightly refresh or imports, not live "
+        "during the session"
+    )

@@ -17,8 +17,12 @@ from engine.graph.schema import ID_RE, MAX_NODES
 Doc = dict[str, Any]
 Errors = list[dict[str, Any]]
 MAX_GRAPH_BYTES = 512 * 1024
-GATE_FOR_ACTION = {"buy": ("entry", "long"), "sell": ("exit", "long"),
-                   "short": ("entry", "short"), "cover": ("exit", "short")}  # fmt: skip
+GATE_FOR_ACTION = {
+    "buy": ("entry", "long"),
+    "sell": ("exit", "long"),
+    "short": ("entry", "short"),
+    "cover": ("exit", "short"),
+}
 
 
 class EditError(ValueError):
@@ -28,8 +32,13 @@ class EditError(ValueError):
 
 
 def empty_document(name: str, timeframe: str = "1m") -> Doc:
-    return {"schema_version": SCHEMA_VERSION, "name": name, "settings": {"timeframe": timeframe},
-            "nodes": [], "edges": []}  # fmt: skip
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": name,
+        "settings": {"timeframe": timeframe},
+        "nodes": [],
+        "edges": [],
+    }
 
 
 def structure_errors(doc: Any) -> Errors:
@@ -65,8 +74,13 @@ def _node_ids(nodes: list[Any], errors: Errors) -> set[str]:
         else:
             ids.add(node_id)
         if isinstance(node, dict) and node.get("kind") not in KINDS:
-            errors.append(_err(node_id if isinstance(node_id, str) else None,
-                               f"graph.nodes.{index}.kind", f"must be one of {', '.join(KINDS)}"))  # fmt: skip
+            errors.append(
+                _err(
+                    node_id if isinstance(node_id, str) else None,
+                    f"graph.nodes.{index}.kind",
+                    f"must be one of {', '.join(KINDS)}",
+                )
+            )
     return ids
 
 
@@ -100,8 +114,9 @@ def find_node(doc: Doc, node_id: str) -> dict[str, Any] | None:
     return next((n for n in doc["nodes"] if n.get("id") == node_id), None)
 
 
-def add_node(doc: Doc, node: dict[str, Any], edges: list[dict[str, str]],
-             helpers: set[str] = frozenset()) -> Doc:  # fmt: skip
+def add_node(
+    doc: Doc, node: dict[str, Any], edges: list[dict[str, str]], helpers: set[str] = frozenset()
+) -> Doc:
     """A copy of ``doc`` with the node and edges; raise EditError on what they break.
 
     ``helpers`` are ids of nodes the builder added alongside (sources, constants, gates).
@@ -169,14 +184,22 @@ def _outputs_of(node: dict[str, Any]) -> list[str]:
         entry = next((e for e in catalogue() if e["name"] == name), None)
         return [o["name"] for o in entry["outputs"]] if entry else ["out"]
     return {"entry": ["fire"], "exit": ["fire"], "action": ["next"], "loop": []}.get(
-        str(node.get("kind")), ["out"])  # fmt: skip
+        str(node.get("kind")), ["out"]
+    )
 
 
 # --- Node builders for the sub-resource API ----------------------------------------
 
 
-def indicator_node(doc: Doc, *, type: str, params: dict[str, Any], timeframe: str | None = None,
-                   node_id: str | None = None, inputs: dict[str, str] | None = None) -> tuple[dict, list]:  # fmt: skip
+def indicator_node(
+    doc: Doc,
+    *,
+    type: str,
+    params: dict[str, Any],
+    timeframe: str | None = None,
+    node_id: str | None = None,
+    inputs: dict[str, str] | None = None,
+) -> tuple[dict, list]:
     """An indicator node, fed by higher-timeframe sources when ``timeframe`` is given."""
     from engine.indicators import catalogue
 
@@ -190,8 +213,10 @@ def indicator_node(doc: Doc, *, type: str, params: dict[str, Any], timeframe: st
     node = {"id": node_id, "kind": "indicator", "params": {"indicator": entry["name"], **params}}
     ports = {p["name"]: p.get("default") for p in entry["inputs"]}
     _check_ports(inputs or {}, ports, "inputs")
-    edges = [{"from": output_ref(doc, ref, f"inputs.{port}"), "to": f"{node_id}.{port}"}
-             for port, ref in (inputs or {}).items()]  # fmt: skip
+    edges = [
+        {"from": output_ref(doc, ref, f"inputs.{port}"), "to": f"{node_id}.{port}"}
+        for port, ref in (inputs or {}).items()
+    ]
     if timeframe:
         edges += _timeframe_sources(doc, node_id, ports, timeframe, skip=set(inputs or {}))
     return node, edges
@@ -205,12 +230,20 @@ def _first_value(params: dict[str, Any]) -> str:
 def _check_ports(given: dict[str, str], ports: dict[str, Any], field: str) -> None:
     unknown = sorted(set(given) - set(ports))
     if unknown:
-        raise EditError([_err(None, f"{field}.{unknown[0]}",
-                              f"no input port '{unknown[0]}'; ports: {', '.join(ports)}")])  # fmt: skip
+        raise EditError(
+            [
+                _err(
+                    None,
+                    f"{field}.{unknown[0]}",
+                    f"no input port '{unknown[0]}'; ports: {', '.join(ports)}",
+                )
+            ]
+        )
 
 
-def _timeframe_sources(doc: Doc, node_id: str, ports: dict[str, Any], timeframe: str,
-                       skip: set[str]) -> list[dict[str, str]]:  # fmt: skip
+def _timeframe_sources(
+    doc: Doc, node_id: str, ports: dict[str, Any], timeframe: str, skip: set[str]
+) -> list[dict[str, str]]:
     """Reuse or add one ``source`` node per price field at ``timeframe``; wire each input."""
     edges = []
     for port, field in ports.items():
@@ -218,19 +251,27 @@ def _timeframe_sources(doc: Doc, node_id: str, ports: dict[str, Any], timeframe:
             continue
         source_id = f"{field}_{timeframe}"
         if find_node(doc, source_id) is None:
-            doc["nodes"].append({"id": source_id, "kind": "source",
-                                 "params": {"field": field, "timeframe": timeframe}})  # fmt: skip
+            doc["nodes"].append(
+                {
+                    "id": source_id,
+                    "kind": "source",
+                    "params": {"field": field, "timeframe": timeframe},
+                }
+            )
         edges.append({"from": f"{source_id}.out", "to": f"{node_id}.{port}"})
     return edges
 
 
-def condition_node(doc: Doc, *, op: str, operands: dict[str, Any], n: int | None = None,
-                   node_id: str | None = None) -> tuple[dict, list]:  # fmt: skip
+def condition_node(
+    doc: Doc, *, op: str, operands: dict[str, Any], n: int | None = None, node_id: str | None = None
+) -> tuple[dict, list]:
     """A condition over existing nodes (``"ema_20"``, ``"macd.signal"``) or numbers."""
     _require_operands(op, operands)
     node_id = _claim_id(doc, node_id, f"cond_{op}")
-    edges = [{"from": _operand(doc, value, port, node_id), "to": f"{node_id}.{port}"}
-             for port, value in operands.items()]  # fmt: skip
+    edges = [
+        {"from": _operand(doc, value, port, node_id), "to": f"{node_id}.{port}"}
+        for port, value in operands.items()
+    ]
     params: dict[str, Any] = {"op": op}
     if n is not None:
         params["n"] = n
@@ -265,9 +306,17 @@ def _operand(doc: Doc, value: Any, port: str, owner: str) -> str:
     )
 
 
-def action_node(doc: Doc, *, type: str, params: dict[str, Any], when: str | None = None,
-                after: str | None = None, side: str | None = None, gate: str | None = None,
-                node_id: str | None = None) -> tuple[dict, list]:  # fmt: skip
+def action_node(
+    doc: Doc,
+    *,
+    type: str,
+    params: dict[str, Any],
+    when: str | None = None,
+    after: str | None = None,
+    side: str | None = None,
+    gate: str | None = None,
+    node_id: str | None = None,
+) -> tuple[dict, list]:
     """An action fired by a new entry/exit gate on ``when``, or chained ``after`` a node."""
     if (when is None) == (after is None):
         raise EditError([_err(None, "when", "give exactly one of 'when' (a condition) or 'after'")])
@@ -280,8 +329,10 @@ def action_node(doc: Doc, *, type: str, params: dict[str, Any], when: str | None
     gate_kind, gate_side = GATE_FOR_ACTION.get(type, (gate or "entry", side or "long"))
     gate_id = new_id(doc, f"{gate_kind}_{gate_side}")
     doc["nodes"].append({"id": gate_id, "kind": gate_kind, "params": {"side": gate_side}})
-    edges = [{"from": output_ref(doc, when, "when"), "to": f"{gate_id}.when"},
-             {"from": f"{gate_id}.fire", "to": f"{node_id}.trigger"}]  # fmt: skip
+    edges = [
+        {"from": output_ref(doc, when, "when"), "to": f"{gate_id}.when"},
+        {"from": f"{gate_id}.fire", "to": f"{node_id}.trigger"},
+    ]
     return node, edges
 
 
@@ -339,6 +390,8 @@ def _edge_ids(edges: Any) -> set[str]:
 
 def _drop_message(what: str, dropped: set[str]) -> str:
     shown = ", ".join(sorted(dropped)[:10]) + (" …" if len(dropped) > 10 else "")
-    return (f"this list would remove {len(dropped)} {what}(s) ({shown}): a list in a PATCH "
-            f"replaces the stored one, so send every {what}, DELETE the {what}s you mean to "
-            "remove, or PUT the whole graph")  # fmt: skip
+    return (
+        f"this list would remove {len(dropped)} {what}(s) ({shown}): a list in a PATCH "
+        f"replaces the stored one, so send every {what}, DELETE the {what}s you mean to "
+        "remove, or PUT the whole graph"
+    )

@@ -9,8 +9,9 @@ from django.db import models
 
 
 class Strategy(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="strategies")  # fmt: skip
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strategies"
+    )
     name = models.CharField(max_length=150)
     description = models.TextField(blank=True, max_length=5000)
     graph = models.JSONField()
@@ -32,10 +33,12 @@ class StrategyVersion(models.Model):
     """A snapshot made on every change. Never updated; survives its strategy's deletion,
     so backtests and live sessions that pinned it stay readable."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="strategy_versions")  # fmt: skip
-    strategy = models.ForeignKey(Strategy, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="versions")  # fmt: skip
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strategy_versions"
+    )
+    strategy = models.ForeignKey(
+        Strategy, on_delete=models.SET_NULL, null=True, blank=True, related_name="versions"
+    )
     strategy_name = models.CharField(max_length=150)
     number = models.PositiveIntegerField()
     graph = models.JSONField()

@@ -28,8 +28,12 @@ def strategy_version_get(
 ) -> StrategyVersion:
     """A strategy's version by number, or its current one."""
     strategy = strategy_get(user=user, strategy_id=strategy_id)
-    return get_object_or_404(StrategyVersion, owner=user, strategy=strategy,
-                             number=number if number is not None else strategy.version)  # fmt: skip
+    return get_object_or_404(
+        StrategyVersion,
+        owner=user,
+        strategy=strategy,
+        number=number if number is not None else strategy.version,
+    )
 
 
 def version_get(*, user: User, version_id: int) -> StrategyVersion:

@@ -43,8 +43,9 @@ def check_graph_structure(graph: Any) -> None:
         raise InvalidInput(errors=problems, code="invalid_graph")
 
 
-def strategy_create(*, owner: User, name: str, description: str = "",
-                    graph: dict[str, Any] | None = None) -> Strategy:  # fmt: skip
+def strategy_create(
+    *, owner: User, name: str, description: str = "", graph: dict[str, Any] | None = None
+) -> Strategy:
     graph = graph_normalise(graph) if graph is not None else graph_edit.empty_document(name)
     check_graph_structure(graph)
     with transaction.atomic():
@@ -54,8 +55,9 @@ def strategy_create(*, owner: User, name: str, description: str = "",
     return strategy
 
 
-def strategy_update(*, strategy: Strategy, data: dict[str, Any],
-                    merge_graph: bool = False) -> Strategy:  # fmt: skip
+def strategy_update(
+    *, strategy: Strategy, data: dict[str, Any], merge_graph: bool = False
+) -> Strategy:
     """``merge_graph``: ``data["graph"]`` is a JSON Merge Patch of the stored graph (PATCH)."""
     if "graph" in data and not merge_graph:
         data = {**data, "graph": graph_normalise(data["graph"])}
@@ -78,8 +80,14 @@ def strategy_update(*, strategy: Strategy, data: dict[str, Any],
 def _graph_merged(graph: dict[str, Any], patch: Any) -> dict[str, Any]:
     # Merged under the row lock, so a concurrent edit is patched, not overwritten.
     if not isinstance(patch, dict):
-        raise InvalidInput({"graph": ["in a PATCH, graph is a JSON merge patch (an object) of "
-                                         "the stored graph; PUT replaces the whole graph"]})  # fmt: skip
+        raise InvalidInput(
+            {
+                "graph": [
+                    "in a PATCH, graph is a JSON merge patch (an object) of "
+                    "the stored graph; PUT replaces the whole graph"
+                ]
+            }
+        )
     problems = graph_edit.patch_drops(graph, patch)
     if problems:
         raise InvalidInput(errors=problems, code="invalid_graph")
@@ -93,9 +101,17 @@ def strategy_risk_replace(*, strategy: Strategy, risk: dict[str, Any]) -> Strate
     errors: list[dict[str, Any]] = []
     check_risk(risk, errors)
     if errors:  # the serializer checks shapes; the engine has the last word on values
-        raise InvalidInput(errors=[{"field": e["field"].removeprefix("settings.risk."),
-                                    "node": None, "message": e["message"]} for e in errors],
-                           code="invalid")  # fmt: skip
+        raise InvalidInput(
+            errors=[
+                {
+                    "field": e["field"].removeprefix("settings.risk."),
+                    "node": None,
+                    "message": e["message"],
+                }
+                for e in errors
+            ],
+            code="invalid",
+        )
     with transaction.atomic():  # read-modify-write under the row lock, like node edits
         locked = Strategy.objects.select_for_update().get(pk=strategy.pk)
         graph = copy.deepcopy(locked.graph)
@@ -128,18 +144,26 @@ def _save_unique(strategy: Strategy) -> None:
 
 def _snapshot(strategy: Strategy) -> StrategyVersion:
     return StrategyVersion.objects.create(
-        owner_id=strategy.owner_id, strategy=strategy, strategy_name=strategy.name,
-        number=strategy.version, graph=strategy.graph, graph_hash=graph_hash(strategy.graph),
+        owner_id=strategy.owner_id,
+        strategy=strategy,
+        strategy_name=strategy.name,
+        number=strategy.version,
+        graph=strategy.graph,
+        graph_hash=graph_hash(strategy.graph),
         valid=not validate(strategy.graph),
-    )  # fmt: skip
+    )
 
 
 def strategy_verdict(*, strategy: Strategy) -> dict[str, Any]:
     """The engine's verdict on the whole graph: errors (in API form) and warnings."""
     errors = [_api_error(e) for e in validate(strategy.graph)]
-    return {"valid": not errors, "version": strategy.version,
-            "timeframe": strategy.graph.get("settings", {}).get("timeframe", "1m"),
-            "errors": errors, "warnings": api_warnings(strategy.graph)}  # fmt: skip
+    return {
+        "valid": not errors,
+        "version": strategy.version,
+        "timeframe": strategy.graph.get("settings", {}).get("timeframe", "1m"),
+        "errors": errors,
+        "warnings": api_warnings(strategy.graph),
+    }
 
 
 def api_warnings(graph: dict[str, Any]) -> list[dict[str, Any]]:
@@ -217,8 +241,9 @@ def edge_add(*, strategy: Strategy, source: str, target: str) -> Strategy:
         e for e in graph_edit.structure_errors(graph) if e["field"].startswith("graph.edges")
     ]
     if problems:
-        raise InvalidInput(errors=[_api_error(e) if e["node"] else e for e in problems],
-                                        code="invalid_graph")  # fmt: skip
+        raise InvalidInput(
+            errors=[_api_error(e) if e["node"] else e for e in problems], code="invalid_graph"
+        )
     return strategy_graph_replace(strategy=strategy, graph=graph)
 
 

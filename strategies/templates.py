@@ -25,7 +25,9 @@ def macd_momentum() -> Doc:
     return document(
         "MACD momentum",
         [
-            node("macd", "indicator", indicator="MACD", fastperiod=12, slowperiod=26, signalperiod=9),
+            node(
+                "macd", "indicator", indicator="MACD", fastperiod=12, slowperiod=26, signalperiod=9
+            ),
             node("cross_up", "condition", op="crosses_above"),
             node("cross_down", "condition", op="crosses_below"),
             node("hist_rising", "condition", op="rising", n=2),
@@ -34,14 +36,18 @@ def macd_momentum() -> Doc:
             node("flat", "exit", side="long"),
         ],
         [
-            edge("macd.macd", "cross_up.a"), edge("macd.signal", "cross_up.b"),
-            edge("macd.macd", "cross_down.a"), edge("macd.signal", "cross_down.b"),
+            edge("macd.macd", "cross_up.a"),
+            edge("macd.signal", "cross_up.b"),
+            edge("macd.macd", "cross_down.a"),
+            edge("macd.signal", "cross_down.b"),
             edge("macd.hist", "hist_rising.a"),
-            edge("cross_up.out", "setup.a"), edge("hist_rising.out", "setup.b"),
-            edge("setup.out", "go_long.when"), edge("cross_down.out", "flat.when"),
+            edge("cross_up.out", "setup.a"),
+            edge("hist_rising.out", "setup.b"),
+            edge("setup.out", "go_long.when"),
+            edge("cross_down.out", "flat.when"),
         ],
         timeframe="15m",
-    )  # fmt: skip
+    )
 
 
 def bollinger_breakout() -> Doc:
@@ -55,20 +61,28 @@ def bollinger_breakout() -> Doc:
             node("below", "condition", op="crosses_below"),
             node("back_down", "condition", op="crosses_below"),
             node("back_up", "condition", op="crosses_above"),
-            node("go_long", "entry", side="long"), node("exit_long", "exit", side="long"),
-            node("go_short", "entry", side="short"), node("exit_short", "exit", side="short"),
+            node("go_long", "entry", side="long"),
+            node("exit_long", "exit", side="long"),
+            node("go_short", "entry", side="short"),
+            node("exit_short", "exit", side="short"),
         ],
         [
-            edge("close.out", "above.a"), edge("bb.upperband", "above.b"),
-            edge("close.out", "below.a"), edge("bb.lowerband", "below.b"),
-            edge("close.out", "back_down.a"), edge("bb.middleband", "back_down.b"),
-            edge("close.out", "back_up.a"), edge("bb.middleband", "back_up.b"),
-            edge("above.out", "go_long.when"), edge("back_down.out", "exit_long.when"),
-            edge("below.out", "go_short.when"), edge("back_up.out", "exit_short.when"),
+            edge("close.out", "above.a"),
+            edge("bb.upperband", "above.b"),
+            edge("close.out", "below.a"),
+            edge("bb.lowerband", "below.b"),
+            edge("close.out", "back_down.a"),
+            edge("bb.middleband", "back_down.b"),
+            edge("close.out", "back_up.a"),
+            edge("bb.middleband", "back_up.b"),
+            edge("above.out", "go_long.when"),
+            edge("back_down.out", "exit_long.when"),
+            edge("below.out", "go_short.when"),
+            edge("back_up.out", "exit_short.when"),
         ],
         timeframe="5m",
         risk={"stop_loss": {"value": 0.5, "unit": "percent"}, "square_off": "15:25"},
-    )  # fmt: skip
+    )
 
 
 def opening_range_breakout() -> Doc:
@@ -88,14 +102,21 @@ def opening_range_breakout() -> Doc:
         ],
         [
             edge("high.out", "range_high.a"),
-            edge("close.out", "breakout.a"), edge("range_high.out", "breakout.b"),
-            edge("breakout.out", "setup.a"), edge("after_range.out", "setup.b"),
-            edge("setup.out", "go_long.when"), edge("go_long.fire", "buy.trigger"),
+            edge("close.out", "breakout.a"),
+            edge("range_high.out", "breakout.b"),
+            edge("breakout.out", "setup.a"),
+            edge("after_range.out", "setup.b"),
+            edge("setup.out", "go_long.when"),
+            edge("go_long.fire", "buy.trigger"),
             edge("go_long.fire", "once.entry"),
         ],
-        risk={"stop_loss": {"value": 0.4, "unit": "percent"}, "target": {"value": 0.8, "unit": "percent"},
-              "max_trades_per_day": 1, "square_off": "15:25"},
-    )  # fmt: skip
+        risk={
+            "stop_loss": {"value": 0.4, "unit": "percent"},
+            "target": {"value": 0.8, "unit": "percent"},
+            "max_trades_per_day": 1,
+            "square_off": "15:25",
+        },
+    )
 
 
 def supertrend_index_options() -> Doc:
@@ -109,7 +130,9 @@ def supertrend_index_options() -> Doc:
             node("l15", "source", field="low", timeframe="15m"),
             node("c15", "source", field="close", timeframe="15m"),
             node("st15", "indicator", indicator="SUPERTREND", period=10, factor=3.0),
-            node("macd", "indicator", indicator="MACD", fastperiod=12, slowperiod=26, signalperiod=9),
+            node(
+                "macd", "indicator", indicator="MACD", fastperiod=12, slowperiod=26, signalperiod=9
+            ),
             node("zero", "constant", value=0),
             node("flip_up", "condition", op="crosses_above"),
             node("flip_down", "condition", op="crosses_below"),
@@ -119,20 +142,40 @@ def supertrend_index_options() -> Doc:
             node("setup", "logic", op="and"),
             node("go_long", "entry", side="long"),
             node("flat", "exit", side="long"),
-            node("sell_pe", "action", type="option_leg", position="sell", option_type="PE",
-                 strike="ATM", offset=0, expiry="weekly", lots=1, underlying="NIFTY"),
+            node(
+                "sell_pe",
+                "action",
+                type="option_leg",
+                position="sell",
+                option_type="PE",
+                strike="ATM",
+                offset=0,
+                expiry="weekly",
+                lots=1,
+                underlying="NIFTY",
+            ),
             node("again", "loop", max_reentries=3, cooldown_bars=2),
         ],
         [
-            edge("h15.out", "st15.high"), edge("l15.out", "st15.low"), edge("c15.out", "st15.close"),
-            edge("st.direction", "flip_up.a"), edge("zero.out", "flip_up.b"),
-            edge("st.direction", "flip_down.a"), edge("zero.out", "flip_down.b"),
-            edge("st15.direction", "htf_up.a"), edge("zero.out", "htf_up.b"),
-            edge("macd.macd", "macd_up.a"), edge("macd.signal", "macd_up.b"),
-            edge("flip_up.out", "setup.a"), edge("htf_up.out", "setup.b"),
-            edge("macd_up.out", "setup.c"), edge("window.out", "setup.d"),
-            edge("setup.out", "go_long.when"), edge("flip_down.out", "flat.when"),
-            edge("go_long.fire", "sell_pe.trigger"), edge("go_long.fire", "again.entry"),
+            edge("h15.out", "st15.high"),
+            edge("l15.out", "st15.low"),
+            edge("c15.out", "st15.close"),
+            edge("st.direction", "flip_up.a"),
+            edge("zero.out", "flip_up.b"),
+            edge("st.direction", "flip_down.a"),
+            edge("zero.out", "flip_down.b"),
+            edge("st15.direction", "htf_up.a"),
+            edge("zero.out", "htf_up.b"),
+            edge("macd.macd", "macd_up.a"),
+            edge("macd.signal", "macd_up.b"),
+            edge("flip_up.out", "setup.a"),
+            edge("htf_up.out", "setup.b"),
+            edge("macd_up.out", "setup.c"),
+            edge("window.out", "setup.d"),
+            edge("setup.out", "go_long.when"),
+            edge("flip_down.out", "flat.when"),
+            edge("go_long.fire", "sell_pe.trigger"),
+            edge("go_long.fire", "again.entry"),
         ],
         timeframe="5m",
         risk={
@@ -144,27 +187,46 @@ def supertrend_index_options() -> Doc:
             "max_trades_per_day": 4,
             "square_off": "15:25",
         },
-    )  # fmt: skip
+    )
 
 
 def _build() -> dict[str, Template]:
     examples = example_documents()
     items = [
-        Template("ema_20_50_cross", "EMA 20/50 cross",
-                 "Long when EMA 20 crosses above EMA 50; flat on the cross back.", examples["ema_20_50"]),
-        Template("rsi_mean_reversion", "RSI mean reversion",
-                 "Buy when RSI(14) climbs back above 30, sell above 70; 1% stop, 2% target.",
-                 examples["rsi_mean_reversion"]),
+        Template(
+            "ema_20_50_cross",
+            "EMA 20/50 cross",
+            "Long when EMA 20 crosses above EMA 50; flat on the cross back.",
+            examples["ema_20_50"],
+        ),
+        Template(
+            "rsi_mean_reversion",
+            "RSI mean reversion",
+            "Buy when RSI(14) climbs back above 30, sell above 70; 1% stop, 2% target.",
+            examples["rsi_mean_reversion"],
+        ),
         Template("macd_momentum", "MACD momentum", macd_momentum.__doc__ or "", macd_momentum()),
-        Template("bollinger_breakout", "Bollinger breakout", bollinger_breakout.__doc__ or "",
-                 bollinger_breakout()),
-        Template("opening_range_breakout", "Opening-range breakout",
-                 opening_range_breakout.__doc__ or "", opening_range_breakout()),
-        Template("supertrend_index_options", "SuperTrend index options (intraday)",
-                 " ".join((supertrend_index_options.__doc__ or "").split())
-                 + " Stop 25, target 40, trail 15 points; max loss ₹2,000 a trade and ₹5,000 a day;"
-                 " at most 4 trades a day; square-off 15:25 IST.", supertrend_index_options()),
-    ]  # fmt: skip
+        Template(
+            "bollinger_breakout",
+            "Bollinger breakout",
+            bollinger_breakout.__doc__ or "",
+            bollinger_breakout(),
+        ),
+        Template(
+            "opening_range_breakout",
+            "Opening-range breakout",
+            opening_range_breakout.__doc__ or "",
+            opening_range_breakout(),
+        ),
+        Template(
+            "supertrend_index_options",
+            "SuperTrend index options (intraday)",
+            " ".join((supertrend_index_options.__doc__ or "").split())
+            + " Stop 25, target 40, trail 15 points; max loss ₹2,000 a trade and ₹5,000 a day;"
+            " at most 4 trades a day; square-off 15:25 IST.",
+            supertrend_index_options(),
+        ),
+    ]
     return {t.key: t for t in items}
 
 

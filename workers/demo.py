@@ -54,8 +54,12 @@ def demo_strategies_ensure(*, user: User) -> int:
     created = 0
     for template in template_list():
         if not Strategy.objects.filter(owner=user, name=template.name).exists():
-            strategy_clone(owner=user, name=template.name, description=template.description,
-                           graph=template.graph)  # fmt: skip
+            strategy_clone(
+                owner=user,
+                name=template.name,
+                description=template.description,
+                graph=template.graph,
+            )
             created += 1
     return created
 
@@ -70,11 +74,21 @@ def demo_backtest_ensure(*, user: User, days: int) -> BacktestRun | None:
     )
     nifty = Instrument.objects.get(symbol="NIFTY", kind=Instrument.Kind.INDEX)
     first, last = _seeded_range(nifty)
-    config = {"capital": 2_000_000, "sizing": {"mode": "lots", "value": 1},
-              "fees": {"model": "india_futures", "params": {}}, "slippage": {"ticks": 1}}  # fmt: skip
+    config = {
+        "capital": 2_000_000,
+        "sizing": {"mode": "lots", "value": 1},
+        "fees": {"model": "india_futures", "params": {}},
+        "slippage": {"ticks": 1},
+    }
     with transaction.atomic():
-        run = backtest_request(user=user, strategy_id=strategy.pk, instrument_ref=nifty.pk, start=first,
-                               end=last, config=config)  # fmt: skip
+        run = backtest_request(
+            user=user,
+            strategy_id=strategy.pk,
+            instrument_ref=nifty.pk,
+            start=first,
+            end=last,
+            config=config,
+        )
     run.refresh_from_db()  # eager mode: it ran on commit
     return run
 

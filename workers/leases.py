@@ -79,8 +79,12 @@ def holder_name() -> str:
 
 def lease_initial(*, held: str, seconds: float) -> dict[str, Any]:
     """Field values of a row created already held by this process (its first attempt)."""
-    return {"status": held, "attempts": 1, "lease_holder": holder_name(),
-            "lease_until": timezone.now() + timedelta(seconds=seconds)}  # fmt: skip
+    return {
+        "status": held,
+        "attempts": 1,
+        "lease_holder": holder_name(),
+        "lease_until": timezone.now() + timedelta(seconds=seconds),
+    }
 
 
 def lease_claim(
@@ -104,8 +108,12 @@ def lease_claim(
         claimable |= Q(status=held, lease_until__lt=now)
     with transaction.atomic():
         taken = model.objects.filter(claimable, pk=pk).update(
-            status=held, attempts=F("attempts") + 1, lease_until=now + timedelta(seconds=seconds),
-            lease_holder=holder_name(), **(fields or {}))  # fmt: skip
+            status=held,
+            attempts=F("attempts") + 1,
+            lease_until=now + timedelta(seconds=seconds),
+            lease_holder=holder_name(),
+            **(fields or {}),
+        )
         if not taken:
             return None
         # Our UPDATE holds the row lock until commit: this reads our own attempt.
@@ -147,8 +155,9 @@ class Heartbeat:
         self.lease = lease
         self.lost = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name=f"lease-{lease.model.__name__}-{lease.pk}")  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._run, daemon=True, name=f"lease-{lease.model.__name__}-{lease.pk}"
+        )
 
     def _run(self) -> None:
         try:

@@ -26,11 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICES_MARKS = [
     pytest.mark.services,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not getattr(settings, "REDIS_AVAILABLE", False),
-                       reason="Redis is not reachable on 127.0.0.1:6379"),
-    pytest.mark.skipif(not getattr(settings, "USING_POSTGRES", False),
-                       reason="PostgreSQL is not reachable on 127.0.0.1:5432"),
-]  # fmt: skip
+    pytest.mark.skipif(
+        not getattr(settings, "REDIS_AVAILABLE", False),
+        reason="Redis is not reachable on 127.0.0.1:6379",
+    ),
+    pytest.mark.skipif(
+        not getattr(settings, "USING_POSTGRES", False),
+        reason="PostgreSQL is not reachable on 127.0.0.1:5432",
+    ),
+]
 
 
 def worker_env(redis_url: str, **extra: str) -> dict[str, str]:
@@ -38,25 +42,60 @@ def worker_env(redis_url: str, **extra: str) -> dict[str, str]:
     db = connection.settings_dict
     url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
-    env.update(DJANGO_SETTINGS_MODULE="algobacktester.settings.base", DATABASE_URL=url,
-               REDIS_URL=redis_url, LOG_LEVEL="WARNING", **extra)  # fmt: skip
+    env.update(
+        DJANGO_SETTINGS_MODULE="algobacktester.settings.base",
+        DATABASE_URL=url,
+        REDIS_URL=redis_url,
+        LOG_LEVEL="WARNING",
+        **extra,
+    )
     return env
 
 
 @contextmanager
-def worker_process(*, env: dict[str, str], queues: str = "backtests,default", concurrency: int = 1,
-                   name: str = "test", include: str | None = None) -> Iterator[subprocess.Popen[bytes]]:  # fmt: skip
+def worker_process(
+    *,
+    env: dict[str, str],
+    queues: str = "backtests,default",
+    concurrency: int = 1,
+    name: str = "test",
+    include: str | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
     """A ``celery worker`` in a new process group; stopped (killed) on exit.
 
     ``include`` names a module the worker imports for extra tasks (e.g. a test's own).
     """
-    command = [sys.executable, "-m", "celery", "-A", "algobacktester", "worker", "-Q", queues,
-               "-c", str(concurrency), "-P", "prefork", "-n", f"{name}-{time.time_ns()}@%h",
-               "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "algobacktester",
+        "worker",
+        "-Q",
+        queues,
+        "-c",
+        str(concurrency),
+        "-P",
+        "prefork",
+        "-n",
+        f"{name}-{time.time_ns()}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "WARNING",
+    ]
     if include:
         command += ["--include", include]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,  # noqa: S603 - our own argv
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(  # noqa: S603 - our own argv
+        command,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         yield proc
     finally:

@@ -86,9 +86,12 @@ def _spend(token: RefreshToken) -> None:
     outstanding = OutstandingToken.objects.filter(jti=token["jti"]).first()
     if outstanding is None:  # minted elsewhere: record it so it can be spent once
         outstanding = OutstandingToken.objects.create(
-            user_id=token["user_id"], jti=token["jti"], token=str(token),
-            created_at=timezone.now(), expires_at=datetime.fromtimestamp(token["exp"], tz=UTC),
-        )  # fmt: skip
+            user_id=token["user_id"],
+            jti=token["jti"],
+            token=str(token),
+            created_at=timezone.now(),
+            expires_at=datetime.fromtimestamp(token["exp"], tz=UTC),
+        )
     try:
         with transaction.atomic():
             BlacklistedToken.objects.create(token=outstanding)

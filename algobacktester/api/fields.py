@@ -13,8 +13,12 @@ from .converters import MAX_ID
 SYMBOL_RE = re.compile(r"^(?:(NSE|BSE):)?([A-Z0-9][A-Z0-9&_\-. ]{0,63})$")
 
 
-@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
-                      "description": 'An instrument id, or its symbol: "NIFTY", "BSE:SENSEX"'})  # fmt: skip
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+        "description": 'An instrument id, or its symbol: "NIFTY", "BSE:SENSEX"',
+    }
+)
 class InstrumentRefField(serializers.Field):
     """An instrument by id (``1``, ``"1"``) or by symbol (``"NIFTY"``, ``"NSE:NIFTY"``).
 

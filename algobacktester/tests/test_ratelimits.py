@@ -109,8 +109,12 @@ def test_another_process_spends_the_same_window() -> None:
     )
     child = subprocess.run(
         [sys.executable, "-c", code, key, settings.TEST_REDIS_URL],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert child.stdout.split() == ["0.0", "0.0"]
     here = AccountLimiter(
         key=key, limits="2/minute", storage=storage_from_string(settings.TEST_REDIS_URL)
@@ -127,8 +131,13 @@ def test_reads_retry_transient_errors_with_backoff_then_give_up() -> None:
             raise TransientError
         return "bars"
 
-    retrying = read_retrying(attempts=4, backoff=0.5, retryable=lambda e: getattr(e, "retryable", False),
-                             what="probe", sleep=sleeps.append)  # fmt: skip
+    retrying = read_retrying(
+        attempts=4,
+        backoff=0.5,
+        retryable=lambda e: getattr(e, "retryable", False),
+        what="probe",
+        sleep=sleeps.append,
+    )
     assert retrying(read) == "bars" and len(calls) == 3
     assert 0.5 <= sleeps[0] <= 0.625 and 1.0 <= sleeps[1] <= 1.125
     calls.clear()

@@ -17,8 +17,9 @@ from ..config import DEFAULT_CAPITAL
 
 
 class FeesSerializer(serializers.Serializer):
-    model = serializers.CharField(max_length=64,
-                                  help_text=f"one of {', '.join(sorted(BUILTIN_FEES))} or a plugin")  # fmt: skip
+    model = serializers.CharField(
+        max_length=64, help_text=f"one of {', '.join(sorted(BUILTIN_FEES))} or a plugin"
+    )
     params = serializers.DictField(required=False, default=dict)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -39,8 +40,12 @@ class FeesSerializer(serializers.Serializer):
 class SizingSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=("fixed", "lots", "percent", "all_in"), default="lots")
     value = serializers.FloatField(min_value=1e-9, max_value=1e9, default=1.0)
-    lot_size = serializers.FloatField(min_value=1e-9, max_value=1e9, required=False,
-                                      help_text="Defaults to the instrument's lot size")  # fmt: skip
+    lot_size = serializers.FloatField(
+        min_value=1e-9,
+        max_value=1e9,
+        required=False,
+        help_text="Defaults to the instrument's lot size",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["mode"] == "percent" and attrs["value"] > 100:
@@ -54,24 +59,40 @@ class SlippageSerializer(serializers.Serializer):
 
 
 class RunConfigSerializer(serializers.Serializer):
-    capital = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("1"),
-                                       max_value=Decimal("1e12"), default=DEFAULT_CAPITAL)  # fmt: skip
+    capital = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        min_value=Decimal("1"),
+        max_value=Decimal("1e12"),
+        default=DEFAULT_CAPITAL,
+    )
     fees = FeesSerializer(required=False)
     sizing = SizingSerializer(required=False)
     slippage = SlippageSerializer(required=False)
-    fill = serializers.ChoiceField(choices=("next_open", "close"), default="next_open",
-                                   help_text="next bar's open (default) or the signal bar's close")  # fmt: skip
+    fill = serializers.ChoiceField(
+        choices=("next_open", "close"),
+        default="next_open",
+        help_text="next bar's open (default) or the signal bar's close",
+    )
     stop_first = serializers.BooleanField(default=True)
-    close_at_end = serializers.BooleanField(default=True,
-                                            help_text="false: same as end_of_data keep_open")  # fmt: skip
-    end_of_data = serializers.ChoiceField(choices=tuple(END_OF_DATA), required=False,
-                                          help_text="a position open on the last bar: close it at "
-                                          "its close (default) or its open, or keep it open")  # fmt: skip
+    close_at_end = serializers.BooleanField(
+        default=True, help_text="false: same as end_of_data keep_open"
+    )
+    end_of_data = serializers.ChoiceField(
+        choices=tuple(END_OF_DATA),
+        required=False,
+        help_text="a position open on the last bar: close it at "
+        "its close (default) or its open, or keep it open",
+    )
     allow_long = serializers.BooleanField(default=True)
     allow_short = serializers.BooleanField(default=True)
-    margin = serializers.FloatField(min_value=0.01, max_value=1.0, required=False,
-                                    help_text="Blocked fraction of notional; default by segment: "
-                                              "0.12 index/futures, 0.2 equity, 1.0 options")  # fmt: skip
+    margin = serializers.FloatField(
+        min_value=0.01,
+        max_value=1.0,
+        required=False,
+        help_text="Blocked fraction of notional; default by segment: "
+        "0.12 index/futures, 0.2 equity, 1.0 options",
+    )
     pyramiding = serializers.IntegerField(min_value=1, max_value=100, default=1)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

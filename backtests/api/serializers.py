@@ -16,11 +16,16 @@ from .config import RunConfigSerializer
 
 class BacktestRequestSerializer(RunConfigSerializer):
     strategy = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    version = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
-                                       help_text="Strategy version to pin (default: current)")  # fmt: skip
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Strategy version to pin (default: current)",
+    )
     instrument = InstrumentRefField()
-    timeframe = serializers.CharField(max_length=8, required=False,
-                                      help_text="Must match the strategy's timeframe (default)")  # fmt: skip
+    timeframe = serializers.CharField(
+        max_length=8, required=False, help_text="Must match the strategy's timeframe (default)"
+    )
     start = serializers.DateField()
     end = serializers.DateField()
 
@@ -54,16 +59,31 @@ class TradeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BacktestTrade
-        fields = ("seq", "side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity",
-                  "pnl", "return_pct", "charges", "charges_breakdown", "exit_reason", "bars_held",
-                  "display")  # fmt: skip
+        fields = (
+            "seq",
+            "side",
+            "entry_time",
+            "exit_time",
+            "entry_price",
+            "exit_price",
+            "quantity",
+            "pnl",
+            "return_pct",
+            "charges",
+            "charges_breakdown",
+            "exit_reason",
+            "bars_held",
+            "display",
+        )
         read_only_fields = fields
 
     @extend_schema_field(TradeDisplaySerializer)
     def get_display(self, trade: BacktestTrade) -> dict[str, Any]:
         tick = self.context.get("tick_size", "0.05")
-        raw = {k: getattr(trade, k) for k in ("entry_price", "exit_price", "pnl", "charges",
-                                              "return_pct")}  # fmt: skip
+        raw = {
+            k: getattr(trade, k)
+            for k in ("entry_price", "exit_price", "pnl", "charges", "return_pct")
+        }
         return presentation.trade_display(raw, tick=tick)
 
 
@@ -75,9 +95,23 @@ class RunListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BacktestRun
-        fields = ("id", "status", "progress", "strategy", "strategy_name", "version", "instrument",
-                  "symbol", "timeframe", "start", "end", "return_pct", "error", "created_at",
-                  "finished_at")  # fmt: skip
+        fields = (
+            "id",
+            "status",
+            "progress",
+            "strategy",
+            "strategy_name",
+            "version",
+            "instrument",
+            "symbol",
+            "timeframe",
+            "start",
+            "end",
+            "return_pct",
+            "error",
+            "created_at",
+            "finished_at",
+        )
         read_only_fields = fields
 
     def get_return_pct(self, run: BacktestRun) -> float | None:
@@ -101,10 +135,25 @@ class RunDetailSerializer(RunListSerializer):
     )
 
     class Meta(RunListSerializer.Meta):
-        fields = (*RunListSerializer.Meta.fields, "strategy_version", "config", "stats",
-                  "stats_display", "bars", "data_hash", "engine_version", "attempt", "duration_ms",
-                  "started_at", "equity_curve", "drawdown_curve", "rejections", "rejected_entries",
-                  "no_trades_reason", "rerun_of")  # fmt: skip
+        fields = (
+            *RunListSerializer.Meta.fields,
+            "strategy_version",
+            "config",
+            "stats",
+            "stats_display",
+            "bars",
+            "data_hash",
+            "engine_version",
+            "attempt",
+            "duration_ms",
+            "started_at",
+            "equity_curve",
+            "drawdown_curve",
+            "rejections",
+            "rejected_entries",
+            "no_trades_reason",
+            "rerun_of",
+        )
         read_only_fields = fields
 
     @extend_schema_field(serializers.DictField())
@@ -134,8 +183,9 @@ class RunDetailSerializer(RunListSerializer):
     def get_no_trades_reason(self, run: BacktestRun) -> str | None:
         if run.status != "done":
             return None
-        return presentation.no_trades_reason(stats=run.stats,
-                                             counts=self.get_rejected_entries(run), bars=run.bars)  # fmt: skip
+        return presentation.no_trades_reason(
+            stats=run.stats, counts=self.get_rejected_entries(run), bars=run.bars
+        )
 
     def get_strategy_version(self, run: BacktestRun) -> dict[str, Any]:
         v = run.strategy_version
@@ -154,10 +204,13 @@ class SweepRequestSerializer(RunConfigSerializer):
     instrument = InstrumentRefField()
     start = serializers.DateField()
     end = serializers.DateField()
-    grid = serializers.JSONField(help_text='{"ma_fast.timeperiod": {"start": 5, "stop": 53, "step": 2}, '
-                                           '"ma_slow.timeperiod": [10, 20, 50]}')  # fmt: skip
-    constraint = serializers.CharField(max_length=200, required=False,
-                                       help_text="e.g. ma_fast.timeperiod < ma_slow.timeperiod")  # fmt: skip
+    grid = serializers.JSONField(
+        help_text='{"ma_fast.timeperiod": {"start": 5, "stop": 53, "step": 2}, '
+        '"ma_slow.timeperiod": [10, 20, 50]}'
+    )
+    constraint = serializers.CharField(
+        max_length=200, required=False, help_text="e.g. ma_fast.timeperiod < ma_slow.timeperiod"
+    )
     metric = serializers.CharField(max_length=40, default="sharpe")
 
 
@@ -166,9 +219,26 @@ class SweepSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BacktestSweep
-        fields = ("id", "status", "progress", "strategy", "strategy_version", "instrument", "timeframe",
-                  "start", "end", "grid", "metric", "combinations", "chunks_total", "chunks_done",
-                  "error", "best", "created_at", "finished_at")  # fmt: skip
+        fields = (
+            "id",
+            "status",
+            "progress",
+            "strategy",
+            "strategy_version",
+            "instrument",
+            "timeframe",
+            "start",
+            "end",
+            "grid",
+            "metric",
+            "combinations",
+            "chunks_total",
+            "chunks_done",
+            "error",
+            "best",
+            "created_at",
+            "finished_at",
+        )
         read_only_fields = fields
 
 

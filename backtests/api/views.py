@@ -41,34 +41,57 @@ def _int_param(request: Request, name: str) -> int | None:
 
 
 class BacktestListApi(APIView):
-    @extend_schema(tags=["backtests"], responses={200: s.RunListSerializer(many=True)}, parameters=[
-        OpenApiParameter("strategy", int), OpenApiParameter("status", str, enum=RunStatus.values)])  # fmt: skip
+    @extend_schema(
+        tags=["backtests"],
+        responses={200: s.RunListSerializer(many=True)},
+        parameters=[
+            OpenApiParameter("strategy", int),
+            OpenApiParameter("status", str, enum=RunStatus.values),
+        ],
+    )
     def get(self, request: Request) -> Response:
         state = request.query_params.get("status")
         if state and state not in RunStatus.values:
             raise ValidationError({"status": [f"must be one of {', '.join(RunStatus.values)}"]})
-        qs = selectors.backtest_list(user=request.user, strategy_id=_int_param(request, "strategy"),
-                                     status=state)  # fmt: skip
-        return paginated_response(request=request, view=self, queryset=qs,
-                                  serializer=s.RunListSerializer)  # fmt: skip
+        qs = selectors.backtest_list(
+            user=request.user, strategy_id=_int_param(request, "strategy"), status=state
+        )
+        return paginated_response(
+            request=request, view=self, queryset=qs, serializer=s.RunListSerializer
+        )
 
-    @extend_schema(tags=["backtests"], request=s.BacktestRequestSerializer,
-                   responses={202: s.RunAcceptedSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["backtests"],
+        request=s.BacktestRequestSerializer,
+        responses={202: s.RunAcceptedSerializer},
+    )
     def post(self, request: Request) -> Response:
         data = s.BacktestRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields, config = s.split_request(data.validated_data)
         run = services.backtest_request(
-            user=request.user, strategy_id=fields["strategy"], version=fields.get("version"),
-            instrument_ref=fields["instrument"], timeframe=fields.get("timeframe"),
-            start=fields["start"], end=fields["end"], config=config)  # fmt: skip
+            user=request.user,
+            strategy_id=fields["strategy"],
+            version=fields.get("version"),
+            instrument_ref=fields["instrument"],
+            timeframe=fields.get("timeframe"),
+            start=fields["start"],
+            end=fields["end"],
+            config=config,
+        )
         run.refresh_from_db(fields=["status"])  # eager mode may already have finished it
         return _accepted(run.pk, f"/api/backtest/{run.pk}", run.status)
 
 
 class BacktestDetailApi(APIView):
-    @extend_schema(tags=["backtests"], responses={200: s.RunDetailSerializer}, parameters=[
-        OpenApiParameter("trades_page", int), OpenApiParameter("trades_page_size", int)])  # fmt: skip
+    @extend_schema(
+        tags=["backtests"],
+        responses={200: s.RunDetailSerializer},
+        parameters=[
+            OpenApiParameter("trades_page", int),
+            OpenApiParameter("trades_page_size", int),
+        ],
+    )
     def get(self, request: Request, run_id: int) -> Response:
         run = selectors.backtest_get(user=request.user, run_id=run_id)
         body = dict(s.RunDetailSerializer(run).data)
@@ -82,8 +105,11 @@ class BacktestDetailApi(APIView):
             "trades_page_size",
         )
         page = paginator.paginate_queryset(selectors.backtest_trades(run=run), request, view=self)
-        return {"count": paginator.page.paginator.count, "page": paginator.page.number,
-                "results": s.TradeSerializer(page, many=True, context=_tick(run)).data}  # fmt: skip
+        return {
+            "count": paginator.page.paginator.count,
+            "page": paginator.page.number,
+            "results": s.TradeSerializer(page, many=True, context=_tick(run)).data,
+        }
 
     @extend_schema(tags=["backtests"], responses={204: None})
     def delete(self, request: Request, run_id: int) -> Response:
@@ -101,8 +127,9 @@ class BacktestCancelApi(APIView):
 class BacktestRerunApi(APIView):
     @extend_schema(tags=["backtests"], request=None, responses={202: s.RunAcceptedSerializer})
     def post(self, request: Request, run_id: int) -> Response:
-        run = services.backtest_rerun(user=request.user,
-                                      run=selectors.backtest_get(user=request.user, run_id=run_id))  # fmt: skip
+        run = services.backtest_rerun(
+            user=request.user, run=selectors.backtest_get(user=request.user, run_id=run_id)
+        )
         run.refresh_from_db(fields=["status"])
         return _accepted(run.pk, f"/api/backtest/{run.pk}", run.status)
 
@@ -111,18 +138,31 @@ def _tick(run: BacktestRun) -> dict[str, Any]:
     return {"tick_size": run.instrument.tick_size}
 
 
-CSV_COLUMNS = ("seq", "side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity",
-               "pnl", "return_pct", "charges", "exit_reason", "bars_held")  # fmt: skip
+CSV_COLUMNS = (
+    "seq",
+    "side",
+    "entry_time",
+    "exit_time",
+    "entry_price",
+    "exit_price",
+    "quantity",
+    "pnl",
+    "return_pct",
+    "charges",
+    "exit_reason",
+    "bars_held",
+)
 
 
 class BacktestTradesCsvApi(APIView):
     @extend_schema(
-        tags=["backtests"], responses={(200, "text/csv"): OpenApiResponse(description="CSV")},
+        tags=["backtests"],
+        responses={(200, "text/csv"): OpenApiResponse(description="CSV")},
         parameters=[OpenApiParameter("raw", bool, description="1: values unrounded, as stored")],
         description="Times in your time zone (ISO 8601 with offset); prices rounded to the "
-                    "instrument's tick, money to the paisa, percentages to 2 decimals, unless "
-                    "raw=1.",
-    )  # fmt: skip
+        "instrument's tick, money to the paisa, percentages to 2 decimals, unless "
+        "raw=1.",
+    )
     def get(self, request: Request, run_id: int) -> HttpResponse:
         run = selectors.backtest_get(user=request.user, run_id=run_id)
         raw = request.query_params.get("raw") in ("1", "true")
@@ -137,8 +177,11 @@ class BacktestTradesCsvApi(APIView):
 
 
 def _csv_row(row: dict[str, Any], *, tick: Any, raw: bool) -> list[Any]:
-    row = {**row, "entry_time": local_iso(row["entry_time"]),
-           "exit_time": local_iso(row["exit_time"])}  # fmt: skip
+    row = {
+        **row,
+        "entry_time": local_iso(row["entry_time"]),
+        "exit_time": local_iso(row["exit_time"]),
+    }
     if not raw:
         row.update(presentation.trade_display(row, tick=tick))
     return [row[c] for c in CSV_COLUMNS]
@@ -148,20 +191,31 @@ class SweepListApi(APIView):
     @extend_schema(tags=["backtests"], responses={200: s.SweepSerializer(many=True)})
     def get(self, request: Request) -> Response:
         qs = selectors.sweep_list(user=request.user)
-        return paginated_response(request=request, view=self, queryset=qs,
-                                  serializer=s.SweepSerializer)  # fmt: skip
+        return paginated_response(
+            request=request, view=self, queryset=qs, serializer=s.SweepSerializer
+        )
 
-    @extend_schema(tags=["backtests"], request=s.SweepRequestSerializer,
-                   responses={202: s.RunAcceptedSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["backtests"],
+        request=s.SweepRequestSerializer,
+        responses={202: s.RunAcceptedSerializer},
+    )
     def post(self, request: Request) -> Response:
         data = s.SweepRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields, config = s.split_request(data.validated_data)
         sweep = sweeps.sweep_request(
-            user=request.user, strategy_id=fields["strategy"], version=fields.get("version"),
-            instrument_ref=fields["instrument"], start=fields["start"], end=fields["end"],
-            grid_spec=fields["grid"], constraint=fields.get("constraint"), metric=fields["metric"],
-            config=config)  # fmt: skip
+            user=request.user,
+            strategy_id=fields["strategy"],
+            version=fields.get("version"),
+            instrument_ref=fields["instrument"],
+            start=fields["start"],
+            end=fields["end"],
+            grid_spec=fields["grid"],
+            constraint=fields.get("constraint"),
+            metric=fields["metric"],
+            config=config,
+        )
         sweep.refresh_from_db(fields=["status"])
         return _accepted(sweep.pk, f"/api/backtest/sweeps/{sweep.pk}", sweep.status)
 

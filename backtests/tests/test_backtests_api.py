@@ -207,9 +207,13 @@ def test_cross_user_runs_are_404(
     run_id = submit(client, run_body, django_capture_on_commit_callbacks)["id"]
     other = APIClient()
     other.force_authenticate(make_user())
-    for method, url in [("get", f"/api/backtest/{run_id}"), ("delete", f"/api/backtest/{run_id}"),
-                        ("post", f"/api/backtest/{run_id}/cancel"), ("post", f"/api/backtest/{run_id}/rerun"),
-                        ("get", f"/api/backtest/{run_id}/trades.csv")]:  # fmt: skip
+    for method, url in [
+        ("get", f"/api/backtest/{run_id}"),
+        ("delete", f"/api/backtest/{run_id}"),
+        ("post", f"/api/backtest/{run_id}/cancel"),
+        ("post", f"/api/backtest/{run_id}/rerun"),
+        ("get", f"/api/backtest/{run_id}/trades.csv"),
+    ]:
         assert getattr(other, method)(url).status_code == 404, (method, url)
     assert other.get("/api/backtest").json()["count"] == 0
     # nor can another user run a strategy that is not theirs

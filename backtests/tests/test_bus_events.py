@@ -18,9 +18,15 @@ def queued(user, run_body) -> BacktestRun:
 
     version = StrategyVersion.objects.get(strategy_id=run_body["strategy"], number=1)
     return BacktestRun.objects.create(
-        owner=user, strategy_id=run_body["strategy"], strategy_version=version,
-        instrument_id=run_body["instrument"], timeframe="1m", start="2026-06-16", end="2026-06-30",
-        config=normalise({}, lot_size=1, tick_size=0.05))  # fmt: skip
+        owner=user,
+        strategy_id=run_body["strategy"],
+        strategy_version=version,
+        instrument_id=run_body["instrument"],
+        timeframe="1m",
+        start="2026-06-16",
+        end="2026-06-30",
+        config=normalise({}, lot_size=1, tick_size=0.05),
+    )
 
 
 def test_a_finished_run_creates_one_notification_per_channel(

@@ -20,13 +20,19 @@ def test_only_covered_calendar_indices_get_dated_lots() -> None:
 
 
 def test_normalise_stores_the_symbol_unless_a_lot_or_fixed_size_is_asked_for() -> None:
-    lots = normalise({"sizing": {"mode": "lots", "value": 2}}, lot_size=65, tick_size=0.05,
-                     lot_symbol="NIFTY")  # fmt: skip
+    lots = normalise(
+        {"sizing": {"mode": "lots", "value": 2}}, lot_size=65, tick_size=0.05, lot_symbol="NIFTY"
+    )
     assert lots["sizing"] == {"mode": "lots", "value": 2, "lot_symbol": "NIFTY", "lot_size": 65.0}
     assert sim_config(lots).sizing.lot_symbol == "NIFTY"
-    explicit = normalise({"sizing": {"mode": "lots", "lot_size": 50}}, lot_size=65,
-                         tick_size=0.05, lot_symbol="NIFTY")  # fmt: skip
+    explicit = normalise(
+        {"sizing": {"mode": "lots", "lot_size": 50}},
+        lot_size=65,
+        tick_size=0.05,
+        lot_symbol="NIFTY",
+    )
     assert "lot_symbol" not in explicit["sizing"]
-    fixed = normalise({"sizing": {"mode": "fixed"}}, lot_size=65, tick_size=0.05,
-                      lot_symbol="NIFTY")  # fmt: skip
+    fixed = normalise(
+        {"sizing": {"mode": "fixed"}}, lot_size=65, tick_size=0.05, lot_symbol="NIFTY"
+    )
     assert "lot_symbol" not in fixed["sizing"]

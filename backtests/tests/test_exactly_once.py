@@ -22,9 +22,15 @@ def queued(user, run_body) -> BacktestRun:
 
     version = StrategyVersion.objects.get(strategy_id=run_body["strategy"], number=1)
     return BacktestRun.objects.create(
-        owner=user, strategy_id=run_body["strategy"], strategy_version=version,
-        instrument_id=run_body["instrument"], timeframe="1m", start="2026-06-16", end="2026-06-30",
-        config=normalise({"sizing": {"mode": "fixed", "value": 2}}, lot_size=1, tick_size=0.05))  # fmt: skip
+        owner=user,
+        strategy_id=run_body["strategy"],
+        strategy_version=version,
+        instrument_id=run_body["instrument"],
+        timeframe="1m",
+        start="2026-06-16",
+        end="2026-06-30",
+        config=normalise({"sizing": {"mode": "fixed", "value": 2}}, lot_size=1, tick_size=0.05),
+    )
 
 
 def test_a_task_delivered_twice_runs_once(queued: BacktestRun) -> None:
@@ -83,8 +89,10 @@ def test_reaper_requeues_a_run_whose_worker_died(
 
 def test_reaper_gives_up_after_max_attempts(queued: BacktestRun, settings) -> None:
     BacktestRun.objects.filter(pk=queued.pk).update(
-        status=RunStatus.RUNNING, attempts=settings.BACKTESTS["MAX_ATTEMPTS"],
-        lease_until=timezone.now() - timedelta(seconds=5))  # fmt: skip
+        status=RunStatus.RUNNING,
+        attempts=settings.BACKTESTS["MAX_ATTEMPTS"],
+        lease_until=timezone.now() - timedelta(seconds=5),
+    )
     assert services.backtests_reap() == 0
     queued.refresh_from_db()
     assert queued.status == RunStatus.FAILED

@@ -49,8 +49,9 @@ def redis_broker(settings) -> Iterator[str]:
     saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": [url]}}}  # fmt: skip
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [url]}}
+    }
     settings.BACKTESTS = {**settings.BACKTESTS, "LEASE_SECONDS": LEASE, "MAX_CONCURRENT_RUNS": 50}
     channel_layers.backends.clear()
     reset_producer_pool()
@@ -72,8 +73,13 @@ def market(db):
 
 
 def body(strategy_id: int, instrument_id: int) -> dict:
-    return {"strategy": strategy_id, "instrument": instrument_id, "start": "2026-06-01",
-            "end": "2026-06-30", "sizing": {"mode": "fixed", "value": 1}}  # fmt: skip
+    return {
+        "strategy": strategy_id,
+        "instrument": instrument_id,
+        "start": "2026-06-01",
+        "end": "2026-06-30",
+        "sizing": {"mode": "fixed", "value": 1},
+    }
 
 
 def client_for(user) -> APIClient:
@@ -144,8 +150,12 @@ def test_a_killed_worker_loses_and_doubles_no_run(redis_broker: str, market, mak
 def _freeze_mid_run(proc) -> int:
     """SIGSTOP the worker while a run is in progress; return that run's id."""
     for _ in range(200):
-        wait_for(lambda: BacktestRun.objects.filter(status=RunStatus.RUNNING).exists(), timeout=60,
-                 interval=0.005, what="a run to start")  # fmt: skip
+        wait_for(
+            lambda: BacktestRun.objects.filter(status=RunStatus.RUNNING).exists(),
+            timeout=60,
+            interval=0.005,
+            what="a run to start",
+        )
         kill_group(proc, signal.SIGSTOP)
         running = (
             BacktestRun.objects.filter(status=RunStatus.RUNNING)
@@ -172,16 +182,22 @@ def _close_thread_connections() -> Iterator[None]:
 
 async def test_ws_hears_progress_and_completion(redis_broker: str, market, make_user) -> None:
     user = await sync_to_async(make_user)()
-    strategy = await sync_to_async(strategy_create)(owner=user, name="SMA",
-                                                    graph=example_documents()["sma_cross"])  # fmt: skip
+    strategy = await sync_to_async(strategy_create)(
+        owner=user, name="SMA", graph=example_documents()["sma_cross"]
+    )
     access = (await sync_to_async(token_pair)(user))["access"]
     comm = WebsocketCommunicator(application, "/ws/", subprotocols=["bearer", access])
     assert (await comm.connect())[0]
     await comm.receive_json_from(timeout=5)
     env = await sync_to_async(worker_env)(redis_broker, BACKTESTS_LEASE_SECONDS=str(LEASE))
     with worker_process(env=env, name="ws"):
-        post = sync_to_async(lambda: client_for(user).post("/api/backtest", body(strategy.pk, market.pk),
-                                                           format="json").json()["id"])  # fmt: skip
+        post = sync_to_async(
+            lambda: (
+                client_for(user)
+                .post("/api/backtest", body(strategy.pk, market.pk), format="json")
+                .json()["id"]
+            )
+        )
         run_id = await post()
         kinds = []
         while "backtest.finished" not in kinds:

@@ -13,9 +13,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sweep_body(run_body: dict) -> dict:
-    return {**run_body, "grid": {"ma_fast.timeperiod": {"start": 5, "stop": 15, "step": 5},
-                                 "ma_slow.timeperiod": [20, 30]},
-            "constraint": "ma_fast.timeperiod < ma_slow.timeperiod", "metric": "return_pct"}  # fmt: skip
+    return {
+        **run_body,
+        "grid": {
+            "ma_fast.timeperiod": {"start": 5, "stop": 15, "step": 5},
+            "ma_slow.timeperiod": [20, 30],
+        },
+        "constraint": "ma_fast.timeperiod < ma_slow.timeperiod",
+        "metric": "return_pct",
+    }
 
 
 def test_sweep_runs_in_chunks_and_gathers(
@@ -35,8 +41,11 @@ def test_sweep_runs_in_chunks_and_gathers(
     heat = detail["heatmap"]
     assert heat["x_values"] == [5, 10, 15]
     assert heat["y_values"] == [20, 30]
-    assert heat["z"][0][0] == next(r["return_pct"] for r in detail["results"]
-                                   if (r["ma_fast.timeperiod"], r["ma_slow.timeperiod"]) == (5, 20))  # fmt: skip
+    assert heat["z"][0][0] == next(
+        r["return_pct"]
+        for r in detail["results"]
+        if (r["ma_fast.timeperiod"], r["ma_slow.timeperiod"]) == (5, 20)
+    )
     listed = auth_client.get("/api/backtest/sweeps").json()
     assert listed["count"] == 1
     assert "results" not in listed["results"][0]
@@ -51,8 +60,11 @@ def test_sweep_matches_single_backtests(
 
     with django_capture_on_commit_callbacks(execute=True):
         sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
-    row = next(r for r in BacktestSweep.objects.get(pk=sweep_id).results
-               if (r["ma_fast.timeperiod"], r["ma_slow.timeperiod"]) == (10, 30))  # fmt: skip
+    row = next(
+        r
+        for r in BacktestSweep.objects.get(pk=sweep_id).results
+        if (r["ma_fast.timeperiod"], r["ma_slow.timeperiod"]) == (10, 30)
+    )
     graph = example_documents()["sma_cross"]
     graph["nodes"][1]["params"]["timeperiod"], graph["nodes"][2]["params"]["timeperiod"] = 10, 30
     single = strategy_create(owner=auth_client.user, name="10/30", graph=graph)
@@ -135,8 +147,10 @@ def test_a_chunk_whose_worker_keeps_dying_fails_the_sweep(
 
     sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
     SweepChunk.objects.filter(sweep_id=sweep_id).update(
-        status=RunStatus.RUNNING, attempts=settings.BACKTESTS["MAX_ATTEMPTS"],
-        lease_until=timezone.now() - timedelta(days=1))  # fmt: skip
+        status=RunStatus.RUNNING,
+        attempts=settings.BACKTESTS["MAX_ATTEMPTS"],
+        lease_until=timezone.now() - timedelta(days=1),
+    )
     assert sweeps.sweeps_reap() == 0
     sweep = BacktestSweep.objects.get(pk=sweep_id)
     assert sweep.status == RunStatus.FAILED
@@ -155,7 +169,8 @@ def test_a_lost_chunk_is_requeued_and_its_dead_worker_cannot_count_it(
     sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
     chunk = SweepChunk.objects.get(sweep_id=sweep_id, index=0)
     SweepChunk.objects.filter(pk=chunk.pk).update(
-        status=RunStatus.RUNNING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1))  # fmt: skip
+        status=RunStatus.RUNNING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1)
+    )
     with django_capture_on_commit_callbacks(execute=True):  # eager: the re-sent chunk runs
         assert sweeps.sweeps_reap() == 1
     chunk.refresh_from_db()

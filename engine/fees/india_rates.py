@@ -166,8 +166,14 @@ def rate_on(table: Dated, on: date) -> float:
 
 def change_dates(segment: Segment, exchange: str) -> list[date]:
     """Every date on which some charge of ``segment`` on ``exchange`` changed, ascending."""
-    tables = (GST, SEBI, STT_SELL[segment], STAMP_BUY[segment],
-              EXCHANGE[(exchange, segment)], IPFT[(exchange, segment)])  # fmt: skip
+    tables = (
+        GST,
+        SEBI,
+        STT_SELL[segment],
+        STAMP_BUY[segment],
+        EXCHANGE[(exchange, segment)],
+        IPFT[(exchange, segment)],
+    )
     return sorted({since for table in tables for since, _ in table})
 
 

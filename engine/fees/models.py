@@ -100,10 +100,15 @@ class IndiaIndexOptionsFees(BaseFees):
 BUILTIN: dict[str, type[BaseFees]] = {
     cls.name: cls
     for cls in (
-        ZeroFees, PercentFees, FlatFees, MinFlatPercentFees,
-        IndiaEquityIntradayFees, IndiaIndexFuturesFees, IndiaIndexOptionsFees,
+        ZeroFees,
+        PercentFees,
+        FlatFees,
+        MinFlatPercentFees,
+        IndiaEquityIntradayFees,
+        IndiaIndexFuturesFees,
+        IndiaIndexOptionsFees,
     )
-}  # fmt: skip
+}
 
 
 def _check_non_negative(**values: float) -> None:

@@ -42,6 +42,9 @@ def stream_signals(graph: CompiledGraph, bars: Bars, warmup: int) -> Signals:
     names = ("entry_long", "exit_long", "entry_short", "exit_short")
     arrays = {k: np.array([getattr(r, k) for r in recs], dtype=np.bool_) for k in names}
     plan = graph.plan
-    fired = {a: np.array([a in r.actions for r in recs], dtype=np.bool_)
-             for ids in plan.actions.values() for a in ids}  # fmt: skip
+    fired = {
+        a: np.array([a in r.actions for r in recs], dtype=np.bool_)
+        for ids in plan.actions.values()
+        for a in ids
+    }
     return Signals(**arrays, actions=dict(plan.actions), fired=fired)

@@ -379,9 +379,15 @@ def _exit_warnings(nodes: list[dict[str, Any]], risk: dict[str, Any]) -> list[di
     for side in sorted(_gates(nodes, "entry") - _gates(nodes, "exit")):
         closes = [k for k in ("stop_loss", "target", "trailing_stop", "square_off") if risk.get(k)]
         how = f"only by {', '.join(closes)} or" if closes else "only"
-        out.append(_warning("no_exit", None, "nodes",
-                            f"{side} entries have no {side} exit gate: positions close {how} at "
-                            "the end of the data"))  # fmt: skip
+        out.append(
+            _warning(
+                "no_exit",
+                None,
+                "nodes",
+                f"{side} entries have no {side} exit gate: positions close {how} at "
+                "the end of the data",
+            )
+        )
     return out
 
 
@@ -401,11 +407,23 @@ def _unused_indicator_warnings(
 def _risk_warnings(risk: dict[str, Any], timeframe: object) -> list[dict[str, Any]]:
     out = []
     if not any(risk.get(k) for k in ("stop_loss", "trailing_stop", "per_trade_max_loss")):
-        out.append(_warning("no_stop", None, "settings.risk.stop_loss",
-                            "no stop-loss, trailing stop or per-trade max loss: a trade's loss "
-                            "is unbounded until its exit fires"))  # fmt: skip
+        out.append(
+            _warning(
+                "no_stop",
+                None,
+                "settings.risk.stop_loss",
+                "no stop-loss, trailing stop or per-trade max loss: a trade's loss "
+                "is unbounded until its exit fires",
+            )
+        )
     if timeframe != "1d" and not risk.get("square_off"):
-        out.append(_warning("no_square_off", None, "settings.risk.square_off",
-                            "intraday bars without a square-off time: positions are carried "
-                            "overnight (brokers square off MIS positions near 15:20 IST)"))  # fmt: skip
+        out.append(
+            _warning(
+                "no_square_off",
+                None,
+                "settings.risk.square_off",
+                "intraday bars without a square-off time: positions are carried "
+                "overnight (brokers square off MIS positions near 15:20 IST)",
+            )
+        )
     return out

@@ -5,5 +5,13 @@ from engine.sim.result import Rejections, SimResult, Trades
 from engine.sim.run import simulate
 from engine.sim.session import SimSession
 
-__all__ = ["Rejections", "SimConfig", "SimResult", "SimSession", "Sizing", "Slippage",
-           "Trades", "simulate"]  # fmt: skip
+__all__ = [
+    "Rejections",
+    "SimConfig",
+    "SimResult",
+    "SimSession",
+    "Sizing",
+    "Slippage",
+    "Trades",
+    "simulate",
+]

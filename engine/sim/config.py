@@ -16,11 +16,17 @@ FillPolicy = Literal["next_open", "close"]
 OrderType = Literal["market", "limit", "stop"]
 SizingMode = Literal["fixed", "lots", "percent", "all_in"]
 EndOfData = Literal["close_at_close", "close_at_open", "keep_open"]
-END_OF_DATA: dict[str, int] = {"close_at_close": L.END_CLOSE_AT_CLOSE,
-                               "close_at_open": L.END_CLOSE_AT_OPEN,
-                               "keep_open": L.END_KEEP_OPEN}  # fmt: skip
-_SIZE_CODES = {"fixed": L.SIZE_FIXED, "lots": L.SIZE_LOTS, "percent": L.SIZE_PERCENT,
-               "all_in": L.SIZE_ALL_IN}  # fmt: skip
+END_OF_DATA: dict[str, int] = {
+    "close_at_close": L.END_CLOSE_AT_CLOSE,
+    "close_at_open": L.END_CLOSE_AT_OPEN,
+    "keep_open": L.END_KEEP_OPEN,
+}
+_SIZE_CODES = {
+    "fixed": L.SIZE_FIXED,
+    "lots": L.SIZE_LOTS,
+    "percent": L.SIZE_PERCENT,
+    "all_in": L.SIZE_ALL_IN,
+}
 _ORDER_CODES = {"market": L.ORDER_MARKET, "limit": L.ORDER_LIMIT, "stop": L.ORDER_STOP}
 
 

@@ -153,8 +153,9 @@ def _dist(ref: float, value: float, is_pct: float) -> float:
 
 
 @_hot
-def _size(st: np.ndarray, p: np.ndarray, row: np.ndarray, price: float, is_buy: bool,
-          scratch: np.ndarray) -> float:  # fmt: skip
+def _size(
+    st: np.ndarray, p: np.ndarray, row: np.ndarray, price: float, is_buy: bool, scratch: np.ndarray
+) -> float:
     mode = int(p[P_SIZE_MODE])
     lot = p[P_LOT]
     if mode == SIZE_FIXED:
@@ -178,8 +179,9 @@ def _size(st: np.ndarray, p: np.ndarray, row: np.ndarray, price: float, is_buy: 
 
 
 @_hot
-def _reject(st: np.ndarray, rejects: np.ndarray, i: int, side: float, qty: float,
-            price: float, reason: int) -> None:  # fmt: skip
+def _reject(
+    st: np.ndarray, rejects: np.ndarray, i: int, side: float, qty: float, price: float, reason: int
+) -> None:
     k = int(st[S_NREJ])
     rejects[k, R_BAR] = i
     rejects[k, R_SIDE] = side
@@ -197,8 +199,18 @@ def _count(st: np.ndarray, reason: int) -> None:
 
 
 @_hot
-def _open(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, price: float,
-          side: float, at_open: bool, rejects: np.ndarray, scratch: np.ndarray) -> bool:  # fmt: skip
+def _open(
+    st: np.ndarray,
+    p: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    day: int,
+    price: float,
+    side: float,
+    at_open: bool,
+    rejects: np.ndarray,
+    scratch: np.ndarray,
+) -> bool:
     """Enter or add ``side``; reject (recorded) rather than let equity go negative."""
     is_buy = side > 0
     q = _size(st, p, row, price, is_buy, scratch)
@@ -236,8 +248,15 @@ def _open(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, pric
 
 
 @_hot
-def _close(st: np.ndarray, row: np.ndarray, i: int, price: float, reason: int,
-           trades: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
+def _close(
+    st: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    price: float,
+    reason: int,
+    trades: np.ndarray,
+    scratch: np.ndarray,
+) -> None:
     q = abs(st[S_QTY])
     side = 1.0 if st[S_QTY] > 0 else -1.0
     fee = charges(row, q * price, side < 0, scratch)
@@ -289,8 +308,17 @@ def _stop_level(st: np.ndarray, p: np.ndarray, side: float) -> tuple[float, int]
 
 
 @_hot
-def _protect(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, o: float, h: float,
-             lo: float, trades: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
+def _protect(
+    st: np.ndarray,
+    p: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    o: float,
+    h: float,
+    lo: float,
+    trades: np.ndarray,
+    scratch: np.ndarray,
+) -> None:
     side = 1.0 if st[S_QTY] > 0 else -1.0
     stop, reason = _stop_level(st, p, side)
     tp = np.nan
@@ -315,9 +343,19 @@ def _protect(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, o: float, h
 
 
 @_hot
-def _work_entry(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: int,
-                o: float, h: float, lo: float, rejects: np.ndarray,
-                scratch: np.ndarray) -> None:  # fmt: skip
+def _work_entry(
+    st: np.ndarray,
+    p: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    day: int,
+    mod: int,
+    o: float,
+    h: float,
+    lo: float,
+    rejects: np.ndarray,
+    scratch: np.ndarray,
+) -> None:
     side = st[S_PEND_SIDE]
     if p[P_SQ] >= 0 and mod >= p[P_SQ]:
         st[S_PEND_SIDE] = 0.0  # no new positions in the square-off window
@@ -365,8 +403,16 @@ def _entry_block(st: np.ndarray, p: np.ndarray, i: int, exiting: bool) -> int:
 
 
 @_hot
-def _exit_at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: float,
-                   reason: int, trades: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
+def _exit_at_close(
+    st: np.ndarray,
+    p: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    c: float,
+    reason: int,
+    trades: np.ndarray,
+    scratch: np.ndarray,
+) -> None:
     if p[P_FILL_CLOSE] > 0:
         _close(st, row, i, _slip(p, c, st[S_QTY] < 0), reason, trades, scratch)
     else:
@@ -375,9 +421,22 @@ def _exit_at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: fl
 
 
 @_hot
-def _at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, c: float,
-              el: bool, xl: bool, es: bool, xs: bool, entry_block: int, trades: np.ndarray,
-              rejects: np.ndarray, scratch: np.ndarray) -> None:  # fmt: skip
+def _at_close(
+    st: np.ndarray,
+    p: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    day: int,
+    c: float,
+    el: bool,
+    xl: bool,
+    es: bool,
+    xs: bool,
+    entry_block: int,
+    trades: np.ndarray,
+    rejects: np.ndarray,
+    scratch: np.ndarray,
+) -> None:
     side = np.sign(st[S_QTY])
     exiting = False
     if side != 0:
@@ -420,10 +479,27 @@ def _at_close(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, 
 
 
 @_hot_inline
-def step(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: int,
-         o: float, h: float, lo: float, c: float, el: bool, xl: bool, es: bool, xs: bool,
-         entry_block: int, session_end: bool, trades: np.ndarray, rejects: np.ndarray,
-         scratch: np.ndarray) -> float:  # fmt: skip
+def step(
+    st: np.ndarray,
+    p: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    day: int,
+    mod: int,
+    o: float,
+    h: float,
+    lo: float,
+    c: float,
+    el: bool,
+    xl: bool,
+    es: bool,
+    xs: bool,
+    entry_block: int,
+    session_end: bool,
+    trades: np.ndarray,
+    rejects: np.ndarray,
+    scratch: np.ndarray,
+) -> float:
     """Advance the state ``st`` by bar ``i``; return equity at its close.
 
     ``entry_block``: 0 when new entries may be ordered on this bar, else why not (the caller
@@ -462,8 +538,15 @@ def step(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, day: int, mod: 
 
 
 @_hot
-def finish(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: float,
-           trades: np.ndarray, scratch: np.ndarray) -> float:  # fmt: skip
+def finish(
+    st: np.ndarray,
+    p: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    c: float,
+    trades: np.ndarray,
+    scratch: np.ndarray,
+) -> float:
     """Close an open position at ``c`` (end of data); drop working orders; return equity."""
     if st[S_QTY] != 0:
         _close(st, row, i, _slip(p, c, st[S_QTY] < 0), EXIT_END, trades, scratch)
@@ -472,8 +555,15 @@ def finish(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, c: float,
 
 
 @_hot
-def finish_at_open(st: np.ndarray, p: np.ndarray, row: np.ndarray, i: int, o: float,
-                   trades: np.ndarray, scratch: np.ndarray) -> float:  # fmt: skip
+def finish_at_open(
+    st: np.ndarray,
+    p: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    o: float,
+    trades: np.ndarray,
+    scratch: np.ndarray,
+) -> float:
     """End of data on the last bar's open, in place of its :func:`step`: a pending exit fills
     there (its own reason), an open position closes there (``end``), working entry orders are
     dropped and nothing else happens on the bar. Returns equity (cash)."""
@@ -514,12 +604,32 @@ def grow_columns(buf: np.ndarray, used: int) -> np.ndarray:
 
 
 @_hot
-def _walk(i0: int, st: np.ndarray, p: np.ndarray, fee_rows: np.ndarray, fee_starts: np.ndarray,
-          ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray,
-          days: np.ndarray, mods: np.ndarray, el: np.ndarray, xl: np.ndarray, es: np.ndarray,
-          xs: np.ndarray, trades: np.ndarray, rejects: np.ndarray, scratch: np.ndarray,
-          equity: np.ndarray, cash: np.ndarray, pos: np.ndarray, stop: int,
-          lots: np.ndarray) -> int:  # fmt: skip
+def _walk(
+    i0: int,
+    st: np.ndarray,
+    p: np.ndarray,
+    fee_rows: np.ndarray,
+    fee_starts: np.ndarray,
+    ts: np.ndarray,
+    o: np.ndarray,
+    h: np.ndarray,
+    lo: np.ndarray,
+    c: np.ndarray,
+    days: np.ndarray,
+    mods: np.ndarray,
+    el: np.ndarray,
+    xl: np.ndarray,
+    es: np.ndarray,
+    xs: np.ndarray,
+    trades: np.ndarray,
+    rejects: np.ndarray,
+    scratch: np.ndarray,
+    equity: np.ndarray,
+    cash: np.ndarray,
+    pos: np.ndarray,
+    stop: int,
+    lots: np.ndarray,
+) -> int:
     """Step from bar ``i0`` until ``stop`` or until a record buffer needs to grow."""
     n = len(c)
     has_days = len(days) == n
@@ -547,18 +657,51 @@ def _walk(i0: int, st: np.ndarray, p: np.ndarray, fee_rows: np.ndarray, fee_star
             )
             if block == 0 and in_window:
                 block = REJ_WINDOW
-        equity[i] = step(st, p, fee_rows[r], i, day, mod, o[i], h[i], lo[i], c[i], el[i], xl[i],
-                         es[i], xs[i], block, session_end, trades, rejects, scratch)  # fmt: skip
+        equity[i] = step(
+            st,
+            p,
+            fee_rows[r],
+            i,
+            day,
+            mod,
+            o[i],
+            h[i],
+            lo[i],
+            c[i],
+            el[i],
+            xl[i],
+            es[i],
+            xs[i],
+            block,
+            session_end,
+            trades,
+            rejects,
+            scratch,
+        )
         cash[i] = st[S_CASH]
         pos[i] = st[S_QTY]
     return stop
 
 
 @njit(cache=True)
-def run_loop(p: np.ndarray, fee_rows: np.ndarray, fee_starts: np.ndarray, ts: np.ndarray,
-             o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, days: np.ndarray,
-             mods: np.ndarray, el: np.ndarray, xl: np.ndarray, es: np.ndarray, xs: np.ndarray,
-             end_mode: int, lots: np.ndarray) -> tuple[np.ndarray, ...]:  # fmt: skip
+def run_loop(
+    p: np.ndarray,
+    fee_rows: np.ndarray,
+    fee_starts: np.ndarray,
+    ts: np.ndarray,
+    o: np.ndarray,
+    h: np.ndarray,
+    lo: np.ndarray,
+    c: np.ndarray,
+    days: np.ndarray,
+    mods: np.ndarray,
+    el: np.ndarray,
+    xl: np.ndarray,
+    es: np.ndarray,
+    xs: np.ndarray,
+    end_mode: int,
+    lots: np.ndarray,
+) -> tuple[np.ndarray, ...]:
     """Whole-array backtest: ``step`` per bar. ``days``/``mods`` may be empty (unused);
     ``lots`` (per-bar lot sizes) may be empty: the fixed lot in ``p`` is used.
 
@@ -580,8 +723,32 @@ def run_loop(p: np.ndarray, fee_rows: np.ndarray, fee_starts: np.ndarray, ts: np
     while i < stop:
         trades = grow_columns(trades, int(st[S_NTRADES]))
         rejects = grow(rejects, int(st[S_NREJ]))
-        i = _walk(i, st, p, fee_rows, fee_starts, ts, o, h, lo, c, days, mods, el, xl, es, xs,
-                  trades, rejects, scratch, equity, cash, pos, stop, lots)  # fmt: skip
+        i = _walk(
+            i,
+            st,
+            p,
+            fee_rows,
+            fee_starts,
+            ts,
+            o,
+            h,
+            lo,
+            c,
+            days,
+            mods,
+            el,
+            xl,
+            es,
+            xs,
+            trades,
+            rejects,
+            scratch,
+            equity,
+            cash,
+            pos,
+            stop,
+            lots,
+        )
     if end_mode != END_KEEP_OPEN and n > 0:
         trades = grow_columns(trades, int(st[S_NTRADES]))
         r = 0

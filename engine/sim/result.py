@@ -169,10 +169,17 @@ class OpenPosition:
             return None
         bar = int(state[L.S_ENTRY_BAR])
         avg, fees = float(state[L.S_AVG]), float(state[L.S_ENTRY_FEES])
-        return cls(side="long" if qty > 0 else "short", qty=abs(qty), entry_bar=bar,
-                   entry_time=int(ts[bar]), entry_price=avg, entries=int(state[L.S_NENTRIES]),
-                   entry_charges=fees, mark_price=mark,
-                   unrealised_pnl=qty * (mark - avg) - fees)  # fmt: skip
+        return cls(
+            side="long" if qty > 0 else "short",
+            qty=abs(qty),
+            entry_bar=bar,
+            entry_time=int(ts[bar]),
+            entry_price=avg,
+            entries=int(state[L.S_NENTRIES]),
+            entry_charges=fees,
+            mark_price=mark,
+            unrealised_pnl=qty * (mark - avg) - fees,
+        )
 
     def to_dict(self, tz: str = IST) -> dict[str, Any]:
         time = _times(np.asarray([self.entry_time], dtype=np.int64), tz)[0].isoformat()

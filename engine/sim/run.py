@@ -38,10 +38,12 @@ class Prepared:
         return cls(bars, config, build_params(config, risk), fees, days, mods, _lots(bars, config))
 
     def slice(self, start: int, stop: int) -> Prepared:
-        days, mods, lots = (a[start:stop] if len(a) else a
-                            for a in (self.days, self.mods, self.lots))  # fmt: skip
-        return Prepared(self.bars.slice(start, stop), self.config, self.params, self.fees,
-                        days, mods, lots)  # fmt: skip
+        days, mods, lots = (
+            a[start:stop] if len(a) else a for a in (self.days, self.mods, self.lots)
+        )
+        return Prepared(
+            self.bars.slice(start, stop), self.config, self.params, self.fees, days, mods, lots
+        )
 
 
 def simulate(
@@ -59,10 +61,23 @@ def simulate_prepared(prep: Prepared, signals: Signals) -> SimResult:
     if len(signals.entry_long) != len(bars):
         raise ValueError(f"signals have {len(signals.entry_long)} bars, data has {len(bars)}")
     st, trades, rejects, equity, cash, pos = run_loop(
-        prep.params, prep.fees.rows, prep.fees.starts, bars.ts, bars.open, bars.high, bars.low,
-        bars.close, prep.days, prep.mods, _b(signals.entry_long), _b(signals.exit_long),
-        _b(signals.entry_short), _b(signals.exit_short), prep.config.end_mode, prep.lots,
-    )  # fmt: skip
+        prep.params,
+        prep.fees.rows,
+        prep.fees.starts,
+        bars.ts,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close,
+        prep.days,
+        prep.mods,
+        _b(signals.entry_long),
+        _b(signals.exit_long),
+        _b(signals.entry_short),
+        _b(signals.exit_short),
+        prep.config.end_mode,
+        prep.lots,
+    )
     return SimResult(
         trades=Trades(trades.T, bars.ts),  # a column-major view: statistics read columns
         rejections=Rejections(rejects, bars.ts),

@@ -32,9 +32,20 @@ class SimSession:
         self._ts: list[int] = []
         self._last_close = float("nan")
 
-    def on_bar(self, *, ts: int, open: float, high: float, low: float, close: float,
-               entry_long: bool = False, exit_long: bool = False, entry_short: bool = False,
-               exit_short: bool = False, next_ts: int | None = None) -> float:  # fmt: skip
+    def on_bar(
+        self,
+        *,
+        ts: int,
+        open: float,
+        high: float,
+        low: float,
+        close: float,
+        entry_long: bool = False,
+        exit_long: bool = False,
+        entry_short: bool = False,
+        exit_short: bool = False,
+        next_ts: int | None = None,
+    ) -> float:
         """Process one closed bar (signals decided on its close); return equity.
 
         ``next_ts`` is the next bar's start (from the session clock, so it is known before
@@ -61,9 +72,27 @@ class SimSession:
             if block == 0 and in_window:
                 block = L.REJ_WINDOW
         self._last_close = close
-        return step(self.state, p, self.fees.row_at(ts), i, day, mod, open, high, low, close,
-                    entry_long, exit_long, entry_short, exit_short, block, session_end,
-                    self._trades, self._rejects, self._scratch)  # fmt: skip
+        return step(
+            self.state,
+            p,
+            self.fees.row_at(ts),
+            i,
+            day,
+            mod,
+            open,
+            high,
+            low,
+            close,
+            entry_long,
+            exit_long,
+            entry_short,
+            exit_short,
+            block,
+            session_end,
+            self._trades,
+            self._rejects,
+            self._scratch,
+        )
 
     def finish(self) -> float:
         """End of data: close any position at the last close (reason ``end``), as
@@ -71,8 +100,9 @@ class SimSession:
         needs the last bar's open before its step, which a live session cannot know)."""
         i = len(self._ts) - 1
         row = self.fees.row_at(self._ts[i])
-        return finish(self.state, self.params, row, i, self._last_close, self._trades,
-                      self._scratch)  # fmt: skip
+        return finish(
+            self.state, self.params, row, i, self._last_close, self._trades, self._scratch
+        )
 
     @property
     def trades(self) -> Trades:

@@ -36,8 +36,13 @@ def test_graph_strategy_brings_its_risk_settings() -> None:
 
 def test_real_nifty_intraday_futures_run(shared_data) -> None:
     bars = load_csv(shared_data / "nifty50_1min_2024-01_2024-08.csv.gz")
-    cfg = SimConfig(initial_cash=1_000_000, fees="india_futures", margin=0.15,
-                    sizing=Sizing(mode="lots", value=1, lot_size=75), slippage=Slippage(ticks=1))  # fmt: skip
+    cfg = SimConfig(
+        initial_cash=1_000_000,
+        fees="india_futures",
+        margin=0.15,
+        sizing=Sizing(mode="lots", value=1, lot_size=75),
+        slippage=Slippage(ticks=1),
+    )
     risk = RiskSettings(square_off="15:25", max_trades_per_day=20)
     res = run_backtest(bars, cross(bars.close, 10, 20), cfg, risk=risk)
     frame = res.trades.to_frame()

@@ -23,8 +23,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     close = 100 + np.cumsum(rng.normal(0, 0.5, n))
     times = pd.date_range("2024-01-01 09:15", periods=375, freq="min")
     times = times.append(pd.date_range("2024-01-02 09:15", periods=375, freq="min"))
-    frame = pd.DataFrame({"datetime": times, "open": close, "high": close + 0.2,
-                          "low": close - 0.2, "close": close})  # fmt: skip
+    frame = pd.DataFrame(
+        {"datetime": times, "open": close, "high": close + 0.2, "low": close - 0.2, "close": close}
+    )
     data = root / "bars.csv"
     frame.to_csv(data, index=False)
     return strategy, data
@@ -40,8 +41,20 @@ def test_backtest_prints_the_statistics_table(files, capsys) -> None:
 
 def test_backtest_json(files, capsys) -> None:
     strategy, data = files
-    args = ["backtest", str(strategy), str(data), "--json", "--fees", "india_equity_intraday",
-            "--sizing", "fixed", "--size", "10", "--fill", "close"]  # fmt: skip
+    args = [
+        "backtest",
+        str(strategy),
+        str(data),
+        "--json",
+        "--fees",
+        "india_equity_intraday",
+        "--sizing",
+        "fixed",
+        "--size",
+        "10",
+        "--fill",
+        "close",
+    ]
     assert main(args) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["stats"]["trades"] == len(payload["trades"]) > 0
@@ -50,9 +63,20 @@ def test_backtest_json(files, capsys) -> None:
 
 def test_sweep_table_and_best(files, capsys) -> None:
     strategy, data = files
-    args = ["sweep", str(strategy), str(data), "--param", "ma_fast.timeperiod=5:15:5",
-            "--param", "ma_slow.timeperiod=10,20", "--constraint",
-            "ma_fast.timeperiod < ma_slow.timeperiod", "--no-progress", "--metric", "return_pct"]  # fmt: skip
+    args = [
+        "sweep",
+        str(strategy),
+        str(data),
+        "--param",
+        "ma_fast.timeperiod=5:15:5",
+        "--param",
+        "ma_slow.timeperiod=10,20",
+        "--constraint",
+        "ma_fast.timeperiod < ma_slow.timeperiod",
+        "--no-progress",
+        "--metric",
+        "return_pct",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("best by return_pct: {'ma_fast.timeperiod'")
@@ -61,8 +85,16 @@ def test_sweep_table_and_best(files, capsys) -> None:
 
 def test_sweep_walk_forward_json(files, capsys) -> None:
     strategy, data = files
-    args = ["sweep", str(strategy), str(data), "--param", "ma_fast.timeperiod=5:10:5",
-            "--walk-forward", "2", "--json"]  # fmt: skip
+    args = [
+        "sweep",
+        str(strategy),
+        str(data),
+        "--param",
+        "ma_fast.timeperiod=5:10:5",
+        "--walk-forward",
+        "2",
+        "--json",
+    ]
     assert main(args) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 2 and "oos_return_pct" in rows[0]

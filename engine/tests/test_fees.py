@@ -56,8 +56,16 @@ def test_india_equity_intraday_nse_buy() -> None:
     # SEBI 0.0001% = 0.1234 -> 0.12; IPFT 0.12; stamp 0.003% = 3.702 -> Rs 4 (rupee);
     # GST 18% x (20 + 3.66 + 0.12 + 0.12 = 23.90) = 4.302 -> 4.30. Total 32.20.
     got = breakdown(IndiaEquityIntradayFees(), 1234, 100, "buy", D)
-    assert got == {"brokerage": 20, "stt": 0, "exchange": 3.66, "sebi": 0.12, "ipft": 0.12,
-                   "stamp_duty": 4, "gst": 4.30, "total": 32.20}  # fmt: skip
+    assert got == {
+        "brokerage": 20,
+        "stt": 0,
+        "exchange": 3.66,
+        "sebi": 0.12,
+        "ipft": 0.12,
+        "stamp_duty": 4,
+        "gst": 4.30,
+        "total": 32.20,
+    }
 
 
 def test_india_equity_intraday_nse_and_bse_sell() -> None:
@@ -78,8 +86,10 @@ def test_india_futures_stt_is_date_versioned() -> None:
     # Buy: no STT; stamp 0.002% = 36. 20 + 31.14 + 1.8 + 1.8 + 36 + 9.85 = 100.59
     assert breakdown(model, 24_000, 75, "buy", AFTER)["total"] == 100.59
     # BSE: no exchange charge or IPFT; GST 18% x 21.80 = 3.924 -> 3.92. 20+360+1.8+3.92
-    assert breakdown(IndiaIndexFuturesFees(exchange="BSE"), 24_000, 75, "sell", BEFORE)[
-        "total"] == 385.72  # fmt: skip
+    assert (
+        breakdown(IndiaIndexFuturesFees(exchange="BSE"), 24_000, 75, "sell", BEFORE)["total"]
+        == 385.72
+    )
 
 
 def test_india_options_on_premium() -> None:
@@ -98,8 +108,9 @@ def test_india_options_on_premium() -> None:
 def test_india_options_bse() -> None:
     # SENSEX 20 x 300 = 6,000: STT 0.15% = 9; exchange 0.0325% = 1.95; SEBI 0.006 -> 0.01;
     # GST 18% x 21.96 = 3.9528 -> 3.95. 20 + 9 + 1.95 + 0.01 + 3.95 = 34.91
-    assert breakdown(IndiaIndexOptionsFees(exchange="BSE"), 300, 20, "sell", AFTER)[
-        "total"] == 34.91  # fmt: skip
+    assert (
+        breakdown(IndiaIndexOptionsFees(exchange="BSE"), 300, 20, "sell", AFTER)["total"] == 34.91
+    )
 
 
 def test_registry_builtins_and_errors() -> None:
@@ -142,8 +153,12 @@ def test_custom_module_overrides_builtin(tmp_path: Path, monkeypatch: pytest.Mon
 def test_simulated_trade_charges_match_the_model() -> None:
     model = IndiaIndexFuturesFees()
     bars = minute_bars([24_000, 24_000, 24_100, 24_100], start="2026-03-31 10:00")
-    cfg = SimConfig(fees=model, sizing=Sizing(mode="lots", value=1, lot_size=75), margin=0.15,
-                    initial_cash=500_000)  # fmt: skip
+    cfg = SimConfig(
+        fees=model,
+        sizing=Sizing(mode="lots", value=1, lot_size=75),
+        margin=0.15,
+        initial_cash=500_000,
+    )
     trade = simulate(bars, signals(4, entry_long=[0], exit_long=[1]), cfg).trades.to_frame().iloc[0]
     buy = breakdown(model, 24_000, 75, "buy", BEFORE)
     sell = breakdown(model, 24_100, 75, "sell", BEFORE)

@@ -24,15 +24,27 @@ def test_nifty_option_sell_across_2024_10_01() -> None:
     # exchange 0.0495% = 7.425 -> 7.43; SEBI 0.0001% = 0.015 -> 0.02; IPFT 0.0005% = 0.075 ->
     # 0.08; GST 18% x 27.53 = 4.9554 -> 4.96. Total 41.49.
     assert charges(OPT, 200, 75, "sell", D(2024, 9, 30)) == {
-        "brokerage": 20, "stt": 9, "exchange": 7.43, "sebi": 0.02, "ipft": 0.08,
-        "stamp_duty": 0, "gst": 4.96, "total": 41.49,
-    }  # fmt: skip
+        "brokerage": 20,
+        "stt": 9,
+        "exchange": 7.43,
+        "sebi": 0.02,
+        "ipft": 0.08,
+        "stamp_duty": 0,
+        "gst": 4.96,
+        "total": 41.49,
+    }
     # 2024-10-01: STT 0.1% = 15; exchange 0.03503% = 5.2545 -> 5.25; GST 18% x 25.35 = 4.563
     # -> 4.56. Total 44.91.
     assert charges(OPT, 200, 75, "sell", D(2024, 10, 1)) == {
-        "brokerage": 20, "stt": 15, "exchange": 5.25, "sebi": 0.02, "ipft": 0.08,
-        "stamp_duty": 0, "gst": 4.56, "total": 44.91,
-    }  # fmt: skip
+        "brokerage": 20,
+        "stt": 15,
+        "exchange": 5.25,
+        "sebi": 0.02,
+        "ipft": 0.08,
+        "stamp_duty": 0,
+        "gst": 4.56,
+        "total": 44.91,
+    }
 
 
 def test_nifty_future_sell_across_2023_04_01() -> None:
@@ -40,15 +52,27 @@ def test_nifty_future_sell_across_2023_04_01() -> None:
     # exchange 0.002% = 17; SEBI 0.85; IPFT Rs 0.01/crore = 0.00085 -> 0; GST 18% x 37.85 =
     # 6.813 -> 6.81. Total 129.66.
     assert charges(FUT, 17_000, 50, "sell", D(2023, 3, 31)) == {
-        "brokerage": 20, "stt": 85, "exchange": 17, "sebi": 0.85, "ipft": 0,
-        "stamp_duty": 0, "gst": 6.81, "total": 129.66,
-    }  # fmt: skip
+        "brokerage": 20,
+        "stt": 85,
+        "exchange": 17,
+        "sebi": 0.85,
+        "ipft": 0,
+        "stamp_duty": 0,
+        "gst": 6.81,
+        "total": 129.66,
+    }
     # 2023-04-01: STT 0.0125% = 106.25 -> 106; exchange 0.00188% = 15.98; IPFT 0.0001% = 0.85;
     # GST 18% x 37.68 = 6.7824 -> 6.78. Total 150.46.
     assert charges(FUT, 17_000, 50, "sell", D(2023, 4, 1)) == {
-        "brokerage": 20, "stt": 106, "exchange": 15.98, "sebi": 0.85, "ipft": 0.85,
-        "stamp_duty": 0, "gst": 6.78, "total": 150.46,
-    }  # fmt: skip
+        "brokerage": 20,
+        "stt": 106,
+        "exchange": 15.98,
+        "sebi": 0.85,
+        "ipft": 0.85,
+        "stamp_duty": 0,
+        "gst": 6.78,
+        "total": 150.46,
+    }
 
 
 # (model, price, qty, side, change day, component, on the day before, on the day) - turnover
@@ -107,17 +131,23 @@ def _all_changes() -> list[tuple[str, str, str, date]]:
 
 def _tables(segment: str, exchange: str) -> dict[str, r.Dated]:
     return {
-        "gst": r.GST, "sebi": r.SEBI, "stt_sell": r.STT_SELL[segment],  # type: ignore[index]
-        "stamp_buy": r.STAMP_BUY[segment], "exchange": r.EXCHANGE[(exchange, segment)],  # type: ignore[index]
+        "gst": r.GST,
+        "sebi": r.SEBI,
+        "stt_sell": r.STT_SELL[segment],  # type: ignore[index]
+        "stamp_buy": r.STAMP_BUY[segment],
+        "exchange": r.EXCHANGE[(exchange, segment)],  # type: ignore[index]
         "ipft": r.IPFT[(exchange, segment)],  # type: ignore[index]
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize(("segment", "exchange", "name", "since"), _all_changes())
 def test_every_table_row_takes_effect_on_its_date(segment, exchange, name, since) -> None:
     """The compiled model row (what the simulator uses) switches at IST midnight of ``since``."""
-    model = {"equity_intraday": IndiaEquityIntradayFees, "futures": IndiaIndexFuturesFees,
-             "options": IndiaIndexOptionsFees}[segment](exchange=exchange)  # fmt: skip
+    model = {
+        "equity_intraday": IndiaEquityIntradayFees,
+        "futures": IndiaIndexFuturesFees,
+        "options": IndiaIndexOptionsFees,
+    }[segment](exchange=exchange)
     table = _tables(segment, exchange)[name]
     rows = dict(model.schedule())
     i = [d for d, _ in table].index(since)

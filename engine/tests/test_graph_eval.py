@@ -51,9 +51,16 @@ def cmp_doc(op: str, value: float, **kw: Any) -> dict:
 
 @pytest.mark.parametrize(
     ("op", "expected"),
-    [("crosses_above", [2, 5]), ("crosses_below", [4]), ("crosses", [2, 4, 5]),
-     (">", [2, 3, 5]), (">=", [1, 2, 3, 5]), ("<", [0, 4]), ("==", [1])],
-)  # fmt: skip
+    [
+        ("crosses_above", [2, 5]),
+        ("crosses_below", [4]),
+        ("crosses", [2, 4, 5]),
+        (">", [2, 3, 5]),
+        (">=", [1, 2, 3, 5]),
+        ("<", [0, 4]),
+        ("==", [1]),
+    ],
+)
 def test_comparisons(op: str, expected: list[int]) -> None:
     bars = bars_from_close([9, 10, 11, 12, 9, 13])
     assert entries(cmp_doc(op, 10), bars) == expected
@@ -75,9 +82,12 @@ def test_rising_falling_between() -> None:
 
 @pytest.mark.parametrize(
     ("op", "n", "expected"),
-    [("lag", 2, [np.nan, np.nan, 5, 1, 4]), ("highest", 2, [np.nan, 5, 4, 4, 3]),
-     ("lowest", 3, [np.nan, np.nan, 1, 1, 2])],
-)  # fmt: skip
+    [
+        ("lag", 2, [np.nan, np.nan, 5, 1, 4]),
+        ("highest", 2, [np.nan, 5, 4, 4, 3]),
+        ("lowest", 3, [np.nan, np.nan, 1, 1, 2]),
+    ],
+)
 def test_window_math(op: str, n: int, expected: list[float]) -> None:
     bars = bars_from_close([5, 1, 4, 2, 3])
     doc = gate_doc(
@@ -93,13 +103,28 @@ def test_arithmetic_and_logic() -> None:
     bars = bars_from_close([1, 2, 3, 4])
     doc = gate_doc(
         node("c", "logic", op="and"),
-        [node("k2", "constant", value=2), node("m", "math", op="mul"), node("d", "math", op="div"),
-         node("gt", "condition", op=">"), node("z", "constant", value=0),
-         node("nz", "condition", op="!="), node("k5", "constant", value=5)],
-        [edge("close.out", "m.a"), edge("k2.out", "m.b"), edge("m.out", "d.a"), edge("close.out", "d.b"),
-         edge("m.out", "gt.a"), edge("k5.out", "gt.b"), edge("d.out", "nz.a"), edge("z.out", "nz.b"),
-         edge("gt.out", "c.a"), edge("nz.out", "c.b")],
-    )  # fmt: skip
+        [
+            node("k2", "constant", value=2),
+            node("m", "math", op="mul"),
+            node("d", "math", op="div"),
+            node("gt", "condition", op=">"),
+            node("z", "constant", value=0),
+            node("nz", "condition", op="!="),
+            node("k5", "constant", value=5),
+        ],
+        [
+            edge("close.out", "m.a"),
+            edge("k2.out", "m.b"),
+            edge("m.out", "d.a"),
+            edge("close.out", "d.b"),
+            edge("m.out", "gt.a"),
+            edge("k5.out", "gt.b"),
+            edge("d.out", "nz.a"),
+            edge("z.out", "nz.b"),
+            edge("gt.out", "c.a"),
+            edge("nz.out", "c.b"),
+        ],
+    )
     assert entries(doc, bars) == [2, 3]
 
 
@@ -151,13 +176,20 @@ def test_resample_hole_shows_bucket_on_next_bar() -> None:
 def htf_doc() -> dict:
     return document(
         "htf",
-        [node("c15", "source", field="close", timeframe="15m"),
-         node("sma", "indicator", indicator="SMA", timeperiod=3),
-         node("x", "condition", op="crosses_above"), node("close", "source", field="close"),
-         node("e", "entry", side="long")],
-        [edge("c15.out", "sma.price"), edge("close.out", "x.a"), edge("sma.out", "x.b"),
-         edge("x.out", "e.when")],
-    )  # fmt: skip
+        [
+            node("c15", "source", field="close", timeframe="15m"),
+            node("sma", "indicator", indicator="SMA", timeperiod=3),
+            node("x", "condition", op="crosses_above"),
+            node("close", "source", field="close"),
+            node("e", "entry", side="long"),
+        ],
+        [
+            edge("c15.out", "sma.price"),
+            edge("close.out", "x.a"),
+            edge("sma.out", "x.b"),
+            edge("x.out", "e.when"),
+        ],
+    )
 
 
 def test_htf_values_appear_only_after_their_bucket_closes() -> None:
@@ -186,9 +218,13 @@ def test_no_lookahead_changing_future_bars(data: st.DataObject) -> None:
     cut = data.draw(st.integers(1, n - 1), label="cut")
     move = data.draw(ticks(n - cut, -200, 200), label="later moves") * TICK
     mixed = Bars.from_arrays(
-        bars.ts, *(np.r_[getattr(bars, f)[:cut], getattr(bars, f)[cut:] + move]
-                   for f in ("open", "high", "low", "close")), bars.volume,
-    )  # fmt: skip
+        bars.ts,
+        *(
+            np.r_[getattr(bars, f)[:cut], getattr(bars, f)[cut:] + move]
+            for f in ("open", "high", "low", "close")
+        ),
+        bars.volume,
+    )
     for doc in (
         htf_doc(),
         example_documents()["sma_cross"],
@@ -221,10 +257,17 @@ def test_empty_bars() -> None:
 
 def test_short_side_and_multiple_gates() -> None:
     doc = cmp_doc(">", 10)
-    doc["nodes"] += [node("s", "entry", side="short"), node("lt", "condition", op="<"),
-                     node("xs", "exit", side="short")]  # fmt: skip
-    doc["edges"] += [edge("lt.out", "s.when"), edge("close.out", "lt.a"), edge("k.out", "lt.b"),
-                     edge("c.out", "xs.when")]  # fmt: skip
+    doc["nodes"] += [
+        node("s", "entry", side="short"),
+        node("lt", "condition", op="<"),
+        node("xs", "exit", side="short"),
+    ]
+    doc["edges"] += [
+        edge("lt.out", "s.when"),
+        edge("close.out", "lt.a"),
+        edge("k.out", "lt.b"),
+        edge("c.out", "xs.when"),
+    ]
     sig = compile_graph(doc).evaluate(bars_from_close([9, 11, 8]))
     assert sig.entry_short.tolist() == [True, False, True]
     assert sig.exit_short.tolist() == sig.entry_long.tolist() == [False, True, False]

@@ -22,15 +22,39 @@ JSON = st.recursive(
     ),
     max_leaves=20,
 )
-KEYS = ["schema_version", "settings", "nodes", "edges", "id", "kind", "params", "from", "to",
-        "op", "indicator", "timeperiod", "field", "side", "value", "n", "risk", "timeframe"]  # fmt: skip
+KEYS = [
+    "schema_version",
+    "settings",
+    "nodes",
+    "edges",
+    "id",
+    "kind",
+    "params",
+    "from",
+    "to",
+    "op",
+    "indicator",
+    "timeperiod",
+    "field",
+    "side",
+    "value",
+    "n",
+    "risk",
+    "timeframe",
+]
 DOCISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.sampled_from(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.sampled_from(
         ["close", "SMA", "indicator", "source", "entry", "a.out", "e.when", "gt", "1m", "long"]
     ),
-    lambda kids: st.lists(kids, max_size=5) | st.dictionaries(st.sampled_from(KEYS), kids, max_size=6),
+    lambda kids: (
+        st.lists(kids, max_size=5) | st.dictionaries(st.sampled_from(KEYS), kids, max_size=6)
+    ),
     max_leaves=30,
-)  # fmt: skip
+)
 
 
 def _check_never_crashes(doc: Any) -> None:
@@ -82,8 +106,18 @@ INDICATORS = {
     "T3": {"vfactor": st.floats(-0.5, 1.5)},
 }
 NUM_OPS = ["add", "sub", "mul", "div", "min", "max", "abs", "neg", "lag", "highest", "lowest"]
-COND_OPS = ["gt", ">=", "<", "eq", "crosses_above", "crosses_below", "crosses", "rising",
-            "falling", "between"]  # fmt: skip
+COND_OPS = [
+    "gt",
+    ">=",
+    "<",
+    "eq",
+    "crosses_above",
+    "crosses_below",
+    "crosses",
+    "rising",
+    "falling",
+    "between",
+]
 
 
 @st.composite
@@ -109,11 +143,18 @@ def graphs(draw: st.DrawFn) -> dict[str, Any]:
     for i in range(draw(st.integers(0, 4))):
         name = draw(st.sampled_from(sorted(INDICATORS)))
         params = {k: draw(v) for k, v in INDICATORS[name].items()}
-        ins = {"price": draw(st.sampled_from(nums))} if draw(st.booleans()) and name in {
-            "SMA", "EMA", "RSI", "MACD", "BBANDS", "KAMA", "T3"} else {}  # fmt: skip
+        ins = (
+            {"price": draw(st.sampled_from(nums))}
+            if draw(st.booleans()) and name in {"SMA", "EMA", "RSI", "MACD", "BBANDS", "KAMA", "T3"}
+            else {}
+        )
         nid = add(node(f"ind{i}", "indicator", indicator=name, **params), ins)
-        outs = {"MACD": ["macd", "signal", "hist"], "BBANDS": ["upperband", "lowerband"],
-                "SUPERTREND": ["line", "direction"], "STOCH": ["slowk", "slowd"]}  # fmt: skip
+        outs = {
+            "MACD": ["macd", "signal", "hist"],
+            "BBANDS": ["upperband", "lowerband"],
+            "SUPERTREND": ["line", "direction"],
+            "STOCH": ["slowk", "slowd"],
+        }
         nums.append(f"{nid}.{draw(st.sampled_from(outs.get(name, ['out'])))}")
     for i in range(draw(st.integers(0, 3))):
         op = draw(st.sampled_from(NUM_OPS))
@@ -136,8 +177,15 @@ def graphs(draw: st.DrawFn) -> dict[str, Any]:
         ins = {p: draw(st.sampled_from(nums)) for p in ports}
         bools.append(add(node(f"c{i}", "condition", op=op, **extra), ins) + ".out")
     if draw(st.booleans()):
-        t = draw(st.sampled_from([{"op": "session_window", "start": "10:00", "end": "13:30"},
-                                  {"op": "nth_bar", "n": 5}, {"op": "day_of_week", "days": [0, 2]}]))  # fmt: skip
+        t = draw(
+            st.sampled_from(
+                [
+                    {"op": "session_window", "start": "10:00", "end": "13:30"},
+                    {"op": "nth_bar", "n": 5},
+                    {"op": "day_of_week", "days": [0, 2]},
+                ]
+            )
+        )
         bools.append(add(node("t0", "time", **t), {}) + ".out")
     for i in range(draw(st.integers(0, 2))):
         op = draw(st.sampled_from(["and", "or", "xor", "not"]))
@@ -155,8 +203,14 @@ def graphs(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             params = {"type": "wait", "bars": draw(st.integers(1, 5))}
         else:
-            params = {"type": "option_leg", "position": "buy", "option_type": "CE",
-                      "strike": "ATM", "expiry": "weekly", "lots": 1}  # fmt: skip
+            params = {
+                "type": "option_leg",
+                "position": "buy",
+                "option_type": "CE",
+                "strike": "ATM",
+                "expiry": "weekly",
+                "lots": 1,
+            }
         nodes.append(node(f"act{i}", "action", **params))
         edges.append(edge(prev, f"act{i}.trigger"))
         prev = f"act{i}.next"

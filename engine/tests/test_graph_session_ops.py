@@ -41,13 +41,21 @@ def op_doc(op: str, field: str = "close", tf: str = "1m", src_tf: str | None = N
     src = {"timeframe": src_tf} if src_tf else {}
     return document(
         op,
-        [node("src", "source", field=field, **src), node("close", "source", field="close"),
-         node("m", "math", op=op, **kw), node("c", "condition", op=">="),
-         node("e", "entry", side="long")],
-        [edge("src.out", "m.a"), edge("close.out", "c.a"), edge("m.out", "c.b"),
-         edge("c.out", "e.when")],
+        [
+            node("src", "source", field=field, **src),
+            node("close", "source", field="close"),
+            node("m", "math", op=op, **kw),
+            node("c", "condition", op=">="),
+            node("e", "entry", side="long"),
+        ],
+        [
+            edge("src.out", "m.a"),
+            edge("close.out", "c.a"),
+            edge("m.out", "c.b"),
+            edge("c.out", "e.when"),
+        ],
         timeframe=tf,
-    )  # fmt: skip
+    )
 
 
 def streamed(g: CompiledGraph, bars: Bars, warmup: int, port: str = "m.out") -> np.ndarray:
@@ -77,13 +85,22 @@ def both(doc: dict, bars: Bars, warmup: int = 0) -> np.ndarray:
 # Thu 2024-01-04: the first bar (09:40) is after the range: no range all day.
 # Fri 2024-11-01: Muhurat, 18:00-18:02: session ops work, the opening range is NaN.
 STAMPS = [
-    ("2024-01-01", "09:14"), ("2024-01-01", "09:15"), ("2024-01-01", "09:16"),
-    ("2024-01-01", "09:17"), ("2024-01-01", "09:18"), ("2024-01-01", "09:19"),
-    ("2024-01-03", "09:15"), ("2024-01-03", "09:16"), ("2024-01-03", "09:20"),
+    ("2024-01-01", "09:14"),
+    ("2024-01-01", "09:15"),
+    ("2024-01-01", "09:16"),
+    ("2024-01-01", "09:17"),
+    ("2024-01-01", "09:18"),
+    ("2024-01-01", "09:19"),
+    ("2024-01-03", "09:15"),
+    ("2024-01-03", "09:16"),
+    ("2024-01-03", "09:20"),
     ("2024-01-03", "09:21"),
-    ("2024-01-04", "09:40"), ("2024-01-04", "09:41"),
-    ("2024-11-01", "18:00"), ("2024-11-01", "18:01"), ("2024-11-01", "18:02"),
-]  # fmt: skip
+    ("2024-01-04", "09:40"),
+    ("2024-01-04", "09:41"),
+    ("2024-11-01", "18:00"),
+    ("2024-11-01", "18:01"),
+    ("2024-11-01", "18:02"),
+]
 VALUES = [11, 10, 12, 9, 15, 8, 20, 22, 25, 18, 30, 31, 40, 39, 41]
 EXPECTED = {
     "session_high": [11, 11, 12, 12, 15, 15, 20, 22, 25, 25, 30, 31, 40, 40, 41],
@@ -112,7 +129,9 @@ def test_stream_warmup_anywhere(warmup: int) -> None:
 def test_fifteen_minute_range_on_one_minute_bars() -> None:
     """The 09:29 bar is inside a 15-minute range and its close completes it."""
     close = np.arange(30.0)  # 09:15..09:44, rising: the range high is the 09:29 bar's 14
-    bars = bars_at([("2024-01-01", f"{9 + (15 + i) // 60:02d}:{(15 + i) % 60:02d}") for i in range(30)], close)  # fmt: skip
+    bars = bars_at(
+        [("2024-01-01", f"{9 + (15 + i) // 60:02d}:{(15 + i) % 60:02d}") for i in range(30)], close
+    )
     got = both(op_doc("opening_high", minutes=15), bars)
     assert np.isnan(got[:14]).all()
     assert (got[14:] == 14).all()
@@ -132,14 +151,28 @@ def test_nan_inputs_are_skipped() -> None:
     bars = bars_at([("2024-01-01", f"09:{m}") for m in range(15, 21)], [1, 2, 3, 4, 5, 6])
     doc = document(
         "lagged",
-        [node("close", "source", field="close"), node("lag", "math", op="lag", n=2),
-         node("m", "math", op="session_low"), node("o", "math", op="opening_high", minutes=4),
-         node("c", "condition", op=">="), node("d", "condition", op=">="),
-         node("e", "entry", side="long"), node("x", "exit", side="long")],
-        [edge("close.out", "lag.a"), edge("lag.out", "m.a"), edge("lag.out", "o.a"),
-         edge("close.out", "c.a"), edge("m.out", "c.b"), edge("close.out", "d.a"),
-         edge("o.out", "d.b"), edge("c.out", "e.when"), edge("d.out", "x.when")],
-    )  # fmt: skip
+        [
+            node("close", "source", field="close"),
+            node("lag", "math", op="lag", n=2),
+            node("m", "math", op="session_low"),
+            node("o", "math", op="opening_high", minutes=4),
+            node("c", "condition", op=">="),
+            node("d", "condition", op=">="),
+            node("e", "entry", side="long"),
+            node("x", "exit", side="long"),
+        ],
+        [
+            edge("close.out", "lag.a"),
+            edge("lag.out", "m.a"),
+            edge("lag.out", "o.a"),
+            edge("close.out", "c.a"),
+            edge("m.out", "c.b"),
+            edge("close.out", "d.a"),
+            edge("o.out", "d.b"),
+            edge("c.out", "e.when"),
+            edge("d.out", "x.when"),
+        ],
+    )
     g = compile_graph(doc)
     s = g.series(bars)
     np.testing.assert_array_equal(s["m.out"], [nan, nan, 1, 1, 1, 1])
@@ -152,7 +185,9 @@ def test_constant_input_runs_on_the_base_clock() -> None:
     bars = bars_at(STAMPS, VALUES)
     doc = op_doc("opening_high", minutes=3)
     doc["nodes"][0] = node("src", "constant", value=7)
-    np.testing.assert_array_equal(both(doc, bars), np.where(np.isnan(EXPECTED["opening_high"]), nan, 7))  # fmt: skip
+    np.testing.assert_array_equal(
+        both(doc, bars), np.where(np.isnan(EXPECTED["opening_high"]), nan, 7)
+    )
 
 
 # -- streaming == vectorised on longer, irregular data -------------------------------------
@@ -172,7 +207,14 @@ def irregular_bars(minutes: int = 1, seed: int = 3) -> Bars:
     evening = random_walk_bars(60 // minutes, seed=seed + 1, minutes=minutes)
     shift = (int(day[-1]) + 1 - int(evening.ts[0] // MIN + 330) // 1440) * 1440 * MIN
     shift += (18 * 60 - (9 * 60 + 15)) * MIN  # 18:00 IST
-    extra = [evening.ts + shift, evening.open, evening.high, evening.low, evening.close, evening.volume]  # fmt: skip
+    extra = [
+        evening.ts + shift,
+        evening.open,
+        evening.high,
+        evening.low,
+        evening.close,
+        evening.volume,
+    ]
     return Bars.from_arrays(*(np.r_[a, e] for a, e in zip(cols, extra, strict=True)))
 
 
@@ -212,22 +254,42 @@ def orb_signals_doc() -> dict:
     """Every op drives a signal: parity of the four signal arrays."""
     return document(
         "session signals",
-        [node("close", "source", field="close"), node("high", "source", field="high"),
-         node("low", "source", field="low"),
-         node("oh", "math", op="opening_high", minutes=15),
-         node("ol", "math", op="opening_low", minutes=30),
-         node("sh", "math", op="session_high"), node("sl", "math", op="session_low"),
-         node("up", "condition", op="crosses_above"), node("down", "condition", op="crosses_below"),
-         node("top", "condition", op=">="), node("bottom", "condition", op="<="),
-         node("el", "entry", side="long"), node("xl", "exit", side="long"),
-         node("es", "entry", side="short"), node("xs", "exit", side="short")],
-        [edge("high.out", "oh.a"), edge("low.out", "ol.a"), edge("close.out", "sh.a"),
-         edge("close.out", "sl.a"), edge("close.out", "up.a"), edge("oh.out", "up.b"),
-         edge("close.out", "down.a"), edge("ol.out", "down.b"), edge("close.out", "top.a"),
-         edge("sh.out", "top.b"), edge("close.out", "bottom.a"), edge("sl.out", "bottom.b"),
-         edge("up.out", "el.when"), edge("down.out", "xl.when"), edge("top.out", "es.when"),
-         edge("bottom.out", "xs.when")],
-    )  # fmt: skip
+        [
+            node("close", "source", field="close"),
+            node("high", "source", field="high"),
+            node("low", "source", field="low"),
+            node("oh", "math", op="opening_high", minutes=15),
+            node("ol", "math", op="opening_low", minutes=30),
+            node("sh", "math", op="session_high"),
+            node("sl", "math", op="session_low"),
+            node("up", "condition", op="crosses_above"),
+            node("down", "condition", op="crosses_below"),
+            node("top", "condition", op=">="),
+            node("bottom", "condition", op="<="),
+            node("el", "entry", side="long"),
+            node("xl", "exit", side="long"),
+            node("es", "entry", side="short"),
+            node("xs", "exit", side="short"),
+        ],
+        [
+            edge("high.out", "oh.a"),
+            edge("low.out", "ol.a"),
+            edge("close.out", "sh.a"),
+            edge("close.out", "sl.a"),
+            edge("close.out", "up.a"),
+            edge("oh.out", "up.b"),
+            edge("close.out", "down.a"),
+            edge("ol.out", "down.b"),
+            edge("close.out", "top.a"),
+            edge("sh.out", "top.b"),
+            edge("close.out", "bottom.a"),
+            edge("sl.out", "bottom.b"),
+            edge("up.out", "el.when"),
+            edge("down.out", "xl.when"),
+            edge("top.out", "es.when"),
+            edge("bottom.out", "xs.when"),
+        ],
+    )
 
 
 @pytest.mark.parametrize("bars_fn", [lambda: random_walk_bars(375 * 6, seed=5), irregular_bars])

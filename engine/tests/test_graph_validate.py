@@ -35,39 +35,112 @@ CASES = [
     ("not a dict", lambda d: None, None, "document"),
     ("bad version", lambda d: d.update(schema_version=2), None, "schema_version"),
     ("unknown kind", lambda d: _nodes(d)["close"].update(kind="price"), "close", "kind"),
-    ("unknown indicator",
-     lambda d: _nodes(d)["ma_fast"]["params"].update(indicator="NOPE"), "ma_fast", "params.indicator"),
-    ("out of range",
-     lambda d: _nodes(d)["ma_fast"]["params"].update(timeperiod=0), "ma_fast", "params.timeperiod"),
-    ("string for number",
-     lambda d: _nodes(d)["ma_fast"]["params"].update(timeperiod="10"), "ma_fast", "params.timeperiod"),
-    ("huge number",
-     lambda d: _nodes(d)["ma_fast"]["params"].update(timeperiod=10**30), "ma_fast", "params.timeperiod"),
-    ("unknown param",
-     lambda d: _nodes(d)["ma_fast"]["params"].update(period=3), "ma_fast", "params.period"),
+    (
+        "unknown indicator",
+        lambda d: _nodes(d)["ma_fast"]["params"].update(indicator="NOPE"),
+        "ma_fast",
+        "params.indicator",
+    ),
+    (
+        "out of range",
+        lambda d: _nodes(d)["ma_fast"]["params"].update(timeperiod=0),
+        "ma_fast",
+        "params.timeperiod",
+    ),
+    (
+        "string for number",
+        lambda d: _nodes(d)["ma_fast"]["params"].update(timeperiod="10"),
+        "ma_fast",
+        "params.timeperiod",
+    ),
+    (
+        "huge number",
+        lambda d: _nodes(d)["ma_fast"]["params"].update(timeperiod=10**30),
+        "ma_fast",
+        "params.timeperiod",
+    ),
+    (
+        "unknown param",
+        lambda d: _nodes(d)["ma_fast"]["params"].update(period=3),
+        "ma_fast",
+        "params.period",
+    ),
     ("missing port", lambda d: d["edges"].pop(2), "cross_up", "inputs.a"),
-    ("extra port", lambda d: d["edges"].append(edge("close.out", "cross_up.c")), "cross_up", "inputs.c"),
-    ("unknown output", lambda d: d["edges"].append(edge("close.real", "cross_up.c")), "close", "outputs.real"),
-    ("type mismatch", lambda d: d["edges"].__setitem__(6, edge("ma_fast.out", "go_long.when")),
-     "go_long", "inputs.when"),
-    ("two edges into one port", lambda d: d["edges"].append(edge("ma_slow.out", "cross_up.a")),
-     "cross_up", "inputs.a"),
+    (
+        "extra port",
+        lambda d: d["edges"].append(edge("close.out", "cross_up.c")),
+        "cross_up",
+        "inputs.c",
+    ),
+    (
+        "unknown output",
+        lambda d: d["edges"].append(edge("close.real", "cross_up.c")),
+        "close",
+        "outputs.real",
+    ),
+    (
+        "type mismatch",
+        lambda d: d["edges"].__setitem__(6, edge("ma_fast.out", "go_long.when")),
+        "go_long",
+        "inputs.when",
+    ),
+    (
+        "two edges into one port",
+        lambda d: d["edges"].append(edge("ma_slow.out", "cross_up.a")),
+        "cross_up",
+        "inputs.a",
+    ),
     ("no entry", lambda d: _nodes(d)["go_long"].update(kind="exit"), None, "nodes"),
-    ("unreachable", lambda d: d["nodes"].append(node("lonely", "constant", value=1)), "lonely", "outputs"),
-    ("duplicate id", lambda d: d["nodes"].append(node("close", "constant", value=1)), "close", "id"),
+    (
+        "unreachable",
+        lambda d: d["nodes"].append(node("lonely", "constant", value=1)),
+        "lonely",
+        "outputs",
+    ),
+    (
+        "duplicate id",
+        lambda d: d["nodes"].append(node("close", "constant", value=1)),
+        "close",
+        "id",
+    ),
     ("bad edge", lambda d: d["edges"].append({"from": "close"}), None, "edges[10]"),
-    ("action side", lambda d: _nodes(d)["buy"]["params"].update(type="cover"), "buy", "params.type"),
+    (
+        "action side",
+        lambda d: _nodes(d)["buy"]["params"].update(type="cover"),
+        "buy",
+        "params.type",
+    ),
     ("bad timeframe", lambda d: d["settings"].update(timeframe="7x"), None, "settings.timeframe"),
-    ("finer source", lambda d: (d["settings"].update(timeframe="5m"),
-                                _nodes(d)["close"]["params"].update(timeframe="1m")),
-     "close", "params.timeframe"),
-    ("bad risk", lambda d: d["settings"].update(risk={"stop_loss": {"value": -1}}),
-     None, "settings.risk.stop_loss.value"),
-    ("bad square-off", lambda d: d["settings"].update(risk={"square_off": "25:00"}),
-     None, "settings.risk.square_off"),
-    ("bad window", lambda d: d["nodes"].append(node("w", "time", op="session_window",
-                                                    start="10:00", end="09:00")), "w", "params.end"),
-]  # fmt: skip
+    (
+        "finer source",
+        lambda d: (
+            d["settings"].update(timeframe="5m"),
+            _nodes(d)["close"]["params"].update(timeframe="1m"),
+        ),
+        "close",
+        "params.timeframe",
+    ),
+    (
+        "bad risk",
+        lambda d: d["settings"].update(risk={"stop_loss": {"value": -1}}),
+        None,
+        "settings.risk.stop_loss.value",
+    ),
+    (
+        "bad square-off",
+        lambda d: d["settings"].update(risk={"square_off": "25:00"}),
+        None,
+        "settings.risk.square_off",
+    ),
+    (
+        "bad window",
+        lambda d: d["nodes"].append(
+            node("w", "time", op="session_window", start="10:00", end="09:00")
+        ),
+        "w",
+        "params.end",
+    ),
+]
 
 
 @pytest.mark.parametrize(("label", "mutate", "node_id", "field"), CASES, ids=[c[0] for c in CASES])
@@ -88,11 +161,22 @@ def test_error_names_node_and_field(
 def test_cycle_is_reported() -> None:
     doc = document(
         "cycle",
-        [node("a", "math", op="add"), node("b", "math", op="abs"), node("k", "constant", value=1),
-         node("gt", "condition", op="gt"), node("e", "entry", side="long")],
-        [edge("b.out", "a.a"), edge("k.out", "a.b"), edge("a.out", "b.a"),
-         edge("a.out", "gt.a"), edge("k.out", "gt.b"), edge("gt.out", "e.when")],
-    )  # fmt: skip
+        [
+            node("a", "math", op="add"),
+            node("b", "math", op="abs"),
+            node("k", "constant", value=1),
+            node("gt", "condition", op="gt"),
+            node("e", "entry", side="long"),
+        ],
+        [
+            edge("b.out", "a.a"),
+            edge("k.out", "a.b"),
+            edge("a.out", "b.a"),
+            edge("a.out", "gt.a"),
+            edge("k.out", "gt.b"),
+            edge("gt.out", "e.when"),
+        ],
+    )
     errors = validate(doc)
     assert {(e["node"], e["message"]) for e in errors} >= {
         ("a", "is part of a cycle"),

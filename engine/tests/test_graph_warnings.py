@@ -11,8 +11,9 @@ def _codes(doc: dict) -> list[str]:
 
 def _without_exit(doc: dict) -> dict:
     doc["nodes"] = [n for n in doc["nodes"] if n["id"] not in ("flat", "sell", "cross_down")]
-    doc["edges"] = [e for e in doc["edges"]
-                    if not any(x in e["to"] for x in ("flat", "sell", "cross_down"))]  # fmt: skip
+    doc["edges"] = [
+        e for e in doc["edges"] if not any(x in e["to"] for x in ("flat", "sell", "cross_down"))
+    ]
     return doc
 
 
@@ -20,9 +21,13 @@ def test_an_entry_without_an_exit_is_valid_but_warned() -> None:
     doc = _without_exit(example_documents()["sma_cross"])
     assert validate(doc) == []
     (no_exit,) = [w for w in graph_warnings(doc) if w["code"] == "no_exit"]
-    assert no_exit == {"code": "no_exit", "node": None, "field": "nodes",
-                       "message": "long entries have no long exit gate: positions close only at "
-                                  "the end of the data"}  # fmt: skip
+    assert no_exit == {
+        "code": "no_exit",
+        "node": None,
+        "field": "nodes",
+        "message": "long entries have no long exit gate: positions close only at "
+        "the end of the data",
+    }
 
 
 def test_no_stop_and_no_square_off_on_intraday_bars() -> None:

@@ -73,9 +73,17 @@ def test_probed_ranges_match_talib() -> None:
 
 @pytest.mark.parametrize(
     ("value", "ok"),
-    [(10, True), (10.0, True), (1, False), ("10", False), (True, False), (math.inf, False),
-     (10**400, False), (2.5, False)],
-)  # fmt: skip
+    [
+        (10, True),
+        (10.0, True),
+        (1, False),
+        ("10", False),
+        (True, False),
+        (math.inf, False),
+        (10**400, False),
+        (2.5, False),
+    ],
+)
 def test_param_coerce(value: object, ok: bool) -> None:
     p = Param(name="n", type="int", default=5, min=2, max=100)
     assert isinstance(p.coerce(value), int) is ok
@@ -192,12 +200,20 @@ def test_default_plugin_package_has_hull_ma() -> None:
 
 @pytest.mark.parametrize(
     ("name", "params"),
-    [("SMA", {"timeperiod": 10}), ("EMA", {"timeperiod": 20}), ("RSI", {"timeperiod": 14}),
-     ("ATR", {"timeperiod": 14}), ("MACD", {"fastperiod": 12, "slowperiod": 26, "signalperiod": 9}),
-     ("BBANDS", {"timeperiod": 20, "nbdevup": 2.0, "nbdevdn": 2.0, "matype": 0}),
-     ("STOCH", {}), ("ADX", {"timeperiod": 14}), ("KAMA", {"timeperiod": 30}),
-     ("SUPERTREND", {"period": 10, "factor": 3.0}), ("CDLENGULFING", {})],
-)  # fmt: skip
+    [
+        ("SMA", {"timeperiod": 10}),
+        ("EMA", {"timeperiod": 20}),
+        ("RSI", {"timeperiod": 14}),
+        ("ATR", {"timeperiod": 14}),
+        ("MACD", {"fastperiod": 12, "slowperiod": 26, "signalperiod": 9}),
+        ("BBANDS", {"timeperiod": 20, "nbdevup": 2.0, "nbdevdn": 2.0, "matype": 0}),
+        ("STOCH", {}),
+        ("ADX", {"timeperiod": 14}),
+        ("KAMA", {"timeperiod": 30}),
+        ("SUPERTREND", {"period": 10, "factor": 3.0}),
+        ("CDLENGULFING", {}),
+    ],
+)
 def test_stream_state_is_bit_identical(name: str, params: dict) -> None:
     ind = get_registry()[name]
     params = {**ind.defaults(), **params}

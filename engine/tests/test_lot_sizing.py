@@ -15,8 +15,16 @@ from engine.tests.test_sim_kit import signals
 
 # 2024-11-20 was a holiday (Maharashtra assembly poll): the bars are the last four minutes of
 # 2024-11-19 (lot 25) and the first four of 2024-11-21 (lot 75).
-STAMPS = ["2024-11-19 15:25", "2024-11-19 15:26", "2024-11-19 15:27", "2024-11-19 15:28",
-          "2024-11-21 09:15", "2024-11-21 09:16", "2024-11-21 09:17", "2024-11-21 09:18"]  # fmt: skip
+STAMPS = [
+    "2024-11-19 15:25",
+    "2024-11-19 15:26",
+    "2024-11-19 15:27",
+    "2024-11-19 15:28",
+    "2024-11-21 09:15",
+    "2024-11-21 09:16",
+    "2024-11-21 09:17",
+    "2024-11-21 09:18",
+]
 OPENS = [24_000.0, 24_010.0, 24_020.0, 24_030.0, 23_500.0, 23_510.0, 23_530.0, 23_540.0]
 
 
@@ -72,9 +80,16 @@ def test_paper_session_sizes_like_the_backtest() -> None:
     session = SimSession(config())
     for i in range(len(b)):
         nxt = int(b.ts[i + 1]) if i + 1 < len(b) else None
-        session.on_bar(ts=int(b.ts[i]), open=b.open[i], high=b.high[i], low=b.low[i],
-                       close=b.close[i], entry_long=bool(sig.entry_long[i]),
-                       exit_long=bool(sig.exit_long[i]), next_ts=nxt)  # fmt: skip
+        session.on_bar(
+            ts=int(b.ts[i]),
+            open=b.open[i],
+            high=b.high[i],
+            low=b.low[i],
+            close=b.close[i],
+            entry_long=bool(sig.entry_long[i]),
+            exit_long=bool(sig.exit_long[i]),
+            next_ts=nxt,
+        )
     assert session.trades.to_frame()["qty"].tolist() == [50, 150]
 
 

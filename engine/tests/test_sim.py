@@ -33,8 +33,11 @@ def test_market_order_fills_next_open() -> None:
 
 def test_fill_at_signal_close_option() -> None:
     bars = minute_bars([100, 101, 102, 103], closes=[100.5, 101.5, 102.5, 103.5])
-    res = simulate(bars, signals(4, entry_long=[0], exit_long=[2]),
-                   SimConfig(fill="close", sizing=Sizing(mode="fixed", value=1)))  # fmt: skip
+    res = simulate(
+        bars,
+        signals(4, entry_long=[0], exit_long=[2]),
+        SimConfig(fill="close", sizing=Sizing(mode="fixed", value=1)),
+    )
     t = _one(res)
     assert (t["entry_price"], t["exit_price"], t["entry_bar"], t["exit_bar"]) == (
         100.5,
@@ -148,8 +151,9 @@ def test_daily_max_loss_closes_and_blocks() -> None:
 
 def test_per_trade_max_loss_is_a_stop_level() -> None:
     bars = minute_bars([100, 100, 99, 99], lows=[100, 100, 96, 99])
-    t = _one(simulate(bars, signals(4, entry_long=[0]), FIXED10,
-                      RiskSettings(per_trade_max_loss=25)))  # fmt: skip
+    t = _one(
+        simulate(bars, signals(4, entry_long=[0]), FIXED10, RiskSettings(per_trade_max_loss=25))
+    )
     # 25 / 10 units = 2.5 points -> level 97.5
     assert (t["exit_price"], t["exit_reason"], t["pnl"]) == (97.5, "guardrail", -25)
 
@@ -160,15 +164,20 @@ def test_cooldown_bars() -> None:
     res = simulate(bars, sig, FIXED10, RiskSettings(cooldown_bars=2))
     # exit fills on bar 2; bar 3 is 1 bar later (ignored), bar 4 is 2 later (ignored), none left
     assert len(res.trades) == 1
-    res = simulate(bars, signals(8, entry_long=[0, 5], exit_long=[1]), FIXED10,
-                   RiskSettings(cooldown_bars=2))  # fmt: skip
+    res = simulate(
+        bars, signals(8, entry_long=[0, 5], exit_long=[1]), FIXED10, RiskSettings(cooldown_bars=2)
+    )
     assert len(res.trades) == 2
 
 
 def test_min_hold_delays_signal_exit_not_stops() -> None:
     bars = minute_bars([100, 100, 101, 102, 103, 104])
-    res = simulate(bars, signals(6, entry_long=[0], exit_long=[1, 2, 3]), FIXED10,
-                   RiskSettings(min_hold_bars=2))  # fmt: skip
+    res = simulate(
+        bars,
+        signals(6, entry_long=[0], exit_long=[1, 2, 3]),
+        FIXED10,
+        RiskSettings(min_hold_bars=2),
+    )
     # entry bar 1; exits at bar 1 (0 held) and 2 (1 held) ignored; bar 3 (2 held) -> fill bar 4
     assert _one(res)["exit_bar"] == 4
 
@@ -179,25 +188,41 @@ def test_square_off_and_no_entries_after_it() -> None:
     t = _one(simulate(bars, sig, FIXED10, RiskSettings(square_off="15:25")))
     # entry 15:23 open; 15:25 bar (index 3) squares off at its open 103; 15:26 entry is blocked
     assert (t["entry_bar"], t["exit_bar"], t["exit_price"], t["exit_reason"]) == (
-        1, 3, 103, "square_off")  # fmt: skip
+        1,
+        3,
+        103,
+        "square_off",
+    )
 
 
 def test_limit_entry_fills_at_limit_or_expires() -> None:
     bars = minute_bars([100, 100, 100, 100], lows=[100, 99.5, 98, 100], closes=[100] * 4)
-    cfg = SimConfig(sizing=Sizing(mode="fixed", value=1), entry_order="limit",
-                    entry_offset=Level(value=1), order_valid_bars=2)  # fmt: skip
+    cfg = SimConfig(
+        sizing=Sizing(mode="fixed", value=1),
+        entry_order="limit",
+        entry_offset=Level(value=1),
+        order_valid_bars=2,
+    )
     t = _one(simulate(bars, signals(4, entry_long=[0]), cfg))
     # limit 99: bar 1 low 99.5 misses, bar 2 low 98 fills at 99
     assert (t["entry_bar"], t["entry_price"]) == (2, 99)
-    cfg1 = SimConfig(sizing=Sizing(mode="fixed", value=1), entry_order="limit",
-                     entry_offset=Level(value=1), order_valid_bars=1)  # fmt: skip
+    cfg1 = SimConfig(
+        sizing=Sizing(mode="fixed", value=1),
+        entry_order="limit",
+        entry_offset=Level(value=1),
+        order_valid_bars=1,
+    )
     assert len(simulate(bars, signals(4, entry_long=[0]), cfg1).trades) == 0
 
 
 def test_stop_entry_order() -> None:
     bars = minute_bars([100, 100.5, 102, 103], highs=[100, 101.5, 102.5, 103])
-    cfg = SimConfig(sizing=Sizing(mode="fixed", value=1), entry_order="stop",
-                    entry_offset=Level(value=1, unit="percent"), order_valid_bars=3)  # fmt: skip
+    cfg = SimConfig(
+        sizing=Sizing(mode="fixed", value=1),
+        entry_order="stop",
+        entry_offset=Level(value=1, unit="percent"),
+        order_valid_bars=3,
+    )
     t = _one(simulate(bars, signals(4, entry_long=[0]), cfg))
     # stop 101: bar 1 high 101.5 triggers -> filled at 101
     assert (t["entry_bar"], t["entry_price"]) == (1, 101)
@@ -225,8 +250,13 @@ def test_rejection_instead_of_negative_cash() -> None:
     res = simulate(bars, signals(3, entry_long=[0]), cfg)
     assert len(res.trades) == 0
     assert res.rejections.to_records()[0] | {"time": None} == {
-        "bar": 1, "time": None, "side": "long", "qty": 200.0, "price": 100.0,
-        "reason": "insufficient_funds"}  # fmt: skip
+        "bar": 1,
+        "time": None,
+        "side": "long",
+        "qty": 200.0,
+        "price": 100.0,
+        "reason": "insufficient_funds",
+    }
     assert np.all(res.cash >= 0)
     margin = SimConfig(sizing=Sizing(mode="fixed", value=200), initial_cash=10_000, margin=0.2)
     assert len(simulate(bars, signals(3, entry_long=[0]), margin).trades) == 1
@@ -234,8 +264,9 @@ def test_rejection_instead_of_negative_cash() -> None:
 
 def test_slippage_ticks_and_bps() -> None:
     bars = minute_bars([100, 100, 100, 100])
-    cfg = SimConfig(sizing=Sizing(mode="fixed", value=1),
-                    slippage=Slippage(ticks=2, tick_size=0.05, bps=10))  # fmt: skip
+    cfg = SimConfig(
+        sizing=Sizing(mode="fixed", value=1), slippage=Slippage(ticks=2, tick_size=0.05, bps=10)
+    )
     t = _one(simulate(bars, signals(4, entry_long=[0], exit_long=[1]), cfg))
     # buy: 100 + 0.10 + 0.10 (10 bps) = 100.2; sell: 100 - 0.2 = 99.8
     assert t["entry_price"] == pytest.approx(100.2)
@@ -259,13 +290,21 @@ def test_state_layout_is_plain_floats() -> None:
 def test_short_session_squares_off_at_its_last_close() -> None:
     day1 = minute_bars([100, 101, 102], closes=[100.5, 101.5, 102.5], start="2024-03-02 12:27")
     day2 = minute_bars([110, 111], start="2024-03-05 09:15")
-    bars = type(day1).from_arrays(np.r_[day1.ts, day2.ts], np.r_[day1.open, day2.open],
-                                  np.r_[day1.high, day2.high], np.r_[day1.low, day2.low],
-                                  np.r_[day1.close, day2.close])  # fmt: skip
+    bars = type(day1).from_arrays(
+        np.r_[day1.ts, day2.ts],
+        np.r_[day1.open, day2.open],
+        np.r_[day1.high, day2.high],
+        np.r_[day1.low, day2.low],
+        np.r_[day1.close, day2.close],
+    )
     t = _one(
         simulate(bars, signals(5, entry_long=[0, 2]), FIXED10, RiskSettings(square_off="15:25"))
     )
     # the 12:29 bar ends the day: exit at its close 102.5, not at the next session's open;
     # the entry signal on that last bar is not acted on
     assert (t["entry_price"], t["exit_bar"], t["exit_price"], t["exit_reason"]) == (
-        101, 2, 102.5, "square_off")  # fmt: skip
+        101,
+        2,
+        102.5,
+        "square_off",
+    )

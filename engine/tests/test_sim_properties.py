@@ -36,8 +36,10 @@ class Case:
 
     def __repr__(self) -> str:
         """Short enough to read in a failure report: prices as lists, signals as bar indices."""
-        flags = {k: np.flatnonzero(getattr(self.signals, k)).tolist() for k in
-                 ("entry_long", "exit_long", "entry_short", "exit_short")}  # fmt: skip
+        flags = {
+            k: np.flatnonzero(getattr(self.signals, k)).tolist()
+            for k in ("entry_long", "exit_long", "entry_short", "exit_short")
+        }
         return f"Case(per_day={self.per_day}, {bars_repr(self.bars)}, signals at {flags})"
 
 
@@ -50,8 +52,9 @@ def cases(draw: st.DrawFn, max_bars: int = 200) -> Case:
     bars = draw(tick_bars(n, per_day))
     # every element drawn (no fill value): signals at about half the bars, shrinking to False
     flags = draw(arrays(np.bool_, (4, n), elements=st.booleans(), fill=st.nothing()))
-    sig = Signals(entry_long=flags[0], exit_long=flags[1], entry_short=flags[2],
-                  exit_short=flags[3])  # fmt: skip
+    sig = Signals(
+        entry_long=flags[0], exit_long=flags[1], entry_short=flags[2], exit_short=flags[3]
+    )
     return Case(bars, sig, per_day)
 
 
@@ -112,12 +115,20 @@ def _replay(case: Case, cfg: SimConfig, risk: RiskSettings) -> tuple[SimSession,
     equity = []
     for i in range(len(bars)):
         nxt = int(bars.ts[i + 1]) if i + 1 < len(bars) else None
-        equity.append(session.on_bar(
-            ts=int(bars.ts[i]), open=float(bars.open[i]), high=float(bars.high[i]),
-            low=float(bars.low[i]), close=float(bars.close[i]),
-            entry_long=bool(sig.entry_long[i]), exit_long=bool(sig.exit_long[i]),
-            entry_short=bool(sig.entry_short[i]), exit_short=bool(sig.exit_short[i]),
-            next_ts=nxt))  # fmt: skip
+        equity.append(
+            session.on_bar(
+                ts=int(bars.ts[i]),
+                open=float(bars.open[i]),
+                high=float(bars.high[i]),
+                low=float(bars.low[i]),
+                close=float(bars.close[i]),
+                entry_long=bool(sig.entry_long[i]),
+                exit_long=bool(sig.exit_long[i]),
+                entry_short=bool(sig.entry_short[i]),
+                exit_short=bool(sig.exit_short[i]),
+                next_ts=nxt,
+            )
+        )
     return session, equity
 
 
@@ -156,10 +167,14 @@ def test_no_look_ahead(
         out[later] += noise + extra
         return out
 
-    future = Bars.from_arrays(bars.ts, moved(bars.open, 0), moved(bars.high, 3),
-                              moved(bars.low, -3), moved(bars.close, 0))  # fmt: skip
-    flip = dataclasses.replace(sig, entry_long=np.r_[sig.entry_long[:k], ~sig.entry_long[k:]],
-                               entry_short=np.r_[sig.entry_short[:k], ~sig.entry_short[k:]])  # fmt: skip
+    future = Bars.from_arrays(
+        bars.ts, moved(bars.open, 0), moved(bars.high, 3), moved(bars.low, -3), moved(bars.close, 0)
+    )
+    flip = dataclasses.replace(
+        sig,
+        entry_long=np.r_[sig.entry_long[:k], ~sig.entry_long[k:]],
+        entry_short=np.r_[sig.entry_short[:k], ~sig.entry_short[k:]],
+    )
     base = simulate(bars, sig, cfg, risk)
     other = simulate(future, flip, cfg, risk)
     done = base.trades.records[base.trades.records[:, L.T_EXIT_BAR] < k]
@@ -178,8 +193,9 @@ def test_accounting_and_trade_invariants(case: Case, cfg: SimConfig, risk: RiskS
     np.testing.assert_allclose(res.cash + res.position * bars.close, res.equity, rtol=0, atol=EPS)
     # final equity = start + closed P&L (+ the open position's P&L net of its entry charges)
     open_pnl = res.open_position.unrealised_pnl if res.open_position is not None else 0.0
-    assert math.isclose(res.equity[-1], cfg.initial_cash + rec[:, L.T_PNL].sum() + open_pnl,
-                        abs_tol=1e-4)  # fmt: skip
+    assert math.isclose(
+        res.equity[-1], cfg.initial_cash + rec[:, L.T_PNL].sum() + open_pnl, abs_tol=1e-4
+    )
     assert (res.open_position is not None) == (
         cfg.end_of_data == "keep_open" and res.position[-1] != 0
     )

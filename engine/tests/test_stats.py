@@ -24,20 +24,35 @@ EQUITY = np.array([1000.0, 1100.0, 1050.0, 1200.0, 900.0, 1100.0])
 
 def daily_bars() -> Bars:
     idx = pd.DatetimeIndex(DAYS)
-    return Bars.from_frame(pd.DataFrame({"open": CLOSE, "high": CLOSE, "low": CLOSE,
-                                         "close": CLOSE}, index=idx))  # fmt: skip
+    return Bars.from_frame(
+        pd.DataFrame({"open": CLOSE, "high": CLOSE, "low": CLOSE, "close": CLOSE}, index=idx)
+    )
 
 
 def trade_table(ts: np.ndarray) -> Trades:
     rows = np.zeros((3, L.NT))
     #        side qty entry exit  in    out  fee_in fee_out gross  pnl
-    spec = [(1, 10, 0, 1, 100.0, 110.0, 1, 1, 100.0, 98.0),
-            (-1, 10, 1, 2, 110.0, 105.0, 1, 1, 50.0, 48.0),
-            (1, 10, 3, 4, 120.0, 90.0, 1, 1, -300.0, -302.0)]  # fmt: skip
+    spec = [
+        (1, 10, 0, 1, 100.0, 110.0, 1, 1, 100.0, 98.0),
+        (-1, 10, 1, 2, 110.0, 105.0, 1, 1, 50.0, 48.0),
+        (1, 10, 3, 4, 120.0, 90.0, 1, 1, -300.0, -302.0),
+    ]
     for k, (side, qty, eb, xb, ep, xp, fi, fo, gross, pnl) in enumerate(spec):
-        rows[k, [L.T_SIDE, L.T_QTY, L.T_ENTRY_BAR, L.T_EXIT_BAR, L.T_ENTRY_PRICE,
-                 L.T_EXIT_PRICE, L.T_ENTRY_FEES, L.T_EXIT_FEES, L.T_GROSS, L.T_PNL]] = (
-            side, qty, eb, xb, ep, xp, fi, fo, gross, pnl)  # fmt: skip
+        rows[
+            k,
+            [
+                L.T_SIDE,
+                L.T_QTY,
+                L.T_ENTRY_BAR,
+                L.T_EXIT_BAR,
+                L.T_ENTRY_PRICE,
+                L.T_EXIT_PRICE,
+                L.T_ENTRY_FEES,
+                L.T_EXIT_FEES,
+                L.T_GROSS,
+                L.T_PNL,
+            ],
+        ] = (side, qty, eb, xb, ep, xp, fi, fo, gross, pnl)
         rows[k, L.T_RET] = pnl / (qty * ep)
         rows[k, L.T_C] = fi + fo
     return Trades(rows, ts)
@@ -111,8 +126,9 @@ def test_intraday_bars_annualise_from_day_end_equity() -> None:
     ts = ts + (k % 375) * MIN_NS
     close = np.full(n, 100.0)
     bars = Bars.from_arrays(ts, close, close, close, close)
-    equity = np.concatenate([np.linspace(1000, 1050, 375), np.full(375, 990.0),
-                             np.full(375, 1089.0)])  # fmt: skip
+    equity = np.concatenate(
+        [np.linspace(1000, 1050, 375), np.full(375, 990.0), np.full(375, 1089.0)]
+    )
     s = compute_stats(Trades(np.zeros((0, L.NT)), ts), equity, bars)
     day_end = np.array([1050.0, 990.0, 1089.0])
     g = math.exp(np.log(day_end[1:] / day_end[:-1]).sum() / 2) - 1  # 2 daily returns

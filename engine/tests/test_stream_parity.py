@@ -18,96 +18,179 @@ SIGNALS = ("entry_long", "exit_long", "entry_short", "exit_short")
 def ema_rsi() -> dict:
     return document(
         "EMA + RSI",
-        [node("ema", "indicator", indicator="EMA", timeperiod=20),
-         node("rsi", "indicator", indicator="RSI", timeperiod=14),
-         node("close", "source", field="close"), node("k50", "constant", value=50),
-         node("k40", "constant", value=40), node("above", "condition", op=">"),
-         node("rsi_up", "condition", op="crosses_above"), node("both", "logic", op="and"),
-         node("rsi_low", "condition", op="<"), node("e", "entry", side="long"),
-         node("x", "exit", side="long")],
-        [edge("close.out", "above.a"), edge("ema.out", "above.b"), edge("rsi.out", "rsi_up.a"),
-         edge("k50.out", "rsi_up.b"), edge("above.out", "both.a"), edge("rsi_up.out", "both.b"),
-         edge("both.out", "e.when"), edge("rsi.out", "rsi_low.a"), edge("k40.out", "rsi_low.b"),
-         edge("rsi_low.out", "x.when")],
-    )  # fmt: skip
+        [
+            node("ema", "indicator", indicator="EMA", timeperiod=20),
+            node("rsi", "indicator", indicator="RSI", timeperiod=14),
+            node("close", "source", field="close"),
+            node("k50", "constant", value=50),
+            node("k40", "constant", value=40),
+            node("above", "condition", op=">"),
+            node("rsi_up", "condition", op="crosses_above"),
+            node("both", "logic", op="and"),
+            node("rsi_low", "condition", op="<"),
+            node("e", "entry", side="long"),
+            node("x", "exit", side="long"),
+        ],
+        [
+            edge("close.out", "above.a"),
+            edge("ema.out", "above.b"),
+            edge("rsi.out", "rsi_up.a"),
+            edge("k50.out", "rsi_up.b"),
+            edge("above.out", "both.a"),
+            edge("rsi_up.out", "both.b"),
+            edge("both.out", "e.when"),
+            edge("rsi.out", "rsi_low.a"),
+            edge("k40.out", "rsi_low.b"),
+            edge("rsi_low.out", "x.when"),
+        ],
+    )
 
 
 def supertrend_flip() -> dict:
     return document(
         "SuperTrend flip",
-        [node("st", "indicator", indicator="SUPERTREND", period=10, factor=3.0),
-         node("z", "constant", value=0), node("up", "condition", op="crosses_above"),
-         node("down", "condition", op="crosses_below"), node("el", "entry", side="long"),
-         node("xl", "exit", side="long"), node("es", "entry", side="short"),
-         node("xs", "exit", side="short")],
-        [edge("st.direction", "up.a"), edge("z.out", "up.b"), edge("st.direction", "down.a"),
-         edge("z.out", "down.b"), edge("up.out", "el.when"), edge("down.out", "xl.when"),
-         edge("down.out", "es.when"), edge("up.out", "xs.when")],
-    )  # fmt: skip
+        [
+            node("st", "indicator", indicator="SUPERTREND", period=10, factor=3.0),
+            node("z", "constant", value=0),
+            node("up", "condition", op="crosses_above"),
+            node("down", "condition", op="crosses_below"),
+            node("el", "entry", side="long"),
+            node("xl", "exit", side="long"),
+            node("es", "entry", side="short"),
+            node("xs", "exit", side="short"),
+        ],
+        [
+            edge("st.direction", "up.a"),
+            edge("z.out", "up.b"),
+            edge("st.direction", "down.a"),
+            edge("z.out", "down.b"),
+            edge("up.out", "el.when"),
+            edge("down.out", "xl.when"),
+            edge("down.out", "es.when"),
+            edge("up.out", "xs.when"),
+        ],
+    )
 
 
 def macd() -> dict:
     return document(
         "MACD",
-        [node("m", "indicator", indicator="MACD", fastperiod=12, slowperiod=26, signalperiod=9),
-         node("z", "constant", value=0), node("x", "condition", op="crosses_above"),
-         node("neg", "condition", op="<"), node("e", "entry", side="long"),
-         node("q", "exit", side="long")],
-        [edge("m.macd", "x.a"), edge("m.signal", "x.b"), edge("m.hist", "neg.a"),
-         edge("z.out", "neg.b"), edge("x.out", "e.when"), edge("neg.out", "q.when")],
-    )  # fmt: skip
+        [
+            node("m", "indicator", indicator="MACD", fastperiod=12, slowperiod=26, signalperiod=9),
+            node("z", "constant", value=0),
+            node("x", "condition", op="crosses_above"),
+            node("neg", "condition", op="<"),
+            node("e", "entry", side="long"),
+            node("q", "exit", side="long"),
+        ],
+        [
+            edge("m.macd", "x.a"),
+            edge("m.signal", "x.b"),
+            edge("m.hist", "neg.a"),
+            edge("z.out", "neg.b"),
+            edge("x.out", "e.when"),
+            edge("neg.out", "q.when"),
+        ],
+    )
 
 
 def higher_timeframe() -> dict:
     return document(
         "15m SMA vs 1m close, 1h EMA filter",
-        [node("c15", "source", field="close", timeframe="15m"),
-         node("h1", "source", field="hlc3", timeframe="1h"),
-         node("sma", "indicator", indicator="SMA", timeperiod=5),
-         node("ema", "indicator", indicator="EMA", timeperiod=3),
-         node("rise", "condition", op="rising", n=2), node("close", "source", field="close"),
-         node("x", "condition", op="crosses_above"), node("xd", "condition", op="crosses_below"),
-         node("lag", "math", op="lag", n=1), node("both", "logic", op="or"),
-         node("e", "entry", side="long"), node("q", "exit", side="long")],
-        [edge("c15.out", "sma.price"), edge("h1.out", "ema.price"), edge("ema.out", "lag.a"),
-         edge("lag.out", "rise.a"), edge("close.out", "x.a"), edge("sma.out", "x.b"),
-         edge("x.out", "both.a"), edge("rise.out", "both.b"), edge("both.out", "e.when"),
-         edge("close.out", "xd.a"), edge("sma.out", "xd.b"), edge("xd.out", "q.when")],
-    )  # fmt: skip
+        [
+            node("c15", "source", field="close", timeframe="15m"),
+            node("h1", "source", field="hlc3", timeframe="1h"),
+            node("sma", "indicator", indicator="SMA", timeperiod=5),
+            node("ema", "indicator", indicator="EMA", timeperiod=3),
+            node("rise", "condition", op="rising", n=2),
+            node("close", "source", field="close"),
+            node("x", "condition", op="crosses_above"),
+            node("xd", "condition", op="crosses_below"),
+            node("lag", "math", op="lag", n=1),
+            node("both", "logic", op="or"),
+            node("e", "entry", side="long"),
+            node("q", "exit", side="long"),
+        ],
+        [
+            edge("c15.out", "sma.price"),
+            edge("h1.out", "ema.price"),
+            edge("ema.out", "lag.a"),
+            edge("lag.out", "rise.a"),
+            edge("close.out", "x.a"),
+            edge("sma.out", "x.b"),
+            edge("x.out", "both.a"),
+            edge("rise.out", "both.b"),
+            edge("both.out", "e.when"),
+            edge("close.out", "xd.a"),
+            edge("sma.out", "xd.b"),
+            edge("xd.out", "q.when"),
+        ],
+    )
 
 
 def time_window() -> dict:
     return document(
         "time window",
-        [node("w", "time", op="session_window", start="10:00", end="14:00"),
-         node("d", "time", op="day_of_week", days=["mon", "wed", "fri"]),
-         node("nth", "time", op="nth_bar", n=30), node("vw", "indicator", indicator="VWAP"),
-         node("close", "source", field="close"), node("gt", "condition", op=">"),
-         node("a", "logic", op="and"), node("o", "logic", op="xor"),
-         node("e", "entry", side="long"), node("x", "exit", side="long"),
-         node("notw", "logic", op="not")],
-        [edge("w.out", "a.a"), edge("d.out", "a.b"), edge("gt.out", "a.c"),
-         edge("close.out", "gt.a"), edge("vw.out", "gt.b"), edge("a.out", "o.a"),
-         edge("nth.out", "o.b"), edge("o.out", "e.when"), edge("w.out", "notw.a"),
-         edge("notw.out", "x.when")],
-    )  # fmt: skip
+        [
+            node("w", "time", op="session_window", start="10:00", end="14:00"),
+            node("d", "time", op="day_of_week", days=["mon", "wed", "fri"]),
+            node("nth", "time", op="nth_bar", n=30),
+            node("vw", "indicator", indicator="VWAP"),
+            node("close", "source", field="close"),
+            node("gt", "condition", op=">"),
+            node("a", "logic", op="and"),
+            node("o", "logic", op="xor"),
+            node("e", "entry", side="long"),
+            node("x", "exit", side="long"),
+            node("notw", "logic", op="not"),
+        ],
+        [
+            edge("w.out", "a.a"),
+            edge("d.out", "a.b"),
+            edge("gt.out", "a.c"),
+            edge("close.out", "gt.a"),
+            edge("vw.out", "gt.b"),
+            edge("a.out", "o.a"),
+            edge("nth.out", "o.b"),
+            edge("o.out", "e.when"),
+            edge("w.out", "notw.a"),
+            edge("notw.out", "x.when"),
+        ],
+    )
 
 
 def plugin_and_math() -> dict:
     return document(
         "HMA band",
-        [node("hma", "indicator", indicator="HMA", timeperiod=16),
-         node("atr", "indicator", indicator="ATR", timeperiod=14),
-         node("k", "constant", value=1.5), node("band", "math", op="mul"),
-         node("up", "math", op="add"), node("hh", "math", op="highest", n=5),
-         node("close", "source", field="close"), node("x", "condition", op="crosses_above"),
-         node("lo", "math", op="lowest", n=20), node("y", "condition", op="<="),
-         node("e", "entry", side="long"), node("q", "exit", side="long")],
-        [edge("atr.out", "band.a"), edge("k.out", "band.b"), edge("hma.out", "up.a"),
-         edge("band.out", "up.b"), edge("up.out", "hh.a"), edge("close.out", "x.a"),
-         edge("hh.out", "x.b"), edge("x.out", "e.when"), edge("close.out", "lo.a"),
-         edge("close.out", "y.a"), edge("lo.out", "y.b"), edge("y.out", "q.when")],
-    )  # fmt: skip
+        [
+            node("hma", "indicator", indicator="HMA", timeperiod=16),
+            node("atr", "indicator", indicator="ATR", timeperiod=14),
+            node("k", "constant", value=1.5),
+            node("band", "math", op="mul"),
+            node("up", "math", op="add"),
+            node("hh", "math", op="highest", n=5),
+            node("close", "source", field="close"),
+            node("x", "condition", op="crosses_above"),
+            node("lo", "math", op="lowest", n=20),
+            node("y", "condition", op="<="),
+            node("e", "entry", side="long"),
+            node("q", "exit", side="long"),
+        ],
+        [
+            edge("atr.out", "band.a"),
+            edge("k.out", "band.b"),
+            edge("hma.out", "up.a"),
+            edge("band.out", "up.b"),
+            edge("up.out", "hh.a"),
+            edge("close.out", "x.a"),
+            edge("hh.out", "x.b"),
+            edge("x.out", "e.when"),
+            edge("close.out", "lo.a"),
+            edge("close.out", "y.a"),
+            edge("lo.out", "y.b"),
+            edge("y.out", "q.when"),
+        ],
+    )
 
 
 GRAPHS = {

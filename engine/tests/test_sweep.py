@@ -100,14 +100,26 @@ def test_walk_forward_out_of_sample_is_a_plain_backtest_of_the_chosen_params() -
     params = {"fast": first["fast"], "slow": first["slow"]}
     full = fn(params)
     b, c = int(1000 * 0.7), 1000
-    oos = Signals(entry_long=full.entry_long[b:c], exit_long=full.exit_long[b:c],
-                  entry_short=full.entry_short[b:c], exit_short=full.exit_short[b:c])  # fmt: skip
+    oos = Signals(
+        entry_long=full.entry_long[b:c],
+        exit_long=full.exit_long[b:c],
+        entry_short=full.entry_short[b:c],
+        exit_short=full.exit_short[b:c],
+    )
     single = run_backtest(bars.slice(b, c), oos)
     assert first["oos_return_pct"] == pytest.approx(single.stats["return_pct"])
-    insample = [run_backtest(bars.slice(0, b), Signals(
-        entry_long=s.entry_long[:b], exit_long=s.exit_long[:b], entry_short=s.entry_short[:b],
-        exit_short=s.exit_short[:b])).stats["return_pct"] for s in
-        (fn(p) for p in grid(ranges))]  # fmt: skip
+    insample = [
+        run_backtest(
+            bars.slice(0, b),
+            Signals(
+                entry_long=s.entry_long[:b],
+                exit_long=s.exit_long[:b],
+                entry_short=s.entry_short[:b],
+                exit_short=s.exit_short[:b],
+            ),
+        ).stats["return_pct"]
+        for s in (fn(p) for p in grid(ranges))
+    ]
     assert first["is_return_pct"] == pytest.approx(max(insample))
 
 
@@ -116,8 +128,12 @@ def test_bad_metric_and_empty_grid() -> None:
     with pytest.raises(ValueError, match="unknown metric"):
         run_sweep(bars, cross_fn(bars), [ParamRange.parse("fast=5")], metric="luck")
     with pytest.raises(ValueError, match="no parameter combination"):
-        run_sweep(bars, cross_fn(bars), [ParamRange.parse("fast=5"), ParamRange.parse("slow=3")],
-                  constraint="fast < slow")  # fmt: skip
+        run_sweep(
+            bars,
+            cross_fn(bars),
+            [ParamRange.parse("fast=5"), ParamRange.parse("slow=3")],
+            constraint="fast < slow",
+        )
 
 
 def test_sweep_on_real_nifty_minutes(shared_data) -> None:

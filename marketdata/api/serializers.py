@@ -19,9 +19,22 @@ class InstrumentOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Instrument
         fields = (
-            "id", "exchange", "segment", "symbol", "name", "security_id", "kind", "underlying",
-            "expiry", "strike", "option_type", "lot_size", "tick_size", "strike_step", "is_active",
-        )  # fmt: skip
+            "id",
+            "exchange",
+            "segment",
+            "symbol",
+            "name",
+            "security_id",
+            "kind",
+            "underlying",
+            "expiry",
+            "strike",
+            "option_type",
+            "lot_size",
+            "tick_size",
+            "strike_step",
+            "is_active",
+        )
         read_only_fields = fields
 
 
@@ -127,11 +140,29 @@ class IngestionRunOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = IngestionRun
         fields = (
-            "id", "kind", "provider", "instrument", "timeframe", "start", "end", "status",
-            "requested_by", "rows_received", "rows_inserted", "rows_updated", "rows_unchanged",
-            "rows_rejected", "chunks_done", "anomalies", "error", "attempts", "created_at",
-            "started_at", "finished_at", "duration_seconds",
-        )  # fmt: skip
+            "id",
+            "kind",
+            "provider",
+            "instrument",
+            "timeframe",
+            "start",
+            "end",
+            "status",
+            "requested_by",
+            "rows_received",
+            "rows_inserted",
+            "rows_updated",
+            "rows_unchanged",
+            "rows_rejected",
+            "chunks_done",
+            "anomalies",
+            "error",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+        )
         read_only_fields = fields
 
 
@@ -145,9 +176,11 @@ class ImportInputSerializer(serializers.Serializer):
     timeframe = serializers.ChoiceField(choices=TIMEFRAMES, default="1m")
     format = serializers.ChoiceField(choices=FORMATS, required=False)
     mapping = serializers.CharField(
-        required=False, allow_blank=True, max_length=500,
+        required=False,
+        allow_blank=True,
+        max_length=500,
         help_text="target=column pairs, e.g. time=Date,close=Adj Close.",
-    )  # fmt: skip
+    )
     timezone = serializers.CharField(default="Asia/Kolkata", max_length=64)
     label = serializers.ChoiceField(choices=LABELS, default="start")
     dayfirst = serializers.BooleanField(default=False)

@@ -126,15 +126,23 @@ class CandlesImportApi(APIView):
             )
         try:
             provider = FileProvider(
-                source=upload.read(), timeframe=q["timeframe"], fmt=q.get("format"),
-                mapping=mapping_parse(q.get("mapping")), tz=q["timezone"], label=q["label"],
-                filename=upload.name or "", dayfirst=q["dayfirst"],
+                source=upload.read(),
+                timeframe=q["timeframe"],
+                fmt=q.get("format"),
+                mapping=mapping_parse(q.get("mapping")),
+                tz=q["timezone"],
+                label=q["label"],
+                filename=upload.name or "",
+                dayfirst=q["dayfirst"],
                 max_bytes=md_setting("UPLOAD_MAX_UNPACKED_BYTES"),
-            )  # fmt: skip
+            )
             run = services.candles_import(
-                instrument=instrument, timeframe=q["timeframe"], provider=provider,
-                user=request.user, source_name=upload.name or "",
-            )  # fmt: skip
+                instrument=instrument,
+                timeframe=q["timeframe"],
+                provider=provider,
+                user=request.user,
+                source_name=upload.name or "",
+            )
         except FileFormatError as exc:
             raise ValidationError(exc.errors) from exc
         return Response(self.OutputSerializer(run).data, status=status.HTTP_201_CREATED)
@@ -160,9 +168,13 @@ class BackfillApi(APIView):
         q = data.validated_data
         start, end = time_range(q["start"], q["end"])
         run = services.candles_backfill(
-            instrument=instrument, timeframe=q["timeframe"], start=start, end=end,
-            provider=q["provider"], user=request.user,
-        )  # fmt: skip
+            instrument=instrument,
+            timeframe=q["timeframe"],
+            start=start,
+            end=end,
+            provider=q["provider"],
+            user=request.user,
+        )
         return Response(self.OutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -45,10 +45,19 @@ SEGMENTS = {
 }
 KINDS = {"INDEX": "index", "FUTIDX": "future", "OPTIDX": "option", "EQUITY": "equity"}
 MASTER_COLUMNS = (
-    "SEM_EXM_EXCH_ID", "SEM_SEGMENT", "SEM_SMST_SECURITY_ID", "SEM_INSTRUMENT_NAME",
-    "SEM_TRADING_SYMBOL", "SEM_LOT_UNITS", "SEM_CUSTOM_SYMBOL", "SEM_EXPIRY_DATE",
-    "SEM_STRIKE_PRICE", "SEM_OPTION_TYPE", "SEM_TICK_SIZE", "SM_SYMBOL_NAME",
-)  # fmt: skip
+    "SEM_EXM_EXCH_ID",
+    "SEM_SEGMENT",
+    "SEM_SMST_SECURITY_ID",
+    "SEM_INSTRUMENT_NAME",
+    "SEM_TRADING_SYMBOL",
+    "SEM_LOT_UNITS",
+    "SEM_CUSTOM_SYMBOL",
+    "SEM_EXPIRY_DATE",
+    "SEM_STRIKE_PRICE",
+    "SEM_OPTION_TYPE",
+    "SEM_TICK_SIZE",
+    "SM_SYMBOL_NAME",
+)
 DEFAULT_MASTER_URL = "https://images.dhan.co/api-data/api-scrip-master.csv"
 
 
@@ -138,10 +147,12 @@ class DhanProvider(Provider):
             return _answer_data(call())
 
         retrying = read_retrying(
-            attempts=self.max_retries + 1, backoff=self.backoff, sleep=self.sleep,
+            attempts=self.max_retries + 1,
+            backoff=self.backoff,
+            sleep=self.sleep,
             retryable=lambda exc: isinstance(exc, ProviderError) and exc.retryable,
             what=f"dhan: {what}",
-        )  # fmt: skip
+        )
         try:
             return retrying(attempt)
         except ProviderError as exc:
@@ -156,9 +167,12 @@ class DhanProvider(Provider):
     # --- security master ---------------------------------------------------------------
     def instruments(self, *, underlyings: tuple[str, ...] = ()) -> list[InstrumentSpec]:
         retrying = read_retrying(
-            attempts=self.max_retries + 1, backoff=self.backoff, sleep=self.sleep,
-            retryable=_transient_http, what="dhan: security master",
-        )  # fmt: skip
+            attempts=self.max_retries + 1,
+            backoff=self.backoff,
+            sleep=self.sleep,
+            retryable=_transient_http,
+            what="dhan: security master",
+        )
         try:
             response = retrying(self._master_download)
         except requests.RequestException as exc:
@@ -278,10 +292,11 @@ def security_master_parse(
         specs.append(spec)
     steps = _strike_steps(specs)
     return [
-        spec if spec.kind not in ("option", "index") or spec.underlying not in steps
+        spec
+        if spec.kind not in ("option", "index") or spec.underlying not in steps
         else InstrumentSpec(**{**_fields(spec), "strike_step": steps[spec.underlying]})
         for spec in specs
-    ]  # fmt: skip
+    ]
 
 
 def _fields(spec: InstrumentSpec) -> dict:

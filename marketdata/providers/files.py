@@ -204,9 +204,13 @@ class FileProvider(Provider):
             except (ValueError, TypeError, OverflowError) as exc:
                 # e.g. pandas refuses a column mixing UTC offsets (+05:30 and Z).
                 raise FileFormatError(
-                    {"time_column": [f"The times cannot be read ({exc}); use ISO 8601 with one "
-                                     "UTC offset for all rows, or none and set the time zone."]}
-                ) from exc  # fmt: skip
+                    {
+                        "time_column": [
+                            f"The times cannot be read ({exc}); use ISO 8601 with one "
+                            "UTC offset for all rows, or none and set the time zone."
+                        ]
+                    }
+                ) from exc
         if first and len(bad) and bad.mean() > 0.5:
             sample = raw.iloc[int(np.flatnonzero(bad)[0])]
             raise FileFormatError(

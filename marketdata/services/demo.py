@@ -44,10 +44,15 @@ def demo_candles_seed(
     for symbol in symbols:
         instrument = instrument_index_get_or_create(symbol=symbol)
         run, _ = ingestion_run_create(
-            kind=IngestionRun.Kind.SEED, provider="synthetic", instrument=instrument,
-            timeframe=timeframe, start=lo, end=hi, options={"seed": seed, "demo": True},
+            kind=IngestionRun.Kind.SEED,
+            provider="synthetic",
+            instrument=instrument,
+            timeframe=timeframe,
+            start=lo,
+            end=hi,
+            options={"seed": seed, "demo": True},
             status=IngestionRun.Status.RUNNING,
-        )  # fmt: skip
+        )
         stored = 0
         for a, b in provider.chunks(start=lo, end=hi):
             frame = provider.fetch(

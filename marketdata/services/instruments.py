@@ -73,9 +73,11 @@ def tracked_instrument_add(
     if timeframe not in cls.timeframes:
         raise InvalidInput({"timeframe": [f"'{provider}' does not serve {timeframe} bars."]})
     tracked, _ = TrackedInstrument.objects.update_or_create(
-        instrument=instrument, timeframe=timeframe, provider=provider,
+        instrument=instrument,
+        timeframe=timeframe,
+        provider=provider,
         defaults={"history_days": history_days, "is_active": True},
-    )  # fmt: skip
+    )
     return tracked
 
 
@@ -90,9 +92,11 @@ def instruments_sync(
     if "instruments" not in cls.capabilities:
         raise InvalidInput({"provider": [f"Provider '{provider}' has no instrument master."]})
     run = IngestionRun.objects.create(
-        kind=IngestionRun.Kind.INSTRUMENTS, provider=provider, requested_by=user,
+        kind=IngestionRun.Kind.INSTRUMENTS,
+        provider=provider,
+        requested_by=user,
         options={"underlyings": list(underlyings)},
-    )  # fmt: skip
+    )
     from ..tasks import ingestion_run_execute_task
 
     transaction.on_commit(lambda: ingestion_run_execute_task.delay(run.pk))
@@ -100,9 +104,18 @@ def instruments_sync(
 
 
 UPDATE_FIELDS = (
-    "security_id", "kind", "name", "underlying", "expiry", "strike", "option_type",
-    "lot_size", "tick_size", "strike_step", "is_active",
-)  # fmt: skip
+    "security_id",
+    "kind",
+    "name",
+    "underlying",
+    "expiry",
+    "strike",
+    "option_type",
+    "lot_size",
+    "tick_size",
+    "strike_step",
+    "is_active",
+)
 
 
 def instruments_sync_run(*, run: IngestionRun, today: date | None = None) -> None:

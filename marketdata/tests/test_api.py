@@ -25,20 +25,30 @@ def stored(nifty):
 
 def _csv(rows: int = 30, **overrides) -> bytes:
     f = small_frame(days=1)
-    df = pd.DataFrame({
-        "datetime": pd.to_datetime(f.ts[:rows]).tz_localize("UTC").tz_convert("Asia/Kolkata").strftime("%Y-%m-%d %H:%M:%S"),
-        "open": f.open[:rows], "high": f.high[:rows], "low": f.low[:rows], "close": f.close[:rows],
-        "volume": f.volume[:rows],
-    })  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "datetime": pd.to_datetime(f.ts[:rows])
+            .tz_localize("UTC")
+            .tz_convert("Asia/Kolkata")
+            .strftime("%Y-%m-%d %H:%M:%S"),
+            "open": f.open[:rows],
+            "high": f.high[:rows],
+            "low": f.low[:rows],
+            "close": f.close[:rows],
+            "volume": f.volume[:rows],
+        }
+    )
     for k, v in overrides.items():
         df[k] = v
     return df.to_csv(index=False).encode()
 
 
 def _upload(client, instrument, content: bytes, name: str = "bars.csv", **data):
-    return client.post(f"{BASE}/instruments/{instrument.pk}/import",
-                       {"file": io.BytesIO(content), "timeframe": "1m", **data} | {"file": _named(content, name)},
-                       format="multipart")  # fmt: skip
+    return client.post(
+        f"{BASE}/instruments/{instrument.pk}/import",
+        {"file": io.BytesIO(content), "timeframe": "1m", **data} | {"file": _named(content, name)},
+        format="multipart",
+    )
 
 
 def _named(content: bytes, name: str):
@@ -249,8 +259,16 @@ def test_backfill_synthetic_and_tracked_crud(
     staff_client, nifty, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        r = staff_client.post(f"{BASE}/instruments/{nifty.pk}/backfill",
-                              {"timeframe": "5m", "start": "2024-01-01", "end": "2024-01-05", "provider": "synthetic"}, format="json")  # fmt: skip
+        r = staff_client.post(
+            f"{BASE}/instruments/{nifty.pk}/backfill",
+            {
+                "timeframe": "5m",
+                "start": "2024-01-01",
+                "end": "2024-01-05",
+                "provider": "synthetic",
+            },
+            format="json",
+        )
     assert r.status_code == 202
     runs = staff_client.get(f"{BASE}/ingestion-runs?status=succeeded").json()
     assert runs["count"] == 1 and runs["results"][0]["rows_inserted"] == 5 * 75
@@ -343,9 +361,11 @@ def test_upload_of_impossible_epochs_stores_no_bars(staff_client, nifty):
 def test_tracking_needs_a_provider_that_fetches_history(staff_client, nifty):
     from marketdata.models import TrackedInstrument
 
-    r = staff_client.post(f"{BASE}/tracked",
-                          {"instrument": nifty.pk, "timeframe": "1m", "provider": "file"},
-                          format="json")  # fmt: skip
+    r = staff_client.post(
+        f"{BASE}/tracked",
+        {"instrument": nifty.pk, "timeframe": "1m", "provider": "file"},
+        format="json",
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "provider"
     assert not TrackedInstrument.objects.exists()
 
@@ -357,10 +377,15 @@ def test_backfill_of_another_range_while_active_is_a_409(staff_client, nifty):
 
     body = {"timeframe": "5m", "start": "2024-01-01", "end": "2024-01-05", "provider": "synthetic"}
     with mock.patch("marketdata.tasks.ingestion_run_execute_task.delay"):
-        assert staff_client.post(f"{BASE}/instruments/{nifty.pk}/backfill", body,
-                                 format="json").status_code == 202  # fmt: skip
-        r = staff_client.post(f"{BASE}/instruments/{nifty.pk}/backfill",
-                              body | {"end": "2024-01-09"}, format="json")  # fmt: skip
+        assert (
+            staff_client.post(
+                f"{BASE}/instruments/{nifty.pk}/backfill", body, format="json"
+            ).status_code
+            == 202
+        )
+        r = staff_client.post(
+            f"{BASE}/instruments/{nifty.pk}/backfill", body | {"end": "2024-01-09"}, format="json"
+        )
     assert r.status_code == 409, r.content
     assert r.json()["errors"][0]["field"] in ("start", "end")
     assert IngestionRun.objects.count() == 1
@@ -370,8 +395,14 @@ def test_health_shows_run_errors_to_staff_only(auth_client, staff_client, nifty)
     from marketdata.models import IngestionRun
 
     services.candles_ingest(instrument=nifty, timeframe="1m", frame=small_frame(days=1))
-    IngestionRun.objects.create(kind="fetch", provider="dhan", instrument=nifty, timeframe="1m",
-                                status="failed", error="Traceback: secret internals")  # fmt: skip
+    IngestionRun.objects.create(
+        kind="fetch",
+        provider="dhan",
+        instrument=nifty,
+        timeframe="1m",
+        status="failed",
+        error="Traceback: secret internals",
+    )
     url = f"{BASE}/instruments/{nifty.pk}/health?timeframe=1m"
     plain = auth_client.get(url).json()["last_run"]
     assert plain["status"] == "failed" and "error" not in plain
@@ -390,8 +421,9 @@ def test_deleting_a_missing_tracked_row_is_a_404(staff_client):
 
 
 def test_tracking_takes_the_instrument_by_symbol(staff_client, nifty):
-    r = staff_client.post(f"{BASE}/tracked", {"instrument": "nifty", "provider": "synthetic"},
-                          format="json")  # fmt: skip
+    r = staff_client.post(
+        f"{BASE}/tracked", {"instrument": "nifty", "provider": "synthetic"}, format="json"
+    )
     assert r.status_code == 201, r.content
     assert r.json()["instrument"] == nifty.pk
     unknown = staff_client.post(f"{BASE}/tracked", {"instrument": "NOPE"}, format="json")

@@ -25,8 +25,11 @@ def _overnight_gaps(opens: np.ndarray, closes: np.ndarray) -> np.ndarray:
 def test_largest_overnight_gap_over_three_years(symbol: str, seed: int) -> None:
     ref = InstrumentRef(symbol=symbol, exchange="NSE", segment="IDX_I", security_id="")
     frame = SyntheticProvider(seed=seed).fetch(
-        instrument=ref, timeframe="1d", start=datetime(2024, 1, 1, tzinfo=UTC),
-        end=datetime(2026, 11, 1, tzinfo=UTC))  # fmt: skip
+        instrument=ref,
+        timeframe="1d",
+        start=datetime(2024, 1, 1, tzinfo=UTC),
+        end=datetime(2026, 11, 1, tzinfo=UTC),
+    )
     gaps = _overnight_gaps(frame.open, frame.close)
     assert gaps.max() < MAX_OVERNIGHT_GAP
     months = np.array([datetime.fromtimestamp(t / 1e9, IST).month for t in frame.ts])

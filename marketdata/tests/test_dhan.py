@@ -57,9 +57,11 @@ def test_intraday_history_in_90_day_chunks(fake_dhan, nifty):
 
 def test_daily_history_uses_the_historical_endpoint(fake_dhan, nifty):
     frame = _provider(fake_dhan).fetch(
-        instrument=instrument_ref(nifty), timeframe="1d",
-        start=datetime(2024, 1, 1, tzinfo=UTC), end=datetime(2024, 2, 1, tzinfo=UTC),
-    )  # fmt: skip
+        instrument=instrument_ref(nifty),
+        timeframe="1d",
+        start=datetime(2024, 1, 1, tzinfo=UTC),
+        end=datetime(2024, 2, 1, tzinfo=UTC),
+    )
     assert fake_dhan.requests[-1]["path"] == "/v2/charts/historical"
     assert 20 <= len(frame) <= 23
 
@@ -76,8 +78,12 @@ def test_daily_history_uses_the_historical_endpoint(fake_dhan, nifty):
 def test_transient_errors_are_retried_with_backoff(fake_dhan, nifty, status, body):
     fake_dhan.fail_next(status, body, times=2)
     p = _provider(fake_dhan)
-    frame = p.fetch(instrument=instrument_ref(nifty), timeframe="1m",
-                    start=datetime(2024, 1, 2, tzinfo=UTC), end=datetime(2024, 1, 3, tzinfo=UTC))  # fmt: skip
+    frame = p.fetch(
+        instrument=instrument_ref(nifty),
+        timeframe="1m",
+        start=datetime(2024, 1, 2, tzinfo=UTC),
+        end=datetime(2024, 1, 3, tzinfo=UTC),
+    )
     assert len(frame) == 375 and p.requests_made == 3
 
 
@@ -99,8 +105,12 @@ def test_persistent_errors_give_up_and_auth_errors_do_not_retry(fake_dhan, nifty
 
 def test_no_data_is_an_empty_chunk(fake_dhan, nifty):
     fake_dhan.fail_next(400, NO_DATA)
-    frame = _provider(fake_dhan).fetch(instrument=instrument_ref(nifty), timeframe="1m",
-                                       start=datetime(2024, 1, 2, tzinfo=UTC), end=datetime(2024, 1, 3, tzinfo=UTC))  # fmt: skip
+    frame = _provider(fake_dhan).fetch(
+        instrument=instrument_ref(nifty),
+        timeframe="1m",
+        start=datetime(2024, 1, 2, tzinfo=UTC),
+        end=datetime(2024, 1, 3, tzinfo=UTC),
+    )
     assert len(frame) == 0
 
 
@@ -140,8 +150,11 @@ def test_backfill_api_through_dhan_is_chunked_and_stored(
     fake_dhan, staff_client, nifty, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        r = staff_client.post(f"/api/marketdata/instruments/{nifty.pk}/backfill",
-                              {"timeframe": "15m", "start": "2024-01-01", "end": "2024-04-30", "provider": "dhan"}, format="json")  # fmt: skip
+        r = staff_client.post(
+            f"/api/marketdata/instruments/{nifty.pk}/backfill",
+            {"timeframe": "15m", "start": "2024-01-01", "end": "2024-04-30", "provider": "dhan"},
+            format="json",
+        )
     assert r.status_code == 202
     run = staff_client.get(f"/api/marketdata/ingestion-runs/{r.json()['id']}").json()
     assert (

@@ -18,8 +18,13 @@ def test_failed_ingestion_notifies_staff_only(
 ) -> None:
     staff, trader = make_user(is_staff=True), make_user()
     nifty = instrument_index_get_or_create(symbol="NIFTY")
-    run, _ = ingestion_run_create(kind=IngestionRun.Kind.FETCH, provider="dhan", instrument=nifty,
-                                  timeframe="1m", status=IngestionRun.Status.RUNNING)  # fmt: skip
+    run, _ = ingestion_run_create(
+        kind=IngestionRun.Kind.FETCH,
+        provider="dhan",
+        instrument=nifty,
+        timeframe="1m",
+        status=IngestionRun.Status.RUNNING,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         _finish(run, IngestionRun.Status.FAILED, "DH-901: access token expired")
     deliveries = Delivery.objects.filter(event_type="ingestion.failed")
@@ -35,8 +40,13 @@ def test_failed_ingestion_notifies_staff_only(
 def test_successful_ingestion_alerts_nobody(make_user, django_capture_on_commit_callbacks) -> None:
     make_user(is_staff=True)
     nifty = instrument_index_get_or_create(symbol="NIFTY")
-    run, _ = ingestion_run_create(kind=IngestionRun.Kind.FETCH, provider="dhan", instrument=nifty,
-                                  timeframe="1m", status=IngestionRun.Status.RUNNING)  # fmt: skip
+    run, _ = ingestion_run_create(
+        kind=IngestionRun.Kind.FETCH,
+        provider="dhan",
+        instrument=nifty,
+        timeframe="1m",
+        status=IngestionRun.Status.RUNNING,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         _finish(run, IngestionRun.Status.SUCCEEDED)
     assert not Delivery.objects.exists()

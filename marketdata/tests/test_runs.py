@@ -22,15 +22,19 @@ START, END = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 5, tzinfo=UTC)
 
 
 def _fetch_run(nifty, **fields) -> IngestionRun:
-    run, _ = services.ingestion_run_create(kind="fetch", provider="synthetic", instrument=nifty,
-                                           timeframe="5m", start=START, end=END)  # fmt: skip
+    run, _ = services.ingestion_run_create(
+        kind="fetch", provider="synthetic", instrument=nifty, timeframe="5m", start=START, end=END
+    )
     IngestionRun.objects.filter(pk=run.pk).update(**fields)
     return run
 
 
 def _lapsed(attempts: int) -> dict:
-    return {"status": "running", "attempts": attempts,
-            "lease_until": timezone.now() - timedelta(seconds=5)}  # fmt: skip
+    return {
+        "status": "running",
+        "attempts": attempts,
+        "lease_until": timezone.now() - timedelta(seconds=5),
+    }
 
 
 # --- lost runs -----------------------------------------------------------------------------
@@ -55,8 +59,9 @@ def test_a_fetch_whose_worker_keeps_dying_fails_with_the_reason_after_the_limit(
 
 
 def test_a_live_lease_is_left_alone(nifty):
-    run = _fetch_run(nifty, status="running", attempts=1,
-                     lease_until=timezone.now() + timedelta(minutes=1))  # fmt: skip
+    run = _fetch_run(
+        nifty, status="running", attempts=1, lease_until=timezone.now() + timedelta(minutes=1)
+    )
     assert services.ingestion_runs_reap() == type(services.ingestion_runs_reap())(0, 0)
     assert IngestionRun.objects.get(pk=run.pk).status == "running"
 
@@ -71,8 +76,9 @@ def test_the_worker_of_a_requeued_run_cannot_write_its_counts(nifty):
     from .conftest import small_frame
 
     with pytest.raises(LeaseLostError):
-        services.candles_ingest(instrument=nifty, timeframe="1m", frame=small_frame(days=1),
-                                run=stale)  # fmt: skip
+        services.candles_ingest(
+            instrument=nifty, timeframe="1m", frame=small_frame(days=1), run=stale
+        )
     assert IngestionRun.objects.get(pk=run.pk).rows_received == 0
 
 

@@ -168,8 +168,11 @@ class RuleOutputSerializer(serializers.ModelSerializer):
     def get_webhook_secret(self, obj: AlertRule) -> str | None:
         return getattr(obj, "new_webhook_secret", None)
 
-    @extend_schema_field(serializers.BooleanField(help_text="Whether the next evaluation could "
-                                                  "fire the rule (see why)"))  # fmt: skip
+    @extend_schema_field(
+        serializers.BooleanField(
+            help_text="Whether the next evaluation could fire the rule (see why)"
+        )
+    )
     def get_can_fire(self, obj: AlertRule) -> bool:
         return self._readiness(obj)["can_fire"]
 

@@ -54,8 +54,10 @@ class OutcomeUnknownError(DeliveryError):
     sent it. Never retried, since a duplicate SMS is worse than a missing one."""
 
     def __init__(self, provider: str) -> None:
-        super().__init__(f"outcome unknown: {provider} accepted the request but did not answer "
-                         "in time; not re-sent to avoid a duplicate")  # fmt: skip
+        super().__init__(
+            f"outcome unknown: {provider} accepted the request but did not answer "
+            "in time; not re-sent to avoid a duplicate"
+        )
 
 
 class ChannelBackend(Protocol):

@@ -147,9 +147,15 @@ SENDING_GIVE_UP_SECONDS = 900
 def delivery_send(*, delivery_id: int) -> SendOutcome:
     """Claim a queued delivery, send it once, and record the outcome on the row."""
     # Never a takeover: a lapsed "sending" lease may have reached the provider (at most once).
-    lease = lease_claim(Delivery, pk=delivery_id, ready=(Status.QUEUED,), held=Status.SENDING,
-                        seconds=SENDING_GIVE_UP_SECONDS, takeover=False,
-                        fields={"next_attempt_at": None, "updated_at": timezone.now()})  # fmt: skip
+    lease = lease_claim(
+        Delivery,
+        pk=delivery_id,
+        ready=(Status.QUEUED,),
+        held=Status.SENDING,
+        seconds=SENDING_GIVE_UP_SECONDS,
+        takeover=False,
+        fields={"next_attempt_at": None, "updated_at": timezone.now()},
+    )
     delivery = Delivery.objects.select_related("owner", "rule").filter(pk=delivery_id).first()
     if delivery is None:
         return SendOutcome("missing")
@@ -194,9 +200,15 @@ def _retry_or_fail(lease: Lease, delivery: Delivery, exc: DeliveryError) -> Send
     delay = backoff_seconds(
         attempt=delivery.attempts, retry_after=getattr(exc, "retry_after", None)
     )
-    lease_release(lease, status=Status.QUEUED, fields={
-        "reason": f"retrying: {exc.reason}"[:500], "updated_at": timezone.now(),
-        "next_attempt_at": timezone.now() + timedelta(seconds=delay)})  # fmt: skip
+    lease_release(
+        lease,
+        status=Status.QUEUED,
+        fields={
+            "reason": f"retrying: {exc.reason}"[:500],
+            "updated_at": timezone.now(),
+            "next_attempt_at": timezone.now() + timedelta(seconds=delay),
+        },
+    )
     logger.info("delivery %s %s will retry in %.0fs", delivery.pk, delivery.channel, delay)
     return SendOutcome(Status.QUEUED, retry_in=delay)
 
@@ -270,6 +282,10 @@ def deliveries_unknown_close() -> int:
     a gap)."""
     reason = "outcome unknown: the worker stopped while sending; not re-sent to avoid a duplicate"
     fields = {"reason": reason, "updated_at": timezone.now()}
-    counts = leases_reap(Delivery, ready=Status.QUEUED, held=Status.SENDING,
-                         give_up=lambda lease: lease_release(lease, status=Status.FAILED, fields=fields))  # fmt: skip
+    counts = leases_reap(
+        Delivery,
+        ready=Status.QUEUED,
+        held=Status.SENDING,
+        give_up=lambda lease: lease_release(lease, status=Status.FAILED, fields=fields),
+    )
     return counts.given_up

@@ -231,8 +231,13 @@ def test_provider_secrets_never_reach_logs_rows_or_responses(
     prefs = auth_client.get("/api/notifications/preferences")
     assert response.status_code == 202 and history.status_code == 200
     rows = list(Delivery.objects.values())
-    for text in (caplog.text, response.content.decode(), history.content.decode(),
-                 prefs.content.decode(), repr(rows)):  # fmt: skip
+    for text in (
+        caplog.text,
+        response.content.decode(),
+        history.content.decode(),
+        prefs.content.decode(),
+        repr(rows),
+    ):
         assert CANARY not in text
 
 

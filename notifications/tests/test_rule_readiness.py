@@ -17,8 +17,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _rule(client: APIClient, **extra) -> dict:
-    body = {"name": "NIFTY x EMA", "kind": "market", "instrument": "NIFTY",
-            "condition": close_above_ema("5m"), "channels": ["push"], **extra}  # fmt: skip
+    body = {
+        "name": "NIFTY x EMA",
+        "kind": "market",
+        "instrument": "NIFTY",
+        "condition": close_above_ema("5m"),
+        "channels": ["push"],
+        **extra,
+    }
     response = client.post("/api/notifications/rules", body, format="json")
     assert response.status_code == 201, response.content
     return response.json()
@@ -31,8 +37,9 @@ def nifty(db) -> Instrument:
 
 def _bar(instrument: Instrument, closed_ago: timedelta) -> None:
     ts = (timezone.now() - closed_ago - timedelta(minutes=1)).replace(second=0, microsecond=0)
-    Candle.objects.create(instrument=instrument, timeframe="1m", ts=ts, open=1, high=1, low=1,
-                          close=1)  # fmt: skip
+    Candle.objects.create(
+        instrument=instrument, timeframe="1m", ts=ts, open=1, high=1, low=1, close=1
+    )
 
 
 def test_embedded_mode_cannot_fire(auth_client: APIClient, nifty: Instrument) -> None:
@@ -61,8 +68,9 @@ def test_fresh_bars_can_fire(auth_client: APIClient, nifty: Instrument) -> None:
     _bar(nifty, timedelta(minutes=2))
     rule = _rule(auth_client)
     assert (rule["can_fire"], rule["why"]) == (True, None)
-    paused = auth_client.patch(f"/api/notifications/rules/{rule['id']}", {"is_active": False},
-                               format="json").json()  # fmt: skip
+    paused = auth_client.patch(
+        f"/api/notifications/rules/{rule['id']}", {"is_active": False}, format="json"
+    ).json()
     assert (paused["can_fire"], paused["why"]) == (False, "the rule is paused (is_active is false)")
     listed = auth_client.get("/api/notifications/rules").json()["results"][0]
     assert listed["can_fire"] is False
@@ -84,9 +92,17 @@ def test_a_market_rule_takes_the_instrument_by_id(
     auth_client: APIClient, nifty: Instrument
 ) -> None:
     assert _rule(auth_client, instrument=str(nifty.pk))["instrument"] == "NIFTY"
-    body = {"name": "x", "kind": "market", "instrument": "999999", "channels": ["push"],
-            "condition": close_above_ema("5m")}  # fmt: skip
+    body = {
+        "name": "x",
+        "kind": "market",
+        "instrument": "999999",
+        "channels": ["push"],
+        "condition": close_above_ema("5m"),
+    }
     response = auth_client.post("/api/notifications/rules", body, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"][0] == {"field": "instrument", "code": "invalid",
-                                            "message": "no instrument with id 999999"}  # fmt: skip
+    assert response.json()["errors"][0] == {
+        "field": "instrument",
+        "code": "invalid",
+        "message": "no instrument with id 999999",
+    }

@@ -21,8 +21,17 @@ class StrategyOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Strategy
-        fields = ("id", "name", "description", "graph", "version", "valid", "warnings",
-                  "created_at", "updated_at")  # fmt: skip
+        fields = (
+            "id",
+            "name",
+            "description",
+            "graph",
+            "version",
+            "valid",
+            "warnings",
+            "created_at",
+            "updated_at",
+        )
         read_only_fields = fields
 
     def get_valid(self, obj: Strategy) -> bool:
@@ -63,8 +72,17 @@ class VersionOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StrategyVersion
-        fields = ("id", "strategy", "strategy_name", "number", "graph", "graph_hash", "valid",
-                  "warnings", "created_at")  # fmt: skip
+        fields = (
+            "id",
+            "strategy",
+            "strategy_name",
+            "number",
+            "graph",
+            "graph_hash",
+            "valid",
+            "warnings",
+            "created_at",
+        )
         read_only_fields = fields
 
     @extend_schema_field(WarningSerializer(many=True))
@@ -110,15 +128,22 @@ class RiskSerializer(serializers.Serializer):
     stop_loss = LevelSerializer(required=False, allow_null=True)
     target = LevelSerializer(required=False, allow_null=True)
     trailing_stop = LevelSerializer(required=False, allow_null=True)
-    max_trades_per_day = serializers.IntegerField(min_value=1, max_value=10_000, required=False,
-                                                  allow_null=True)  # fmt: skip
-    daily_max_loss = serializers.FloatField(min_value=1e-9, max_value=1e15, required=False,
-                                            allow_null=True, help_text="rupees")  # fmt: skip
-    per_trade_max_loss = serializers.FloatField(min_value=1e-9, max_value=1e15, required=False,
-                                                allow_null=True, help_text="rupees")  # fmt: skip
-    square_off = serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", required=False,
-                                        allow_null=True, help_text="HH:MM IST, e.g. 15:15",
-                                        error_messages={"invalid": "must be HH:MM, e.g. 15:15"})  # fmt: skip
+    max_trades_per_day = serializers.IntegerField(
+        min_value=1, max_value=10_000, required=False, allow_null=True
+    )
+    daily_max_loss = serializers.FloatField(
+        min_value=1e-9, max_value=1e15, required=False, allow_null=True, help_text="rupees"
+    )
+    per_trade_max_loss = serializers.FloatField(
+        min_value=1e-9, max_value=1e15, required=False, allow_null=True, help_text="rupees"
+    )
+    square_off = serializers.RegexField(
+        r"^([01]\d|2[0-3]):[0-5]\d$",
+        required=False,
+        allow_null=True,
+        help_text="HH:MM IST, e.g. 15:15",
+        error_messages={"invalid": "must be HH:MM, e.g. 15:15"},
+    )
     cooldown_bars = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
     min_hold_bars = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
 
@@ -137,11 +162,15 @@ class RiskOutputSerializer(RiskSerializer):
 class IndicatorNodeInputSerializer(serializers.Serializer):
     type = serializers.CharField(max_length=64, help_text="Catalogue name, e.g. EMA, SUPERTREND")
     params = serializers.DictField(required=False, default=dict)
-    timeframe = serializers.CharField(max_length=8, required=False,
-                                      help_text="Higher timeframe of its inputs, e.g. 15m")  # fmt: skip
+    timeframe = serializers.CharField(
+        max_length=8, required=False, help_text="Higher timeframe of its inputs, e.g. 15m"
+    )
     id = serializers.CharField(max_length=64, required=False, help_text="Node id to use")
-    inputs = serializers.DictField(child=serializers.CharField(max_length=130), required=False,
-                                   help_text="input port → 'node.port' (default: price fields)")  # fmt: skip
+    inputs = serializers.DictField(
+        child=serializers.CharField(max_length=130),
+        required=False,
+        help_text="input port → 'node.port' (default: price fields)",
+    )
 
 
 Operand = serializers.JSONField
@@ -159,14 +188,24 @@ class ConditionNodeInputSerializer(serializers.Serializer):
 
 class ActionNodeInputSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=("buy", "sell", "short", "cover", "option_leg", "wait"))
-    when = serializers.CharField(max_length=130, required=False,
-                                 help_text="Condition (bool) node that fires it via a new gate")  # fmt: skip
-    after = serializers.CharField(max_length=64, required=False,
-                                  help_text="Gate or action node it follows (instead of when)")  # fmt: skip
-    side = serializers.ChoiceField(choices=("long", "short"), required=False,
-                                   help_text="Gate side for option legs (default long)")  # fmt: skip
-    gate = serializers.ChoiceField(choices=("entry", "exit"), required=False,
-                                   help_text="Gate kind for option legs (default entry)")  # fmt: skip
+    when = serializers.CharField(
+        max_length=130,
+        required=False,
+        help_text="Condition (bool) node that fires it via a new gate",
+    )
+    after = serializers.CharField(
+        max_length=64, required=False, help_text="Gate or action node it follows (instead of when)"
+    )
+    side = serializers.ChoiceField(
+        choices=("long", "short"),
+        required=False,
+        help_text="Gate side for option legs (default long)",
+    )
+    gate = serializers.ChoiceField(
+        choices=("entry", "exit"),
+        required=False,
+        help_text="Gate kind for option legs (default entry)",
+    )
     params = serializers.DictField(required=False, default=dict)
     id = serializers.CharField(max_length=64, required=False)
 

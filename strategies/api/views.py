@@ -23,16 +23,22 @@ EXPORT_FORMAT = "algobacktester.strategy"
 
 
 class StrategyListApi(APIView):
-    @extend_schema(tags=["strategies"], responses={200: s.StrategyListSerializer(many=True)},
-                   parameters=[OpenApiParameter("search", str, description="Name contains")])  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        responses={200: s.StrategyListSerializer(many=True)},
+        parameters=[OpenApiParameter("search", str, description="Name contains")],
+    )
     def get(self, request: Request) -> Response:
         qs = selectors.strategy_list(user=request.user, search=request.query_params.get("search"))
         return paginated_response(
             request=request, view=self, queryset=qs, serializer=s.StrategyListSerializer
         )
 
-    @extend_schema(tags=["strategies"], request=s.StrategyInputSerializer,
-                   responses={201: s.StrategyOutputSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=s.StrategyInputSerializer,
+        responses={201: s.StrategyOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         data = s.StrategyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -48,18 +54,24 @@ class StrategyDetailApi(APIView):
     def get(self, request: Request, strategy_id: int) -> Response:
         return Response(s.StrategyOutputSerializer(self._get(request, strategy_id)).data)
 
-    @extend_schema(tags=["strategies"], request=s.StrategyInputSerializer,
-                   responses={200: s.StrategyOutputSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=s.StrategyInputSerializer,
+        responses={200: s.StrategyOutputSerializer},
+    )
     def put(self, request: Request, strategy_id: int) -> Response:
         return self._update(request, strategy_id, partial=False)
 
-    @extend_schema(tags=["strategies"], request=s.StrategyInputSerializer,
-                   responses={200: s.StrategyOutputSerializer},
-                   description="`graph` is a JSON Merge Patch (RFC 7386) of the stored graph: "
-                               "objects merge, null deletes a key. A `nodes` or `edges` list "
-                               "replaces the stored one, so one that leaves out stored nodes or "
-                               "edges is a 400 naming them; remove them with DELETE, or PUT the "
-                               "whole graph.")  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=s.StrategyInputSerializer,
+        responses={200: s.StrategyOutputSerializer},
+        description="`graph` is a JSON Merge Patch (RFC 7386) of the stored graph: "
+        "objects merge, null deletes a key. A `nodes` or `edges` list "
+        "replaces the stored one, so one that leaves out stored nodes or "
+        "edges is a 400 naming them; remove them with DELETE, or PUT the "
+        "whole graph.",
+    )
     def patch(self, request: Request, strategy_id: int) -> Response:
         return self._update(request, strategy_id, partial=True)
 
@@ -67,12 +79,19 @@ class StrategyDetailApi(APIView):
         strategy = self._get(request, strategy_id)
         data = s.StrategyInputSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        strategy = services.strategy_update(strategy=strategy, data=data.validated_data,
-                                            merge_graph=partial)  # fmt: skip
+        strategy = services.strategy_update(
+            strategy=strategy, data=data.validated_data, merge_graph=partial
+        )
         return Response(s.StrategyOutputSerializer(strategy).data)
 
-    @extend_schema(tags=["strategies"], responses={204: OpenApiResponse(
-        description="Deleted; its versions stay readable for the runs that pinned them.")})  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        responses={
+            204: OpenApiResponse(
+                description="Deleted; its versions stay readable for the runs that pinned them."
+            )
+        },
+    )
     def delete(self, request: Request, strategy_id: int) -> Response:
         services.strategy_delete(strategy=self._get(request, strategy_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -91,14 +110,18 @@ class StrategyVersionListApi(APIView):
 class StrategyVersionDetailApi(APIView):
     @extend_schema(tags=["strategies"], responses={200: s.VersionOutputSerializer})
     def get(self, request: Request, strategy_id: int, number: int) -> Response:
-        version = selectors.strategy_version_get(user=request.user, strategy_id=strategy_id,
-                                                 number=number)  # fmt: skip
+        version = selectors.strategy_version_get(
+            user=request.user, strategy_id=strategy_id, number=number
+        )
         return Response(s.VersionOutputSerializer(version).data)
 
 
 class StrategyValidateApi(APIView):
-    @extend_schema(tags=["strategies"], request=None, responses={200: s.ValidateOutputSerializer,
-                   400: s.ValidateErrorSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=None,
+        responses={200: s.ValidateOutputSerializer, 400: s.ValidateErrorSerializer},
+    )
     def post(self, request: Request, strategy_id: int) -> Response:
         strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
         verdict = services.strategy_verdict(strategy=strategy)
@@ -108,8 +131,12 @@ class StrategyValidateApi(APIView):
         errors = [{"code": "invalid_graph", **e} for e in verdict["errors"]]
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        body = {"detail": f"{first['field']}: {first['message']}{more}", "code": "invalid_graph",
-                **verdict, "errors": errors}  # fmt: skip
+        body = {
+            "detail": f"{first['field']}: {first['message']}{more}",
+            "code": "invalid_graph",
+            **verdict,
+            "errors": errors,
+        }
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
@@ -118,18 +145,22 @@ class StrategyRiskApi(APIView):
         settings = strategy.graph.get("settings")
         risk = settings.get("risk") if isinstance(settings, dict) else None
         risk = risk if isinstance(risk, dict) else {}  # a draft may hold anything here
-        return {**{name: risk.get(name) for name in s.RiskSerializer().fields},
-                "version": strategy.version}  # fmt: skip
+        return {
+            **{name: risk.get(name) for name in s.RiskSerializer().fields},
+            "version": strategy.version,
+        }
 
     @extend_schema(tags=["strategies"], responses={200: s.RiskOutputSerializer})
     def get(self, request: Request, strategy_id: int) -> Response:
         strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
         return Response(self._body(strategy))
 
-    @extend_schema(tags=["strategies"], request=s.RiskSerializer,
-                   responses={200: s.RiskOutputSerializer},
-                   description="Replace the risk settings (a new version); omitted settings "
-                               "are off.")  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=s.RiskSerializer,
+        responses={200: s.RiskOutputSerializer},
+        description="Replace the risk settings (a new version); omitted settings are off.",
+    )
     def put(self, request: Request, strategy_id: int) -> Response:
         strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
         data = s.RiskSerializer(data=request.data)
@@ -159,43 +190,65 @@ class _NodeCreateApi(APIView):
 class StrategyIndicatorCreateApi(_NodeCreateApi):
     input_serializer = s.IndicatorNodeInputSerializer
 
-    @extend_schema(tags=["strategies"], request=s.IndicatorNodeInputSerializer,
-                   responses={201: s.NodeCreatedSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=s.IndicatorNodeInputSerializer,
+        responses={201: s.NodeCreatedSerializer},
+    )
     def post(self, request: Request, strategy_id: int) -> Response:
         return super().post(request, strategy_id)
 
     def build(self, doc: dict[str, Any], v: dict[str, Any]) -> tuple[dict, list]:
-        return graph_edit.indicator_node(doc, type=v["type"], params=v["params"],
-                                         timeframe=v.get("timeframe"), node_id=v.get("id"),
-                                         inputs=v.get("inputs"))  # fmt: skip
+        return graph_edit.indicator_node(
+            doc,
+            type=v["type"],
+            params=v["params"],
+            timeframe=v.get("timeframe"),
+            node_id=v.get("id"),
+            inputs=v.get("inputs"),
+        )
 
 
 class StrategyConditionCreateApi(_NodeCreateApi):
     input_serializer = s.ConditionNodeInputSerializer
 
-    @extend_schema(tags=["strategies"], request=s.ConditionNodeInputSerializer,
-                   responses={201: s.NodeCreatedSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=s.ConditionNodeInputSerializer,
+        responses={201: s.NodeCreatedSerializer},
+    )
     def post(self, request: Request, strategy_id: int) -> Response:
         return super().post(request, strategy_id)
 
     def build(self, doc: dict[str, Any], v: dict[str, Any]) -> tuple[dict, list]:
         operands = {k: v[k] for k in ("a", "b", "low", "high") if k in v}
-        return graph_edit.condition_node(doc, op=v["op"], operands=operands, n=v.get("n"),
-                                         node_id=v.get("id"))  # fmt: skip
+        return graph_edit.condition_node(
+            doc, op=v["op"], operands=operands, n=v.get("n"), node_id=v.get("id")
+        )
 
 
 class StrategyActionCreateApi(_NodeCreateApi):
     input_serializer = s.ActionNodeInputSerializer
 
-    @extend_schema(tags=["strategies"], request=s.ActionNodeInputSerializer,
-                   responses={201: s.NodeCreatedSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=s.ActionNodeInputSerializer,
+        responses={201: s.NodeCreatedSerializer},
+    )
     def post(self, request: Request, strategy_id: int) -> Response:
         return super().post(request, strategy_id)
 
     def build(self, doc: dict[str, Any], v: dict[str, Any]) -> tuple[dict, list]:
-        return graph_edit.action_node(doc, type=v["type"], params=v["params"], when=v.get("when"),
-                                      after=v.get("after"), side=v.get("side"), gate=v.get("gate"),
-                                      node_id=v.get("id"))  # fmt: skip
+        return graph_edit.action_node(
+            doc,
+            type=v["type"],
+            params=v["params"],
+            when=v.get("when"),
+            after=v.get("after"),
+            side=v.get("side"),
+            gate=v.get("gate"),
+            node_id=v.get("id"),
+        )
 
 
 class StrategyNodeDetailApi(APIView):
@@ -206,11 +259,13 @@ class StrategyNodeDetailApi(APIView):
         if node is None:
             raise NotFound(f"No node '{node_id}' in this strategy.")
         edges = strategy.graph["edges"]
-        return Response({
-            "node": node,
-            "incoming": [e for e in edges if e["to"].split(".")[0] == node_id],
-            "outgoing": [e for e in edges if e["from"].split(".")[0] == node_id],
-        })  # fmt: skip
+        return Response(
+            {
+                "node": node,
+                "incoming": [e for e in edges if e["to"].split(".")[0] == node_id],
+                "outgoing": [e for e in edges if e["from"].split(".")[0] == node_id],
+            }
+        )
 
     @extend_schema(tags=["strategies"], responses={204: None})
     def delete(self, request: Request, strategy_id: int, node_id: str) -> Response:
@@ -227,8 +282,11 @@ class StrategyEdgeListApi(APIView):
         strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
         return Response([{"id": f"{e['from']}->{e['to']}", **e} for e in strategy.graph["edges"]])
 
-    @extend_schema(tags=["strategies"], request=s.EdgeInputSerializer,
-                   responses={201: s.StrategyOutputSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=s.EdgeInputSerializer,
+        responses={201: s.StrategyOutputSerializer},
+    )
     def post(self, request: Request, strategy_id: int) -> Response:
         strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
         data = s.EdgeInputSerializer(data=request.data)
@@ -238,8 +296,11 @@ class StrategyEdgeListApi(APIView):
 
 
 class StrategyEdgeDetailApi(APIView):
-    @extend_schema(tags=["strategies"], responses={204: None},
-                   description="The edge id is 'from->to', e.g. 'ema_20.out->cross.a'.")  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        responses={204: None},
+        description="The edge id is 'from->to', e.g. 'ema_20.out->cross.a'.",
+    )
     def delete(self, request: Request, strategy_id: int, edge_id: str) -> Response:
         strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
         source, sep, target = edge_id.partition("->")
@@ -252,21 +313,33 @@ class StrategyExportApi(APIView):
     @extend_schema(tags=["strategies"], responses={200: s.ExportSerializer})
     def get(self, request: Request, strategy_id: int) -> Response:
         strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
-        body = {"format": EXPORT_FORMAT, "format_version": 1, "name": strategy.name,
-                "description": strategy.description, "graph": strategy.graph}  # fmt: skip
+        body = {
+            "format": EXPORT_FORMAT,
+            "format_version": 1,
+            "name": strategy.name,
+            "description": strategy.description,
+            "graph": strategy.graph,
+        }
         filename = f"strategy-{strategy.pk}.json"
         return Response(body, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 class StrategyImportApi(APIView):
-    @extend_schema(tags=["strategies"], request=s.StrategyImportSerializer,
-                   responses={201: s.StrategyOutputSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=s.StrategyImportSerializer,
+        responses={201: s.StrategyOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         data = s.StrategyImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        strategy = services.strategy_create(owner=request.user, name=v["name"],
-                                            description=v.get("description", ""), graph=v["graph"])  # fmt: skip
+        strategy = services.strategy_create(
+            owner=request.user,
+            name=v["name"],
+            description=v.get("description", ""),
+            graph=v["graph"],
+        )
         return Response(s.StrategyOutputSerializer(strategy).data, status=status.HTTP_201_CREATED)
 
 
@@ -281,8 +354,11 @@ def _template_dict(t: Any) -> dict[str, Any]:
 
 
 class TemplateCloneApi(APIView):
-    @extend_schema(tags=["strategies"], request=s.CloneInputSerializer,
-                   responses={201: s.StrategyOutputSerializer})  # fmt: skip
+    @extend_schema(
+        tags=["strategies"],
+        request=s.CloneInputSerializer,
+        responses={201: s.StrategyOutputSerializer},
+    )
     def post(self, request: Request, key: str) -> Response:
         template = template_get(key)
         if template is None:
@@ -290,8 +366,9 @@ class TemplateCloneApi(APIView):
         data = s.CloneInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         name = data.validated_data.get("name") or template.name
-        strategy = services.strategy_clone(owner=request.user, name=name,
-                                           description=template.description, graph=template.graph)  # fmt: skip
+        strategy = services.strategy_clone(
+            owner=request.user, name=name, description=template.description, graph=template.graph
+        )
         return Response(s.StrategyOutputSerializer(strategy).data, status=status.HTTP_201_CREATED)
 
 
@@ -304,8 +381,11 @@ def _catalogue() -> tuple[list[dict[str, Any]], list[str]]:
 
 
 class IndicatorCatalogueApi(APIView):
-    @extend_schema(tags=["indicators"], responses={200: s.IndicatorCatalogueSerializer},
-                   parameters=[OpenApiParameter("group", str), OpenApiParameter("search", str)])  # fmt: skip
+    @extend_schema(
+        tags=["indicators"],
+        responses={200: s.IndicatorCatalogueSerializer},
+        parameters=[OpenApiParameter("group", str), OpenApiParameter("search", str)],
+    )
     def get(self, request: Request) -> Response:
         entries, groups = _catalogue()
         group, search = request.query_params.get("group"), request.query_params.get("search")
@@ -313,6 +393,9 @@ class IndicatorCatalogueApi(APIView):
             entries = [e for e in entries if e["group"] == group]
         if search:
             needle = search.lower()
-            entries = [e for e in entries
-                       if needle in e["name"].lower() or needle in e["display_name"].lower()]  # fmt: skip
+            entries = [
+                e
+                for e in entries
+                if needle in e["name"].lower() or needle in e["display_name"].lower()
+            ]
         return Response({"count": len(entries), "groups": groups, "results": entries})

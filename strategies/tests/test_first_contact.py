@@ -35,10 +35,14 @@ def test_patch_with_a_partial_graph_keeps_the_rest(auth_client: APIClient) -> No
 def test_patch_null_deletes_a_key(auth_client: APIClient) -> None:
     created = _strategy(auth_client)
     sid = created["id"]
-    auth_client.patch(f"/api/strategies/{sid}",
-                      {"graph": {"settings": {"risk": {"square_off": "15:15"}}}}, format="json")  # fmt: skip
-    response = auth_client.patch(f"/api/strategies/{sid}",
-                                 {"graph": {"settings": {"risk": None}}}, format="json")  # fmt: skip
+    auth_client.patch(
+        f"/api/strategies/{sid}",
+        {"graph": {"settings": {"risk": {"square_off": "15:15"}}}},
+        format="json",
+    )
+    response = auth_client.patch(
+        f"/api/strategies/{sid}", {"graph": {"settings": {"risk": None}}}, format="json"
+    )
     assert response.json()["graph"]["settings"] == {"timeframe": "1m"}
 
 
@@ -61,8 +65,9 @@ def test_patch_with_the_full_nodes_list_changes_a_parameter(auth_client: APIClie
     created = _strategy(auth_client)
     nodes = copy.deepcopy(created["graph"]["nodes"])
     next(n for n in nodes if n["id"] == "ma_fast")["params"]["timeperiod"] = 7
-    response = auth_client.patch(f"/api/strategies/{created['id']}", {"graph": {"nodes": nodes}},
-                                 format="json")  # fmt: skip
+    response = auth_client.patch(
+        f"/api/strategies/{created['id']}", {"graph": {"nodes": nodes}}, format="json"
+    )
     assert response.status_code == 200, response.content
     fast = next(n for n in response.json()["graph"]["nodes"] if n["id"] == "ma_fast")
     assert fast["params"]["timeperiod"] == 7
@@ -77,8 +82,11 @@ def test_patch_graph_must_be_an_object(auth_client: APIClient) -> None:
 
 def test_put_still_replaces_the_whole_graph(auth_client: APIClient) -> None:
     created = _strategy(auth_client)
-    response = auth_client.put(f"/api/strategies/{created['id']}",
-                               {"name": "Cross", "graph": {"schema_version": 1}}, format="json")  # fmt: skip
+    response = auth_client.put(
+        f"/api/strategies/{created['id']}",
+        {"name": "Cross", "graph": {"schema_version": 1}},
+        format="json",
+    )
     assert response.status_code == 200
     assert response.json()["graph"]["nodes"] == []
 
@@ -88,8 +96,11 @@ def test_risk_get_and_put_make_a_version(auth_client: APIClient) -> None:
     url = f"/api/strategies/{created['id']}/risk"
     before = auth_client.get(url).json()
     assert before["stop_loss"] is None and before["version"] == created["version"]
-    risk = {"stop_loss": {"value": 1, "unit": "percent"}, "square_off": "15:15",
-            "max_trades_per_day": 3}  # fmt: skip
+    risk = {
+        "stop_loss": {"value": 1, "unit": "percent"},
+        "square_off": "15:15",
+        "max_trades_per_day": 3,
+    }
     response = auth_client.put(url, risk, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
@@ -132,8 +143,9 @@ def test_risk_of_another_users_strategy_is_404(auth_client: APIClient, make_user
 def test_validate_warns_about_an_entry_without_exit(auth_client: APIClient) -> None:
     doc = example_documents()["sma_cross"]
     doc["nodes"] = [n for n in doc["nodes"] if n["id"] not in ("flat", "sell", "cross_down")]
-    doc["edges"] = [e for e in doc["edges"]
-                    if not any(x in e["to"] for x in ("flat", "sell", "cross_down"))]  # fmt: skip
+    doc["edges"] = [
+        e for e in doc["edges"] if not any(x in e["to"] for x in ("flat", "sell", "cross_down"))
+    ]
     created = _strategy(auth_client, doc)
     response = auth_client.post(f"/api/strategies/{created['id']}/validate")
     assert response.status_code == 200, response.content

@@ -27,19 +27,25 @@ def fields(response) -> list:
 def test_example_flow_ema_cross(auth_client: APIClient) -> None:
     sid = create(auth_client, "EMA cross")["id"]
     base = f"/api/strategies/{sid}"
-    ema20 = auth_client.post(f"{base}/indicators", {"type": "EMA", "params": {"timeperiod": 20}},
-                             format="json")  # fmt: skip
+    ema20 = auth_client.post(
+        f"{base}/indicators", {"type": "EMA", "params": {"timeperiod": 20}}, format="json"
+    )
     assert ema20.status_code == 201, ema20.content
-    ema50 = auth_client.post(f"{base}/indicators", {"type": "EMA", "params": {"timeperiod": 50}},
-                             format="json")  # fmt: skip
+    ema50 = auth_client.post(
+        f"{base}/indicators", {"type": "EMA", "params": {"timeperiod": 50}}, format="json"
+    )
     fast, slow = ema20.json()["id"], ema50.json()["id"]
     assert (fast, slow) == ("ema_20", "ema_50")
 
-    cond = auth_client.post(f"{base}/conditions", {"op": "crosses_above", "a": fast, "b": slow},
-                            format="json")  # fmt: skip
+    cond = auth_client.post(
+        f"{base}/conditions", {"op": "crosses_above", "a": fast, "b": slow}, format="json"
+    )
     assert cond.status_code == 201, cond.content
-    action = auth_client.post(f"{base}/actions", {"type": "buy", "when": cond.json()["id"],
-                                                  "params": {"quantity": 1}}, format="json")  # fmt: skip
+    action = auth_client.post(
+        f"{base}/actions",
+        {"type": "buy", "when": cond.json()["id"], "params": {"quantity": 1}},
+        format="json",
+    )
     assert action.status_code == 201, action.content
 
     verdict = auth_client.post(f"{base}/validate")
@@ -54,17 +60,30 @@ def test_example_flow_ema_cross(auth_client: APIClient) -> None:
 def test_option_leg_action_sell_pe_at_atm(auth_client: APIClient) -> None:
     sid = create(auth_client)["id"]
     base = f"/api/strategies/{sid}"
-    auth_client.post(f"{base}/indicators", {"type": "SUPERTREND", "params": {"period": 10, "factor": 3}},
-                     format="json")  # fmt: skip
+    auth_client.post(
+        f"{base}/indicators",
+        {"type": "SUPERTREND", "params": {"period": 10, "factor": 3}},
+        format="json",
+    )
     cond = auth_client.post(
         f"{base}/conditions",
         {"op": "crosses_above", "a": "supertrend_10.direction", "b": 0},
         format="json",
     )
     assert cond.status_code == 201, cond.content
-    leg = {"type": "option_leg", "when": cond.json()["id"],
-           "params": {"position": "sell", "option_type": "PE", "strike": "ATM", "offset": 0,
-                      "expiry": "weekly", "lots": 2, "underlying": "NIFTY"}}  # fmt: skip
+    leg = {
+        "type": "option_leg",
+        "when": cond.json()["id"],
+        "params": {
+            "position": "sell",
+            "option_type": "PE",
+            "strike": "ATM",
+            "offset": 0,
+            "expiry": "weekly",
+            "lots": 2,
+            "underlying": "NIFTY",
+        },
+    }
     response = auth_client.post(f"{base}/actions", leg, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["node"]["params"]["option_type"] == "PE"
@@ -94,8 +113,11 @@ def test_higher_timeframe_indicator_gets_sources(auth_client: APIClient) -> None
 
 def test_validate_invalid_graph_names_nodes(auth_client: APIClient) -> None:
     sid = create(auth_client)["id"]
-    auth_client.post(f"/api/strategies/{sid}/indicators", {"type": "EMA", "params": {"timeperiod": 20}},
-                     format="json")  # fmt: skip
+    auth_client.post(
+        f"/api/strategies/{sid}/indicators",
+        {"type": "EMA", "params": {"timeperiod": 20}},
+        format="json",
+    )
     response = auth_client.post(f"/api/strategies/{sid}/validate")
     assert response.status_code == 400
     body = response.json()
@@ -144,8 +166,11 @@ def test_bad_indicator_node_is_400_naming_field(
 )
 def test_bad_condition_is_400_naming_field(auth_client: APIClient, body: dict, field: str) -> None:
     sid = create(auth_client)["id"]
-    auth_client.post(f"/api/strategies/{sid}/indicators", {"type": "EMA", "params": {"timeperiod": 20}},
-                     format="json")  # fmt: skip
+    auth_client.post(
+        f"/api/strategies/{sid}/indicators",
+        {"type": "EMA", "params": {"timeperiod": 20}},
+        format="json",
+    )
     response = auth_client.post(f"/api/strategies/{sid}/conditions", body, format="json")
     assert response.status_code == 400, response.content
     assert field in fields(response)
@@ -344,8 +369,14 @@ def test_export_then_import_round_trip(auth_client: APIClient) -> None:
 def test_templates_list_and_clone(auth_client: APIClient) -> None:
     templates = auth_client.get("/api/strategies/templates").json()
     keys = {t["key"] for t in templates}
-    assert {"ema_20_50_cross", "rsi_mean_reversion", "macd_momentum", "bollinger_breakout",
-            "opening_range_breakout", "supertrend_index_options"} <= keys  # fmt: skip
+    assert {
+        "ema_20_50_cross",
+        "rsi_mean_reversion",
+        "macd_momentum",
+        "bollinger_breakout",
+        "opening_range_breakout",
+        "supertrend_index_options",
+    } <= keys
     for template in templates:
         assert validate(template["graph"]) == [], template["key"]
     clone = auth_client.post(

@@ -40,8 +40,11 @@ def _job(**fields) -> IngestionRun:
 
 
 def _lapsed(attempts: int) -> dict:
-    return {"status": "running", "attempts": attempts,
-            "lease_until": timezone.now() - timedelta(seconds=1)}  # fmt: skip
+    return {
+        "status": "running",
+        "attempts": attempts,
+        "lease_until": timezone.now() - timedelta(seconds=1),
+    }
 
 
 # --- claims --------------------------------------------------------------------------------
@@ -137,8 +140,10 @@ def test_the_heartbeat_keeps_a_slow_job_leased_past_its_lease_length() -> None:
     lease = lease_claim(IngestionRun, pk=job.pk, ready=("queued",), held="running", seconds=0.6)
     with lease_heartbeat(lease) as beat:
         time.sleep(1.5)  # two and a half lease lengths
-        assert lease_claim(IngestionRun, pk=job.pk, ready=("queued",), held="running",
-                           seconds=0.6) is None  # fmt: skip
+        assert (
+            lease_claim(IngestionRun, pk=job.pk, ready=("queued",), held="running", seconds=0.6)
+            is None
+        )
     assert not beat.lost.is_set()
     job.refresh_from_db()
     assert job.attempts == 1 and job.lease_until > timezone.now() - timedelta(seconds=0.6)
@@ -160,8 +165,15 @@ def _reap(requeued: list, given_up: list, **kwargs):
         given_up.append(lease.pk)
         return lease_release(lease, status="failed", fields={"error": "gave up"})
 
-    return leases_reap(IngestionRun, ready="queued", held="running", max_attempts=3,
-                       requeue=requeued.append, give_up=give_up, **kwargs)  # fmt: skip
+    return leases_reap(
+        IngestionRun,
+        ready="queued",
+        held="running",
+        max_attempts=3,
+        requeue=requeued.append,
+        give_up=give_up,
+        **kwargs,
+    )
 
 
 @pytest.mark.django_db
@@ -177,8 +189,13 @@ def test_reap_requeues_lapsed_rows_and_gives_up_after_the_limit(
     assert (counts.requeued, counts.given_up) == (1, 1)
     assert (requeued, given_up) == ([lapsed.pk], [exhausted.pk])
     status = dict(IngestionRun.objects.values_list("pk", "status"))
-    assert status == {lapsed.pk: "queued", exhausted.pk: "failed", live.pk: "running",
-                      queued.pk: "queued", done.pk: "succeeded"}  # fmt: skip
+    assert status == {
+        lapsed.pk: "queued",
+        exhausted.pk: "failed",
+        live.pk: "running",
+        queued.pk: "queued",
+        done.pk: "succeeded",
+    }
     # The re-queued row is claimed as the next attempt; the dead worker's attempt is fenced.
     assert lease_claim(IngestionRun, pk=lapsed.pk, **CLAIM).attempt == 2
     assert not lease_renew(Lease(IngestionRun, lapsed.pk, 1, "running", 60))

@@ -76,8 +76,13 @@ def synthetic_bars(days: int = 12) -> Bars:
             h.append((max(open_, price) + wick_up) * tick)
             lo.append((min(open_, price) - wick_down) * tick)
             k += 1
-    return Bars.from_arrays(np.asarray(ts, dtype=np.int64), np.round(o, 2), np.round(h, 2),
-                            np.round(lo, 2), np.round(c, 2))  # fmt: skip
+    return Bars.from_arrays(
+        np.asarray(ts, dtype=np.int64),
+        np.round(o, 2),
+        np.round(h, 2),
+        np.round(lo, 2),
+        np.round(c, 2),
+    )
 
 
 def nifty_bars() -> Bars | None:
@@ -95,17 +100,30 @@ def sma_long_short() -> Json:
     """SMA(10)/SMA(30) cross, always in the market: long on the up-cross, short on the down."""
     return document(
         "SMA 10/30 long-short",
-        [node("close", "source", field="close"),
-         node("fast", "indicator", indicator="SMA", timeperiod=10),
-         node("slow", "indicator", indicator="SMA", timeperiod=30),
-         node("up", "condition", op="crosses_above"), node("down", "condition", op="crosses_below"),
-         node("el", "entry", side="long"), node("xl", "exit", side="long"),
-         node("es", "entry", side="short"), node("xs", "exit", side="short")],
-        [edge("close.out", "fast.price"), edge("close.out", "slow.price"),
-         edge("fast.out", "up.a"), edge("slow.out", "up.b"), edge("fast.out", "down.a"),
-         edge("slow.out", "down.b"), edge("up.out", "el.when"), edge("up.out", "xs.when"),
-         edge("down.out", "es.when"), edge("down.out", "xl.when")],
-    )  # fmt: skip
+        [
+            node("close", "source", field="close"),
+            node("fast", "indicator", indicator="SMA", timeperiod=10),
+            node("slow", "indicator", indicator="SMA", timeperiod=30),
+            node("up", "condition", op="crosses_above"),
+            node("down", "condition", op="crosses_below"),
+            node("el", "entry", side="long"),
+            node("xl", "exit", side="long"),
+            node("es", "entry", side="short"),
+            node("xs", "exit", side="short"),
+        ],
+        [
+            edge("close.out", "fast.price"),
+            edge("close.out", "slow.price"),
+            edge("fast.out", "up.a"),
+            edge("slow.out", "up.b"),
+            edge("fast.out", "down.a"),
+            edge("slow.out", "down.b"),
+            edge("up.out", "el.when"),
+            edge("up.out", "xs.when"),
+            edge("down.out", "es.when"),
+            edge("down.out", "xl.when"),
+        ],
+    )
 
 
 def rsi_stops() -> Json:
@@ -113,16 +131,30 @@ def rsi_stops() -> Json:
     overtakes the stop once the best price is 0.2% above the entry)."""
     return document(
         "RSI with stop, target and trailing stop",
-        [node("rsi", "indicator", indicator="RSI", timeperiod=14),
-         node("k30", "constant", value=30), node("k70", "constant", value=70),
-         node("up", "condition", op="crosses_above"), node("high", "condition", op=">"),
-         node("el", "entry", side="long"), node("xl", "exit", side="long")],
-        [edge("rsi.out", "up.a"), edge("k30.out", "up.b"), edge("rsi.out", "high.a"),
-         edge("k70.out", "high.b"), edge("up.out", "el.when"), edge("high.out", "xl.when")],
-        risk={"stop_loss": {"value": 0.3, "unit": "percent"},
-              "target": {"value": 0.6, "unit": "percent"},
-              "trailing_stop": {"value": 0.5, "unit": "percent"}, "min_hold_bars": 2},
-    )  # fmt: skip
+        [
+            node("rsi", "indicator", indicator="RSI", timeperiod=14),
+            node("k30", "constant", value=30),
+            node("k70", "constant", value=70),
+            node("up", "condition", op="crosses_above"),
+            node("high", "condition", op=">"),
+            node("el", "entry", side="long"),
+            node("xl", "exit", side="long"),
+        ],
+        [
+            edge("rsi.out", "up.a"),
+            edge("k30.out", "up.b"),
+            edge("rsi.out", "high.a"),
+            edge("k70.out", "high.b"),
+            edge("up.out", "el.when"),
+            edge("high.out", "xl.when"),
+        ],
+        risk={
+            "stop_loss": {"value": 0.3, "unit": "percent"},
+            "target": {"value": 0.6, "unit": "percent"},
+            "trailing_stop": {"value": 0.5, "unit": "percent"},
+            "min_hold_bars": 2,
+        },
+    )
 
 
 def opening_range_breakout() -> Json:
@@ -130,26 +162,42 @@ def opening_range_breakout() -> Json:
     short on a cross below the range low; square off 15:25."""
     return document(
         "Opening-range breakout",
-        [node("close", "source", field="close"), node("high", "source", field="high"),
-         node("low", "source", field="low"),
-         node("range_high", "math", op="opening_high", minutes=15),
-         node("range_low", "math", op="opening_low", minutes=15),
-         node("window", "time", op="session_window", start="09:30", end="14:00"),
-         node("above", "condition", op="crosses_above"),
-         node("below", "condition", op="crosses_below"),
-         node("long_setup", "logic", op="and"), node("short_setup", "logic", op="and"),
-         node("el", "entry", side="long"), node("es", "entry", side="short"),
-         node("once", "loop", max_reentries=0)],
-        [edge("high.out", "range_high.a"), edge("low.out", "range_low.a"),
-         edge("close.out", "above.a"), edge("range_high.out", "above.b"),
-         edge("close.out", "below.a"), edge("range_low.out", "below.b"),
-         edge("above.out", "long_setup.a"), edge("window.out", "long_setup.b"),
-         edge("below.out", "short_setup.a"), edge("window.out", "short_setup.b"),
-         edge("long_setup.out", "el.when"), edge("short_setup.out", "es.when"),
-         edge("el.fire", "once.entry")],
-        risk={"stop_loss": {"value": 0.4, "unit": "percent"},
-              "target": {"value": 0.8, "unit": "percent"}, "square_off": "15:25"},
-    )  # fmt: skip
+        [
+            node("close", "source", field="close"),
+            node("high", "source", field="high"),
+            node("low", "source", field="low"),
+            node("range_high", "math", op="opening_high", minutes=15),
+            node("range_low", "math", op="opening_low", minutes=15),
+            node("window", "time", op="session_window", start="09:30", end="14:00"),
+            node("above", "condition", op="crosses_above"),
+            node("below", "condition", op="crosses_below"),
+            node("long_setup", "logic", op="and"),
+            node("short_setup", "logic", op="and"),
+            node("el", "entry", side="long"),
+            node("es", "entry", side="short"),
+            node("once", "loop", max_reentries=0),
+        ],
+        [
+            edge("high.out", "range_high.a"),
+            edge("low.out", "range_low.a"),
+            edge("close.out", "above.a"),
+            edge("range_high.out", "above.b"),
+            edge("close.out", "below.a"),
+            edge("range_low.out", "below.b"),
+            edge("above.out", "long_setup.a"),
+            edge("window.out", "long_setup.b"),
+            edge("below.out", "short_setup.a"),
+            edge("window.out", "short_setup.b"),
+            edge("long_setup.out", "el.when"),
+            edge("short_setup.out", "es.when"),
+            edge("el.fire", "once.entry"),
+        ],
+        risk={
+            "stop_loss": {"value": 0.4, "unit": "percent"},
+            "target": {"value": 0.8, "unit": "percent"},
+            "square_off": "15:25",
+        },
+    )
 
 
 def ema_scalper() -> Json:
@@ -160,8 +208,12 @@ def ema_scalper() -> Json:
     for n in doc["nodes"]:
         if n["id"] in ("fast", "slow"):
             n["params"] = {"indicator": "EMA", "timeperiod": 5 if n["id"] == "fast" else 13}
-    doc["settings"]["risk"] = {"cooldown_bars": 2, "max_trades_per_day": 12,
-                               "daily_max_loss": 1500, "square_off": "15:20"}  # fmt: skip
+    doc["settings"]["risk"] = {
+        "cooldown_bars": 2,
+        "max_trades_per_day": 12,
+        "daily_max_loss": 1500,
+        "square_off": "15:20",
+    }
     return doc
 
 
@@ -170,18 +222,26 @@ def five_minute_trend() -> Json:
     close; exit on a cross back. Runs on resampled bars; the position is kept open at the end."""
     return document(
         "5m trend with a 1h filter",
-        [node("close", "source", field="close"),
-         node("close_1h", "source", field="close", timeframe="1h"),
-         node("ema_1h", "indicator", indicator="EMA", timeperiod=5),
-         node("above", "condition", op="crosses_above"),
-         node("below", "condition", op="crosses_below"),
-         node("el", "entry", side="long"), node("xl", "exit", side="long")],
-        [edge("close_1h.out", "ema_1h.price"), edge("close.out", "above.a"),
-         edge("ema_1h.out", "above.b"), edge("close.out", "below.a"),
-         edge("ema_1h.out", "below.b"), edge("above.out", "el.when"),
-         edge("below.out", "xl.when")],
+        [
+            node("close", "source", field="close"),
+            node("close_1h", "source", field="close", timeframe="1h"),
+            node("ema_1h", "indicator", indicator="EMA", timeperiod=5),
+            node("above", "condition", op="crosses_above"),
+            node("below", "condition", op="crosses_below"),
+            node("el", "entry", side="long"),
+            node("xl", "exit", side="long"),
+        ],
+        [
+            edge("close_1h.out", "ema_1h.price"),
+            edge("close.out", "above.a"),
+            edge("ema_1h.out", "above.b"),
+            edge("close.out", "below.a"),
+            edge("ema_1h.out", "below.b"),
+            edge("above.out", "el.when"),
+            edge("below.out", "xl.when"),
+        ],
         timeframe="5m",
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -192,25 +252,62 @@ class Case:
 
 
 CASES = (
-    Case("sma_long_short", sma_long_short,
-         lambda: SimConfig(initial_cash=2_000_000, sizing=Sizing(mode="fixed", value=50),
-                           fees=PercentFees(percent=0.01))),
-    Case("rsi_stop_target_trailing", rsi_stops,
-         lambda: SimConfig(initial_cash=500_000, sizing=Sizing(mode="all_in"),
-                           fees=PercentFees(percent=0.02), slippage=Slippage(ticks=1),
-                           stop_first=False)),
-    Case("orb_futures", opening_range_breakout,
-         lambda: SimConfig(initial_cash=500_000, sizing=Sizing(mode="lots", value=2, lot_size=65),
-                           margin=0.15, fees=IndiaIndexFuturesFees(),
-                           slippage=Slippage(ticks=1), end_of_data="close_at_open")),
-    Case("ema_scalper_india_equity", ema_scalper,
-         lambda: SimConfig(initial_cash=300_000, sizing=Sizing(mode="percent", value=50),
-                           fees=IndiaEquityIntradayFees(), slippage=Slippage(ticks=1, bps=1))),
-    Case("five_minute_trend_limit", five_minute_trend,
-         lambda: SimConfig(initial_cash=500_000, sizing=Sizing(mode="fixed", value=10),
-                           entry_order="limit", entry_offset=None, order_valid_bars=2,
-                           fees=PercentFees(percent=0.03), end_of_data="keep_open")),
-)  # fmt: skip
+    Case(
+        "sma_long_short",
+        sma_long_short,
+        lambda: SimConfig(
+            initial_cash=2_000_000,
+            sizing=Sizing(mode="fixed", value=50),
+            fees=PercentFees(percent=0.01),
+        ),
+    ),
+    Case(
+        "rsi_stop_target_trailing",
+        rsi_stops,
+        lambda: SimConfig(
+            initial_cash=500_000,
+            sizing=Sizing(mode="all_in"),
+            fees=PercentFees(percent=0.02),
+            slippage=Slippage(ticks=1),
+            stop_first=False,
+        ),
+    ),
+    Case(
+        "orb_futures",
+        opening_range_breakout,
+        lambda: SimConfig(
+            initial_cash=500_000,
+            sizing=Sizing(mode="lots", value=2, lot_size=65),
+            margin=0.15,
+            fees=IndiaIndexFuturesFees(),
+            slippage=Slippage(ticks=1),
+            end_of_data="close_at_open",
+        ),
+    ),
+    Case(
+        "ema_scalper_india_equity",
+        ema_scalper,
+        lambda: SimConfig(
+            initial_cash=300_000,
+            sizing=Sizing(mode="percent", value=50),
+            fees=IndiaEquityIntradayFees(),
+            slippage=Slippage(ticks=1, bps=1),
+        ),
+    ),
+    Case(
+        "five_minute_trend_limit",
+        five_minute_trend,
+        lambda: SimConfig(
+            initial_cash=500_000,
+            sizing=Sizing(mode="fixed", value=10),
+            entry_order="limit",
+            entry_offset=None,
+            order_valid_bars=2,
+            fees=PercentFees(percent=0.03),
+            end_of_data="keep_open",
+        ),
+    ),
+)
 
 
 # -- computing and comparing ---------------------------------------------------------------
@@ -256,8 +353,9 @@ def load_fixture(dataset: str) -> Json | None:
 def dumps(value: Any, pad: str = "") -> str:
     """JSON with one key per line and one trade per line: small, and diffs read well."""
     if isinstance(value, dict) and value:
-        inner = ",\n".join(f"{pad} {json.dumps(k)}: {dumps(value[k], pad + ' ')}"
-                           for k in sorted(value))  # fmt: skip
+        inner = ",\n".join(
+            f"{pad} {json.dumps(k)}: {dumps(value[k], pad + ' ')}" for k in sorted(value)
+        )
         return "{\n" + inner + "\n" + pad + "}"
     if isinstance(value, list) and value and isinstance(value[0], dict):
         rows = ",\n".join(f"{pad} {json.dumps(v, sort_keys=True)}" for v in value)
@@ -276,8 +374,11 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return [f"{path}: {len(expected)} items expected, got {len(actual)}"]
-        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True))
-                for d in differences(e, a, f"{path}[{i}]")]  # fmt: skip
+        return [
+            d
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for d in differences(e, a, f"{path}[{i}]")
+        ]
     if _number(expected) and _number(actual):
         if math.isclose(expected, actual, rel_tol=REL_TOL, abs_tol=ABS_TOL):
             return []

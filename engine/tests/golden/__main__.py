@@ -38,8 +38,11 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
             continue
         if diffs and old is not None and same_version and not args.force:
-            print(f"{dataset}: results changed but ENGINE_VERSION is still {ENGINE_VERSION}; "
-                  "bump it (engine/__init__.py) and say why in docs/engine.md", file=sys.stderr)  # fmt: skip
+            print(
+                f"{dataset}: results changed but ENGINE_VERSION is still {ENGINE_VERSION}; "
+                "bump it (engine/__init__.py) and say why in docs/engine.md",
+                file=sys.stderr,
+            )
             status = 1
             continue
         fixture_path(dataset).write_text(dumps(fresh) + "\n")

@@ -30,9 +30,13 @@ class Command(BaseCommand):
         try:
             start, end = time_range(options["start"], options["end"])
             run = candles_backfill(
-                instrument=instrument, timeframe=options["timeframe"], start=start, end=end,
-                provider=provider, run_now=not options["queue"],
-            )  # fmt: skip
+                instrument=instrument,
+                timeframe=options["timeframe"],
+                start=start,
+                end=end,
+                provider=provider,
+                run_now=not options["queue"],
+            )
         except ApplicationError as exc:  # bad input or a conflicting run
             raise CommandError(validation_message(exc)) from exc
         self.stdout.write(

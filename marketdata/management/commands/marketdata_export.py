@@ -32,9 +32,11 @@ class Command(BaseCommand):
         instrument = instrument_from_options(options)
         try:
             bars = candles_load(
-                instrument=instrument, timeframe=options["timeframe"],
-                start=options["start"], end=options["end"],
-            )  # fmt: skip
+                instrument=instrument,
+                timeframe=options["timeframe"],
+                start=options["start"],
+                end=options["end"],
+            )
         except InvalidInput as exc:
             raise CommandError(validation_message(exc)) from exc
         to_file = options["output"] != "-"
@@ -42,19 +44,33 @@ class Command(BaseCommand):
         try:
             if options["format"] == "json":
                 json.dump(
-                    {"symbol": instrument.symbol, "timeframe": options["timeframe"],
-                     "t": (bars.ts // 10**9).tolist(), "o": bars.open.tolist(),
-                     "h": bars.high.tolist(), "l": bars.low.tolist(), "c": bars.close.tolist(),
-                     "v": bars.volume.tolist()},
+                    {
+                        "symbol": instrument.symbol,
+                        "timeframe": options["timeframe"],
+                        "t": (bars.ts // 10**9).tolist(),
+                        "o": bars.open.tolist(),
+                        "h": bars.high.tolist(),
+                        "l": bars.low.tolist(),
+                        "c": bars.close.tolist(),
+                        "v": bars.volume.tolist(),
+                    },
                     out,
-                )  # fmt: skip
+                )
             else:
                 writer = csv.writer(out)
                 writer.writerow(["datetime", "open", "high", "low", "close", "volume"])
                 for i in range(len(bars)):
                     when = ns_to_datetime(int(bars.ts[i])).astimezone(IST).isoformat()
-                    writer.writerow([when, bars.open[i], bars.high[i], bars.low[i],
-                                     bars.close[i], bars.volume[i]])  # fmt: skip
+                    writer.writerow(
+                        [
+                            when,
+                            bars.open[i],
+                            bars.high[i],
+                            bars.low[i],
+                            bars.close[i],
+                            bars.volume[i],
+                        ]
+                    )
         finally:
             if options["output"] == "-":
                 self.stdout.write(out.getvalue(), ending="")

@@ -26,9 +26,12 @@ class Command(BaseCommand):
         instrument = instrument_from_options(options)
         try:
             report = data_health_report(
-                instrument=instrument, timeframe=options["timeframe"],
-                start=options["start"], end=options["end"], include_run_error=True,
-            )  # fmt: skip
+                instrument=instrument,
+                timeframe=options["timeframe"],
+                start=options["start"],
+                end=options["end"],
+                include_run_error=True,
+            )
         except InvalidInput as exc:
             raise CommandError(validation_message(exc)) from exc
         self.stdout.write(json.dumps(report, indent=2, default=str))

@@ -36,19 +36,29 @@ class Command(BaseCommand):
         instrument = instrument_from_options(options, create=True)
         try:
             provider = FileProvider(
-                source=options["path"], timeframe=options["timeframe"], fmt=options["format"],
-                mapping=mapping_parse(options["map"]), tz=options["tz"], label=options["label"],
-                chunk_rows=options["chunk_rows"], dayfirst=options["dayfirst"],
-            )  # fmt: skip
+                source=options["path"],
+                timeframe=options["timeframe"],
+                fmt=options["format"],
+                mapping=mapping_parse(options["map"]),
+                tz=options["tz"],
+                label=options["label"],
+                chunk_rows=options["chunk_rows"],
+                dayfirst=options["dayfirst"],
+            )
             bar = tqdm(
-                total=provider.rows_estimate(), unit="rows", disable=options["no_progress"],
+                total=provider.rows_estimate(),
+                unit="rows",
+                disable=options["no_progress"],
                 desc=f"{instrument.symbol} {options['timeframe']}",
-            )  # fmt: skip
+            )
             with bar:
                 run = candles_import(
-                    instrument=instrument, timeframe=options["timeframe"], provider=provider,
-                    progress=bar.update, source_name=options["path"],
-                )  # fmt: skip
+                    instrument=instrument,
+                    timeframe=options["timeframe"],
+                    provider=provider,
+                    progress=bar.update,
+                    source_name=options["path"],
+                )
         except (FileFormatError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(

@@ -19,9 +19,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         underlyings = [u.strip().upper() for u in options["underlyings"].split(",") if u.strip()]
         run = IngestionRun.objects.create(
-            kind=IngestionRun.Kind.INSTRUMENTS, provider=options["provider"],
+            kind=IngestionRun.Kind.INSTRUMENTS,
+            provider=options["provider"],
             options={"underlyings": underlyings},
-        )  # fmt: skip
+        )
         run = ingestion_run_execute(run_id=run.pk)
         if run.status != IngestionRun.Status.SUCCEEDED:
             raise CommandError(run.error)

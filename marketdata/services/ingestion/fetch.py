@@ -72,18 +72,25 @@ def candles_backfill(
     """
     _check_fetch(provider, timeframe, start, end)
     run, created = ingestion_run_create(
-        kind=IngestionRun.Kind.FETCH, provider=provider, instrument=instrument,
-        timeframe=timeframe, start=start, end=end, user=user,
-    )  # fmt: skip
+        kind=IngestionRun.Kind.FETCH,
+        provider=provider,
+        instrument=instrument,
+        timeframe=timeframe,
+        start=start,
+        end=end,
+        user=user,
+    )
     if not created and (run.start, run.end, run.provider) != (start, end, provider):
         active = f"{run.provider} {run.start.isoformat()} to {run.end.isoformat()}"
         raise RunConflict(
             {
-                "start": [f"Fetch run {run.pk} ({active}) is active for this instrument and "
-                          "timeframe; wait for it or ask for the same range."],
+                "start": [
+                    f"Fetch run {run.pk} ({active}) is active for this instrument and "
+                    "timeframe; wait for it or ask for the same range."
+                ],
                 "end": [f"Fetch run {run.pk} covers up to {run.end.isoformat()}."],
             }
-        )  # fmt: skip
+        )
     if run_now:
         return ingestion_run_execute(run_id=run.pk)
     _enqueue(run)

@@ -30,10 +30,14 @@ def candles_import(
     """Load a file (``FileProvider``) chunk by chunk; structural errors fail the run and raise."""
     timeframe_check(timeframe)
     run, _ = ingestion_run_create(
-        kind=IngestionRun.Kind.FILE, provider=provider.name, instrument=instrument,
-        timeframe=timeframe, options={"source": source_name[:200]}, user=user,
+        kind=IngestionRun.Kind.FILE,
+        provider=provider.name,
+        instrument=instrument,
+        timeframe=timeframe,
+        options={"source": source_name[:200]},
+        user=user,
         status=Status.RUNNING,
-    )  # fmt: skip
+    )
     first = last = None
     try:
         with lease_heartbeat(run_lease(run)):

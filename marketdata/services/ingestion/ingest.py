@@ -119,8 +119,15 @@ def candles_ingest(
     )
 
 
-COUNTERS = ("rows_received", "rows_inserted", "rows_updated", "rows_unchanged", "rows_rejected",
-            "chunks_done", "anomalies")  # fmt: skip
+COUNTERS = (
+    "rows_received",
+    "rows_inserted",
+    "rows_updated",
+    "rows_unchanged",
+    "rows_rejected",
+    "chunks_done",
+    "anomalies",
+)
 
 
 def _save_counts(run: IngestionRun) -> None:

@@ -37,16 +37,31 @@ def ingestion_runs_reap(*, now: datetime | None = None) -> ReapCounts:
     now = now or timezone.now()
     resent, never_taken = _queued_resend(now, ingestion_run_execute_task.delay)
     limit = md_setting("RUN_MAX_ATTEMPTS")
-    lost = leases_reap(IngestionRun, ready=Status.QUEUED, held=Status.RUNNING, max_attempts=limit,
-                       where=REQUEUEABLE, now=now, requeue=ingestion_run_execute_task.delay,
-                       give_up=lambda lease: _give_up(lease, f"its worker stopped {lease.attempt} times; "
-                                                             "stored bars are kept, and a new request "
-                                                             "fetches the rest"))  # fmt: skip
-    in_process = leases_reap(IngestionRun, ready=Status.QUEUED, held=Status.RUNNING,
-                             where=~REQUEUEABLE, now=now,
-                             give_up=lambda lease: _give_up(lease, "the process loading it stopped; "
-                                                                   "stored bars are kept, load the "
-                                                                   "file again"))  # fmt: skip
+    lost = leases_reap(
+        IngestionRun,
+        ready=Status.QUEUED,
+        held=Status.RUNNING,
+        max_attempts=limit,
+        where=REQUEUEABLE,
+        now=now,
+        requeue=ingestion_run_execute_task.delay,
+        give_up=lambda lease: _give_up(
+            lease,
+            f"its worker stopped {lease.attempt} times; "
+            "stored bars are kept, and a new request "
+            "fetches the rest",
+        ),
+    )
+    in_process = leases_reap(
+        IngestionRun,
+        ready=Status.QUEUED,
+        held=Status.RUNNING,
+        where=~REQUEUEABLE,
+        now=now,
+        give_up=lambda lease: _give_up(
+            lease, "the process loading it stopped; stored bars are kept, load the file again"
+        ),
+    )
     return ReapCounts(lost.requeued + resent, lost.given_up + in_process.given_up + never_taken)
 
 
@@ -60,9 +75,10 @@ def _queued_resend(now: datetime, send: Callable[[int], object]) -> tuple[int, i
     queued = IngestionRun.objects.filter(status=Status.QUEUED, kind__in=REQUEUEABLE_KINDS)
     too_old = now - timedelta(seconds=md_setting("RUN_QUEUED_GIVE_UP_SECONDS"))
     never_taken = queued.filter(attempts=0, created_at__lt=too_old).update(
-        status=Status.FAILED, finished_at=now,
+        status=Status.FAILED,
+        finished_at=now,
         error="no worker took the run; is a worker consuming the marketdata queue?",
-    )  # fmt: skip
+    )
     forgotten = now - timedelta(seconds=md_setting("RUN_QUEUED_RESEND_SECONDS"))
     ids = list(queued.filter(created_at__lt=forgotten).values_list("pk", flat=True))
     for run_id in ids:

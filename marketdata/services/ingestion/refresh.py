@@ -36,9 +36,13 @@ def candles_refresh(
     start = datetime(day.year, day.month, day.day, tzinfo=IST).astimezone(UTC)
     end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     return candles_backfill(
-        instrument=tracked.instrument, timeframe=tracked.timeframe, start=start, end=end,
-        provider=tracked.provider, user=user,
-    )  # fmt: skip
+        instrument=tracked.instrument,
+        timeframe=tracked.timeframe,
+        start=start,
+        end=end,
+        provider=tracked.provider,
+        user=user,
+    )
 
 
 def tracked_instruments_refresh(*, today: date | None = None) -> list[int]:
@@ -75,16 +79,30 @@ def _refresh_failed(tracked: TrackedInstrument, exc: Exception, today: date) -> 
     try:
         with transaction.atomic():
             run_id = IngestionRun.objects.create(
-                kind=IngestionRun.Kind.FETCH, provider=tracked.provider[:32],
-                instrument=tracked.instrument, timeframe=tracked.timeframe,
-                status=Status.FAILED, finished_at=timezone.now(), error=error[:4000],
+                kind=IngestionRun.Kind.FETCH,
+                provider=tracked.provider[:32],
+                instrument=tracked.instrument,
+                timeframe=tracked.timeframe,
+                status=Status.FAILED,
+                finished_at=timezone.now(),
+                error=error[:4000],
                 options={"tracked": tracked.pk},
-            ).pk  # fmt: skip
+            ).pk
     except Exception:
         logger.exception("could not record the failed refresh of tracked %s", tracked.pk)
 
-    emit(Event(type="ingestion.failed", audience=STAFF,
-               key=f"ingestion.refresh_failed:{tracked.pk}:{today.isoformat()}",
-               data={"run": run_id, "tracked": tracked.pk, "symbol": tracked.instrument.symbol,
-                     "timeframe": tracked.timeframe, "provider": tracked.provider,
-                     "error": error}))  # fmt: skip
+    emit(
+        Event(
+            type="ingestion.failed",
+            audience=STAFF,
+            key=f"ingestion.refresh_failed:{tracked.pk}:{today.isoformat()}",
+            data={
+                "run": run_id,
+                "tracked": tracked.pk,
+                "symbol": tracked.instrument.symbol,
+                "timeframe": tracked.timeframe,
+                "provider": tracked.provider,
+                "error": error,
+            },
+        )
+    )

@@ -51,17 +51,26 @@ def ingestion_run_create(
         state = lease_initial(held=Status.RUNNING, seconds=md_setting("RUN_LEASE_SECONDS"))
         state["started_at"] = timezone.now()
     run = IngestionRun(
-        kind=kind, provider=provider, instrument=instrument, timeframe=timeframe, start=start,
-        end=end, options=options or {}, requested_by=user, **state,
-    )  # fmt: skip
+        kind=kind,
+        provider=provider,
+        instrument=instrument,
+        timeframe=timeframe,
+        start=start,
+        end=end,
+        options=options or {},
+        requested_by=user,
+        **state,
+    )
     try:
         with transaction.atomic():
             run.save()
     except IntegrityError:
         active = IngestionRun.objects.filter(
-            kind=IngestionRun.Kind.FETCH, instrument=instrument, timeframe=timeframe,
+            kind=IngestionRun.Kind.FETCH,
+            instrument=instrument,
+            timeframe=timeframe,
             status__in=IngestionRun.ACTIVE,
-        ).first()  # fmt: skip
+        ).first()
         if active is None:
             raise
         return active, False
@@ -70,8 +79,14 @@ def ingestion_run_create(
 
 def ingestion_run_claim(*, run_id: int) -> IngestionRun | None:
     """Take the run for this worker: queued, or running with a lapsed lease. Race-safe."""
-    lease = lease_claim(IngestionRun, pk=run_id, ready=(Status.QUEUED,), held=Status.RUNNING,
-                        seconds=md_setting("RUN_LEASE_SECONDS"), fields={"error": ""})  # fmt: skip
+    lease = lease_claim(
+        IngestionRun,
+        pk=run_id,
+        ready=(Status.QUEUED,),
+        held=Status.RUNNING,
+        seconds=md_setting("RUN_LEASE_SECONDS"),
+        fields={"error": ""},
+    )
     if lease is None:
         return None
     lease_owned(lease).filter(started_at__isnull=True).update(started_at=timezone.now())
@@ -92,8 +107,11 @@ def ingestion_run_close(
     """Close the run if its attempt (``lease``, else the one ``run`` was loaded with) is
     still current; a stale attempt changes nothing and alerts nobody. ``run`` is reloaded."""
     error = error[:4000]
-    closed = lease_release(lease or run_lease(run), status=status,
-                           fields={"error": error, "finished_at": timezone.now()})  # fmt: skip
+    closed = lease_release(
+        lease or run_lease(run),
+        status=status,
+        fields={"error": error, "finished_at": timezone.now()},
+    )
     run.refresh_from_db()
     if not closed:
         return False
@@ -101,9 +119,14 @@ def ingestion_run_close(
         event_emit(
             user_id=run.requested_by_id,
             type="ingestion.finished",
-            data={"run": run.pk, "status": status, "inserted": run.rows_inserted,
-                  "rejected": run.rows_rejected, "error": run.error},
-        )  # fmt: skip
+            data={
+                "run": run.pk,
+                "status": status,
+                "inserted": run.rows_inserted,
+                "rejected": run.rows_rejected,
+                "error": run.error,
+            },
+        )
     if status == Status.FAILED:
         _alert_operators(run)  # the bus sends it after commit
     return True
@@ -112,6 +135,17 @@ def ingestion_run_close(
 def _alert_operators(run: IngestionRun) -> None:
     """Staff hear of a failed ingestion on the channels they chose (push, email by default)."""
     symbol = run.instrument.symbol if run.instrument_id else None
-    emit(Event(type="ingestion.failed", audience=STAFF, key=f"ingestion.failed:{run.pk}",
-               data={"run": run.pk, "symbol": symbol, "timeframe": run.timeframe,
-                     "provider": run.provider, "error": run.error}))  # fmt: skip
+    emit(
+        Event(
+            type="ingestion.failed",
+            audience=STAFF,
+            key=f"ingestion.failed:{run.pk}",
+            data={
+                "run": run.pk,
+                "symbol": symbol,
+                "timeframe": run.timeframe,
+                "provider": run.provider,
+                "error": run.error,
+            },
+        )
+    )
