@@ -307,7 +307,8 @@ def test_backfill_synthetic_and_tracked_crud(
 
 
 def test_paths_have_no_trailing_slash(auth_client, stored):
-    assert auth_client.get(f"{BASE}/instruments/").status_code == 404
+    response = auth_client.get(f"{BASE}/instruments/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 def test_admin_health_page(client, make_user, stored):
@@ -420,7 +421,8 @@ def test_max_id_has_one_definition():
 
 
 def test_deleting_a_missing_tracked_row_is_a_404(staff_client):
-    assert staff_client.delete(f"{BASE}/tracked/987654").status_code == 404
+    response = staff_client.delete(f"{BASE}/tracked/987654")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 def test_tracking_takes_the_instrument_by_symbol(staff_client, nifty):

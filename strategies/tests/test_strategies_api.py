@@ -434,4 +434,5 @@ def test_a_graph_without_node_or_edge_lists_is_an_empty_draft(auth_client: APICl
     ],
 )
 def test_ids_beyond_bigint_are_404_not_500(auth_client: APIClient, path: str) -> None:
-    assert auth_client.get(path).status_code == 404
+    response = auth_client.get(path)
+    assert response.status_code == 404 and response.json()["code"] == "not_found"

@@ -269,7 +269,8 @@ def test_access_signed_with_another_key_is_refused(user: User) -> None:
         "another-key-entirely-" * 3,
         algorithm="HS256",
     )
-    assert bearer(APIClient(), forged).get("/api/auth/me").status_code == 401
+    response = bearer(APIClient(), forged).get("/api/auth/me")
+    assert response.status_code == 401 and response.json()["code"] == "token_not_valid"
 
 
 def test_access_tampered_payload_is_refused(user: User, make_user) -> None:
