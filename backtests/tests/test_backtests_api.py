@@ -132,6 +132,7 @@ def test_an_invalid_strategy_version_is_refused(client: APIClient, run_body: dic
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_graph"
     assert "not runnable" in response.json()["detail"]
+    assert not BacktestRun.objects.exists()
 
 
 def test_bar_cap_is_a_400_before_queueing(client: APIClient, run_body: dict, settings) -> None:

@@ -114,6 +114,7 @@ def test_sweep_size_cap(auth_client: APIClient, sweep_body: dict, settings) -> N
     response = auth_client.post("/api/backtest/sweeps", sweep_body, format="json")
     assert response.status_code == 400
     assert "at most 5" in response.json()["detail"]
+    assert not BacktestSweep.objects.exists()
 
 
 def test_a_chunk_delivered_twice_counts_once(auth_client: APIClient, sweep_body: dict) -> None:

@@ -163,6 +163,7 @@ def test_other_users_rules_are_404(auth_client, make_user) -> None:
 def test_rule_validation_names_the_field(auth_client, changes, field) -> None:
     response = auth_client.post(f"{URL}/rules", {**EVENT_RULE, **changes})
     assert response.status_code == 400 and field in _fields(response), response.json()
+    assert not AlertRule.objects.exists()
 
 
 def test_staff_may_subscribe_to_ingestion_failures(auth_client) -> None:
@@ -252,8 +253,10 @@ def test_preferences_defaults_and_update(auth_client, notif_settings) -> None:
     ],
 )
 def test_preferences_reject_bad_input(auth_client, body, field) -> None:
+    before = auth_client.get(f"{URL}/preferences").json()
     response = auth_client.patch(f"{URL}/preferences", body)
     assert response.status_code == 400 and field in _fields(response), response.json()
+    assert auth_client.get(f"{URL}/preferences").json() == before
 
 
 def test_preferences_webhook_secret_is_shown_once(auth_client) -> None:

@@ -171,9 +171,12 @@ def test_bad_condition_is_400_naming_field(auth_client: APIClient, body: dict, f
         {"type": "EMA", "params": {"timeperiod": 20}},
         format="json",
     )
+    before = Strategy.objects.get(pk=sid)
     response = auth_client.post(f"/api/strategies/{sid}/conditions", body, format="json")
     assert response.status_code == 400, response.content
     assert field in fields(response)
+    after = Strategy.objects.get(pk=sid)
+    assert (after.version, after.graph) == (before.version, before.graph)  # nothing saved
 
 
 def test_indicator_with_several_outputs_needs_a_port(auth_client: APIClient) -> None:
@@ -212,9 +215,12 @@ def test_bad_action_is_400_naming_field(auth_client: APIClient, body: dict, fiel
     auth_client.post(
         f"{base}/conditions", {"op": ">", "a": "rsi_14", "b": 70, "id": "cond"}, format="json"
     )
+    before = Strategy.objects.get(pk=sid)
     response = auth_client.post(f"{base}/actions", body, format="json")
     assert response.status_code == 400, response.content
     assert field in fields(response)
+    after = Strategy.objects.get(pk=sid)
+    assert (after.version, after.graph) == (before.version, before.graph)  # nothing saved
 
 
 @pytest.mark.parametrize(
@@ -253,6 +259,7 @@ def test_bad_strategy_fields(auth_client: APIClient, body: dict, field: str) -> 
     response = auth_client.post("/api/strategies", body, format="json")
     assert response.status_code == 400
     assert fields(response) == [field]
+    assert not Strategy.objects.exists()
 
 
 def test_name_unique_per_owner(auth_client: APIClient, make_user) -> None:
@@ -273,6 +280,7 @@ def test_rename_to_taken_name_is_400(auth_client: APIClient) -> None:
     response = auth_client.patch(f"/api/strategies/{beta['id']}", {"name": "Alpha"}, format="json")
     assert response.status_code == 400
     assert fields(response) == ["name"]
+    assert Strategy.objects.get(pk=beta["id"]).name == "Beta"
 
 
 # --- CRUD and versions -----------------------------------------------------------------

@@ -51,6 +51,7 @@ def test_register_taken_email_says_so(api_client: APIClient, user: User) -> None
     assert response.status_code == 400
     assert fields(response) == {"email"}
     assert "already exists" in response.json()["detail"]
+    assert User.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -380,8 +381,12 @@ def test_me_patch_ignores_privileged_fields(auth_client: APIClient) -> None:
     ],
 )
 def test_me_patch_bad_input_names_field(auth_client: APIClient, body: dict, field: str) -> None:
+    user = auth_client.user
+    before = {key: getattr(user, key) for key in body}
     response = auth_client.patch("/api/auth/me", body, format="json")
     assert response.status_code == 400 and fields(response) == {field}
+    user.refresh_from_db()
+    assert {key: getattr(user, key) for key in body} == before
 
 
 def test_me_put_is_405_json(auth_client: APIClient) -> None:
