@@ -132,6 +132,7 @@ def test_an_invalid_strategy_version_is_refused(client: APIClient, run_body: dic
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_graph"
     assert "not runnable" in response.json()["detail"]
+    assert not BacktestRun.objects.exists()
 
 
 def test_bar_cap_is_a_400_before_queueing(client: APIClient, run_body: dict, settings) -> None:
@@ -184,10 +185,13 @@ def test_list_filters(
     assert client.get("/api/backtest?status=done").json()["count"] == 1
     assert client.get(f"/api/backtest?strategy={run_body['strategy']}").json()["count"] == 2
     assert client.get("/api/backtest?strategy=0").json()["count"] == 0
-    assert client.get("/api/backtest?strategy=99999999999999999999999").status_code == 400
-    bad = client.get("/api/backtest?status=weird")
-    assert bad.status_code == 400
-    assert client.get("/api/backtest?strategy=abc").status_code == 400
+    for query, field in [
+        ("strategy=99999999999999999999999", "strategy"),
+        ("status=weird", "status"),
+        ("strategy=abc", "strategy"),
+    ]:
+        bad = client.get(f"/api/backtest?{query}")
+        assert bad.status_code == 400 and fields(bad) == [field], query
 
 
 def test_trades_are_paginated(

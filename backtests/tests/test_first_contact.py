@@ -8,6 +8,7 @@ import io
 import pytest
 from rest_framework.test import APIClient
 
+from backtests.models import BacktestRun, BacktestSweep
 from strategies.services import strategy_update
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +65,7 @@ def test_unknown_symbol_is_a_400_naming_the_field(
     assert response.status_code == 400, response.content
     assert response.json()["errors"][0]["field"] == "instrument"
     assert "no instrument with symbol 'NOPE'" in response.json()["detail"]
+    assert not BacktestRun.objects.exists() and not BacktestSweep.objects.exists()
 
 
 def test_zero_trades_says_why_when_entries_are_refused(

@@ -114,6 +114,7 @@ def test_sweep_size_cap(auth_client: APIClient, sweep_body: dict, settings) -> N
     response = auth_client.post("/api/backtest/sweeps", sweep_body, format="json")
     assert response.status_code == 400
     assert "at most 5" in response.json()["detail"]
+    assert not BacktestSweep.objects.exists()
 
 
 def test_a_chunk_delivered_twice_counts_once(auth_client: APIClient, sweep_body: dict) -> None:
@@ -130,8 +131,10 @@ def test_cancel_and_cross_user(auth_client: APIClient, sweep_body: dict, make_us
     sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
     other = APIClient()
     other.force_authenticate(make_user())
+    status = BacktestSweep.objects.get(pk=sweep_id).status
     assert other.get(f"/api/backtest/sweeps/{sweep_id}").status_code == 404
     assert other.post(f"/api/backtest/sweeps/{sweep_id}/cancel").status_code == 404
+    assert BacktestSweep.objects.get(pk=sweep_id).status == status != RunStatus.CANCELLED
     assert (
         auth_client.post(f"/api/backtest/sweeps/{sweep_id}/cancel").json()["status"] == "cancelled"
     )
@@ -186,7 +189,9 @@ def test_sweeps_count_towards_the_concurrency_cap(
 ) -> None:
     settings.BACKTESTS = {**settings.BACKTESTS, "MAX_CONCURRENT_RUNS": 1}
     assert auth_client.post("/api/backtest/sweeps", sweep_body, format="json").status_code == 202
-    assert auth_client.post("/api/backtest/sweeps", sweep_body, format="json").status_code == 429
+    refused = auth_client.post("/api/backtest/sweeps", sweep_body, format="json")
+    assert refused.status_code == 429 and "concurrent runs" in refused.json()["detail"]
+    assert BacktestSweep.objects.count() == 1
 
 
 def test_chunks_that_read_different_data_fail_the_sweep(

@@ -1,4 +1,4 @@
-"""A local fake of Dhan's v2 REST API for tests: a threaded http.server on 127.0.0.1.
+"""A local fake of Dhan's v2 REST API for tests: pytest-httpserver on 127.0.0.1.
 
 Answers ``POST /v2/charts/intraday`` and ``/v2/charts/historical`` with the documented
 parallel arrays (seeded synthetic bars for the requested dates), serves a security master CSV at
@@ -9,12 +9,16 @@ parallel arrays (seeded synthetic bars for the requested dates), serves a securi
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 from collections import deque
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+from werkzeug.datastructures import Headers
 
 from engine.markets.synthetic import synthetic_bars
 
@@ -25,6 +29,8 @@ AUTH_ERROR = {
     "errorCode": "DH-901",
     "errorMessage": "bad token",
 }
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines in test output
+
 NO_DATA = {"errorType": "Data_Error", "errorCode": "DH-907", "errorMessage": "No data present"}
 
 MASTER_HEADER = (
@@ -59,72 +65,55 @@ class FakeDhan:
         self.failures: deque[tuple[int, bytes]] = deque()
         self.master = master_csv()
         self.lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # keep test output clean
-                pass
-
-            def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                fake._record(self, None)
-                if self.path.startswith("/scrip-master.csv"):
-                    self._send(200, fake.master.encode(), "text/csv")
-                else:
-                    self._send(404, json.dumps({"errorCode": "DH-905"}).encode())
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                try:
-                    payload = json.loads(raw or b"{}")
-                except ValueError:
-                    payload = {}
-                fake._record(self, payload)
-                status, body = fake._answer(self.path, payload)
-                self._send(status, body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.server.expect_request("/scrip-master.csv", method="GET").respond_with_handler(
+            self._master
+        )
+        self.server.expect_request(re.compile("/v2/.*"), method="POST").respond_with_handler(
+            self._post
+        )
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v2"
+        return self.server.url_for("/v2")
 
     @property
     def master_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/scrip-master.csv"
+        return self.server.url_for("/scrip-master.csv")
 
     def __enter__(self) -> FakeDhan:
-        self.thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
+        self.server.check_assertions()  # a request no handler matched fails the test
 
     def fail_next(self, status: int, body: dict | bytes, times: int = 1) -> None:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         with self.lock:
             self.failures.extend([(status, raw)] * times)
 
-    def _record(self, handler: BaseHTTPRequestHandler, payload: dict | None) -> None:
+    def _record(self, request: Request, payload: dict | None) -> None:
         with self.lock:
             self.requests.append(
-                {"path": handler.path, "payload": payload, "headers": dict(handler.headers)}
+                {"path": request.path, "payload": payload, "headers": Headers(request.headers)}
             )
 
-    def _answer(self, path: str, payload: dict) -> tuple[int, bytes]:
+    def _master(self, request: Request) -> Response:
+        self._record(request, None)
+        return Response(self.master, 200, content_type="text/csv")
+
+    def _post(self, request: Request) -> Response:
+        payload = request.get_json(force=True, silent=True) or {}
+        self._record(request, payload)
         with self.lock:
-            if self.failures:
-                return self.failures.popleft()
+            status, body = self.failures.popleft() if self.failures else (None, b"")
+        if status is None:
+            status, body = self._answer(request.path, payload)
+        return Response(body, status, content_type="application/json")
+
+    def _answer(self, path: str, payload: dict) -> tuple[int, bytes]:
         if path.endswith("/charts/intraday"):
             return 200, json.dumps(self._bars(payload, daily=False)).encode()
         if path.endswith("/charts/historical"):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from marketdata import services
-from marketdata.models import Candle, QuarantinedCandle
+from marketdata.models import Candle, IngestionRun, QuarantinedCandle, TrackedInstrument
 
 from .conftest import small_frame
 
@@ -58,13 +58,12 @@ def _named(content: bytes, name: str):
 
 
 def test_reads_need_authentication(api_client, stored):
-    assert api_client.get(f"{BASE}/instruments").status_code == 401
-    assert (
-        api_client.get(
-            f"{BASE}/instruments/{stored.pk}/candles?start=2024-01-02&end=2024-01-02"
-        ).status_code
-        == 401
-    )
+    for path in (
+        f"{BASE}/instruments",
+        f"{BASE}/instruments/{stored.pk}/candles?start=2024-01-02&end=2024-01-02",
+    ):
+        response = api_client.get(path)
+        assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
 
 
 def test_instrument_list_search_and_detail(auth_client, stored):
@@ -157,7 +156,9 @@ def test_health_report(auth_client, stored):
 
 
 def test_writes_are_staff_only(auth_client, stored):
-    assert _upload(auth_client, stored, _csv()).status_code == 403
+    candles = Candle.objects.count()
+    upload = _upload(auth_client, stored, _csv())
+    assert upload.status_code == 403 and upload.json()["code"] == "permission_denied"
     r = auth_client.post(
         f"{BASE}/instruments/{stored.pk}/backfill",
         {"start": "2024-01-01", "end": "2024-01-05"},
@@ -169,6 +170,8 @@ def test_writes_are_staff_only(auth_client, stored):
         auth_client.post(f"{BASE}/tracked", {"instrument": stored.pk}, format="json").status_code
         == 403
     )
+    assert Candle.objects.count() == candles  # nothing written by any of them
+    assert not IngestionRun.objects.exists() and not TrackedInstrument.objects.exists()
 
 
 def test_upload_csv_imports_and_records_the_run(staff_client, nifty):
@@ -291,20 +294,21 @@ def test_backfill_synthetic_and_tracked_crud(
     )
     assert t.status_code == 201
     assert staff_client.get(f"{BASE}/tracked").json()["count"] == 1
-    assert (
-        staff_client.post(
-            f"{BASE}/tracked",
-            {"instrument": nifty.pk, "timeframe": "3m", "provider": "dhan"},
-            format="json",
-        ).status_code
-        == 400
+    refused = staff_client.post(
+        f"{BASE}/tracked",
+        {"instrument": nifty.pk, "timeframe": "3m", "provider": "dhan"},
+        format="json",
     )
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "timeframe"
+    assert TrackedInstrument.objects.count() == 1
     assert staff_client.delete(f"{BASE}/tracked/{t.json()['id']}").status_code == 204
+    assert not TrackedInstrument.objects.exists()
     assert staff_client.delete(f"{BASE}/tracked/{t.json()['id']}").status_code == 404
 
 
 def test_paths_have_no_trailing_slash(auth_client, stored):
-    assert auth_client.get(f"{BASE}/instruments/").status_code == 404
+    response = auth_client.get(f"{BASE}/instruments/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 def test_admin_health_page(client, make_user, stored):
@@ -417,7 +421,8 @@ def test_max_id_has_one_definition():
 
 
 def test_deleting_a_missing_tracked_row_is_a_404(staff_client):
-    assert staff_client.delete(f"{BASE}/tracked/987654").status_code == 404
+    response = staff_client.delete(f"{BASE}/tracked/987654")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 def test_tracking_takes_the_instrument_by_symbol(staff_client, nifty):

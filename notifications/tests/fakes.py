@@ -1,7 +1,9 @@
-"""Local fake SendGrid, Twilio and webhook receivers: threaded ``http.server`` on 127.0.0.1.
+"""Local fake SendGrid, Twilio and webhook receivers on 127.0.0.1 (pytest-httpserver).
 
 Each fake answers from a script of responses (then its default) and records every
 request, so a test can assert exactly how many sends reached the "provider".
+``delay`` holds a reply after the request was taken (the provider accepted it, the answer is
+lost to the client's timeout); ``stop()`` releases a held reply at once.
 """
 
 from __future__ import annotations
@@ -9,22 +11,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import re
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+from werkzeug.datastructures import Headers
+
 Reply = tuple[int, dict[str, str], bytes]
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines in test output
 
 
 @dataclass
 class Recorded:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: Headers  # case-insensitive, as HTTP header names are
     body: bytes
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -40,31 +48,22 @@ class FakeServer:
         self.requests: list[Recorded] = []
         self.script: deque[Reply] = deque()
         self.delay = 0.0  # seconds to hold the answer: the request is taken, the reply is late
-        fake = self
+        self._released = threading.Event()
+        self._server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self._server.expect_request(re.compile("/.*"), method="POST").respond_with_handler(
+            self._answer
+        )
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                record = Recorded("POST", self.path, dict(self.headers), self.rfile.read(length))
-                fake.requests.append(record)
-                status, headers, body = fake.script.popleft() if fake.script else fake.reply(record)
-                time.sleep(fake.delay)
-                self.send_response(status)
-                for key, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+    def _answer(self, request: Request) -> Response:
+        record = Recorded("POST", request.path, Headers(request.headers), request.get_data())
+        self.requests.append(record)
+        status, headers, body = self.script.popleft() if self.script else self.reply(record)
+        self._released.wait(self.delay)
+        return Response(body, status, {"Content-Type": "application/json", **headers})
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._server.port}"
 
     def reply(self, record: Recorded) -> Reply:
         return 200, {}, b"{}"
@@ -75,12 +74,13 @@ class FakeServer:
         self.script.append((status, headers or {}, raw))
 
     def start(self) -> FakeServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._released.set()
+        self._server.stop()
+        self._server.check_assertions()  # a request no handler matched fails the test
 
 
 class FakeSendGrid(FakeServer):

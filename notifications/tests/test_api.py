@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from algobacktester.accounts.tokens import token_pair
 from notifications.channels.outbox import outbox_messages
-from notifications.models import AlertRule, Delivery, PhoneVerification
+from notifications.models import AlertRule, Delivery, NotificationPreference, PhoneVerification
 
 from .fakes import FakeTwilio
 from .support import PHONE, override, verify_phone
@@ -77,7 +77,8 @@ def test_send_now_rejects_bad_input(auth_client, notif_settings, body, field) ->
 
 def test_a_body_that_is_not_an_object_is_a_400(auth_client) -> None:
     response = auth_client.post(f"{URL}/alerts", ["message"])
-    assert response.status_code == 400
+    assert response.status_code == 400 and _fields(response) == [None]
+    assert not Delivery.objects.exists() and not AlertRule.objects.exists()
 
 
 def test_send_now_over_the_daily_quota_is_a_429_naming_channels(auth_client, notif_settings):
@@ -96,7 +97,8 @@ def test_send_now_over_the_daily_quota_is_a_429_naming_channels(auth_client, not
 
 def test_unauthenticated_requests_are_refused(api_client) -> None:
     for path in ("alerts", "history", "rules", "preferences"):
-        assert api_client.get(f"{URL}/{path}").status_code == 401
+        response = api_client.get(f"{URL}/{path}")
+        assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
 
 
 # --- rules -----------------------------------------------------------------------------------------
@@ -120,6 +122,7 @@ def test_rule_crud_and_privileged_fields_are_ignored(auth_client, make_user) -> 
     assert patched.status_code == 200 and patched.json()["cooldown_seconds"] == 300
     assert auth_client.delete(f"{URL}/rules/{rid}").status_code == 204
     assert auth_client.get(f"{URL}/rules/{rid}").status_code == 404
+    assert not AlertRule.objects.filter(pk=rid).exists()
 
 
 def test_alerts_without_message_creates_a_rule(auth_client) -> None:
@@ -160,13 +163,16 @@ def test_other_users_rules_are_404(auth_client, make_user) -> None:
 def test_rule_validation_names_the_field(auth_client, changes, field) -> None:
     response = auth_client.post(f"{URL}/rules", {**EVENT_RULE, **changes})
     assert response.status_code == 400 and field in _fields(response), response.json()
+    assert not AlertRule.objects.exists()
 
 
 def test_staff_may_subscribe_to_ingestion_failures(auth_client) -> None:
     auth_client.user.is_staff = True
     auth_client.user.save()
     response = auth_client.post(f"{URL}/rules", {**EVENT_RULE, "event_type": "ingestion.failed"})
-    assert response.status_code == 201
+    assert response.status_code == 201 and response.json()["event_type"] == "ingestion.failed"
+    rule = AlertRule.objects.get()
+    assert (rule.owner, rule.event_type) == (auth_client.user, "ingestion.failed")
 
 
 def test_a_rule_webhook_secret_is_shown_once(auth_client) -> None:
@@ -182,7 +188,9 @@ def test_a_rule_webhook_secret_is_shown_once(auth_client) -> None:
 
 def test_kind_cannot_change(auth_client) -> None:
     rid = auth_client.post(f"{URL}/rules", EVENT_RULE).json()["id"]
-    assert auth_client.patch(f"{URL}/rules/{rid}", {"kind": "market"}).status_code == 400
+    response = auth_client.patch(f"{URL}/rules/{rid}", {"kind": "market"})
+    assert response.status_code == 400 and _fields(response) == ["kind"]
+    assert AlertRule.objects.get(pk=rid).kind == "event"
 
 
 # --- history --------------------------------------------------------------------------------------------
@@ -206,8 +214,14 @@ def test_history_is_scoped_filtered_and_paginated(auth_client, make_user, notif_
     assert get("?status=failed")["results"][0]["reason"] == "daily email quota reached"
     assert get(f"?rule={rule.pk}")["count"] == 1
     assert get("?page_size=1")["next"] is not None
-    for bad in ("?channel=fax", "?status=lost", "?rule=abc", f"?rule={2**70}"):
-        assert auth_client.get(f"{URL}/history{bad}").status_code == 400
+    for bad, field in [
+        ("?channel=fax", "channel"),
+        ("?status=lost", "status"),
+        ("?rule=abc", "rule"),
+        (f"?rule={2**70}", "rule"),
+    ]:
+        response = auth_client.get(f"{URL}/history{bad}")
+        assert response.status_code == 400 and _fields(response) == [field], bad
 
 
 # --- preferences and phone ----------------------------------------------------------------------
@@ -239,8 +253,10 @@ def test_preferences_defaults_and_update(auth_client, notif_settings) -> None:
     ],
 )
 def test_preferences_reject_bad_input(auth_client, body, field) -> None:
+    before = auth_client.get(f"{URL}/preferences").json()
     response = auth_client.patch(f"{URL}/preferences", body)
     assert response.status_code == 400 and field in _fields(response), response.json()
+    assert auth_client.get(f"{URL}/preferences").json() == before
 
 
 def test_preferences_webhook_secret_is_shown_once(auth_client) -> None:
@@ -271,7 +287,7 @@ def test_phone_verification_send_and_confirm(auth_client, notif_settings) -> Non
     auth_client.user.refresh_from_db()
     assert auth_client.user.phone == PHONE
     again = auth_client.post(f"{URL}/preferences/phone/verify", {"phone": PHONE, "code": code})
-    assert again.status_code == 400
+    assert again.status_code == 400 and _fields(again) == ["code"]
 
 
 def test_phone_codes_allow_limited_attempts_and_expire(auth_client, notif_settings) -> None:
@@ -292,17 +308,20 @@ def test_phone_codes_allow_limited_attempts_and_expire(auth_client, notif_settin
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        {"phone": "9812345678"},
-        {"phone": "+91 98123"},
-        {"phone": 12},
-        {"phone": PHONE, "code": "12ab56"},
-        {},
+        ({"phone": "9812345678"}, "phone"),
+        ({"phone": "+91 98123"}, "phone"),
+        ({"phone": 12}, "phone"),
+        ({"phone": PHONE, "code": "12ab56"}, "code"),
+        ({}, "phone"),
     ],
 )
-def test_phone_verify_rejects_bad_input(auth_client, body) -> None:
-    assert auth_client.post(f"{URL}/preferences/phone/verify", body).status_code == 400
+def test_phone_verify_rejects_bad_input(auth_client, body, field) -> None:
+    response = auth_client.post(f"{URL}/preferences/phone/verify", body)
+    assert response.status_code == 400 and _fields(response) == [field]
+    assert not PhoneVerification.objects.exists() and outbox_messages("sms") == []
+    assert not NotificationPreference.objects.filter(phone_verified_at__isnull=False).exists()
 
 
 def test_phone_verify_reports_a_number_twilio_refuses(auth_client, fake_twilio) -> None:

@@ -313,7 +313,7 @@ def test_a_reply_lost_after_the_provider_accepted_is_never_resent(
     if channel == "sms":
         verify_phone(user)
     fake = fake_twilio if channel == "sms" else fake_sendgrid
-    fake.delay = 1.0
+    fake.delay = 30.0  # held until the fake stops: far past the client's timeout, at no cost
     override(notif_settings, HTTP_TIMEOUT_SECONDS=0.3)
     delivery = _delivery(user, channel)
     assert services.delivery_send(delivery_id=delivery.pk).status == "failed"

@@ -171,6 +171,7 @@ def test_market_rule_validation(auth_client, changes, field) -> None:
     response = auth_client.post("/api/notifications/rules", body)
     assert response.status_code == 400, response.json()
     assert field in [e["field"] for e in response.json()["errors"]], response.json()
+    assert not AlertRule.objects.exists()
 
 
 def test_a_graph_without_an_entry_node_is_refused() -> None:

@@ -88,7 +88,7 @@ def test_posting_owner_or_version_changes_nothing(
         {"owner": victim_strategy.owner_id, "version": 7},
         format="json",
     )
-    assert patched.status_code == 200
+    assert patched.status_code == 200 and patched.json()["version"] == 1
     mine.refresh_from_db()
     assert (mine.owner, mine.version) == (auth_client.user, 1)
 

@@ -171,9 +171,12 @@ def test_bad_condition_is_400_naming_field(auth_client: APIClient, body: dict, f
         {"type": "EMA", "params": {"timeperiod": 20}},
         format="json",
     )
+    before = Strategy.objects.get(pk=sid)
     response = auth_client.post(f"/api/strategies/{sid}/conditions", body, format="json")
     assert response.status_code == 400, response.content
     assert field in fields(response)
+    after = Strategy.objects.get(pk=sid)
+    assert (after.version, after.graph) == (before.version, before.graph)  # nothing saved
 
 
 def test_indicator_with_several_outputs_needs_a_port(auth_client: APIClient) -> None:
@@ -212,9 +215,12 @@ def test_bad_action_is_400_naming_field(auth_client: APIClient, body: dict, fiel
     auth_client.post(
         f"{base}/conditions", {"op": ">", "a": "rsi_14", "b": 70, "id": "cond"}, format="json"
     )
+    before = Strategy.objects.get(pk=sid)
     response = auth_client.post(f"{base}/actions", body, format="json")
     assert response.status_code == 400, response.content
     assert field in fields(response)
+    after = Strategy.objects.get(pk=sid)
+    assert (after.version, after.graph) == (before.version, before.graph)  # nothing saved
 
 
 @pytest.mark.parametrize(
@@ -253,6 +259,7 @@ def test_bad_strategy_fields(auth_client: APIClient, body: dict, field: str) -> 
     response = auth_client.post("/api/strategies", body, format="json")
     assert response.status_code == 400
     assert fields(response) == [field]
+    assert not Strategy.objects.exists()
 
 
 def test_name_unique_per_owner(auth_client: APIClient, make_user) -> None:
@@ -262,7 +269,9 @@ def test_name_unique_per_owner(auth_client: APIClient, make_user) -> None:
     assert fields(response) == ["name"]
     other = APIClient()
     other.force_authenticate(make_user())
-    assert other.post("/api/strategies", {"name": "Alpha"}, format="json").status_code == 201
+    theirs = other.post("/api/strategies", {"name": "Alpha"}, format="json")
+    assert theirs.status_code == 201 and theirs.json()["name"] == "Alpha"
+    assert Strategy.objects.filter(name="Alpha").count() == 2
 
 
 def test_rename_to_taken_name_is_400(auth_client: APIClient) -> None:
@@ -271,6 +280,7 @@ def test_rename_to_taken_name_is_400(auth_client: APIClient) -> None:
     response = auth_client.patch(f"/api/strategies/{beta['id']}", {"name": "Alpha"}, format="json")
     assert response.status_code == 400
     assert fields(response) == ["name"]
+    assert Strategy.objects.get(pk=beta["id"]).name == "Beta"
 
 
 # --- CRUD and versions -----------------------------------------------------------------
@@ -336,6 +346,8 @@ def test_node_get_delete_and_edges(auth_client: APIClient) -> None:
     edges = auth_client.get(f"{base}/edges").json()
     assert "close.out->ma_fast.price" in {e["id"] for e in edges}
     assert auth_client.delete(f"{base}/edges/close.out->ma_fast.price").status_code == 204
+    remaining = {e["id"] for e in auth_client.get(f"{base}/edges").json()}
+    assert remaining == {e["id"] for e in edges} - {"close.out->ma_fast.price"}
     assert auth_client.delete(f"{base}/edges/close.out->ma_fast.price").status_code == 404
     assert auth_client.delete(f"{base}/edges/garbage").status_code == 404
     added = auth_client.post(
@@ -345,7 +357,8 @@ def test_node_get_delete_and_edges(auth_client: APIClient) -> None:
     bad = auth_client.post(
         f"{base}/edges", {"from": "close.out", "to": "ma_fast.nope"}, format="json"
     )
-    assert bad.status_code == 400
+    assert bad.status_code == 400 and fields(bad) == ["graph.nodes.ma_fast.inputs.nope"]
+    assert "ma_fast.nope" not in {e["to"] for e in auth_client.get(f"{base}/edges").json()}
 
     assert auth_client.delete(f"{base}/nodes/cross_up").status_code == 204
     graph = auth_client.get(base).json()["graph"]
@@ -387,10 +400,9 @@ def test_templates_list_and_clone(auth_client: APIClient) -> None:
     assert risk["square_off"] == "15:25"
     assert risk["max_trades_per_day"] == 4
     assert clone.json()["valid"] is True
-    assert (
-        auth_client.post("/api/strategies/templates/nope/clone", {}, format="json").status_code
-        == 404
-    )
+    count = Strategy.objects.count()
+    missing = auth_client.post("/api/strategies/templates/nope/clone", {}, format="json")
+    assert missing.status_code == 404 and Strategy.objects.count() == count
 
 
 def test_indicator_catalogue(auth_client: APIClient) -> None:
@@ -406,8 +418,10 @@ def test_indicator_catalogue(auth_client: APIClient) -> None:
 
 
 def test_requires_authentication(api_client: APIClient) -> None:
-    assert api_client.get("/api/strategies").status_code == 401
-    assert api_client.get("/api/indicators").status_code == 401
+    for path in ("/api/strategies", "/api/indicators"):
+        response = api_client.get(path)
+        assert response.status_code == 401
+        assert response.json()["code"] == "not_authenticated" and "results" not in response.json()
 
 
 def test_a_graph_without_node_or_edge_lists_is_an_empty_draft(auth_client: APIClient) -> None:
@@ -428,4 +442,5 @@ def test_a_graph_without_node_or_edge_lists_is_an_empty_draft(auth_client: APICl
     ],
 )
 def test_ids_beyond_bigint_are_404_not_500(auth_client: APIClient, path: str) -> None:
-    assert auth_client.get(path).status_code == 404
+    response = auth_client.get(path)
+    assert response.status_code == 404 and response.json()["code"] == "not_found"

@@ -51,6 +51,7 @@ def test_register_taken_email_says_so(api_client: APIClient, user: User) -> None
     assert response.status_code == 400
     assert fields(response) == {"email"}
     assert "already exists" in response.json()["detail"]
+    assert User.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -111,6 +112,8 @@ def test_login_email_is_case_insensitive(api_client: APIClient, user: User, emai
         "/api/auth/login", {"email": email_case(user.email), "password": PASSWORD}
     )
     assert response.status_code == 200
+    me = bearer(APIClient(), response.json()["access"]).get("/api/auth/me")
+    assert me.json()["email"] == user.email  # the token is that user's
 
 
 def test_login_wrong_password_is_401(api_client: APIClient, user: User) -> None:
@@ -122,12 +125,16 @@ def test_login_wrong_password_is_401(api_client: APIClient, user: User) -> None:
 def test_login_unknown_email_is_401(api_client: APIClient, db) -> None:
     response = api_client.post("/api/auth/login", {"email": "nobody@example.com", "password": "x"})
     assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"  # as a wrong password: no enumeration
 
 
 def test_login_inactive_user_is_401(api_client: APIClient, make_user) -> None:
     user = make_user(is_active=False)
     response = api_client.post("/api/auth/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials" and "access" not in response.json()
+    user.refresh_from_db()
+    assert user.last_login is None
 
 
 def test_login_missing_password_names_it(api_client: APIClient) -> None:
@@ -211,7 +218,8 @@ def test_refresh_rotates_and_blacklists_the_old_token(api_client: APIClient, use
 
 def test_refresh_with_an_access_token_is_refused(api_client: APIClient, user: User) -> None:
     pair = token_pair(user)
-    assert api_client.post("/api/auth/refresh", {"refresh": pair["access"]}).status_code == 401
+    response = api_client.post("/api/auth/refresh", {"refresh": pair["access"]})
+    assert response.status_code == 401 and response.json()["code"] == "token_not_valid"
 
 
 def test_refresh_expired_is_refused(api_client: APIClient, user: User) -> None:
@@ -226,13 +234,15 @@ def test_refresh_tampered_is_refused(api_client: APIClient, user: User) -> None:
     raw = token_pair(user)["refresh"]
     head, payload, signature = raw.split(".")
     tampered = f"{head}.{payload}.{signature[::-1]}"
-    assert api_client.post("/api/auth/refresh", {"refresh": tampered}).status_code == 401
+    response = api_client.post("/api/auth/refresh", {"refresh": tampered})
+    assert response.status_code == 401 and response.json()["code"] == "token_not_valid"
 
 
 def test_refresh_of_a_deleted_user_is_401_not_500(api_client: APIClient, user: User) -> None:
     pair = token_pair(user)
     user.delete()
-    assert api_client.post("/api/auth/refresh", {"refresh": pair["refresh"]}).status_code == 401
+    response = api_client.post("/api/auth/refresh", {"refresh": pair["refresh"]})
+    assert response.status_code == 401 and "access" not in response.json()
 
 
 def test_refresh_missing_field_names_it(api_client: APIClient) -> None:
@@ -260,7 +270,8 @@ def test_access_signed_with_another_key_is_refused(user: User) -> None:
         "another-key-entirely-" * 3,
         algorithm="HS256",
     )
-    assert bearer(APIClient(), forged).get("/api/auth/me").status_code == 401
+    response = bearer(APIClient(), forged).get("/api/auth/me")
+    assert response.status_code == 401 and response.json()["code"] == "token_not_valid"
 
 
 def test_access_tampered_payload_is_refused(user: User, make_user) -> None:
@@ -274,6 +285,10 @@ def test_access_tampered_payload_is_refused(user: User, make_user) -> None:
     forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     response = bearer(APIClient(), f"{head}.{forged_payload}.{signature}").get("/api/auth/me")
     assert response.status_code == 401
+    assert (
+        response.json()["code"] == "token_not_valid"
+        and other.email not in response.content.decode()
+    )
 
 
 def test_no_token_is_401_json(api_client: APIClient) -> None:
@@ -284,7 +299,8 @@ def test_no_token_is_401_json(api_client: APIClient) -> None:
 
 
 def test_garbage_bearer_is_401(api_client: APIClient) -> None:
-    assert bearer(api_client, "not.a.jwt").get("/api/auth/me").status_code == 401
+    response = bearer(api_client, "not.a.jwt").get("/api/auth/me")
+    assert response.status_code == 401 and response.json()["code"] == "token_not_valid"
 
 
 # --- logout ---------------------------------------------------------------------
@@ -296,7 +312,7 @@ def test_logout_ends_that_login_only(user: User) -> None:
     assert client.post("/api/auth/logout", {"refresh": first["refresh"]}).status_code == 204
     assert client.get("/api/auth/me").status_code == 401  # its access token too
     refreshed = APIClient().post("/api/auth/refresh", {"refresh": first["refresh"]})
-    assert refreshed.status_code == 401
+    assert refreshed.status_code == 401 and "blacklisted" in refreshed.json()["detail"]
     assert bearer(APIClient(), second["access"]).get("/api/auth/me").status_code == 200
 
 
@@ -347,11 +363,13 @@ def test_me_patch_updates_profile(auth_client: APIClient) -> None:
 
 def test_me_patch_ignores_privileged_fields(auth_client: APIClient) -> None:
     user = auth_client.user
+    before = (user.pk, user.email, user.is_staff, user.token_version)
     body = {"email": "hijack@example.com", "is_staff": True, "id": 999, "token_version": 7}
     assert auth_client.patch("/api/auth/me", body, format="json").status_code == 200
     user.refresh_from_db()
-    assert (user.email, user.is_staff, user.token_version) != ("hijack@example.com", True, 7)
-    assert auth_client.get("/api/auth/me").status_code == 200
+    assert (user.pk, user.email, user.is_staff, user.token_version) == before
+    me = auth_client.get("/api/auth/me")
+    assert me.status_code == 200 and me.json()["email"] == before[1]
 
 
 @pytest.mark.parametrize(
@@ -363,8 +381,12 @@ def test_me_patch_ignores_privileged_fields(auth_client: APIClient) -> None:
     ],
 )
 def test_me_patch_bad_input_names_field(auth_client: APIClient, body: dict, field: str) -> None:
+    user = auth_client.user
+    before = {key: getattr(user, key) for key in body}
     response = auth_client.patch("/api/auth/me", body, format="json")
     assert response.status_code == 400 and fields(response) == {field}
+    user.refresh_from_db()
+    assert {key: getattr(user, key) for key in body} == before
 
 
 def test_me_put_is_405_json(auth_client: APIClient) -> None:
