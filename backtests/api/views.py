@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -104,7 +104,14 @@ class BacktestDetailApi(APIView):
             "trades_page",
             "trades_page_size",
         )
-        page = paginator.paginate_queryset(selectors.backtest_trades(run=run), request, view=self)
+        number = _int_param(request, "trades_page")
+        if number == 0:
+            raise ValidationError({"trades_page": ["must be 1 or more"]})
+        trades = selectors.backtest_trades(run=run)
+        try:
+            page = paginator.paginate_queryset(trades, request, view=self)
+        except NotFound:  # past the last page: the run still answers, with an empty page
+            return {"count": trades.count(), "page": number, "results": []}
         return {
             "count": paginator.page.paginator.count,
             "page": paginator.page.number,
@@ -171,6 +178,8 @@ class BacktestTradesCsvApi(APIView):
         writer.writerow(CSV_COLUMNS)
         for row in selectors.backtest_trades(run=run).values(*CSV_COLUMNS):
             writer.writerow(_csv_row(row, tick=run.instrument.tick_size, raw=raw))
+        if run.open_position:
+            writer.writerow(_csv_open_row(run, raw=raw))
         response = HttpResponse(buffer.getvalue(), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="backtest-{run.pk}-trades.csv"'
         return response
@@ -184,6 +193,29 @@ def _csv_row(row: dict[str, Any], *, tick: Any, raw: bool) -> list[Any]:
     }
     if not raw:
         row.update(presentation.trade_display(row, tick=tick))
+    return [row[c] for c in CSV_COLUMNS]
+
+
+def _csv_open_row(run: BacktestRun, *, raw: bool) -> list[Any]:
+    """The keep_open position as the last row (docs/backtests.md): exit_reason ``open``, no
+    seq or exit time, exit_price the mark (last close), pnl unrealised net of entry charges."""
+    pos = run.open_position or {}
+    row = {
+        "seq": "",
+        "side": pos.get("side"),
+        "entry_time": local_iso(pos.get("entry_time")),
+        "exit_time": "",
+        "entry_price": pos.get("entry_price"),
+        "exit_price": pos.get("mark_price"),
+        "quantity": pos.get("qty"),
+        "pnl": pos.get("unrealised_pnl"),
+        "return_pct": None,
+        "charges": pos.get("entry_charges"),
+        "exit_reason": "open",
+        "bars_held": max(0, run.bars - 1 - int(pos.get("entry_bar") or 0)),
+    }
+    if not raw:
+        row.update(presentation.trade_display(row, tick=run.instrument.tick_size))
     return [row[c] for c in CSV_COLUMNS]
 
 
