@@ -7,10 +7,12 @@ paisa and percentages (and ratios) to 2 decimals, as strings so no float noise c
 from __future__ import annotations
 
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from algobacktester.api.timezones import local_iso
+from algobacktester.rounding import money, to_step
+
+__all__ = ["money", "to_step"]  # shared with notifications' message bodies
 
 MONEY_STATS = ("equity_final", "equity_peak", "total_charges")
 TIME_STATS = ("start", "end")
@@ -28,8 +30,7 @@ REJECTION_HELP = {
     "risk.max_trades_per_day or remove it",
     "daily_loss_limit": "the day's loss reached risk.daily_max_loss, which blocks entries for "
     "the rest of the day: raise the limit or remove it",
-    "cooldown": "the signal came within risk.cooldown_bars of the last exit: lower "
-    "cooldown_bars",
+    "cooldown": "the signal came within risk.cooldown_bars of the last exit: lower cooldown_bars",
     "order_expired": "a limit or stop entry was not reached before it expired: widen the "
     "entry's price offset or give it more bars (order_valid_bars)",
     "end_of_data": "the signal came on the last bar, with no bar left to fill it: extend the "
@@ -76,23 +77,6 @@ def no_trades_reason(
     return f"No trades: the simulator refused {total:,} entries: " + "; ".join(parts) + "."
 
 
-def to_step(value: Any, step: Any) -> str | None:
-    """``value`` rounded to a multiple of ``step`` (a tick, 0.01), as a plain decimal string
-    with the step's own places (a stored tick ``0.0500`` still shows 2 decimals)."""
-    if value is None:
-        return None
-    step = Decimal(str(step))
-    if step <= 0:
-        return str(value)
-    units = (Decimal(str(value)) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    places = Decimal(1).scaleb(min(step.normalize().as_tuple().exponent, 0))
-    return str((units * step).quantize(places))
-
-
-def money(value: Any) -> str | None:
-    return to_step(value, "0.01")
-
-
 def stats_local(stats: dict[str, Any] | None) -> dict[str, Any] | None:
     """Raw stats with their times (``start``, ``end``) in the current zone."""
     if stats is None:
@@ -104,9 +88,7 @@ def _local(value: Any) -> Any:
     return local_iso(value) if isinstance(value, str) else value
 
 
-def stats_display(
-    stats: dict[str, Any] | None, *, keep: tuple[str, ...] = ()
-) -> dict[str, Any]:
+def stats_display(stats: dict[str, Any] | None, *, keep: tuple[str, ...] = ()) -> dict[str, Any]:
     """Stats rounded for people; the ``keep`` keys (a sweep row's parameters) as they are."""
     out: dict[str, Any] = {}
     for key, value in (stats or {}).items():
