@@ -88,7 +88,11 @@ class BacktestDetailApi(APIView):
         tags=["backtests"],
         responses={200: s.RunDetailSerializer},
         parameters=[
-            OpenApiParameter("trades_page", int),
+            OpenApiParameter(
+                "trades_page",
+                int,
+                description="1-based; past the last page, the run with an empty trade page",
+            ),
             OpenApiParameter("trades_page_size", int),
         ],
     )
@@ -168,7 +172,8 @@ class BacktestTradesCsvApi(APIView):
         parameters=[OpenApiParameter("raw", bool, description="1: values unrounded, as stored")],
         description="Times in your time zone (ISO 8601 with offset); prices rounded to the "
         "instrument's tick, money to the paisa, percentages to 2 decimals, unless "
-        "raw=1.",
+        "raw=1. A position still open (end_of_data keep_open) is the last row, exit_reason "
+        "open, exit_price its mark and pnl its unrealised P&L.",
     )
     def get(self, request: Request, run_id: int) -> HttpResponse:
         run = selectors.backtest_get(user=request.user, run_id=run_id)
