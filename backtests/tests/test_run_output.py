@@ -136,3 +136,11 @@ def test_prices_show_the_ticks_own_places() -> None:
     assert presentation.to_step(Decimal("23532.4000"), Decimal("0.0500")) == "23532.40"
     assert presentation.to_step(23532.43, "1") == "23532"
     assert presentation.to_step(23535, "10") == "23540"
+
+
+def test_close_at_end_true_with_keep_open_is_a_400(auth_client: APIClient, run_body: dict) -> None:
+    body = {**run_body, "close_at_end": True, "end_of_data": "keep_open"}
+    response = auth_client.post("/api/backtest", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["field"] == "end_of_data"
+    assert "contradicts close_at_end=true" in response.json()["errors"][0]["message"]
