@@ -32,7 +32,7 @@ class BacktestRequestSerializer(RunConfigSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] < attrs["start"]:
             raise serializers.ValidationError({"end": ["must be on or after start"]})
-        return attrs
+        return super().validate(attrs)  # the config's own checks (end_of_data)
 
 
 CONFIG_FIELDS = tuple(RunConfigSerializer().fields)
