@@ -56,12 +56,16 @@ def normalise(
     """Fill every default in, so the stored JSON alone reproduces the run.
 
     With ``lot_symbol`` (see :func:`dated_lot_symbol`) and no explicit ``lot_size``, lot-based
-    sizing takes each bar's lot from the engine's calendar on the bar's date.
+    sizing takes each bar's lot from the engine's calendar on the bar's date, and no
+    ``lot_size`` is stored: the engine would not use it, and a run of 2024 whose config said
+    65 while its trades used 50 then 25 misleads. Older rows that hold both read the same.
+    ``end_of_data`` is stored alone; older rows' ``close_at_end`` is still read.
     """
     sizing = {"mode": "lots", "value": 1.0, **config.get("sizing", {})}
     if lot_symbol and "lot_size" not in sizing and sizing["mode"] != "fixed":
         sizing["lot_symbol"] = lot_symbol
-    sizing.setdefault("lot_size", float(lot_size))
+    else:
+        sizing.setdefault("lot_size", float(lot_size))
     return {
         "capital": str(config.get("capital", DEFAULT_CAPITAL)),
         "fees": _fees(config.get("fees"), kind=kind, exchange=exchange),
@@ -75,17 +79,10 @@ def normalise(
         "margin": config.get("margin", DEFAULT_MARGIN.get(kind, 1.0)),
         **{
             k: config[k]
-            for k in (
-                "fill",
-                "stop_first",
-                "close_at_end",
-                "allow_long",
-                "allow_short",
-                "pyramiding",
-                "end_of_data",
-            )
+            for k in ("fill", "stop_first", "allow_long", "allow_short", "pyramiding")
             if k in config
         },
+        "end_of_data": end_of_data(config),
     }
 
 

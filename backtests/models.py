@@ -70,6 +70,9 @@ class BacktestRun(RunSpec, LeasedJob):
     rejected_entries = models.JSONField(
         default=dict, blank=True, help_text="every refused entry, counted by reason"
     )
+    # end_of_data keep_open: the position still open after the last bar, marked at its close
+    # (equity and return include it; the trade list holds closed trades only).
+    open_position = models.JSONField(null=True, blank=True)
     rerun_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
     )

@@ -7,10 +7,12 @@ paisa and percentages (and ratios) to 2 decimals, as strings so no float noise c
 from __future__ import annotations
 
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from algobacktester.api.timezones import local_iso
+from algobacktester.rounding import money, to_step
+
+__all__ = ["money", "to_step"]  # shared with notifications' message bodies
 
 MONEY_STATS = ("equity_final", "equity_peak", "total_charges")
 TIME_STATS = ("start", "end")
@@ -19,6 +21,20 @@ REJECTION_HELP = {
     "insufficient_funds": "the capital did not cover the margin and charges of the order: raise "
     "capital, or lower sizing or margin",
     "zero_size": "the order size rounded to zero units: size in lots, or raise capital",
+    "insufficient_margin": "the margin the order blocks was more than the account's equity: "
+    "raise capital, or lower sizing",
+    "outside_window": "the entry signal came in or next to the square-off window, or on a "
+    "day's last bar, where no new position may open: move risk.square_off later or check the "
+    "entry conditions' timing",
+    "max_trades_per_day": "the day's trade limit was already reached: raise "
+    "risk.max_trades_per_day or remove it",
+    "daily_loss_limit": "the day's loss reached risk.daily_max_loss, which blocks entries for "
+    "the rest of the day: raise the limit or remove it",
+    "cooldown": "the signal came within risk.cooldown_bars of the last exit: lower cooldown_bars",
+    "order_expired": "a limit or stop entry was not reached before it expired: widen the "
+    "entry's price offset or give it more bars (order_valid_bars)",
+    "end_of_data": "the signal came on the last bar, with no bar left to fill it: extend the "
+    "range's end",
 }
 
 
@@ -32,11 +48,21 @@ def rejection_counts(body: dict[str, Any]) -> dict[str, int]:
 
 
 def no_trades_reason(
-    *, stats: dict[str, Any] | None, counts: dict[str, int], bars: int
+    *,
+    stats: dict[str, Any] | None,
+    counts: dict[str, int],
+    bars: int,
+    open_position: dict[str, Any] | None = None,
 ) -> str | None:
     """A sentence saying why a finished run made no trade; None when it made some."""
     if not stats or stats.get("trades"):
         return None
+    if open_position:  # keep_open: the run did trade, its one position is still open
+        return (
+            f"No closed trades: one {open_position.get('side')} position opened "
+            f"{local_iso(open_position.get('entry_time'))} is still open (end_of_data "
+            "keep_open); see open_position."
+        )
     if not counts:
         return (
             f"No trades: the entry conditions never fired on the {bars:,} bars of the range "
@@ -51,25 +77,24 @@ def no_trades_reason(
     return f"No trades: the simulator refused {total:,} entries: " + "; ".join(parts) + "."
 
 
-def to_step(value: Any, step: Any) -> str | None:
-    """``value`` rounded to a multiple of ``step`` (a tick, 0.01), as a plain decimal string."""
-    if value is None:
+def stats_local(stats: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Raw stats with their times (``start``, ``end``) in the current zone."""
+    if stats is None:
         return None
-    step = Decimal(str(step))
-    if step <= 0:
-        return str(value)
-    units = (Decimal(str(value)) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return str((units * step).quantize(step))
+    return {k: _local(v) if k in TIME_STATS else v for k, v in stats.items()}
 
 
-def money(value: Any) -> str | None:
-    return to_step(value, "0.01")
+def _local(value: Any) -> Any:
+    return local_iso(value) if isinstance(value, str) else value
 
 
-def stats_display(stats: dict[str, Any] | None) -> dict[str, Any]:
+def stats_display(stats: dict[str, Any] | None, *, keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Stats rounded for people; the ``keep`` keys (a sweep row's parameters) as they are."""
     out: dict[str, Any] = {}
     for key, value in (stats or {}).items():
-        if key in TIME_STATS:
+        if key in keep:
+            out[key] = value
+        elif key in TIME_STATS:
             out[key] = local_iso(value) if isinstance(value, str) else value
         elif isinstance(value, int | float) and not isinstance(value, bool) and key != "trades":
             out[key] = to_step(value, "0.01")
@@ -85,6 +110,23 @@ def trade_display(trade: dict[str, Any], *, tick: Any) -> dict[str, Any]:
         "pnl": money(trade["pnl"]),
         "charges": money(trade["charges"]),
         "return_pct": to_step(trade["return_pct"], "0.01"),
+    }
+
+
+def open_position_local(position: dict[str, Any] | None, *, tick: Any) -> dict[str, Any] | None:
+    """A run's still-open position (end_of_data keep_open) with its entry time in the current
+    zone and ``display``: prices to the tick, money to the paisa."""
+    if not position:
+        return None
+    return {
+        **position,
+        "entry_time": _local(position.get("entry_time")),
+        "display": {
+            "entry_price": to_step(position.get("entry_price"), tick),
+            "mark_price": to_step(position.get("mark_price"), tick),
+            "entry_charges": money(position.get("entry_charges")),
+            "unrealised_pnl": money(position.get("unrealised_pnl")),
+        },
     }
 
 

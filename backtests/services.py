@@ -278,6 +278,7 @@ def _store(lease: Lease, result: BacktestResult, data_hash: str, started: float)
         run.stats, run.equity_curve = body["stats"], body["equity_curve"]
         run.rejected_entries = rejection_counts(body)  # the stored list is capped
         run.drawdown_curve, run.rejections = body["drawdown_curve"], body["rejections"][:1000]
+        run.open_position = body.get("open_position")
         run.data_hash, run.engine_version, run.bars = data_hash, ENGINE_VERSION, len(result.bars)
         run.finished_at, run.lease_until = timezone.now(), None
         run.duration_ms = int((time.perf_counter() - started) * 1000)

@@ -92,6 +92,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sizing", default="all_in", choices=["fixed", "lots", "percent", "all_in"])
     p.add_argument("--size", type=float, default=1.0, help="units, lots or percent (by --sizing)")
     p.add_argument("--lot-size", type=float, default=1.0)
+    p.add_argument(
+        "--lot-symbol",
+        help="underlying (NIFTY, BANKNIFTY, SENSEX ...): lots sized by the lot in force on "
+        "each bar's date instead of --lot-size",
+    )
     p.add_argument("--margin", type=float, default=1.0, help="blocked fraction of notional")
     p.add_argument("--fill", default="next_open", choices=["next_open", "close"])
     p.add_argument("--order", default="market", choices=["market", "limit", "stop"])
@@ -263,7 +268,7 @@ def _config(args: argparse.Namespace) -> SimConfig:
         entry_order=args.order,
         entry_offset=Level(value=args.order_offset, unit=unit),
         order_valid_bars=args.valid_bars,
-        sizing=Sizing(mode=args.sizing, value=args.size, lot_size=args.lot_size),
+        sizing=_sizing(args),
         fees=_check_fees(fees),
         margin=args.margin,
         stop_first=not args.target_first,
@@ -275,6 +280,16 @@ def _config(args: argparse.Namespace) -> SimConfig:
         allow_long=not args.short_only,
         allow_short=not args.long_only,
         timezone=args.timezone,
+    )
+
+
+def _sizing(args: argparse.Namespace) -> Sizing:
+    if args.lot_symbol:
+        from engine.markets.calendar import exchange_of
+
+        exchange_of(args.lot_symbol)  # an unknown underlying is a usage error now, not mid-run
+    return Sizing(
+        mode=args.sizing, value=args.size, lot_size=args.lot_size, lot_symbol=args.lot_symbol
     )
 
 

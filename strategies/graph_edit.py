@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from engine.graph import KINDS, SCHEMA_VERSION, validate
+from engine.graph.risk import check_risk
 from engine.graph.schema import ID_RE, MAX_NODES
 
 Doc = dict[str, Any]
@@ -56,7 +57,19 @@ def structure_errors(doc: Any) -> Errors:
     ids = _node_ids(nodes, errors)
     for index, edge in enumerate(edges):
         errors.extend(_edge_problems(edge, index, ids))
-    return errors
+    return errors + settings_errors(doc.get("settings"))
+
+
+def settings_errors(settings: Any) -> Errors:
+    """``settings`` and its ``risk`` must be objects, and the risk values what ``/risk``
+    accepts: the risk and validate readers, and a run, read them even in a draft."""
+    if settings is None:
+        return []
+    if not isinstance(settings, dict):
+        return [_err(None, "graph.settings", "must be an object")]
+    errors: Errors = []
+    check_risk(settings.get("risk"), errors)
+    return [_err(None, f"graph.{e['field']}", e["message"]) for e in errors]
 
 
 def _node_ids(nodes: list[Any], errors: Errors) -> set[str]:

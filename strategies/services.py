@@ -115,7 +115,9 @@ def strategy_risk_replace(*, strategy: Strategy, risk: dict[str, Any]) -> Strate
     with transaction.atomic():  # read-modify-write under the row lock, like node edits
         locked = Strategy.objects.select_for_update().get(pk=strategy.pk)
         graph = copy.deepcopy(locked.graph)
-        settings = graph.setdefault("settings", {})
+        settings = graph.get("settings")
+        if not isinstance(settings, dict):  # a draft stored before settings were checked
+            settings = graph["settings"] = {}
         if risk:
             settings["risk"] = risk
         else:
@@ -160,10 +162,17 @@ def strategy_verdict(*, strategy: Strategy) -> dict[str, Any]:
     return {
         "valid": not errors,
         "version": strategy.version,
-        "timeframe": strategy.graph.get("settings", {}).get("timeframe", "1m"),
+        "timeframe": _timeframe(strategy.graph),
         "errors": errors,
         "warnings": api_warnings(strategy.graph),
     }
+
+
+def _timeframe(graph: Any) -> str:
+    # A draft stored before settings were checked may hold anything there.
+    settings = graph.get("settings") if isinstance(graph, dict) else None
+    timeframe = settings.get("timeframe") if isinstance(settings, dict) else None
+    return timeframe if isinstance(timeframe, str) else "1m"
 
 
 def api_warnings(graph: dict[str, Any]) -> list[dict[str, Any]]:

@@ -76,7 +76,9 @@ class RunConfigSerializer(serializers.Serializer):
     )
     stop_first = serializers.BooleanField(default=True)
     close_at_end = serializers.BooleanField(
-        default=True, help_text="false: same as end_of_data keep_open"
+        required=False,
+        help_text="older spelling: false is end_of_data keep_open, true close_at_close; "
+        "prefer end_of_data (the run's config stores only that)",
     )
     end_of_data = serializers.ChoiceField(
         choices=tuple(END_OF_DATA),
@@ -96,10 +98,11 @@ class RunConfigSerializer(serializers.Serializer):
     pyramiding = serializers.IntegerField(min_value=1, max_value=100, default=1)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        end = attrs.get("end_of_data")
-        if end is not None and not attrs["close_at_end"] and end != "keep_open":
+        end, close = attrs.get("end_of_data"), attrs.get("close_at_end")
+        if end is not None and close is not None and close != (end != "keep_open"):
+            said = "false (keep_open)" if close is False else "true (close the position)"
             raise serializers.ValidationError(
-                {"end_of_data": [f"'{end}' contradicts close_at_end=false (keep_open)"]}
+                {"end_of_data": [f"'{end}' contradicts close_at_end={said}"]}
             )
         return attrs
 

@@ -32,7 +32,7 @@ class BacktestRequestSerializer(RunConfigSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] < attrs["start"]:
             raise serializers.ValidationError({"end": ["must be on or after start"]})
-        return attrs
+        return super().validate(attrs)  # the config's own checks (end_of_data)
 
 
 CONFIG_FIELDS = tuple(RunConfigSerializer().fields)
@@ -118,8 +118,31 @@ class RunListSerializer(serializers.ModelSerializer):
         return (run.stats or {}).get("return_pct")
 
 
+class OpenPositionDisplaySerializer(serializers.Serializer):
+    entry_price = serializers.CharField(help_text="rounded to the instrument's tick")
+    mark_price = serializers.CharField(help_text="the last close, rounded to the tick")
+    entry_charges = serializers.CharField(help_text="rupees, to the paisa")
+    unrealised_pnl = serializers.CharField(help_text="net of the entry charges, to the paisa")
+
+
+class OpenPositionSerializer(serializers.Serializer):
+    """The position still open after the last bar (end_of_data keep_open)."""
+
+    side = serializers.ChoiceField(choices=("long", "short"))
+    qty = serializers.FloatField()
+    entry_bar = serializers.IntegerField()
+    entry_time = serializers.CharField(help_text="ISO 8601 in your time zone")
+    entry_price = serializers.FloatField(help_text="average with pyramiding")
+    entries = serializers.IntegerField()
+    entry_charges = serializers.FloatField()
+    mark_price = serializers.FloatField(help_text="the last bar's close")
+    unrealised_pnl = serializers.FloatField(help_text="net of the entry charges")
+    display = OpenPositionDisplaySerializer()
+
+
 class RunDetailSerializer(RunListSerializer):
     strategy_version = serializers.SerializerMethodField()
+    stats = serializers.SerializerMethodField(help_text="as computed; start/end in your zone")
     attempt = serializers.IntegerField(source="attempts", read_only=True)
     stats_display = serializers.SerializerMethodField(
         help_text="stats rounded (money to the paisa, percentages and ratios to 2 decimals)"
@@ -132,6 +155,11 @@ class RunDetailSerializer(RunListSerializer):
     )
     no_trades_reason = serializers.SerializerMethodField(
         help_text="When a finished run made no trade: why, in a sentence; otherwise null"
+    )
+    open_position = serializers.SerializerMethodField(
+        help_text="end_of_data keep_open: the position still open after the last bar, marked "
+        "at its close (equity and return include it; trades lists closed trades only); "
+        "otherwise null"
     )
 
     class Meta(RunListSerializer.Meta):
@@ -152,9 +180,14 @@ class RunDetailSerializer(RunListSerializer):
             "rejections",
             "rejected_entries",
             "no_trades_reason",
+            "open_position",
             "rerun_of",
         )
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_stats(self, run: BacktestRun) -> dict[str, Any] | None:
+        return presentation.stats_local(run.stats)
 
     @extend_schema_field(serializers.DictField())
     def get_stats_display(self, run: BacktestRun) -> dict[str, Any]:
@@ -184,8 +217,15 @@ class RunDetailSerializer(RunListSerializer):
         if run.status != "done":
             return None
         return presentation.no_trades_reason(
-            stats=run.stats, counts=self.get_rejected_entries(run), bars=run.bars
+            stats=run.stats,
+            counts=self.get_rejected_entries(run),
+            bars=run.bars,
+            open_position=run.open_position,
         )
+
+    @extend_schema_field(OpenPositionSerializer(allow_null=True))
+    def get_open_position(self, run: BacktestRun) -> dict[str, Any] | None:
+        return presentation.open_position_local(run.open_position, tick=run.instrument.tick_size)
 
     def get_strategy_version(self, run: BacktestRun) -> dict[str, Any]:
         v = run.strategy_version
@@ -214,8 +254,17 @@ class SweepRequestSerializer(RunConfigSerializer):
     metric = serializers.CharField(max_length=40, default="sharpe")
 
 
+def _sweep_params(sweep: BacktestSweep) -> tuple[str, ...]:
+    return tuple((sweep.grid or {}).get("params") or ())
+
+
 class SweepSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(read_only=True)
+    best = serializers.SerializerMethodField(help_text="the best row; start/end in your zone")
+    best_display = serializers.SerializerMethodField(
+        help_text="best rounded: money to the paisa, percentages and ratios to 2 decimals; "
+        "parameters as they are"
+    )
 
     class Meta:
         model = BacktestSweep
@@ -236,20 +285,49 @@ class SweepSerializer(serializers.ModelSerializer):
             "chunks_done",
             "error",
             "best",
+            "best_display",
             "created_at",
             "finished_at",
         )
         read_only_fields = fields
 
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_best(self, sweep: BacktestSweep) -> dict[str, Any] | None:
+        return presentation.stats_local(sweep.best)
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_best_display(self, sweep: BacktestSweep) -> dict[str, Any] | None:
+        if sweep.best is None:
+            return None
+        return presentation.stats_display(sweep.best, keep=_sweep_params(sweep))
+
 
 class SweepDetailSerializer(SweepSerializer):
+    results = serializers.SerializerMethodField(
+        help_text="one row per combination; start/end in your zone"
+    )
+    results_display = serializers.SerializerMethodField(help_text="results rounded like best")
+
     class Meta(SweepSerializer.Meta):
         fields = (
             *SweepSerializer.Meta.fields,
             "config",
             "results",
+            "results_display",
             "heatmap",
             "data_hash",
             "engine_version",
         )
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField(), allow_null=True))
+    def get_results(self, sweep: BacktestSweep) -> list[dict[str, Any]] | None:
+        rows = sweep.results
+        return None if rows is None else [presentation.stats_local(r) for r in rows]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField(), allow_null=True))
+    def get_results_display(self, sweep: BacktestSweep) -> list[dict[str, Any]] | None:
+        if sweep.results is None:
+            return None
+        keep = _sweep_params(sweep)
+        return [presentation.stats_display(r, keep=keep) for r in sweep.results]

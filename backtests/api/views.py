@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -88,7 +88,11 @@ class BacktestDetailApi(APIView):
         tags=["backtests"],
         responses={200: s.RunDetailSerializer},
         parameters=[
-            OpenApiParameter("trades_page", int),
+            OpenApiParameter(
+                "trades_page",
+                int,
+                description="1-based; past the last page, the run with an empty trade page",
+            ),
             OpenApiParameter("trades_page_size", int),
         ],
     )
@@ -104,7 +108,14 @@ class BacktestDetailApi(APIView):
             "trades_page",
             "trades_page_size",
         )
-        page = paginator.paginate_queryset(selectors.backtest_trades(run=run), request, view=self)
+        number = _int_param(request, "trades_page")
+        if number == 0:
+            raise ValidationError({"trades_page": ["must be 1 or more"]})
+        trades = selectors.backtest_trades(run=run)
+        try:
+            page = paginator.paginate_queryset(trades, request, view=self)
+        except NotFound:  # past the last page: the run still answers, with an empty page
+            return {"count": trades.count(), "page": number, "results": []}
         return {
             "count": paginator.page.paginator.count,
             "page": paginator.page.number,
@@ -161,7 +172,8 @@ class BacktestTradesCsvApi(APIView):
         parameters=[OpenApiParameter("raw", bool, description="1: values unrounded, as stored")],
         description="Times in your time zone (ISO 8601 with offset); prices rounded to the "
         "instrument's tick, money to the paisa, percentages to 2 decimals, unless "
-        "raw=1.",
+        "raw=1. A position still open (end_of_data keep_open) is the last row, exit_reason "
+        "open, exit_price its mark and pnl its unrealised P&L.",
     )
     def get(self, request: Request, run_id: int) -> HttpResponse:
         run = selectors.backtest_get(user=request.user, run_id=run_id)
@@ -171,6 +183,8 @@ class BacktestTradesCsvApi(APIView):
         writer.writerow(CSV_COLUMNS)
         for row in selectors.backtest_trades(run=run).values(*CSV_COLUMNS):
             writer.writerow(_csv_row(row, tick=run.instrument.tick_size, raw=raw))
+        if run.open_position:
+            writer.writerow(_csv_open_row(run, raw=raw))
         response = HttpResponse(buffer.getvalue(), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="backtest-{run.pk}-trades.csv"'
         return response
@@ -184,6 +198,29 @@ def _csv_row(row: dict[str, Any], *, tick: Any, raw: bool) -> list[Any]:
     }
     if not raw:
         row.update(presentation.trade_display(row, tick=tick))
+    return [row[c] for c in CSV_COLUMNS]
+
+
+def _csv_open_row(run: BacktestRun, *, raw: bool) -> list[Any]:
+    """The keep_open position as the last row (docs/backtests.md): exit_reason ``open``, no
+    seq or exit time, exit_price the mark (last close), pnl unrealised net of entry charges."""
+    pos = run.open_position or {}
+    row = {
+        "seq": "",
+        "side": pos.get("side"),
+        "entry_time": local_iso(pos.get("entry_time")),
+        "exit_time": "",
+        "entry_price": pos.get("entry_price"),
+        "exit_price": pos.get("mark_price"),
+        "quantity": pos.get("qty"),
+        "pnl": pos.get("unrealised_pnl"),
+        "return_pct": None,
+        "charges": pos.get("entry_charges"),
+        "exit_reason": "open",
+        "bars_held": max(0, run.bars - 1 - int(pos.get("entry_bar") or 0)),
+    }
+    if not raw:
+        row.update(presentation.trade_display(row, tick=run.instrument.tick_size))
     return [row[c] for c in CSV_COLUMNS]
 
 

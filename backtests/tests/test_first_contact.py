@@ -31,13 +31,9 @@ def test_instrument_by_symbol_with_indian_defaults(
     config = detail["config"]
     assert config["capital"] == "500000"
     assert config["fees"] == {"model": "india_futures", "params": {"exchange": "NSE"}}
-    # An index run sizes by the lot in force on each bar's date (lot_symbol); 65 is the fallback.
-    assert config["sizing"] == {
-        "mode": "lots",
-        "value": 1.0,
-        "lot_size": 65.0,
-        "lot_symbol": "NIFTY",
-    }
+    # An index run sizes by the lot in force on each bar's date (lot_symbol), no lot_size.
+    assert config["sizing"] == {"mode": "lots", "value": 1.0, "lot_symbol": "NIFTY"}
+    assert config["end_of_data"] == "close_at_close" and "close_at_end" not in config
     assert config["margin"] == 0.12
     assert float(detail["trades"]["results"][0]["quantity"]) == 65.0
     assert float(detail["trades"]["results"][0]["charges"]) > 0

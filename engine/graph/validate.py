@@ -378,14 +378,16 @@ def _exit_warnings(nodes: list[dict[str, Any]], risk: dict[str, Any]) -> list[di
     out = []
     for side in sorted(_gates(nodes, "entry") - _gates(nodes, "exit")):
         closes = [k for k in ("stop_loss", "target", "trailing_stop", "square_off") if risk.get(k)]
-        how = f"only by {', '.join(closes)} or" if closes else "only"
+        # The run, not the graph, decides the end of the data: closed there by default,
+        # carried past it with end_of_data keep_open.
+        how = f"only by the risk exits ({', '.join(closes)}) or" if closes else "only"
         out.append(
             _warning(
                 "no_exit",
                 None,
                 "nodes",
-                f"{side} entries have no {side} exit gate: positions close {how} at "
-                "the end of the data",
+                f"{side} entries have no {side} exit gate: positions close {how} at the end "
+                "of the data (with end_of_data keep_open, not even there)",
             )
         )
     return out

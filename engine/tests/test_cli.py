@@ -235,3 +235,20 @@ def test_end_of_data_option(files, capsys) -> None:
         assert set(payload["rejection_counts"]) >= {"insufficient_funds", "cooldown"}
         if end == "keep_open":
             assert all(t["exit_reason"] != "end" for t in payload["trades"])
+
+
+def test_lot_symbol_sizes_by_the_dated_lot(files, capsys) -> None:
+    strategy, data = files
+    base = ["backtest", str(strategy), str(data), "--json", "--sizing", "lots", "--size", "2"]
+    assert main([*base, "--lot-size", "65", "--lot-symbol", "nifty"]) == 0
+    trades = json.loads(capsys.readouterr().out)["trades"]
+    assert trades and {t["qty"] for t in trades} == {100.0}  # 2 lots of 50 in January 2024
+    assert main([*base, "--lot-size", "65"]) == 0
+    assert {t["qty"] for t in json.loads(capsys.readouterr().out)["trades"]} == {130.0}
+
+
+def test_an_unknown_lot_symbol_exits_2_with_one_line(files, capsys) -> None:
+    strategy, data = files
+    assert main(["backtest", str(strategy), str(data), "--lot-symbol", "NOPE"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown underlying 'NOPE'" in err and len(err.strip().splitlines()) == 1

@@ -25,8 +25,8 @@ def test_an_entry_without_an_exit_is_valid_but_warned() -> None:
         "code": "no_exit",
         "node": None,
         "field": "nodes",
-        "message": "long entries have no long exit gate: positions close only at "
-        "the end of the data",
+        "message": "long entries have no long exit gate: positions close only at the end of "
+        "the data (with end_of_data keep_open, not even there)",
     }
 
 
@@ -41,7 +41,10 @@ def test_exit_warning_names_the_risk_exits_that_remain() -> None:
     doc = _without_exit(example_documents()["sma_cross"])
     doc["settings"]["risk"] = {"stop_loss": {"value": 1, "unit": "percent"}}
     (no_exit,) = [w for w in graph_warnings(doc) if w["code"] == "no_exit"]
-    assert "only by stop_loss or at the end of the data" in no_exit["message"]
+    assert no_exit["message"] == (
+        "long entries have no long exit gate: positions close only by the risk exits "
+        "(stop_loss) or at the end of the data (with end_of_data keep_open, not even there)"
+    )
 
 
 def test_an_indicator_that_feeds_nothing_is_named_even_in_a_draft() -> None:

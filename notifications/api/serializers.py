@@ -8,6 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from algobacktester.accounts.models import phone_validator
+from algobacktester.api.fields import InstrumentRefField
+from algobacktester.api.timezones import local_iso
+from algobacktester.errors import InvalidInput
 
 from ..constants import Channel, EventType
 from ..models import MAX_COOLDOWN_SECONDS, AlertRule, Delivery, NotificationPreference
@@ -48,7 +51,15 @@ class AlertSendInputSerializer(serializers.Serializer):
     )
 
 
+# Times an event's data carries (stored UTC), shown in the caller's zone.
+DATA_TIMES = ("bar_start",)
+
+
 class DeliveryOutputSerializer(serializers.ModelSerializer):
+    data = serializers.SerializerMethodField(
+        help_text="the event's data; its times (bar_start) in your time zone"
+    )
+
     class Meta:
         model = Delivery
         fields = (
@@ -69,6 +80,20 @@ class DeliveryOutputSerializer(serializers.ModelSerializer):
             "sent_at",
         )
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField())
+    def get_data(self, delivery: Delivery) -> Any:
+        data = delivery.data
+        if not isinstance(data, dict):
+            return data
+        return {k: _local(v) if k in DATA_TIMES else v for k, v in data.items()}
+
+
+def _local(value: Any) -> Any:
+    try:
+        return local_iso(value) if isinstance(value, str) else value
+    except ValueError:  # not a time after all: as stored
+        return value
 
 
 class AlertSendOutputSerializer(serializers.Serializer):
@@ -108,16 +133,17 @@ class RuleInputSerializer(serializers.Serializer):
         return value
 
     def validate_instrument(self, value: str) -> str:
-        """A symbol (stored), or an instrument id standing for its symbol."""
-        value = value.strip().upper()
-        if not value.isdigit():
-            return value
-        from marketdata.models import Instrument
+        """A symbol (stored), or an id or ``EXCHANGE:SYMBOL`` standing for its symbol,
+        resolved as backtests resolve theirs."""
+        from marketdata.selectors import instrument_by_ref
 
-        symbol = Instrument.objects.filter(pk=int(value[:18])).values_list("symbol", flat=True)
-        if not symbol:
-            raise serializers.ValidationError(f"no instrument with id {value[:18]}")
-        return symbol[0]
+        if not value.strip():
+            return ""  # event rules have no instrument
+        ref = InstrumentRefField().run_validation(value)
+        try:
+            return instrument_by_ref(ref=ref).symbol
+        except InvalidInput as exc:  # the same message, on this field
+            raise serializers.ValidationError(exc.detail["instrument"]) from exc
 
 
 class RuleUpdateInputSerializer(RuleInputSerializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from algobacktester.errors import InvalidInput
+from algobacktester.rounding import money
 
 from ..constants import OPERATOR_EVENTS, QUOTA_CHANNELS, SEND_NOW, Channel, EventType, quota_reason
 from ..errors import QuotaExceeded
@@ -96,8 +98,16 @@ def event_text(*, event_type: str, data: Mapping[str, Any]) -> tuple[str, str]:
     lines = [str(data["message"])] if data.get("message") else []
     for key, value in data.items():
         if key != "message" and isinstance(value, str | int | float | bool) and len(lines) < 12:
-            lines.append(f"{key}: {value}")
+            lines.append(f"{key}: {_shown(value)}")
     return subject[:200], "\n".join(lines)[:2000] or title
+
+
+def _shown(value: str | int | float | bool) -> str:
+    # A fraction in an event is a percentage or rupees (or an index price, ticked at 0.05):
+    # two decimals, not the float's noise ("-17.082169999999646").
+    if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+        return money(value) or str(value)
+    return str(value)
 
 
 def alert_send(

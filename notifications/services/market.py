@@ -20,11 +20,14 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from algobacktester.rounding import to_step
+
 from ..constants import MARKET_CONDITION
 from ..models import AlertRule
 from ..timeutil import ist, within_hours
 from .deliveries import deliveries_create
 
+DEFAULT_TICK = "0.05"
 logger = logging.getLogger(__name__)
 BarsLoader = Callable[..., Any]  # (instrument symbol, timeframe, start, end) -> engine Bars
 NS = 1_000_000_000
@@ -65,13 +68,21 @@ def instrument_check(*, symbol: str) -> str | None:
 
 def candles_load(*, symbol: str, timeframe: str, start: datetime, end: datetime) -> Any:
     """Bars from market data (``marketdata.selectors.candles_load``)."""
+    from marketdata.selectors import candles_load as load
+
+    instrument = _instrument(symbol)
+    if instrument is None:
+        raise LookupError(f"no active instrument with symbol '{symbol}'")
+    return load(instrument=instrument, timeframe=timeframe, start=start, end=end)
+
+
+def _instrument(symbol: str) -> Any:
+    """The index itself, on NSE, before any same-named contract or BSE listing."""
     from django.db.models import Case, When
 
     from marketdata.models import Instrument
-    from marketdata.selectors import candles_load as load
 
-    # The index itself, on NSE, before any same-named contract or BSE listing.
-    instrument = (
+    return (
         Instrument.objects.filter(symbol=symbol, is_active=True)
         .order_by(
             Case(When(kind="index", then=0), default=1),
@@ -80,9 +91,17 @@ def candles_load(*, symbol: str, timeframe: str, start: datetime, end: datetime)
         )
         .first()
     )
-    if instrument is None:
-        raise LookupError(f"no active instrument with symbol '{symbol}'")
-    return load(instrument=instrument, timeframe=timeframe, start=start, end=end)
+
+
+def _tick(symbol: str) -> Any:
+    """The instrument's tick, to show its price as the exchange quotes it; 0.05 (every
+    Indian index and its derivatives) when it cannot be read."""
+    try:
+        with transaction.atomic():  # a missing table must not poison the outer transaction
+            instrument = _instrument(symbol)
+    except DatabaseError:
+        instrument = None
+    return instrument.tick_size if instrument is not None else DEFAULT_TICK
 
 
 def market_rules_evaluate(*, now: datetime | None = None, loader: BarsLoader | None = None) -> int:
@@ -158,6 +177,7 @@ def _rule_evaluate(rule: AlertRule, *, bars: Any, index: int, now: datetime) -> 
     if not rule_cooldown_take(rule=rule, now=now):
         return 0
     close = float(bars.close[index])
+    shown = to_step(close, _tick(rule.instrument))
     local = bar_at.astimezone(ist()).strftime("%Y-%m-%d %H:%M IST")
     deliveries_create(
         user=rule.owner,
@@ -165,7 +185,7 @@ def _rule_evaluate(rule: AlertRule, *, bars: Any, index: int, now: datetime) -> 
         event_type=MARKET_CONDITION,
         dedupe_key=f"rule:{rule.pk}:bar:{bar_at.isoformat()}",
         subject=f"{rule.name}: {rule.instrument} {rule.timeframe}",
-        body=f"{rule.name}: condition met on {rule.instrument} {rule.timeframe} bar of {local}, close {close:g}.",
+        body=f"{rule.name}: condition met on {rule.instrument} {rule.timeframe} bar of {local}, close {shown}.",
         data={
             "rule_id": rule.pk,
             "instrument": rule.instrument,

@@ -113,6 +113,8 @@ class ValidateErrorSerializer(serializers.Serializer):
 
 
 class LevelSerializer(serializers.Serializer):
+    """A stop, target or trailing level; an unknown key is a 400, not silently dropped."""
+
     value = serializers.FloatField(min_value=1e-9, max_value=1e9)
     unit = serializers.ChoiceField(choices=("points", "percent"), default="points")
 
@@ -120,6 +122,17 @@ class LevelSerializer(serializers.Serializer):
         if attrs["unit"] == "percent" and attrs["value"] > 100:
             raise serializers.ValidationError({"value": ["a percent is at most 100"]})
         return attrs
+
+    def to_internal_value(self, data: Any) -> Any:
+        _refuse_unknown(self, data, "is not a level key (value, unit)")
+        return super().to_internal_value(data)
+
+
+def _refuse_unknown(serializer: serializers.Serializer, data: Any, message: str) -> None:
+    if isinstance(data, dict):
+        unknown = sorted(set(data) - set(serializer.fields))
+        if unknown:
+            raise serializers.ValidationError({str(k)[:60]: [message] for k in unknown})
 
 
 class RiskSerializer(serializers.Serializer):
@@ -148,10 +161,7 @@ class RiskSerializer(serializers.Serializer):
     min_hold_bars = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({k: ["is not a risk setting"] for k in unknown})
+        _refuse_unknown(self, data, "is not a risk setting")
         return super().to_internal_value(data)
 
 

@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from algobacktester.api.timezones import activate_for
+
 from .. import services
 from ..tokens import token_pair
 from . import serializers as s
@@ -135,4 +137,5 @@ class MeApi(APIView):
         data = s.ProfileUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, data=data.validated_data)
+        activate_for(user)  # this answer already speaks the zone it sets (the middleware resets)
         return Response(s.UserOutputSerializer(user).data)
