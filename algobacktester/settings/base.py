@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "algobacktester.logs.RequestContextMiddleware",  # first: every later line has the request id
+    "algobacktester.api.inputs.QueryStringMiddleware",  # no view sees NUL in a query (a 400)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -176,7 +177,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["algobacktester.accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Bounded JSON: size, depth, numbers and strings are checked for every body (a 400).
+    "DEFAULT_PARSER_CLASSES": ["algobacktester.api.inputs.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "algobacktester.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
