@@ -183,7 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "algobacktester.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "algobacktester.api.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "algobacktester.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": env_str("THROTTLE_LOGIN_IP", "30/min"),
         "register_ip": env_str("THROTTLE_REGISTER_IP", "10/hour"),
@@ -222,6 +222,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents the 4xx answers it can give, with the one error body.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "algobacktester.api.schema.document_errors",
+    ],
     # Stable enum names where apps share a field name ("status", "kind") with other choices.
     "ENUM_NAME_OVERRIDES": {
         "BacktestStatusEnum": "backtests.models.RunStatus",
