@@ -47,6 +47,34 @@ class JSONParser(parsers.JSONParser):
         return json_load(text)
 
 
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's, refusing NUL in a form field or a file name as ``JSONParser`` does. (Django
+    decodes form text with replacement, so a lone surrogate cannot arrive this way.)"""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        parsed = super().parse(stream, media_type, parser_context)
+        form_check(parsed.data, {key: f.name or "" for key, f in parsed.files.items()})
+        return parsed
+
+
+class FormParser(parsers.FormParser):
+    """DRF's, refusing NUL in a form field as ``JSONParser`` does."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        parsed = super().parse(stream, media_type, parser_context)
+        form_check(parsed, {})
+        return parsed
+
+
+def form_check(data: Any, file_names: dict[str, str]) -> None:
+    """A 400 naming the first form field (or uploaded file's name) that cannot be stored."""
+    values = [(key, value) for key, items in data.lists() for value in items]
+    for key, value in [*values, *file_names.items()]:
+        message = string_problem(key) or string_problem(value)
+        if message:
+            raise ValidationError({printable(key): [f"this text {message}"]})
+
+
 def json_load(text: str) -> Any:
     """Parse ``text`` as a request body, refusing what ``JSONParser`` documents."""
     if json_depth(text) > MAX_DEPTH:
@@ -151,9 +179,12 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_INT",
     "MAX_QUERY_CHARS",
+    "FormParser",
     "JSONParser",
+    "MultiPartParser",
     "QueryStringMiddleware",
     "data_problems",
+    "form_check",
     "json_depth",
     "json_load",
     "number_problem",

@@ -9,13 +9,13 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from algobacktester.api.converters import MAX_ID
+from algobacktester.api.inputs import FormParser, MultiPartParser
 from algobacktester.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 
 from .. import selectors, services
