@@ -58,15 +58,19 @@ def _keep_the_test_connection() -> Iterator[None]:
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture(params=["anonymous", "signed_in"])
+IDENTITIES = os.environ.get("FUZZ_AS", "anonymous,signed_in").split(",")
+
+
+@pytest.fixture(params=IDENTITIES)
 def headers(request: pytest.FixtureRequest, make_user: Any) -> dict[str, str]:
+    """No token, or a fresh one of a user with a strategy (``staff`` too, via ``FUZZ_AS``)."""
     if request.param == "anonymous":
         return {}
     from algobacktester.accounts.tokens import token_pair
     from engine.graph import example_documents
     from strategies.services import strategy_create
 
-    user = make_user()
+    user = make_user(is_staff=request.param == "staff")
     strategy_create(owner=user, name="SMA", graph=example_documents()["sma_cross"])
     return {"Authorization": f"Bearer {token_pair(user)['access']}"}
 
