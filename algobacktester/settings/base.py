@@ -59,10 +59,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "algobacktester.logs.RequestContextMiddleware",  # first: every later line has the request id
-    "algobacktester.api.inputs.QueryStringMiddleware",  # no view sees NUL in a query (a 400)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "algobacktester.api.inputs.QueryStringMiddleware",  # a 400 for NUL in a query, with CORS
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -90,7 +90,8 @@ def test_strings_deep_in_a_strategy_graph_are_checked(auth_client: APIClient) ->
     ("path", "body"),
     [
         ("/api/notifications/rules", {"kind": "\ud800", "config": {}}),
-        ("/api/notifications/preferences", {"preferences": {"\ud800": {"email": True}}}),
+        ("/api/notifications/preferences", {"event_channels": {"\ud800": ["email"]}}),
+        ("/api/strategies/import", {"format": "\ud800", "format_version": 1}),
         ("/api/backtest", {"fees": {"model": "zerodha", "params": {"\ud800": 1}}}),
         ("/api/backtest/sweeps", {"grid": {"\ud800.x": [1]}}),
     ],
