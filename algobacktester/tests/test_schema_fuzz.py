@@ -3,7 +3,8 @@
 
 Each operation runs twice, anonymously and signed in, with a fixed seed and a bounded number
 of cases so the suite stays fast; the requests go to the WSGI application in-process, inside
-the test's transaction. ``FUZZ_EXAMPLES`` raises the count for a longer local hunt.
+the test's transaction. ``FUZZ_EXAMPLES=60`` raises the count for a longer local hunt, and
+``FUZZ_AS=anonymous,signed_in,staff`` adds a staff user for the staff-only operations.
 """
 
 from __future__ import annotations
@@ -94,6 +95,6 @@ def test_operation_answers_as_documented(
     case.validate_response(response, checks=CHECKS, headers=headers)
 
 
-def test_tally_is_reported(request: pytest.FixtureRequest) -> None:
+def test_tally_is_reported() -> None:
     """Prints how many cases ran (with ``-s``); the count is only known after the others."""
     print(f"\nschema fuzz: {dict(TALLY)}")
