@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -44,3 +45,18 @@ class InstrumentRefField(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+
+class TradingDateField(serializers.DateField):
+    """A trading date, bounded: date arithmetic at the ends of ``date`` (``9999-12-31 + 1
+    day``) overflows, and no market data lies outside these years."""
+
+    MIN = date(1900, 1, 1)
+    MAX = date(2199, 12, 31)
+    default_error_messages = {"bounds": f"must be between {MIN} and {MAX}"}
+
+    def to_internal_value(self, value: Any) -> date:
+        parsed = super().to_internal_value(value)
+        if not self.MIN <= parsed <= self.MAX:
+            self.fail("bounds")
+        return parsed

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from rest_framework import pagination
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import pagination, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -25,3 +28,41 @@ def paginated_response(
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+# What a view built on ``paginated_response`` declares, so the schema shows the envelope
+# and the query parameters rather than a bare array.
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "page", OpenApiTypes.INT, description="A page number, from 1; past the last is a 404"
+    ),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        description=f"Results per page (default 50, at most "
+        f"{PageNumberPagination.max_page_size}; more is read as the maximum)",
+    ),
+]
+
+
+class PageSerializer(serializers.Serializer):
+    """The base of every ``paginated()`` envelope: marks a list operation in the schema."""
+
+
+@cache
+def paginated(serializer: type[BaseSerializer]) -> BaseSerializer:
+    """The schema of one page of ``serializer``: a component ``Paginated<Name>List``."""
+    name = serializer.__name__.removesuffix("Serializer")
+    envelope = type(
+        f"Paginated{name}List",
+        (PageSerializer,),
+        {
+            "__module__": serializer.__module__,
+            "__doc__": f"A page of {name}: `next` and `previous` are links, null at the ends.",
+            "count": serializers.IntegerField(min_value=0),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer(many=True),
+        },
+    )
+    return envelope()

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from algobacktester.api.converters import MAX_ID
-from algobacktester.api.fields import InstrumentRefField
+from algobacktester.api.fields import InstrumentRefField, TradingDateField
 from algobacktester.api.timezones import local_iso
+from algobacktester.text import printable
 
 from .. import presentation
 from ..models import BacktestRun, BacktestSweep, BacktestTrade
@@ -26,8 +28,8 @@ class BacktestRequestSerializer(RunConfigSerializer):
     timeframe = serializers.CharField(
         max_length=8, required=False, help_text="Must match the strategy's timeframe (default)"
     )
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = TradingDateField()
+    end = TradingDateField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] < attrs["start"]:
@@ -238,12 +240,16 @@ class RunAcceptedSerializer(serializers.Serializer):
     url = serializers.CharField()
 
 
+# A node id (engine.graph.schema.ID_RE), a dot, a parameter name.
+GRID_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}\.[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+
+
 class SweepRequestSerializer(RunConfigSerializer):
     strategy = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     version = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     instrument = InstrumentRefField()
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = TradingDateField()
+    end = TradingDateField()
     grid = serializers.JSONField(
         help_text='{"ma_fast.timeperiod": {"start": 5, "stop": 53, "step": 2}, '
         '"ma_slow.timeperiod": [10, 20, 50]}'
@@ -252,6 +258,16 @@ class SweepRequestSerializer(RunConfigSerializer):
         max_length=200, required=False, help_text="e.g. ma_fast.timeperiod < ma_slow.timeperiod"
     )
     metric = serializers.CharField(max_length=40, default="sharpe")
+
+    def validate_grid(self, grid: Any) -> Any:
+        """Keys name ``node.param``; anything else would reach the engine's parser (a 500)."""
+        if isinstance(grid, dict):
+            for key in grid:
+                if not GRID_KEY_RE.match(key):
+                    raise serializers.ValidationError(
+                        {printable(key): ['must be "node.param", e.g. "ma_fast.timeperiod"']}
+                    )
+        return grid
 
 
 def _sweep_params(sweep: BacktestSweep) -> tuple[str, ...]:

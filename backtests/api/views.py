@@ -15,7 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from algobacktester.api.converters import MAX_ID
-from algobacktester.api.pagination import PageNumberPagination, paginated_response
+from algobacktester.api.pagination import (
+    PAGE_PARAMETERS,
+    PageNumberPagination,
+    paginated,
+    paginated_response,
+)
 from algobacktester.api.timezones import local_iso
 
 from .. import presentation, selectors, services, sweeps
@@ -43,10 +48,11 @@ def _int_param(request: Request, name: str) -> int | None:
 class BacktestListApi(APIView):
     @extend_schema(
         tags=["backtests"],
-        responses={200: s.RunListSerializer(many=True)},
+        responses={200: paginated(s.RunListSerializer)},
         parameters=[
             OpenApiParameter("strategy", int),
             OpenApiParameter("status", str, enum=RunStatus.values),
+            *PAGE_PARAMETERS,
         ],
     )
     def get(self, request: Request) -> Response:
@@ -225,7 +231,11 @@ def _csv_open_row(run: BacktestRun, *, raw: bool) -> list[Any]:
 
 
 class SweepListApi(APIView):
-    @extend_schema(tags=["backtests"], responses={200: s.SweepSerializer(many=True)})
+    @extend_schema(
+        tags=["backtests"],
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(s.SweepSerializer)},
+    )
     def get(self, request: Request) -> Response:
         qs = selectors.sweep_list(user=request.user)
         return paginated_response(

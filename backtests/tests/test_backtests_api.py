@@ -95,6 +95,9 @@ def test_missing_candles_fail_with_a_readable_reason(
     ("change", "field"),
     [
         ({"start": "2026-13-01"}, "start"),
+        ({"start": "9999-12-31", "end": "9999-12-31"}, "start"),
+        ({"end": "9999-12-31"}, "end"),
+        ({"start": "0001-01-01"}, "start"),
         ({"end": "2026-06-01"}, "end"),
         ({"instrument": 999999}, "instrument"),
         ({"instrument": "NOSUCH"}, "instrument"),

@@ -9,14 +9,14 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from algobacktester.api.converters import MAX_ID
-from algobacktester.api.pagination import paginated_response
+from algobacktester.api.inputs import FormParser, MultiPartParser
+from algobacktester.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 
 from .. import selectors, services
 from ..conf import md_setting
@@ -42,7 +42,9 @@ class InstrumentListApi(APIView):
     OutputSerializer = s.InstrumentOutputSerializer
 
     @extend_schema(
-        parameters=[InputSerializer], responses={200: OutputSerializer(many=True)}, tags=TAG
+        parameters=[InputSerializer, *PAGE_PARAMETERS],
+        responses={200: paginated(OutputSerializer)},
+        tags=TAG,
     )
     def get(self, request: Request) -> Response:
         qs = selectors.instrument_list(**_query(self.InputSerializer, request))
@@ -201,7 +203,9 @@ class IngestionRunListApi(APIView):
     OutputSerializer = s.IngestionRunOutputSerializer
 
     @extend_schema(
-        parameters=[InputSerializer], responses={200: OutputSerializer(many=True)}, tags=TAG
+        parameters=[InputSerializer, *PAGE_PARAMETERS],
+        responses={200: paginated(OutputSerializer)},
+        tags=TAG,
     )
     def get(self, request: Request) -> Response:
         q = _query(self.InputSerializer, request)
@@ -227,7 +231,9 @@ class TrackedListApi(APIView):
     InputSerializer = s.TrackedInputSerializer
     OutputSerializer = s.TrackedOutputSerializer
 
-    @extend_schema(responses={200: OutputSerializer(many=True)}, tags=TAG)
+    @extend_schema(
+        parameters=PAGE_PARAMETERS, responses={200: paginated(OutputSerializer)}, tags=TAG
+    )
     def get(self, request: Request) -> Response:
         qs = TrackedInstrument.objects.order_by("id")
         return paginated_response(

@@ -434,3 +434,34 @@ def test_tracking_takes_the_instrument_by_symbol(staff_client, nifty):
     unknown = staff_client.post(f"{BASE}/tracked", {"instrument": "NOPE"}, format="json")
     assert unknown.status_code == 400
     assert unknown.json()["errors"][0]["field"] == "instrument"
+
+
+def test_a_failed_import_with_nul_in_its_error_is_closed(staff_client, nifty):
+    """The error text quotes the file; PostgreSQL refuses NUL, so the run once stayed running."""
+    from marketdata.models import IngestionRun
+
+    content = _csv(rows=5).replace(b"datetime,open", b"date\x00time,open")
+    r = _upload(staff_client, nifty, content)
+    assert r.status_code == 400, r.content
+    run = IngestionRun.objects.get(kind=IngestionRun.Kind.FILE)
+    assert run.status == IngestionRun.Status.FAILED
+    assert "\x00" not in run.error and "\\u0000" in run.error
+
+
+@pytest.mark.parametrize(
+    ("field", "data", "name"),
+    [("label", {"label": "st\x00art"}, "bars.csv"), ("mapping", {"mapping": "a\x00=b"}, "b.csv")],
+)
+def test_nul_in_a_form_field_is_refused_before_any_field_reads_it(
+    staff_client, nifty, field, data, name
+):
+    from marketdata.models import IngestionRun
+
+    r = _upload(staff_client, nifty, _csv(rows=5), name=name, **data)
+    assert r.status_code == 400, r.content
+    assert r.json()["errors"][0] == {
+        "field": field,
+        "message": "this text must not contain NUL characters",
+        "code": "invalid",
+    }
+    assert not IngestionRun.objects.exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -16,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from algobacktester.api.pagination import paginated_response
+from algobacktester.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 
 from .. import selectors, services
 from ..models import AlertRule, NotificationPreference
@@ -81,10 +80,9 @@ class HistoryApi(APIView):
     @extend_schema(
         parameters=[
             s.HistoryFilterSerializer,
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
+            *PAGE_PARAMETERS,
         ],
-        responses={200: s.DeliveryOutputSerializer(many=True), 400: ERROR},
+        responses={200: paginated(s.DeliveryOutputSerializer), 400: ERROR},
         tags=TAGS,
         description="Deliveries, newest first; filter by channel, status and rule id.",
     )
@@ -105,8 +103,8 @@ class HistoryApi(APIView):
 
 class RuleListApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-        responses={200: s.RuleOutputSerializer(many=True)},
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(s.RuleOutputSerializer)},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:

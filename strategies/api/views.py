@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from algobacktester.api.pagination import paginated_response
+from algobacktester.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 
 from .. import graph_edit, selectors, services
 from ..models import Strategy
@@ -25,8 +25,11 @@ EXPORT_FORMAT = "algobacktester.strategy"
 class StrategyListApi(APIView):
     @extend_schema(
         tags=["strategies"],
-        responses={200: s.StrategyListSerializer(many=True)},
-        parameters=[OpenApiParameter("search", str, description="Name contains")],
+        responses={200: paginated(s.StrategyListSerializer)},
+        parameters=[
+            OpenApiParameter("search", str, description="Name contains"),
+            *PAGE_PARAMETERS,
+        ],
     )
     def get(self, request: Request) -> Response:
         qs = selectors.strategy_list(user=request.user, search=request.query_params.get("search"))
@@ -98,7 +101,11 @@ class StrategyDetailApi(APIView):
 
 
 class StrategyVersionListApi(APIView):
-    @extend_schema(tags=["strategies"], responses={200: s.VersionOutputSerializer(many=True)})
+    @extend_schema(
+        tags=["strategies"],
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(s.VersionOutputSerializer)},
+    )
     def get(self, request: Request, strategy_id: int) -> Response:
         strategy = selectors.strategy_get(user=request.user, strategy_id=strategy_id)
         qs = selectors.strategy_version_list(user=request.user, strategy=strategy)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from algobacktester.bus import STAFF, Event, emit
 from algobacktester.events import event_emit
+from algobacktester.text import printable
 from workers.leases import Lease, lease_claim, lease_initial, lease_owned, lease_release
 
 from ...conf import md_setting
@@ -106,7 +107,7 @@ def ingestion_run_close(
 ) -> bool:
     """Close the run if its attempt (``lease``, else the one ``run`` was loaded with) is
     still current; a stale attempt changes nothing and alerts nobody. ``run`` is reloaded."""
-    error = error[:4000]
+    error = printable(error)[:4000]  # a file's bytes may hold NUL, which PostgreSQL refuses
     closed = lease_release(
         lease or run_lease(run),
         status=status,
