@@ -342,6 +342,8 @@ BACKTESTS = {
     "MAX_BARS": env_int("BACKTESTS_MAX_BARS", 2_000_000),  # stored bars one run may read
     "MAX_YEARS": env_int("BACKTESTS_MAX_YEARS", 25),
     "MAX_SWEEP_COMBINATIONS": env_int("BACKTESTS_MAX_SWEEP_COMBINATIONS", 5_000),
+    # bars x combinations: what a whole sweep simulates (5,000 combinations of 400,000 bars)
+    "MAX_SWEEP_BARS_TOTAL": env_int("BACKTESTS_MAX_SWEEP_BARS_TOTAL", 2_000_000_000),
     "SWEEP_CHUNK": env_int("BACKTESTS_SWEEP_CHUNK", 100),  # combinations per worker task
     # Heartbeat-renewed every third of its length: it lapses only when the worker is gone.
     "SWEEP_CHUNK_LEASE_SECONDS": env_int("BACKTESTS_SWEEP_CHUNK_LEASE_SECONDS", 120),
