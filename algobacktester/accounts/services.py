@@ -52,6 +52,14 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
 
 
 def auth_login(*, email: str, password: str, ip: str) -> dict[str, str]:
+    user = credentials_check(email=email, password=password, ip=ip)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return token_pair(user)
+
+
+def credentials_check(*, email: str, password: str, ip: str) -> User:
+    """The one password check of every login form (the API and /admin/), behind the lock-out:
+    a guesser locked out of one is locked out of both."""
     email = email.strip().lower()
     wait = lockout.attempt_begin(email=email, ip=ip)
     if wait:
@@ -62,8 +70,7 @@ def auth_login(*, email: str, password: str, ip: str) -> dict[str, str]:
     if user is None:
         raise NotAuthenticated("Email or password is incorrect.", code="invalid_credentials")
     lockout.attempt_succeeded(email=email, ip=ip)
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    return token_pair(user)
+    return user
 
 
 def auth_refresh(*, refresh: str) -> dict[str, str]:

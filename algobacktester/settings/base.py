@@ -18,7 +18,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -186,9 +186,10 @@ REST_FRAMEWORK = {
         "login_ip": env_str("THROTTLE_LOGIN_IP", "30/min"),
         "register_ip": env_str("THROTTLE_REGISTER_IP", "10/hour"),
     },
-    # Only X-Forwarded-For hops added by our own proxies count; clients cannot spoof an IP.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; empty: none, the
+# peer address is the client (algobacktester/accounts/clientip.py, docs/operations.md).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
