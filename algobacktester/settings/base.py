@@ -32,7 +32,11 @@ def _embedded_secret_key() -> str:
 
 
 SECRET_KEY = env_str("SECRET_KEY") or _embedded_secret_key()
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for (DEBUG=true): a debug page shows settings and every frame's locals.
+DEBUG = env_bool("DEBUG", False)
+# What an error page or error mail may show: no connection URLs, keys or passwords, ever.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "algobacktester.reporting.SecretsFilter"
+DEFAULT_EXCEPTION_REPORTER = "algobacktester.reporting.SecretsReporter"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
