@@ -21,7 +21,7 @@ from algobacktester.errors import InvalidInput, LimitExceeded, NotAuthenticated
 from . import lockout
 from .models import RevokedSession, User
 from .selectors import token_is_revoked
-from .tokens import session_of, token_pair
+from .tokens import session_of, token_digest, token_pair
 
 logger = logging.getLogger(__name__)
 PROFILE_FIELDS = ("name", "phone", "timezone")
@@ -95,7 +95,7 @@ def _spend(token: RefreshToken) -> None:
         outstanding = OutstandingToken.objects.create(
             user_id=token["user_id"],
             jti=token["jti"],
-            token=str(token),
+            token=token_digest(str(token)),
             created_at=timezone.now(),
             expires_at=datetime.fromtimestamp(token["exp"], tz=UTC),
         )
