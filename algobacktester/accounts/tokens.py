@@ -38,7 +38,7 @@ def session_of(token: Token) -> str | None:
 
 
 def token_digest(raw: str) -> str:
-    """What the outstanding-token table keeps of a refresh token (docs/adr/0012): enough to
+    """What the outstanding-token table keeps of a refresh token (docs/adr/0003): enough to
     recognise a token someone presents, useless to present. A digest is left as it is."""
     if raw.startswith(DIGEST_PREFIX):
         return raw
