@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "algobacktester.logs.RequestContextMiddleware",  # first: every later line has the request id
+    "algobacktester.bodylimit.BodyLimitMiddleware",  # 413 before any body is read
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -74,6 +75,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "algobacktester.api.timezones.TimezoneMiddleware",
 ]
+
+# Request bodies (OWASP API4): JSON up to 2 MiB; a multipart upload up to the market-data file
+# limit plus its form fields. Larger requests are answered 413 unread (algobacktester/bodylimit.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 2 * 1024 * 1024)
 
 ROOT_URLCONF = "algobacktester.urls"
 WSGI_APPLICATION = "algobacktester.wsgi.application"
@@ -326,6 +331,7 @@ MARKETDATA = {
     "UPLOAD_MAX_BYTES": env_int("MARKETDATA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
     "UPLOAD_MAX_UNPACKED_BYTES": env_int("MARKETDATA_UPLOAD_MAX_UNPACKED_BYTES", 200 * 1024 * 1024),
 }
+UPLOAD_REQUEST_MAX_BYTES = MARKETDATA["UPLOAD_MAX_BYTES"] + DATA_UPLOAD_MAX_MEMORY_SIZE
 # Dhan (https://dhanhq.co/docs/v2/): credentials from the environment only, never logged.
 DHAN_CLIENT_ID = env_str("DHAN_CLIENT_ID", "")
 DHAN_ACCESS_TOKEN = env_str("DHAN_ACCESS_TOKEN", "")
