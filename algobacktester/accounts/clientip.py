@@ -43,9 +43,12 @@ def _trusted(address: str) -> bool:
 
 def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return None
+    # A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; compare them as IPv4.
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return mapped or ip
 
 
 @lru_cache(maxsize=8)

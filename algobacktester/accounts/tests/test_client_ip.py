@@ -38,6 +38,7 @@ def _ip(remote: str, forwarded: str | None = None) -> str:
         (["10.0.0.5"], "10.0.0.5", None, "10.0.0.5"),  # no header: the proxy itself
         (["10.0.0.5"], "10.0.0.5", "1.2.3.4, not-an-ip", "10.0.0.5"),  # garbage: the peer
         (["::1"], "::1", "2001:db8::1", "2001:db8::1"),
+        (["10.0.0.5"], "::ffff:10.0.0.5", "1.2.3.4", "1.2.3.4"),  # dual-stack listener
     ],
 )
 def test_client_ip_believes_only_trusted_proxies(
