@@ -8,4 +8,4 @@ RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
 RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "algobacktester.asgi:application", "-k", "uvicorn.workers.UvicornWorker", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "algobacktester.asgi:application", "-k", "algobacktester.asgi_worker.UvicornWorker", "--bind", "0.0.0.0:8000"]

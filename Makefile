@@ -25,7 +25,7 @@ demo: migrate
 run: demo  ## embedded mode: SQLite, eager Celery, in-memory channels, console email/SMS
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Algobacktester on http://$(HOST):$(PORT)/  (API docs: /api/docs)"
-	$(BIN)/uvicorn algobacktester.asgi:application --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn algobacktester.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers
 
 lint: install
 	$(BIN)/ruff check .

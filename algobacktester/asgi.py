@@ -13,10 +13,11 @@ django_asgi_app = get_asgi_application()  # set up Django before importing consu
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from .bodylimit import asgi_body_limit  # noqa: E402
 from .consumers import EventsConsumer  # noqa: E402
 
 websocket_urlpatterns = [path("ws/", EventsConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
-    {"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)}
+    {"http": asgi_body_limit(django_asgi_app), "websocket": URLRouter(websocket_urlpatterns)}
 )

@@ -137,7 +137,8 @@ def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
     return native
 
 
-def check_range(instrument: Instrument, timeframe: str, start: date, end: date) -> None:
+def check_range(instrument: Instrument, timeframe: str, start: date, end: date) -> int:
+    """Refuse a range too long or too dense to run; return its stored bars (counted, not read)."""
     if end < start:
         raise InvalidInput({"end": ["must be on or after start"]})
     years = (end - start).days / 365.25
@@ -161,6 +162,7 @@ def check_range(instrument: Instrument, timeframe: str, start: date, end: date) 
                 ]
             }
         )
+    return rows
 
 
 def _ist_start(day: date) -> datetime:

@@ -22,7 +22,7 @@ from algobacktester.errors import InvalidInput
 from engine import ENGINE_VERSION
 from engine.graph import GraphValidationError, compile_graph
 from engine.metrics import NUMERIC_KEYS
-from engine.sweep import ParamRange, grid, run_sweep
+from engine.sweep import ParamRange, grid, grid_size, run_sweep
 from marketdata import selectors as md
 from strategies.selectors import strategy_get, strategy_version_get
 from workers.leases import Lease, lease_claim, lease_heartbeat, lease_release, leases_reap
@@ -61,11 +61,12 @@ def sweep_request(
     pinned = strategy_version_get(user=user, strategy_id=strategy.pk, number=version)
     instrument = instrument_for(instrument_ref)
     timeframe = runnable_timeframe(pinned, None)
-    check_range(instrument, timeframe, start, end)
+    bars = check_range(instrument, timeframe, start, end)
     check_concurrency(user)
     if metric not in NUMERIC_KEYS:
         raise InvalidInput({"metric": [f"unknown metric; choose from {', '.join(NUMERIC_KEYS)}"]})
     ranges = _ranges(grid_spec)
+    _check_size(ranges, constraint, bars=bars)
     combos = _combos(ranges, constraint)
     _check_params(pinned.graph, combos)
     chunk = run_config.limits()["SWEEP_CHUNK"]
@@ -132,19 +133,37 @@ def _check_range_size(field: str, spec: dict[str, Any]) -> None:
         raise InvalidInput({field: [f"more than {MAX_VALUES_PER_PARAM} values; use a larger step"]})
 
 
-def _combos(ranges: list[ParamRange], constraint: str | None) -> list[dict[str, float]]:
+def _check_size(ranges: list[ParamRange], constraint: str | None, *, bars: int) -> None:
+    """Refuse an oversized sweep from the counts alone: building a grid of 10^9 combinations
+    to measure it would take minutes and gigabytes before the answer could be 400."""
     try:
-        combos = grid(ranges, constraint)
+        count = grid_size(ranges, constraint)
     except ValueError as exc:
         raise InvalidInput({"constraint" if constraint else "grid": [str(exc)]}) from exc
-    cap = run_config.limits()["MAX_SWEEP_COMBINATIONS"]
-    if not combos:
+    limits = run_config.limits()
+    cap = limits["MAX_SWEEP_COMBINATIONS"]
+    if count == 0:
         raise InvalidInput({"constraint": ["no combination passes the constraint"]})
-    if len(combos) > cap:
+    if count > cap:
+        raise InvalidInput({"grid": [f"{count:,} combinations; a sweep runs at most {cap:,}"]})
+    work_cap = limits["MAX_SWEEP_BARS_TOTAL"]
+    if count * bars > work_cap:
         raise InvalidInput(
-            {"grid": [f"{len(combos):,} combinations; a sweep runs at most {cap:,}"]}
+            {
+                "grid": [
+                    f"{count:,} combinations x {bars:,} bars = {count * bars:,} simulated bars; "
+                    f"a sweep simulates at most {work_cap:,}: narrow the grid or start/end"
+                ]
+            }
         )
-    return combos
+
+
+def _combos(ranges: list[ParamRange], constraint: str | None) -> list[dict[str, float]]:
+    """The grid itself, built only once ``_check_size`` has bounded it."""
+    try:
+        return grid(ranges, constraint)
+    except ValueError as exc:
+        raise InvalidInput({"constraint" if constraint else "grid": [str(exc)]}) from exc
 
 
 def _check_params(graph: dict[str, Any], combos: list[dict[str, float]]) -> None:

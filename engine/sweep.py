@@ -11,6 +11,7 @@ parameter value) and simulated by the numba kernel; there is no Python loop per 
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import operator
@@ -119,7 +120,55 @@ def grid(
     return [c for c in combos if keep is None or keep(c)]
 
 
-def parse_constraint(text: str, paths: Sequence[str]) -> Callable[[Params], bool]:
+def grid_size(ranges: Sequence[ParamRange], constraint: str | None = None) -> int:
+    """How many combinations :func:`grid` would build, counted from the ranges alone.
+
+    Time and memory grow with the number of values, never with the number of combinations,
+    so a caller can refuse a grid of 10^9 before building any of it."""
+    paths = [r.path for r in ranges]
+    if len(set(paths)) != len(paths):
+        raise ValueError("a parameter is listed twice")
+    values = {r.path: r.values for r in ranges}
+    if constraint is None:
+        return math.prod(len(v) for v in values.values())
+    left, op, right = _constraint_parts(constraint, paths)
+    named = {left, right} & values.keys()
+    others = math.prod(len(v) for path, v in values.items() if path not in named)
+    return others * _passing(values, left, op, right)
+
+
+def _passing(values: Mapping[str, Sequence[float]], left: str, op: str, right: str) -> int:
+    """Combinations of the constrained parameters that satisfy ``left op right``."""
+    compare = _OPS[op]
+    if left not in values and right not in values:
+        return int(compare(float(left), float(right)))
+    if left == right:
+        return sum(1 for v in values[left] if compare(v, v))
+    if right not in values:
+        return sum(1 for v in values[left] if compare(v, float(right)))
+    if left not in values:
+        return sum(1 for v in values[right] if compare(float(left), v))
+    return _pairs(values[left], op, sorted(values[right]))
+
+
+def _pairs(xs: Sequence[float], op: str, ys: Sequence[float]) -> int:
+    """Pairs (x, y) with ``x op y``, by binary search in the sorted ``ys``: O(n log n)."""
+    n = len(ys)
+    total = 0
+    for x in xs:
+        below, upto = bisect.bisect_left(ys, x), bisect.bisect_right(ys, x)
+        total += {
+            "<": n - upto,
+            "<=": n - below,
+            ">": below,
+            ">=": upto,
+            "==": upto - below,
+            "!=": n - (upto - below),
+        }[op]
+    return total
+
+
+def _constraint_parts(text: str, paths: Sequence[str]) -> tuple[str, str, str]:
     m = _CONSTRAINT.match(text)
     if not m:
         raise ValueError(
@@ -129,6 +178,11 @@ def parse_constraint(text: str, paths: Sequence[str]) -> Callable[[Params], bool
     for side in (left, right):
         if side not in paths and not _is_number(side):
             raise ValueError(f"constraint names '{side}', which is not a swept parameter")
+    return left, op, right
+
+
+def parse_constraint(text: str, paths: Sequence[str]) -> Callable[[Params], bool]:
+    left, op, right = _constraint_parts(text, paths)
 
     def value(token: str, params: Params) -> float:
         return params[token] if token in params else float(token)

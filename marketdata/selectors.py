@@ -23,7 +23,7 @@ from .ranges import datetime_to_ns, ns_to_datetime, time_range
 from .resample import bars_resample, bucket_starts
 from .storage import candles_read
 from .timeframes import MINUTES, RESAMPLED_FROM_1M, timeframe_check
-from .validation import frame_validate, gaps_find
+from .validation import expected_bar_count, frame_validate, gaps_find
 
 HASH_VERSION = "md1"
 
@@ -242,16 +242,26 @@ def data_health_report(
         start = start or span["first"].astimezone(IST).date()
         end = end or span["last"].astimezone(IST).date()
     lo, hi = time_range(start, end)
+    first, last = (
+        lo.astimezone(IST).date(),
+        ns_to_datetime(datetime_to_ns(hi) - 1).astimezone(IST).date(),
+    )
     rows = Candle.objects.filter(instrument=instrument, timeframe=timeframe, ts__gte=lo, ts__lt=hi)
-    if rows.count() > md_setting("MAX_SOURCE_BARS"):
-        raise InvalidInput({"end": ["The range is too large for one report; narrow it."]})
+    # Counted, not built: the calendar's expected bars too (decades of 1m are ~10^7).
+    expected = expected_bar_count(first, last, timeframe=timeframe, exchange=instrument.exchange)
+    size = max(rows.count(), expected)
+    if size > md_setting("MAX_SOURCE_BARS"):
+        raise InvalidInput(
+            {
+                "end": [
+                    f"The range spans {size:,} {timeframe} bars; one report covers at most "
+                    f"{md_setting('MAX_SOURCE_BARS'):,}: narrow it."
+                ]
+            }
+        )
     bars = candles_read(instrument_id=instrument.pk, timeframe=timeframe, start=lo, end=hi)
     report = bars_health(
-        bars,
-        timeframe=timeframe,
-        start=lo.astimezone(IST).date(),
-        end=ns_to_datetime(datetime_to_ns(hi) - 1).astimezone(IST).date(),
-        exchange=instrument.exchange,
+        bars, timeframe=timeframe, start=first, end=last, exchange=instrument.exchange
     )
     quarantined = (
         QuarantinedCandle.objects.filter(instrument=instrument, timeframe=timeframe)

@@ -284,6 +284,22 @@ class GapReport:
         return 1.0 if self.expected_bars == 0 else self.present_bars / self.expected_bars
 
 
+def expected_bar_count(start: date, end: date, *, timeframe: str, exchange: str) -> int:
+    """How many bars :func:`expected_timestamps` would build, counted per session shape:
+    a report over decades is refused before ~10^7 timestamps are built for it."""
+    days = trading_days(start, end, exchange)
+    if timeframe == DAY:
+        return len(days)
+    tf = MINUTES[timeframe]
+    per_shape: dict[tuple, int] = defaultdict(int)
+    for d in days:
+        per_shape[session(d, exchange).segments] += 1  # type: ignore[union-attr]
+    return sum(
+        n * sum(len(range(a.hour * 60 + a.minute, b.hour * 60 + b.minute, tf)) for a, b in shape)
+        for shape, n in per_shape.items()
+    )
+
+
 def expected_timestamps(start: date, end: date, *, timeframe: str, exchange: str) -> np.ndarray:
     """Bar starts a complete series would hold on the full trading days in [start, end]."""
     days = trading_days(start, end, exchange)

@@ -21,7 +21,7 @@ from algobacktester.errors import InvalidInput, LimitExceeded, NotAuthenticated
 from . import lockout
 from .models import RevokedSession, User
 from .selectors import token_is_revoked
-from .tokens import session_of, token_pair
+from .tokens import session_of, token_digest, token_pair
 
 logger = logging.getLogger(__name__)
 PROFILE_FIELDS = ("name", "phone", "timezone")
@@ -52,6 +52,14 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
 
 
 def auth_login(*, email: str, password: str, ip: str) -> dict[str, str]:
+    user = credentials_check(email=email, password=password, ip=ip)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return token_pair(user)
+
+
+def credentials_check(*, email: str, password: str, ip: str) -> User:
+    """The one password check of every login form (the API and /admin/), behind the lock-out:
+    a guesser locked out of one is locked out of both."""
     email = email.strip().lower()
     wait = lockout.attempt_begin(email=email, ip=ip)
     if wait:
@@ -62,8 +70,7 @@ def auth_login(*, email: str, password: str, ip: str) -> dict[str, str]:
     if user is None:
         raise NotAuthenticated("Email or password is incorrect.", code="invalid_credentials")
     lockout.attempt_succeeded(email=email, ip=ip)
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    return token_pair(user)
+    return user
 
 
 def auth_refresh(*, refresh: str) -> dict[str, str]:
@@ -88,7 +95,7 @@ def _spend(token: RefreshToken) -> None:
         outstanding = OutstandingToken.objects.create(
             user_id=token["user_id"],
             jti=token["jti"],
-            token=str(token),
+            token=token_digest(str(token)),
             created_at=timezone.now(),
             expires_at=datetime.fromtimestamp(token["exp"], tz=UTC),
         )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -32,7 +32,11 @@ def _embedded_secret_key() -> str:
 
 
 SECRET_KEY = env_str("SECRET_KEY") or _embedded_secret_key()
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for (DEBUG=true): a debug page shows settings and every frame's locals.
+DEBUG = env_bool("DEBUG", False)
+# What an error page or error mail may show: no connection URLs, keys or passwords, ever.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "algobacktester.reporting.SecretsFilter"
+DEFAULT_EXCEPTION_REPORTER = "algobacktester.reporting.SecretsReporter"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
@@ -59,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "algobacktester.logs.RequestContextMiddleware",  # first: every later line has the request id
+    "algobacktester.bodylimit.BodyLimitMiddleware",  # 413 before any body is read
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -71,6 +76,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "algobacktester.api.timezones.TimezoneMiddleware",
 ]
+
+# Request bodies (OWASP API4): JSON up to 2 MiB; a multipart upload up to the market-data file
+# limit plus its form fields. Larger requests are answered 413 unread (algobacktester/bodylimit.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 2 * 1024 * 1024)
 
 ROOT_URLCONF = "algobacktester.urls"
 WSGI_APPLICATION = "algobacktester.wsgi.application"
@@ -188,9 +197,10 @@ REST_FRAMEWORK = {
         "login_ip": env_str("THROTTLE_LOGIN_IP", "30/min"),
         "register_ip": env_str("THROTTLE_REGISTER_IP", "10/hour"),
     },
-    # Only X-Forwarded-For hops added by our own proxies count; clients cannot spoof an IP.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; empty: none, the
+# peer address is the client (algobacktester/accounts/clientip.py, docs/operations.md).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
@@ -328,6 +338,7 @@ MARKETDATA = {
     "UPLOAD_MAX_BYTES": env_int("MARKETDATA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
     "UPLOAD_MAX_UNPACKED_BYTES": env_int("MARKETDATA_UPLOAD_MAX_UNPACKED_BYTES", 200 * 1024 * 1024),
 }
+UPLOAD_REQUEST_MAX_BYTES = MARKETDATA["UPLOAD_MAX_BYTES"] + DATA_UPLOAD_MAX_MEMORY_SIZE
 # Dhan (https://dhanhq.co/docs/v2/): credentials from the environment only, never logged.
 DHAN_CLIENT_ID = env_str("DHAN_CLIENT_ID", "")
 DHAN_ACCESS_TOKEN = env_str("DHAN_ACCESS_TOKEN", "")
@@ -349,6 +360,8 @@ BACKTESTS = {
     "MAX_BARS": env_int("BACKTESTS_MAX_BARS", 2_000_000),  # stored bars one run may read
     "MAX_YEARS": env_int("BACKTESTS_MAX_YEARS", 25),
     "MAX_SWEEP_COMBINATIONS": env_int("BACKTESTS_MAX_SWEEP_COMBINATIONS", 5_000),
+    # bars x combinations: what a whole sweep simulates (5,000 combinations of 400,000 bars)
+    "MAX_SWEEP_BARS_TOTAL": env_int("BACKTESTS_MAX_SWEEP_BARS_TOTAL", 2_000_000_000),
     "SWEEP_CHUNK": env_int("BACKTESTS_SWEEP_CHUNK", 100),  # combinations per worker task
     # Heartbeat-renewed every third of its length: it lapses only when the worker is gone.
     "SWEEP_CHUNK_LEASE_SECONDS": env_int("BACKTESTS_SWEEP_CHUNK_LEASE_SECONDS", 120),

@@ -11,7 +11,7 @@ from engine.bars import Bars
 from engine.graph import compile_graph, example_documents, set_param
 from engine.signals import Signals
 from engine.sim import SimConfig, Sizing
-from engine.sweep import ParamRange, grid, run_sweep, walk_forward
+from engine.sweep import ParamRange, grid, grid_size, run_sweep, walk_forward
 from engine.tests.test_sim_kit import MIN_NS
 
 T0 = 1_704_080_700 * 1_000_000_000  # 2024-01-01 09:15 IST
@@ -146,3 +146,40 @@ def test_sweep_on_real_nifty_minutes(shared_data) -> None:
     assert len(result.table) == 9
     assert (result.table["total_charges"] > 0).all()
     assert result.table["periods_per_year"].eq(252).all()
+
+
+@pytest.mark.parametrize(
+    "constraint",
+    [
+        None,
+        "f.n < s.n",
+        "f.n <= s.n",
+        "f.n > s.n",
+        "f.n >= s.n",
+        "f.n == s.n",
+        "f.n != s.n",
+        "s.n > 20",
+        "30 >= f.n",
+        "f.n < f.n",
+        "f.n <= f.n",
+        "1 < 2",
+        "2 < 1",
+    ],
+)
+def test_grid_size_counts_what_grid_builds(constraint: str | None) -> None:
+    ranges = [
+        ParamRange.parse("f.n=5:53:2"),
+        ParamRange.parse("s.n=10,20,20,30.5,45,5"),  # duplicates count, as in the product
+        ParamRange.parse("k.x=1,2,3"),
+    ]
+    assert grid_size(ranges, constraint) == len(grid(ranges, constraint))
+
+
+def test_grid_size_of_a_billion_is_counted_without_building() -> None:
+    ranges = [ParamRange(path=f"p{i}.n", values=tuple(range(1000))) for i in range(3)]
+    assert grid_size(ranges) == 10**9
+    assert grid_size(ranges, "p0.n < p1.n") == 499_500 * 1000
+    with pytest.raises(ValueError, match="not a swept parameter"):
+        grid_size(ranges, "p0.n < q.n")
+    with pytest.raises(ValueError, match="listed twice"):
+        grid_size([*ranges, ranges[0]])

@@ -13,11 +13,15 @@ from rest_framework.views import APIView
 from algobacktester.api.timezones import activate_for
 
 from .. import services
+from ..clientip import client_ip
 from ..tokens import token_pair
 from . import serializers as s
 
 
 class _IpThrottle(SimpleRateThrottle):
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request)  # the lock-out's address, not DRF's NUM_PROXIES reading
+
     def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
@@ -28,10 +32,6 @@ class LoginIpThrottle(_IpThrottle):
 
 class RegisterIpThrottle(_IpThrottle):
     scope = "register_ip"
-
-
-def _client_ip(request: Request) -> str:
-    return LoginIpThrottle().get_ident(request)
 
 
 class PublicApi(APIView):
@@ -73,7 +73,7 @@ class LoginApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = s.LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens = services.auth_login(**data.validated_data, ip=_client_ip(request))
+        tokens = services.auth_login(**data.validated_data, ip=client_ip(request))
         return Response(tokens)
 
 
