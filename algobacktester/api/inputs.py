@@ -15,13 +15,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import parsers
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 
 from algobacktester.text import printable, string_problem
 
-MAX_BODY_BYTES = 1_000_000
 MAX_DEPTH = 64
 MAX_ARRAY_ITEMS = 10_000
 MAX_INT = 2**63 - 1  # what a BIGINT holds; every integer field of the API fits
@@ -32,14 +32,27 @@ MAX_QUERY_CHARS = 2_000
 _TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 
 
+class RequestTooLarge(APIException):
+    """413, as the body-limit middleware answers: here for bodies sent without a length."""
+
+    status_code = 413
+    default_code = "request_too_large"
+
+
+def max_body_bytes() -> int:
+    """One knob for every JSON body: ``REQUEST_BODY_MAX_BYTES`` (docs/operations.md)."""
+    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, bounded: size and depth are checked before ``json.loads`` runs (its
     C scanner recurses once per level), strings, numbers and arrays after."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        raw = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-        if len(raw) > MAX_BODY_BYTES:
-            raise ParseError(f"JSON parse error - the body is larger than {MAX_BODY_BYTES} bytes")
+        limit = max_body_bytes()
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise RequestTooLarge(f"the request body is larger than {limit} bytes")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -175,7 +188,6 @@ def query_problem(request: HttpRequest) -> tuple[str, str] | None:
 
 __all__ = [
     "MAX_ARRAY_ITEMS",
-    "MAX_BODY_BYTES",
     "MAX_DEPTH",
     "MAX_INT",
     "MAX_QUERY_CHARS",
@@ -183,9 +195,11 @@ __all__ = [
     "JSONParser",
     "MultiPartParser",
     "QueryStringMiddleware",
+    "RequestTooLarge",
     "data_problems",
     "form_check",
     "json_depth",
     "json_load",
+    "max_body_bytes",
     "number_problem",
 ]
