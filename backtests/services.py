@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import transaction
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -198,6 +199,8 @@ def backtest_execute(*, run_id: int) -> str:
         _store(lease, result, bars_hash, started)
     except LeaseLostError:  # cancelled, or another attempt took over: write nothing
         return "abandoned"
+    except DATABASE_ERRORS as exc:  # a restart, failover or killed backend: not the run's fault
+        return _retry_after_database_error(lease, exc)
     except SoftTimeLimitExceeded:
         _fail(lease, "the run exceeded its time limit; narrow the range or the timeframe")
         return "failed"
@@ -213,6 +216,45 @@ def backtest_execute(*, run_id: int) -> str:
 
 class _RunError(Exception):
     """A readable reason the run cannot finish (recorded on the row)."""
+
+
+# What a lost or broken database connection raises; the next connection usually works.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def _retry_after_database_error(lease: Lease, exc: Exception) -> str:
+    """Put the run back in the queue (this attempt counted) and send it again after a backoff;
+    out of attempts, fail it with the reason. If the database is still unreachable, the lease
+    lapses and the reaper does the same."""
+    from .tasks import backtest_execute_task
+
+    logger.warning("backtest %s attempt %s: database error %r", lease.pk, lease.attempt, exc)
+    _close_connections()
+    limit = run_config.limits()["MAX_ATTEMPTS"]
+    try:
+        if lease.attempt >= limit:
+            _fail(lease, f"the database failed {limit} times during the run ({_first_line(exc)})")
+            return "failed"
+        if lease_release(lease, status=RunStatus.QUEUED, fields={"progress": 0.0}):
+            backoff = run_config.limits()["DATABASE_RETRY_SECONDS"] * 2 ** (lease.attempt - 1)
+            backtest_execute_task.apply_async((lease.pk,), countdown=backoff)
+    except DATABASE_ERRORS:
+        _close_connections()
+        logger.warning("backtest %s: database still down; the reaper re-queues it", lease.pk)
+    return "retrying"
+
+
+def _close_connections() -> None:
+    """Drop this thread's connections, likely broken: the next query opens a fresh one. One a
+    caller's transaction still uses (an eager run inside ``atomic``) is left to that caller."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _claim(run_id: int) -> Lease | None:
@@ -379,18 +421,33 @@ def backtest_rerun(*, user: User, run: BacktestRun) -> BacktestRun:
     )
 
 
+def _queued_runs_to_resend() -> list[int]:
+    """Queued runs older than ``QUEUED_RESEND_SECONDS``, each at most once per half its age.
+
+    A run merely waiting behind a backlog has its message in the broker: the growing spacing
+    keeps its duplicates few (at 20, 30, 45 … s). The marks live in the cache, which in
+    services mode is the broker's Redis: a restart that lost the messages lost the marks too,
+    so every queued run is sent again at the next reap.
+    """
+    now = timezone.now()
+    first = run_config.limits()["QUEUED_RESEND_SECONDS"]
+    waiting = BacktestRun.objects.filter(
+        status=RunStatus.QUEUED, created_at__lt=now - timedelta(seconds=first)
+    ).values_list("pk", "created_at")
+    return [
+        pk
+        for pk, created in waiting
+        if cache.add(f"backtests:resent:{pk}", 1, max(first, (now - created).total_seconds() / 2))
+    ]
+
+
 def backtests_reap() -> int:
     """Re-queue runs whose worker vanished (lease lapsed); fail those out of attempts."""
     from .tasks import backtest_execute_task
 
     # A queued run whose message never reached a worker (broker restart): send it again; the
     # claim makes a duplicate harmless. Looked up first, so a run re-queued below is sent once.
-    forgotten = timezone.now() - timedelta(seconds=run_config.limits()["QUEUED_RESEND_SECONDS"])
-    resend = list(
-        BacktestRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=forgotten).values_list(
-            "pk", flat=True
-        )
-    )
+    resend = _queued_runs_to_resend()
     for run_id in resend:
         backtest_execute_task.delay(run_id)
     limit = run_config.limits()["MAX_ATTEMPTS"]

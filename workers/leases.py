@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connections, models, transaction
+from django.db import InterfaceError, OperationalError, connections, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -162,11 +162,20 @@ class Heartbeat:
     def _run(self) -> None:
         try:
             while not self._stop.wait(self.lease.seconds / 3):
-                if not lease_renew(self.lease):
+                if not self._renew():
                     self.lost.set()  # the main thread finds out at its next owned write
                     return
         finally:
             connections.close_all()  # this thread's own connections
+
+    def _renew(self) -> bool:
+        """A database error is not a lost lease: drop the broken connection and try again at
+        the next beat (a dead heartbeat would let a healthy worker's lease lapse)."""
+        try:
+            return lease_renew(self.lease)
+        except (OperationalError, InterfaceError):
+            connections.close_all()
+            return True
 
     def start(self) -> None:
         self._thread.start()
