@@ -422,17 +422,20 @@ def backtest_rerun(*, user: User, run: BacktestRun) -> BacktestRun:
 
 
 def _queued_runs_to_resend() -> list[int]:
-    """Queued runs older than ``QUEUED_RESEND_SECONDS``, each at most once per half its age.
+    """Queued runs older than ``QUEUED_RESEND_SECONDS``, each at most once per half its age;
+    every queued run, whatever its age, once the broker lost its data.
 
     A run merely waiting behind a backlog has its message in the broker: the growing spacing
     keeps its duplicates few (at 20, 30, 45 … s). The marks live in the cache, which in
-    services mode is the broker's Redis: a restart that lost the messages lost the marks too,
-    so every queued run is sent again at the next reap.
+    services mode is the broker's Redis: a restart or flush that lost the messages lost the
+    marks too, and the missing ``backtests:broker-epoch`` says so at the next reap.
     """
     now = timezone.now()
     first = run_config.limits()["QUEUED_RESEND_SECONDS"]
+    broker_reset = cache.add("backtests:broker-epoch", 1, timeout=None)
     waiting = BacktestRun.objects.filter(
-        status=RunStatus.QUEUED, created_at__lt=now - timedelta(seconds=first)
+        status=RunStatus.QUEUED,
+        created_at__lt=now - timedelta(seconds=0 if broker_reset else first),
     ).values_list("pk", "created_at")
     return [
         pk

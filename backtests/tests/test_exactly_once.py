@@ -253,3 +253,16 @@ def test_a_queued_run_is_sent_again_at_growing_intervals_until_the_broker_loses_
     cache.clear()  # what a broker restart does to the marks (same Redis in services mode)
     services.backtests_reap()
     assert sent == [queued.pk, queued.pk]
+
+
+def test_after_the_broker_lost_its_data_every_queued_run_is_sent_again_at_once(
+    queued: BacktestRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backtests.tasks import backtest_execute_task
+
+    sent = []
+    monkeypatch.setattr(backtest_execute_task, "delay", sent.append)
+    services.backtests_reap()  # an empty cache: the broker's Redis restarted (or was flushed)
+    assert sent == [queued.pk]
+    services.backtests_reap()  # young, and sent once since: its message is in the broker
+    assert sent == [queued.pk]
