@@ -51,7 +51,10 @@ def redis_broker(settings) -> Iterator[str]:
     app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [url]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": url, **settings.CHANNEL_LAYER_REDIS_OPTIONS}]},
+        }
     }
     settings.BACKTESTS = {**settings.BACKTESTS, "LEASE_SECONDS": LEASE, "MAX_CONCURRENT_RUNS": 50}
     channel_layers.backends.clear()
