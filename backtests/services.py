@@ -235,9 +235,10 @@ def _retry_after_database_error(lease: Lease, exc: Exception) -> str:
         if lease.attempt >= limit:
             _fail(lease, f"the database failed {limit} times during the run ({_first_line(exc)})")
             return "failed"
-        if lease_release(lease, status=RunStatus.QUEUED, fields={"progress": 0.0}):
-            backoff = run_config.limits()["DATABASE_RETRY_SECONDS"] * 2 ** (lease.attempt - 1)
-            backtest_execute_task.apply_async((lease.pk,), countdown=backoff)
+        if not lease_release(lease, status=RunStatus.QUEUED, fields={"progress": 0.0}):
+            return "abandoned"  # cancelled meanwhile, or already taken over
+        backoff = run_config.limits()["DATABASE_RETRY_SECONDS"] * 2 ** (lease.attempt - 1)
+        backtest_execute_task.apply_async((lease.pk,), countdown=backoff)
     except DATABASE_ERRORS:
         _close_connections()
         logger.warning("backtest %s: database still down; the reaper re-queues it", lease.pk)

@@ -54,6 +54,7 @@ REAP_ON_WORKER_START = "backtests.tasks.backtests_reap_task"
 def reap_on_worker_start(*, sender: Any, **_: Any) -> None:
     from django.conf import settings
 
-    later = settings.BACKTESTS["LEASE_SECONDS"] + 1
+    leases = settings.BACKTESTS
+    later = max(leases["LEASE_SECONDS"], leases["SWEEP_CHUNK_LEASE_SECONDS"]) + 1
     for countdown in (0, later):
         sender.app.send_task(REAP_ON_WORKER_START, countdown=countdown)
