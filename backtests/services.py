@@ -17,7 +17,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from marketdata.models import Instrument
 from strategies.models import StrategyVersion
 from strategies.selectors import strategy_get, strategy_version_get
 from workers.leases import (
+    DATABASE_ERRORS,
     Lease,
     LeaseLostError,
     lease_check,
@@ -39,6 +40,7 @@ from workers.leases import (
     lease_heartbeat,
     lease_release,
     lease_renew,
+    lease_retry,
     leases_reap,
 )
 
@@ -218,42 +220,29 @@ class _RunError(Exception):
     """A readable reason the run cannot finish (recorded on the row)."""
 
 
-# What a lost or broken database connection raises; the next connection usually works.
-DATABASE_ERRORS = (OperationalError, InterfaceError)
-
-
 def _retry_after_database_error(lease: Lease, exc: Exception) -> str:
-    """Put the run back in the queue (this attempt counted) and send it again after a backoff;
-    out of attempts, fail it with the reason. If the database is still unreachable, the lease
-    lapses and the reaper does the same."""
+    """Back to the queue with this attempt counted, sent again after a backoff; out of
+    attempts, failed with the error as the reason."""
     from .tasks import backtest_execute_task
 
     logger.warning("backtest %s attempt %s: database error %r", lease.pk, lease.attempt, exc)
-    _close_connections()
     limit = run_config.limits()["MAX_ATTEMPTS"]
-    try:
-        if lease.attempt >= limit:
-            _fail(lease, f"the database failed {limit} times during the run ({_first_line(exc)})")
-            return "failed"
-        if not lease_release(lease, status=RunStatus.QUEUED, fields={"progress": 0.0}):
-            return "abandoned"  # cancelled meanwhile, or already taken over
-        backoff = run_config.limits()["DATABASE_RETRY_SECONDS"] * 2 ** (lease.attempt - 1)
-        backtest_execute_task.apply_async((lease.pk,), countdown=backoff)
-    except DATABASE_ERRORS:
-        _close_connections()
-        logger.warning("backtest %s: database still down; the reaper re-queues it", lease.pk)
-    return "retrying"
+    return lease_retry(
+        lease,
+        ready=RunStatus.QUEUED,
+        max_attempts=limit,
+        give_up=lambda lost: _fail(
+            lost, f"the database failed {limit} times during the run ({first_line(exc)})"
+        ),
+        resend=lambda countdown: backtest_execute_task.apply_async(
+            (lease.pk,), countdown=countdown
+        ),
+        backoff_seconds=run_config.limits()["DATABASE_RETRY_SECONDS"],
+    )
 
 
-def _close_connections() -> None:
-    """Drop this thread's connections, likely broken: the next query opens a fresh one. One a
-    caller's transaction still uses (an eager run inside ``atomic``) is left to that caller."""
-    for conn in connections.all(initialized_only=True):
-        if not conn.in_atomic_block:
-            conn.close()
-
-
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
+    """``OperationalError: terminating connection …``: a reason short enough for a row."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
