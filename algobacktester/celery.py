@@ -10,7 +10,7 @@ from celery import Celery, signals
 from kombu import Queue
 
 from workers import routing
-from workers.schedule import BEAT_SCHEDULE
+from workers.schedule import BEAT_SCHEDULE, reap_on_worker_start
 
 from . import logs
 from .startup import embedded_files_ensure
@@ -35,3 +35,4 @@ app.autodiscover_tasks()
 signals.before_task_publish.connect(logs.task_headers_stamp, weak=False)
 signals.task_prerun.connect(logs.task_context_bind, weak=False)
 signals.task_postrun.connect(logs.task_context_reset, weak=False)
+signals.worker_ready.connect(reap_on_worker_start, weak=False)

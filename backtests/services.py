@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -31,6 +32,7 @@ from marketdata.models import Instrument
 from strategies.models import StrategyVersion
 from strategies.selectors import strategy_get, strategy_version_get
 from workers.leases import (
+    DATABASE_ERRORS,
     Lease,
     LeaseLostError,
     lease_check,
@@ -38,6 +40,7 @@ from workers.leases import (
     lease_heartbeat,
     lease_release,
     lease_renew,
+    lease_retry,
     leases_reap,
 )
 
@@ -200,6 +203,8 @@ def backtest_execute(*, run_id: int) -> str:
         _store(lease, result, bars_hash, started)
     except LeaseLostError:  # cancelled, or another attempt took over: write nothing
         return "abandoned"
+    except DATABASE_ERRORS as exc:  # a restart, failover or killed backend: not the run's fault
+        return _retry_after_database_error(lease, exc)
     except SoftTimeLimitExceeded:
         _fail(lease, "the run exceeded its time limit; narrow the range or the timeframe")
         return "failed"
@@ -215,6 +220,33 @@ def backtest_execute(*, run_id: int) -> str:
 
 class _RunError(Exception):
     """A readable reason the run cannot finish (recorded on the row)."""
+
+
+def _retry_after_database_error(lease: Lease, exc: Exception) -> str:
+    """Back to the queue with this attempt counted, sent again after a backoff; out of
+    attempts, failed with the error as the reason."""
+    from .tasks import backtest_execute_task
+
+    logger.warning("backtest %s attempt %s: database error %r", lease.pk, lease.attempt, exc)
+    limit = run_config.limits()["MAX_ATTEMPTS"]
+    return lease_retry(
+        lease,
+        ready=RunStatus.QUEUED,
+        max_attempts=limit,
+        give_up=lambda lost: _fail(
+            lost, f"the database failed {limit} times during the run ({first_line(exc)})"
+        ),
+        resend=lambda countdown: backtest_execute_task.apply_async(
+            (lease.pk,), countdown=countdown
+        ),
+        backoff_seconds=run_config.limits()["DATABASE_RETRY_SECONDS"],
+    )
+
+
+def first_line(exc: Exception) -> str:
+    """``OperationalError: terminating connection …``: a reason short enough for a row."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _claim(run_id: int) -> Lease | None:
@@ -382,18 +414,36 @@ def backtest_rerun(*, user: User, run: BacktestRun) -> BacktestRun:
     )
 
 
+def _queued_runs_to_resend() -> list[int]:
+    """Queued runs older than ``QUEUED_RESEND_SECONDS``, each at most once per half its age;
+    every queued run, whatever its age, once the broker lost its data.
+
+    A run merely waiting behind a backlog has its message in the broker: the growing spacing
+    keeps its duplicates few (at 20, 30, 45 … s). The marks live in the cache, which in
+    services mode is the broker's Redis: a restart or flush that lost the messages lost the
+    marks too, and the missing ``backtests:broker-epoch`` says so at the next reap.
+    """
+    now = timezone.now()
+    first = run_config.limits()["QUEUED_RESEND_SECONDS"]
+    broker_reset = cache.add("backtests:broker-epoch", 1, timeout=None)
+    waiting = BacktestRun.objects.filter(
+        status=RunStatus.QUEUED,
+        created_at__lt=now - timedelta(seconds=0 if broker_reset else first),
+    ).values_list("pk", "created_at")
+    return [
+        pk
+        for pk, created in waiting
+        if cache.add(f"backtests:resent:{pk}", 1, max(first, (now - created).total_seconds() / 2))
+    ]
+
+
 def backtests_reap() -> int:
     """Re-queue runs whose worker vanished (lease lapsed); fail those out of attempts."""
     from .tasks import backtest_execute_task
 
     # A queued run whose message never reached a worker (broker restart): send it again; the
     # claim makes a duplicate harmless. Looked up first, so a run re-queued below is sent once.
-    forgotten = timezone.now() - timedelta(seconds=run_config.limits()["QUEUED_RESEND_SECONDS"])
-    resend = list(
-        BacktestRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=forgotten).values_list(
-            "pk", flat=True
-        )
-    )
+    resend = _queued_runs_to_resend()
     for run_id in resend:
         backtest_execute_task.delay(run_id)
     limit = run_config.limits()["MAX_ATTEMPTS"]

@@ -25,11 +25,25 @@ from engine.metrics import NUMERIC_KEYS
 from engine.sweep import ParamRange, grid, grid_size, run_sweep
 from marketdata import selectors as md
 from strategies.selectors import strategy_get, strategy_version_get
-from workers.leases import Lease, lease_claim, lease_heartbeat, lease_release, leases_reap
+from workers.leases import (
+    DATABASE_ERRORS,
+    Lease,
+    lease_claim,
+    lease_heartbeat,
+    lease_release,
+    lease_retry,
+    leases_reap,
+)
 
 from . import config as run_config
 from .models import BacktestSweep, RunStatus, SweepChunk
-from .services import check_concurrency, check_range, instrument_for, runnable_timeframe
+from .services import (
+    check_concurrency,
+    check_range,
+    first_line,
+    instrument_for,
+    runnable_timeframe,
+)
 
 logger = logging.getLogger(__name__)
 MAX_VALUES_PER_PARAM = 1000
@@ -229,11 +243,34 @@ def sweep_chunk_execute(*, sweep_id: int, index: int) -> str:
     except (ValueError, GraphValidationError) as exc:
         _chunk_fail(lease, sweep, f"chunk {index}: {exc}")
         return "failed"
+    except DATABASE_ERRORS as exc:  # a restart, failover or killed backend: not the chunk's fault
+        return _chunk_retry(lease, sweep, index, exc)
     except Exception as exc:  # a bug: fail the sweep rather than retry it forever
         logger.exception("sweep %s chunk %s crashed", sweep_id, index)
         _chunk_fail(lease, sweep, f"chunk {index}: internal error ({type(exc).__name__})")
         return "failed"
     return _chunk_done(lease, sweep, index, rows, data_hash)
+
+
+def _chunk_retry(lease: Lease, sweep: BacktestSweep, index: int, exc: Exception) -> str:
+    """Back to the queue with this attempt counted, sent again after a backoff; out of
+    attempts, the sweep fails with the error as the reason."""
+    from .tasks import sweep_chunk_task
+
+    logger.warning("sweep %s chunk %s: database error %r", sweep.pk, index, exc)
+    limit = run_config.limits()["MAX_ATTEMPTS"]
+    return lease_retry(
+        lease,
+        ready=RunStatus.QUEUED,
+        max_attempts=limit,
+        give_up=lambda lost: _chunk_fail(
+            lost, sweep, f"chunk {index}: the database failed {limit} times ({first_line(exc)})"
+        ),
+        resend=lambda countdown: sweep_chunk_task.apply_async(
+            (sweep.pk, index), countdown=countdown
+        ),
+        backoff_seconds=run_config.limits()["DATABASE_RETRY_SECONDS"],
+    )
 
 
 def _chunk_fail(lease: Lease, sweep: BacktestSweep, reason: str) -> bool:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connections, models, transaction
+from django.db import InterfaceError, OperationalError, connections, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -47,6 +47,11 @@ class LeasedJob(models.Model):
 
     class Meta:
         abstract = True
+
+
+# What a lost or broken database connection raises (a terminated backend, a restart, a
+# failover): transient, a fresh connection usually works.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 class LeaseLostError(Exception):
@@ -162,11 +167,20 @@ class Heartbeat:
     def _run(self) -> None:
         try:
             while not self._stop.wait(self.lease.seconds / 3):
-                if not lease_renew(self.lease):
+                if not self._renew():
                     self.lost.set()  # the main thread finds out at its next owned write
                     return
         finally:
             connections.close_all()  # this thread's own connections
+
+    def _renew(self) -> bool:
+        """A database error is not a lost lease: drop the broken connection and try again at
+        the next beat (a dead heartbeat would let a healthy worker's lease lapse)."""
+        try:
+            return lease_renew(self.lease)
+        except DATABASE_ERRORS:
+            connections.close_all()
+            return True
 
     def start(self) -> None:
         self._thread.start()
@@ -186,6 +200,41 @@ def lease_heartbeat(lease: Lease) -> Iterator[Heartbeat]:
         yield beat
     finally:
         beat.stop()
+
+
+def connections_drop() -> None:
+    """Close this thread's connections after a database error: the next query opens a fresh
+    one. A connection a caller's transaction still uses (an eager task inside ``atomic``) is
+    left to that caller."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
+
+
+def lease_retry(
+    lease: Lease,
+    *,
+    ready: str,
+    max_attempts: int,
+    give_up: Callable[[Lease], object],
+    resend: Callable[[float], object],
+    backoff_seconds: float,
+) -> str:
+    """After a transient database error: back to ``ready`` with the attempt counted, and
+    ``resend(countdown)`` (the backoff doubles per attempt); at ``max_attempts``,
+    ``give_up(lease)``. If the database is still down, the lease lapses and the reaper does the
+    same. Returns what happened: ``retrying``, ``failed`` or ``abandoned`` (no longer ours)."""
+    connections_drop()
+    try:
+        if lease.attempt >= max_attempts:
+            give_up(lease)
+            return "failed"
+        if not lease_release(lease, status=ready):
+            return "abandoned"
+        resend(backoff_seconds * 2 ** (lease.attempt - 1))
+    except DATABASE_ERRORS:
+        connections_drop()
+    return "retrying"
 
 
 def leases_reap(

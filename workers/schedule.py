@@ -20,10 +20,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "notifications.tasks.deliveries_requeue_task",
         "schedule": crontab(minute="*/5"),
     },
-    # Runs and sweep chunks whose worker died (lease lapsed) are re-queued; claims run once.
+    # Runs and sweep chunks whose worker died (lease lapsed) are re-queued, and queued runs
+    # whose message was lost are sent again; claims run once. Often: recovery waits for it.
     "backtests-reap": {
         "task": "backtests.tasks.backtests_reap_task",
-        "schedule": 30.0,
+        "schedule": 10.0,
     },
     "accounts-purge-revoked-sessions": {
         "task": "workers.tasks.revoked_sessions_purge_task",
@@ -41,3 +42,19 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(hour=16, minute=15),
     },
 }
+
+
+# Sent by every worker as it starts (``worker_ready``), so recovery does not depend on beat
+# alone: now (runs lost long ago, queued runs whose message was lost) and once more when a
+# lease taken just before a crash has lapsed. Reaping twice is harmless: each move is a
+# conditional UPDATE.
+REAP_ON_WORKER_START = "backtests.tasks.backtests_reap_task"
+
+
+def reap_on_worker_start(*, sender: Any, **_: Any) -> None:
+    from django.conf import settings
+
+    leases = settings.BACKTESTS
+    later = max(leases["LEASE_SECONDS"], leases["SWEEP_CHUNK_LEASE_SECONDS"]) + 1
+    for countdown in (0, later):
+        sender.app.send_task(REAP_ON_WORKER_START, countdown=countdown)

@@ -136,3 +136,38 @@ def reset_producer_pool() -> None:
     # thread-local drops every thread's copy, or ``result.get`` waits on a stale backend.
     app._backend_cache = None
     app._local = threading.local()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def asgi_server_process(*, env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """The ASGI app under uvicorn on ``127.0.0.1:port`` in a new process group, as it is
+    served (so channels-redis, the database settings and uvicorn's pings are the real ones);
+    killed on exit."""
+    import socket
+
+    command = [sys.executable, "-m", "uvicorn", "algobacktester.asgi:application"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(  # noqa: S603 - our own argv
+        command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
+    )
+
+    def listening() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {proc.returncode}")
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        wait_for(listening, timeout=60, interval=0.2, what="uvicorn to listen")
+        yield proc
+    finally:
+        kill_group(proc)

@@ -105,7 +105,12 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Under ASGI each request's sync work runs in its own thread, and a persistent connection
+    # stays with the thread that opened it: 60 requests left 49 idle connections until
+    # PostgreSQL refused more ("too many clients"). Closed at the end of each request or task.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    }
 else:
     DATABASES = {
         "default": {
@@ -143,6 +148,16 @@ STORAGES = {
 REDIS_URL = env_str("REDIS_URL")
 SERVICES_MODE = bool(REDIS_URL)
 
+# channels-redis waits for a socket's next message with BZPOPMIN for 5 s at a time; redis-py's
+# default read timeout is also 5 s, so an idle /ws/ died at 5.0 s without a close code. Reads
+# must outlast the blocking wait; keep-alive and health checks still find a dead Redis.
+CHANNEL_LAYER_REDIS_OPTIONS = {
+    "socket_timeout": env_int("CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS", 30),
+    "socket_connect_timeout": 5,
+    "socket_keepalive": True,
+    "health_check_interval": 30,
+}
+
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -154,7 +169,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, **CHANNEL_LAYER_REDIS_OPTIONS}],
+                "capacity": 1000,
+                "expiry": 60,
+            },
         }
     }
 else:
@@ -364,9 +383,15 @@ BACKTESTS = {
     "MAX_SWEEP_BARS_TOTAL": env_int("BACKTESTS_MAX_SWEEP_BARS_TOTAL", 2_000_000_000),
     "SWEEP_CHUNK": env_int("BACKTESTS_SWEEP_CHUNK", 100),  # combinations per worker task
     # Heartbeat-renewed every third of its length: it lapses only when the worker is gone.
-    "SWEEP_CHUNK_LEASE_SECONDS": env_int("BACKTESTS_SWEEP_CHUNK_LEASE_SECONDS", 120),
-    "LEASE_SECONDS": env_int("BACKTESTS_LEASE_SECONDS", 60),  # renewed at each stage of a run
+    "SWEEP_CHUNK_LEASE_SECONDS": env_int("BACKTESTS_SWEEP_CHUNK_LEASE_SECONDS", 15),
+    # Renewed by the heartbeat every third of its length and at each stage: a dead worker's
+    # run is free again within this, and the reaper (every 10 s) re-queues it.
+    "LEASE_SECONDS": env_int("BACKTESTS_LEASE_SECONDS", 15),
     "MAX_ATTEMPTS": env_int("BACKTESTS_MAX_ATTEMPTS", 3),
-    "QUEUED_RESEND_SECONDS": env_int("BACKTESTS_QUEUED_RESEND_SECONDS", 600),  # lost messages
+    # A queued run not taken by then may have lost its message (broker restart): sent again,
+    # then at growing intervals; a duplicate message finds the run claimed and does nothing.
+    "QUEUED_RESEND_SECONDS": env_int("BACKTESTS_QUEUED_RESEND_SECONDS", 20),
+    # A run that hit a database error is sent again after this, doubled per attempt.
+    "DATABASE_RETRY_SECONDS": env_int("BACKTESTS_DATABASE_RETRY_SECONDS", 2),
     "CURVE_POINTS": env_int("BACKTESTS_CURVE_POINTS", 2_000),  # equity/drawdown downsampling
 }

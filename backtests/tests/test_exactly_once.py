@@ -180,3 +180,89 @@ def test_the_heartbeat_keeps_a_slow_healthy_run_leased(
     assert rival_claims == [None]
     queued.refresh_from_db()
     assert queued.attempts == 1
+
+
+def _database_fails(times: int):
+    """A stand-in for the engine that first raises what a terminated backend raises."""
+    from django.db import OperationalError
+
+    real, calls = services.run_backtest, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= times:
+            raise OperationalError("terminating connection due to administrator command")
+        return real(*args, **kwargs)
+
+    return flaky
+
+
+def test_a_database_error_retries_the_run_with_the_attempt_counted(
+    queued: BacktestRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "run_backtest", _database_fails(1))
+    services.backtest_execute(run_id=queued.pk)  # eager: the retry runs at once
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempts, queued.error) == (RunStatus.DONE, 2, "")
+    assert BacktestTrade.objects.filter(run=queued).count() == queued.stats["trades"]
+
+
+def test_a_run_the_database_keeps_failing_is_failed_with_the_reason(
+    queued: BacktestRun, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:
+    monkeypatch.setattr(services, "run_backtest", _database_fails(99))
+    services.backtest_execute(run_id=queued.pk)
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempts) == (
+        RunStatus.FAILED,
+        settings.BACKTESTS["MAX_ATTEMPTS"],
+    )
+    assert "the database failed 3 times" in queued.error
+    assert "OperationalError: terminating connection" in queued.error
+
+
+def test_a_database_error_sends_the_run_again_after_a_backoff(
+    queued: BacktestRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backtests.tasks import backtest_execute_task
+
+    sent = []
+    monkeypatch.setattr(services, "run_backtest", _database_fails(1))
+    monkeypatch.setattr(backtest_execute_task, "apply_async", lambda a, **kw: sent.append((a, kw)))
+    assert services.backtest_execute(run_id=queued.pk) == "retrying"
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempts, queued.lease_until) == (RunStatus.QUEUED, 1, None)
+    assert sent == [((queued.pk,), {"countdown": 2})]
+
+
+def test_a_queued_run_is_sent_again_at_growing_intervals_until_the_broker_loses_it(
+    queued: BacktestRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import cache
+
+    from backtests.tasks import backtest_execute_task
+
+    sent = []
+    monkeypatch.setattr(backtest_execute_task, "delay", sent.append)
+    BacktestRun.objects.filter(pk=queued.pk).update(
+        created_at=timezone.now() - timedelta(seconds=21)
+    )
+    services.backtests_reap()
+    services.backtests_reap()  # the message may only be waiting behind others: not again yet
+    assert sent == [queued.pk]
+    cache.clear()  # what a broker restart does to the marks (same Redis in services mode)
+    services.backtests_reap()
+    assert sent == [queued.pk, queued.pk]
+
+
+def test_after_the_broker_lost_its_data_every_queued_run_is_sent_again_at_once(
+    queued: BacktestRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backtests.tasks import backtest_execute_task
+
+    sent = []
+    monkeypatch.setattr(backtest_execute_task, "delay", sent.append)
+    services.backtests_reap()  # an empty cache: the broker's Redis restarted (or was flushed)
+    assert sent == [queued.pk]
+    services.backtests_reap()  # young, and sent once since: its message is in the broker
+    assert sent == [queued.pk]

@@ -1,7 +1,9 @@
 """Backtests through real Celery worker processes on Redis and PostgreSQL.
 
 - 50 backtests from 5 users all finish, and each user sees only their own.
-- A worker killed (SIGKILL of its whole process group) mid-run loses no run and doubles none.
+- A worker killed (SIGKILL of its whole process group) mid-run loses no run and doubles none;
+  the next worker to start recovers it without beat.
+- ``pg_terminate_backend`` of a worker's connections mid-run costs an attempt, not the run.
 - ``/ws/`` receives progress and completion through channels-redis.
 
 Skipped, saying why, when Redis or PostgreSQL is not reachable on 127.0.0.1.
@@ -22,7 +24,6 @@ from rest_framework.test import APIClient
 from algobacktester.accounts.tokens import token_pair
 from algobacktester.asgi import application
 from algobacktester.celery import app
-from backtests import services
 from backtests.models import BacktestRun, BacktestTrade, RunStatus
 from engine.graph import example_documents
 from strategies.services import strategy_create
@@ -50,7 +51,10 @@ def redis_broker(settings) -> Iterator[str]:
     app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [url]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": url, **settings.CHANNEL_LAYER_REDIS_OPTIONS}]},
+        }
     }
     settings.BACKTESTS = {**settings.BACKTESTS, "LEASE_SECONDS": LEASE, "MAX_CONCURRENT_RUNS": 50}
     channel_layers.backends.clear()
@@ -134,9 +138,8 @@ def test_a_killed_worker_loses_and_doubles_no_run(redis_broker: str, market, mak
         victim = _freeze_mid_run(doomed)
         kill_group(doomed)
     assert BacktestRun.objects.get(pk=victim).status == RunStatus.RUNNING  # orphaned, lease running
+    # No beat and no manual reap: a worker reaps as it starts, and once more a lease later.
     with worker_process(env=env, name="rescuer"):
-        wait_for(lambda: _lease_lapsed(victim), timeout=30, what="the orphan's lease to lapse")
-        assert services.backtests_reap() == 1
         wait_for(all_finished, timeout=120, what="every run to finish")
     runs = BacktestRun.objects.filter(pk__in=ids)
     assert set(runs.values_list("status", flat=True)) == {RunStatus.DONE}
@@ -145,6 +148,44 @@ def test_a_killed_worker_loses_and_doubles_no_run(redis_broker: str, market, mak
     counts = {r.pk: BacktestTrade.objects.filter(run=r).count() for r in runs}
     assert len(set(counts.values())) == 1, counts  # the re-run one has no extra trades
     assert counts[victim] == runs.get(pk=victim).stats["trades"]
+
+
+def test_a_terminated_database_connection_retries_the_run(
+    redis_broker: str, market, make_user
+) -> None:
+    user = make_user()
+    strategy = strategy_create(owner=user, name="SMA", graph=example_documents()["sma_cross"])
+    env = worker_env(redis_broker, BACKTESTS_LEASE_SECONDS=str(LEASE))
+    # A lease no reaper lets lapse during the test: only the retry can finish the run.
+    env["BACKTESTS_LEASE_SECONDS"] = "600"
+    client = client_for(user)
+    ids = [
+        client.post("/api/backtest", body(strategy.pk, market.pk), format="json").json()["id"]
+        for _ in range(4)
+    ]
+    with worker_process(env=env, name="cut-off") as worker:
+        victim = _freeze_mid_run(worker)
+        assert _terminate_other_backends() >= 1  # the worker's and its heartbeat's
+        kill_group(worker, signal.SIGCONT)
+        wait_for(all_finished, timeout=120, what="every run to finish")
+    runs = BacktestRun.objects.filter(pk__in=ids)
+    assert set(runs.values_list("status", flat=True)) == {RunStatus.DONE}, list(
+        runs.values_list("error", flat=True)
+    )
+    assert runs.get(pk=victim).attempts == 2  # the attempt the database error cost is counted
+    assert (
+        BacktestTrade.objects.filter(run_id=victim).count() == runs.get(pk=victim).stats["trades"]
+    )
+
+
+def _terminate_other_backends() -> int:
+    """``pg_terminate_backend`` on every connection to the test database but the test's own."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
 
 
 def _freeze_mid_run(proc) -> int:
@@ -166,12 +207,6 @@ def _freeze_mid_run(proc) -> int:
             return running
         kill_group(proc, signal.SIGCONT)  # it finished just before the freeze: try the next one
     raise AssertionError("never caught a run in progress")
-
-
-def _lease_lapsed(run_id: int) -> bool:
-    from django.utils import timezone
-
-    return BacktestRun.objects.get(pk=run_id).lease_until < timezone.now()
 
 
 @pytest.fixture

@@ -159,6 +159,31 @@ def test_the_heartbeat_notices_a_lost_lease_and_stops_renewing() -> None:
     assert IngestionRun.objects.get(pk=job.pk).lease_until is None
 
 
+def _terminate_other_backends() -> int:
+    """What an operator's ``pg_terminate_backend`` (or a failover) does to every connection to
+    this test database but the test's own."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_outlives_its_database_connection_being_terminated() -> None:
+    job = _job()
+    lease = lease_claim(IngestionRun, pk=job.pk, ready=("queued",), held="running", seconds=0.6)
+    with lease_heartbeat(lease) as beat:
+        time.sleep(0.5)  # renewed once: the heartbeat's own connection is open
+        assert _terminate_other_backends() >= 1
+        time.sleep(1.5)  # a dead heartbeat would have let the lease lapse by now
+        rival = lease_claim(IngestionRun, pk=job.pk, ready=("queued",), held="running", seconds=1)
+        assert rival is None
+    assert not beat.lost.is_set()
+
+
 # --- reaping -------------------------------------------------------------------------------
 def _reap(requeued: list, given_up: list, **kwargs):
     def give_up(lease: Lease) -> bool:

@@ -45,7 +45,12 @@ def redis_layers(settings) -> Iterator[None]:
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.TEST_REDIS_URL]},
+            # The served configuration's read timeouts: redis-py's 5 s default drops idle sockets.
+            "CONFIG": {
+                "hosts": [
+                    {"address": settings.TEST_REDIS_URL, **settings.CHANNEL_LAYER_REDIS_OPTIONS}
+                ]
+            },
         }
     }
     channel_layers.backends.clear()
