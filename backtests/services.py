@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -42,6 +41,7 @@ from workers.leases import (
     lease_renew,
     lease_retry,
     leases_reap,
+    queued_to_resend,
 )
 
 from . import config as run_config
@@ -415,26 +415,13 @@ def backtest_rerun(*, user: User, run: BacktestRun) -> BacktestRun:
 
 
 def _queued_runs_to_resend() -> list[int]:
-    """Queued runs older than ``QUEUED_RESEND_SECONDS``, each at most once per half its age;
-    every queued run, whatever its age, once the broker lost its data.
-
-    A run merely waiting behind a backlog has its message in the broker: the growing spacing
-    keeps its duplicates few (at 20, 30, 45 … s). The marks live in the cache, which in
-    services mode is the broker's Redis: a restart or flush that lost the messages lost the
-    marks too, and the missing ``backtests:broker-epoch`` says so at the next reap.
-    """
-    now = timezone.now()
-    first = run_config.limits()["QUEUED_RESEND_SECONDS"]
-    broker_reset = cache.add("backtests:broker-epoch", 1, timeout=None)
-    waiting = BacktestRun.objects.filter(
-        status=RunStatus.QUEUED,
-        created_at__lt=now - timedelta(seconds=0 if broker_reset else first),
-    ).values_list("pk", "created_at")
-    return [
-        pk
-        for pk, created in waiting
-        if cache.add(f"backtests:resent:{pk}", 1, max(first, (now - created).total_seconds() / 2))
-    ]
+    """Queued runs whose message may be lost (workers.leases.queued_to_resend)."""
+    return queued_to_resend(
+        BacktestRun,
+        ready=RunStatus.QUEUED,
+        first_seconds=run_config.limits()["QUEUED_RESEND_SECONDS"],
+        key="backtests",
+    )
 
 
 def backtests_reap() -> int:

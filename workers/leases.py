@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connections, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -264,3 +265,56 @@ def leases_reap(
             transaction.on_commit(lambda pk=pk: requeue(pk))
             requeued += 1
     return ReapCounts(requeued, given_up)
+
+
+def queued_to_resend(
+    model: type[LeasedJob],
+    *,
+    ready: str,
+    first_seconds: float,
+    key: str,
+    where: Q | None = None,
+    now: datetime | None = None,
+) -> list[Any]:
+    """Rows waiting in ``ready`` whose message may be lost, to be sent again: each once it has
+    waited ``first_seconds``, then at most once per half its waiting time; every one of them,
+    whatever its wait, when the broker lost its data.
+
+    A row merely behind a backlog still has its message in the broker: the growing spacing
+    keeps its duplicates few (at 20, 30, 45 … s), and the claim makes them harmless. The marks
+    live in the cache, which in services mode is the broker's Redis: a restart or flush that
+    lost the messages lost the marks too, and the missing ``<key>:broker-epoch`` says so.
+    """
+    now = now or timezone.now()
+    broker_reset = cache.add(f"{key}:broker-epoch", 1, timeout=None)
+    due = []
+    for pk, waited in queued_waits(model, ready=ready, key=key, where=where, now=now):
+        if broker_reset or waited >= first_seconds:
+            spacing = max(first_seconds, waited / 2)
+            if cache.add(f"{key}:resent:{pk}", 1, spacing) or broker_reset:
+                due.append(pk)
+    return due
+
+
+def queued_waits(
+    model: type[LeasedJob],
+    *,
+    ready: str,
+    key: str,
+    where: Q | None = None,
+    now: datetime | None = None,
+) -> list[tuple[Any, float]]:
+    """``(pk, seconds waiting)`` of rows in ``ready``: since ``created_at`` for a row never
+    claimed; for a re-queued one, since a reaper first saw it waiting in its current attempt
+    (a cache mark per row and attempt, as the row keeps no re-queue time)."""
+    now = now or timezone.now()
+    rows = model.objects.filter(where or Q(), status=ready)
+    waits = []
+    for pk, attempt, created in rows.values_list("pk", "attempts", "created_at"):
+        since = created.timestamp()
+        if attempt:
+            mark = f"{key}:waiting:{pk}:{attempt}"
+            cache.add(mark, now.timestamp(), timeout=7 * 86_400)
+            since = float(cache.get(mark, now.timestamp()))
+        waits.append((pk, max(0.0, now.timestamp() - since)))
+    return waits

@@ -11,6 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from marketdata import services
+from marketdata.conf import md_setting
 from marketdata.models import IngestionRun, TrackedInstrument
 from marketdata.providers.files import FileProvider
 from marketdata.services.ingestion import fetch, imports
@@ -94,6 +95,28 @@ def test_a_lost_queued_run_is_sent_again_and_one_never_taken_fails(nifty):
         assert services.ingestion_runs_reap().given_up == 1
     lost.refresh_from_db()
     assert lost.status == "failed" and "no worker took" in lost.error
+
+
+def test_a_queued_run_is_not_sent_again_on_every_reaper_tick(nifty):
+    lost = _fetch_run(nifty)
+    IngestionRun.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    with mock.patch("marketdata.tasks.ingestion_run_execute_task.delay") as delay:
+        services.ingestion_runs_reap()
+        services.ingestion_runs_reap()  # the next tick: the message is still in the broker
+    delay.assert_called_once_with(lost.pk)
+
+
+def test_a_requeued_run_no_worker_takes_fails_after_the_give_up_time(nifty, settings):
+    run = _fetch_run(nifty, status="queued", attempts=1)
+    IngestionRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(days=2))
+    now = timezone.now()
+    with mock.patch("marketdata.tasks.ingestion_run_execute_task.delay"):
+        # Created long ago, but re-queued just now: its wait starts when first seen queued.
+        assert services.ingestion_runs_reap(now=now).given_up == 0
+        later = now + timedelta(seconds=md_setting("RUN_QUEUED_GIVE_UP_SECONDS") + 1)
+        assert services.ingestion_runs_reap(now=later).given_up == 1
+    run.refresh_from_db()
+    assert run.status == "failed" and "no worker took" in run.error
 
 
 def test_run_reaping_is_on_the_beat_schedule():

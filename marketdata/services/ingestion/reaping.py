@@ -13,12 +13,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Q
 from django.utils import timezone
 
-from workers.leases import Lease, ReapCounts, leases_reap
+from workers.leases import Lease, ReapCounts, leases_reap, queued_to_resend, queued_waits
 
 from ...conf import md_setting
 from ...models import IngestionRun
@@ -28,6 +28,7 @@ Status = IngestionRun.Status
 # Kinds a worker runs from the row alone; files and seeds ran in a process that is gone.
 REQUEUEABLE_KINDS = (IngestionRun.Kind.FETCH, IngestionRun.Kind.INSTRUMENTS)
 REQUEUEABLE = Q(kind__in=REQUEUEABLE_KINDS)
+KEY = "ingestion"  # cache marks of queued_to_resend
 
 
 def ingestion_runs_reap(*, now: datetime | None = None) -> ReapCounts:
@@ -71,16 +72,24 @@ def _give_up(lease: Lease, reason: str) -> bool:
 
 
 def _queued_resend(now: datetime, send: Callable[[int], object]) -> tuple[int, int]:
-    """Send lost queued runs again; fail those no worker took for too long."""
-    queued = IngestionRun.objects.filter(status=Status.QUEUED, kind__in=REQUEUEABLE_KINDS)
-    too_old = now - timedelta(seconds=md_setting("RUN_QUEUED_GIVE_UP_SECONDS"))
-    never_taken = queued.filter(attempts=0, created_at__lt=too_old).update(
+    """Send lost queued runs again (spaced out, as backtests are); fail those no worker took
+    for ``RUN_QUEUED_GIVE_UP_SECONDS``, first sends and re-queued attempts alike."""
+    give_up_after = md_setting("RUN_QUEUED_GIVE_UP_SECONDS")
+    waits = queued_waits(IngestionRun, ready=Status.QUEUED, key=KEY, where=REQUEUEABLE, now=now)
+    stale = [pk for pk, waited in waits if waited >= give_up_after]
+    never_taken = IngestionRun.objects.filter(pk__in=stale, status=Status.QUEUED).update(
         status=Status.FAILED,
         finished_at=now,
         error="no worker took the run; is a worker consuming the marketdata queue?",
     )
-    forgotten = now - timedelta(seconds=md_setting("RUN_QUEUED_RESEND_SECONDS"))
-    ids = list(queued.filter(created_at__lt=forgotten).values_list("pk", flat=True))
-    for run_id in ids:
+    due = queued_to_resend(
+        IngestionRun,
+        ready=Status.QUEUED,
+        first_seconds=md_setting("RUN_QUEUED_RESEND_SECONDS"),
+        key=KEY,
+        where=REQUEUEABLE,
+        now=now,
+    )
+    for run_id in due:
         send(run_id)
-    return len(ids), never_taken
+    return len(due), never_taken
