@@ -122,7 +122,11 @@ def test_small_runs_match_the_old_to_dict(case: golden.Case) -> None:
 
 @pytest.mark.parametrize(
     ("tz", "end_of_data"),
-    [("Asia/Kolkata", "close_at_close"), ("UTC", "keep_open"), ("America/New_York", "close_at_open")],
+    [
+        ("Asia/Kolkata", "close_at_close"),
+        ("UTC", "keep_open"),
+        ("America/New_York", "close_at_open"),
+    ],
 )
 def test_a_medium_run_matches_the_old_to_dict(tz: str, end_of_data: str) -> None:
     """40,000 bars, hundreds of trades, stops and targets, refusals (a small account),
@@ -146,7 +150,11 @@ def test_a_medium_run_matches_the_old_to_dict(tz: str, end_of_data: str) -> None
 def test_an_empty_run_matches_the_old_to_dict() -> None:
     bars = random_bars(30, seed=1)
     none = np.zeros(30, dtype=np.bool_)
-    res = run_backtest(bars, Signals(entry_long=none, exit_long=none, entry_short=none, exit_short=none), SimConfig())
+    res = run_backtest(
+        bars,
+        Signals(entry_long=none, exit_long=none, entry_short=none, exit_short=none),
+        SimConfig(),
+    )
     assert_same(res.to_dict(), old_to_dict(res))
 
 
