@@ -5,6 +5,7 @@ It takes arrays and plain dataclasses and returns plain results. See
 """
 
 import os
+import sys
 from pathlib import Path
 
 ENGINE_VERSION = "0.2.0"
@@ -26,7 +27,11 @@ def numba_cache_dir() -> Path:
     return Path(var) / "numba"
 
 
-# Set before any engine module imports numba, which reads it once.
+# Set before any engine module imports numba, which reads it once; if something imported
+# numba earlier, its config is set too.
 os.environ.setdefault(CACHE_DIR_ENV, str(numba_cache_dir()))
+_numba_config = sys.modules.get("numba.core.config")
+if _numba_config is not None and not getattr(_numba_config, "CACHE_DIR", ""):
+    _numba_config.CACHE_DIR = os.environ[CACHE_DIR_ENV]
 
 __all__ = ["CACHE_DIR_ENV", "ENGINE_VERSION", "numba_cache_dir"]
