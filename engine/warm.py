@@ -173,7 +173,26 @@ def _fees(bars: Bars) -> None:
             model.charges(price=100.0, qty=50.0, side=side, on=date(2025, 1, 2))
 
 
+def _indicators(bars: Bars) -> None:
+    """The engine's own numba indicators (SuperTrend, session VWAP), whole arrays and streaming,
+    also those no example strategy uses."""
+    from engine.indicators.base import TS_INPUT
+    from engine.indicators.builtin import builtin_indicators
+
+    for ind in builtin_indicators().values():
+        ports = ind.input_ports()
+        inputs = {
+            p.name: bars.ts if p.default == TS_INPUT else bars.field(p.default or "close")
+            for p in ports
+        }
+        ind.run(inputs, ind.defaults())
+        state = ind.stream(ind.defaults())
+        for i in range(3):
+            state.update(*(float(inputs[p.name][i]) for p in ports))
+
+
 _PATHS: dict[str, Callable[[Bars], None]] = {
+    "indicators": _indicators,
     "backtests": _backtests,
     "sweeps": _sweeps,
     "sessions": _sessions,
