@@ -22,7 +22,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 # engine's sources or the requirements change.
 $(WARM): $(STAMP) $(ENGINE_SRC)
 	$(BIN)/python -m engine.warm
-	touch $(WARM)
+	mkdir -p $(NUMBA_CACHE_DIR) && touch $(WARM)
 
 install: $(STAMP) $(WARM)
 
