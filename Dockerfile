@@ -5,6 +5,10 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
+# Compile the numba kernels into the image (no first-backtest compile wait); /app/var is
+# handed to the app user below, so later signatures can still be added to the cache.
+ENV NUMBA_CACHE_DIR=/app/var/numba
+RUN python -m engine.warm
 RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000

@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Compiled numba kernels (docs/engine.md, "Speed"); engine/__init__.py picks the same default.
+export NUMBA_CACHE_DIR ?= $(or $(VAR_DIR),$(CURDIR)/var)/numba
+WARM := $(NUMBA_CACHE_DIR)/.warm-stamp
+ENGINE_SRC := $(shell find engine -name '*.py' -not -path 'engine/tests/*')
 
 .PHONY: run test install migrate demo lint format bench schema check-deploy worker clean
 
@@ -14,7 +18,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP)
+# Compile every kernel signature once, so no first backtest waits (~15-30 s); redone when the
+# engine's sources or the requirements change.
+$(WARM): $(STAMP) $(ENGINE_SRC)
+	$(BIN)/python -m engine.warm
+	mkdir -p $(NUMBA_CACHE_DIR) && touch $(WARM)
+
+install: $(STAMP) $(WARM)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -17,7 +17,7 @@ from engine.metrics import Stats, StatsContext, compute_stats
 from engine.signals import RiskSettings, Signals
 from engine.sim import SimConfig, SimResult, simulate
 from engine.sim import layout as L
-from engine.sim.result import Rejections, Trades, clean
+from engine.sim.result import Rejections, Trades, iso_times, json_floats
 
 
 class SignalSource(Protocol):
@@ -105,10 +105,10 @@ def open_entry_bar(sim: SimResult) -> int | None:
 
 
 def _curve(ts: np.ndarray, values: np.ndarray, max_points: int | None, tz: str) -> list[list[Any]]:
+    """``[[iso time, value], ...]`` at up to ``max_points`` evenly spaced bars (first and last
+    included), formatted from whole arrays."""
     idx = np.arange(len(ts))
     if max_points and len(ts) > max_points:
         idx = np.unique(np.linspace(0, len(ts) - 1, max_points).astype(np.int64))
-    from engine.sim.result import _times
-
-    times = _times(ts[idx], tz)
-    return [[t.isoformat(), clean(float(v))] for t, v in zip(times, values[idx], strict=True)]
+    times = iso_times(ts[idx], tz)
+    return [list(pair) for pair in zip(times, json_floats(values[idx]), strict=True)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from engine.bars import Bars
 from engine.graph.plan import Plan, PlanNode
@@ -25,6 +26,10 @@ class _Frames:
         self.base, self.n = base, len(bars)
         self._bars = {base: bars}
         self._rs: dict[int, Resampled] = {}
+        # (a, b, crosses above, crosses below) already computed in this evaluation: a strategy
+        # usually asks for both directions of one pair (entry on the cross up, exit on the
+        # cross down), and one pass gives both.
+        self.crosses: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def bars(self, clock: int) -> Bars:
         if clock not in self._bars:
@@ -89,6 +94,8 @@ def _compute(node: PlanNode, ins: dict[str, Value], frames: _Frames) -> dict[str
         return {"out": session_series(p, _arr(ins["a"], n), ts, frames.base)}
     if kind == "math":
         return {"out": _math(p["op"], ins, p.get("n", 0), n)}
+    if kind == "condition" and p["op"] in _CROSSES:
+        return {"out": _cross(p["op"], _arr(ins["a"], n), _arr(ins["b"], n), frames)}
     if kind == "condition":
         return {"out": _full_bool(_condition(p["op"], ins, p.get("n", 0), n), n)}
     if kind == "logic":
@@ -183,8 +190,6 @@ def _window(op: str, a: np.ndarray, w: int) -> np.ndarray:
 
 def _condition(op: str, ins: dict[str, Value], w: int, n: int) -> Value:
     a, b = ins.get("a"), ins.get("b")
-    if op in ("crosses_above", "crosses_below", "crosses"):
-        return _crosses(op, _arr(a, n), _arr(b, n))
     if op in ("rising", "falling"):
         return _monotone(_arr(a, n), w, op == "rising")
     if op == "between":
@@ -199,14 +204,45 @@ def _condition(op: str, ins: dict[str, Value], w: int, n: int) -> Value:
     }[op](a, b)
 
 
-def _crosses(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(a), dtype=np.bool_)
-    if len(a) < 2:
-        return out
-    up = (a[1:] > b[1:]) & (a[:-1] <= b[:-1])
-    down = (a[1:] < b[1:]) & (a[:-1] >= b[:-1])
-    out[1:] = up if op == "crosses_above" else down if op == "crosses_below" else up | down
-    return out
+_CROSSES = ("crosses_above", "crosses_below", "crosses")
+
+
+def _cross(op: str, a: np.ndarray, b: np.ndarray, frames: _Frames) -> np.ndarray:
+    up, down = _cross_both(a, b, frames)
+    return up if op == "crosses_above" else down if op == "crosses_below" else up | down
+
+
+def _cross_both(a: np.ndarray, b: np.ndarray, frames: _Frames) -> tuple[np.ndarray, np.ndarray]:
+    """Both directions of a pair, once per evaluation (b crossing above a is a below b).
+    Entries hold the arrays themselves, so ``is`` cannot match a recycled object."""
+    for x, y, up, down in frames.crosses:
+        if x is a and y is b:
+            return up, down
+        if x is b and y is a:
+            return down, up
+    up, down = _cross_pair(
+        np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64)
+    )
+    frames.crosses.append((a, b, up, down))
+    return up, down
+
+
+@njit(cache=True, nogil=True)
+def _cross_pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One pass for ``(a[i] > b[i]) & (a[i-1] <= b[i-1])`` and its mirror (``<``, ``>=``);
+    a comparison with NaN is false, as in numpy. Numpy took six temporaries per direction."""
+    n = len(a)
+    up = np.zeros(n, dtype=np.bool_)
+    down = np.zeros(n, dtype=np.bool_)
+    if n < 2:
+        return up, down
+    was_le, was_ge = a[0] <= b[0], a[0] >= b[0]
+    for i in range(1, n):
+        x, y = a[i], b[i]
+        up[i] = x > y and was_le
+        down[i] = x < y and was_ge
+        was_le, was_ge = x <= y, x >= y
+    return up, down
 
 
 def _monotone(a: np.ndarray, w: int, rising: bool) -> np.ndarray:

@@ -639,7 +639,20 @@ def _walk(
     r = 0
     while r + 1 < fee_rows.shape[0] and ts[i0] >= fee_starts[r + 1]:
         r += 1
-    for i in range(i0, stop):
+    # Without a clock or risk rules, a bar with no signal and no working order only marks
+    # the position to market: ``_coast`` runs such stretches without the full step.
+    coast = not has_days and sq < 0 and p[P_HAS_EXITS] == 0 and math.isnan(p[P_DAY_LOSS])
+    i = i0
+    while i < stop:
+        if (
+            coast
+            and st[S_PEND_SIDE] == 0
+            and st[S_PEND_EXIT] == 0
+            and st[S_DAY] == 0
+            and not (el[i] or xl[i] or es[i] or xs[i])
+        ):
+            i = _coast(i, stop, st, h, lo, c, el, xl, es, xs, equity, cash, pos)
+            continue
         if trades.shape[1] - st[S_NTRADES] < 3 or rejects.shape[0] - st[S_NREJ] < 3:
             return i
         while r + 1 < fee_rows.shape[0] and ts[i] >= fee_starts[r + 1]:
@@ -680,7 +693,43 @@ def _walk(
         )
         cash[i] = st[S_CASH]
         pos[i] = st[S_QTY]
+        i += 1
     return stop
+
+
+@_hot
+def _coast(
+    i: int,
+    stop: int,
+    st: np.ndarray,
+    h: np.ndarray,
+    lo: np.ndarray,
+    c: np.ndarray,
+    el: np.ndarray,
+    xl: np.ndarray,
+    es: np.ndarray,
+    xs: np.ndarray,
+    equity: np.ndarray,
+    cash: np.ndarray,
+    pos: np.ndarray,
+) -> int:
+    """What :func:`step` does on bars with no signal, no working order, no clock and no risk
+    rule, from bar ``i`` to the next signal: the same mark to market and trailing references,
+    with the state in locals. Returns the first bar it did not process."""
+    qty, money, hwm, lwm = st[S_QTY], st[S_CASH], st[S_HWM], st[S_LWM]
+    intrabar = int(st[S_ENTRY_BAR]) if st[S_ENTRY_INTRABAR] > 0 else -1
+    while i < stop and not (el[i] or xl[i] or es[i] or xs[i]):
+        if qty != 0:
+            hwm = max(hwm, c[i] if i == intrabar else h[i])
+            lwm = min(lwm, c[i] if i == intrabar else lo[i])
+            equity[i] = money + qty * c[i]
+        else:
+            equity[i] = money
+        cash[i] = money
+        pos[i] = qty
+        i += 1
+    st[S_HWM], st[S_LWM] = hwm, lwm
+    return i
 
 
 @njit(cache=True)

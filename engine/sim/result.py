@@ -108,11 +108,31 @@ class Trades:
         return frame
 
     def to_records(self, tz: str = IST) -> list[dict[str, Any]]:
-        frame = self.to_frame(tz)
-        for col in ("entry_time", "exit_time"):
-            frame[col] = [t.isoformat() for t in frame[col]]
-        rows = frame.to_dict(orient="records")
-        return [{k: clean(v) for k, v in row.items()} for row in rows]
+        """One JSON-ready dict a trade, keys in ``to_frame`` order (NaN -> None).
+
+        Built column by column (``tolist`` on whole arrays, times formatted once per
+        array): a per-value Python path cost ~1.4 s for the ~55,000 trades of 1M bars."""
+        r = self.records
+        entry_bar, exit_bar = self.entry_bar, self.exit_bar
+        columns: dict[str, list[Any]] = {
+            "side": _labels(r[:, L.T_SIDE] > 0, "long", "short"),
+            "qty": json_floats(r[:, L.T_QTY]),
+            "entry_bar": entry_bar.tolist(),
+            "exit_bar": exit_bar.tolist(),
+            "entry_time": iso_times(self.ts[entry_bar], tz),
+            "exit_time": iso_times(self.ts[exit_bar], tz),
+            "entry_price": json_floats(r[:, L.T_ENTRY_PRICE]),
+            "exit_price": json_floats(r[:, L.T_EXIT_PRICE]),
+            "gross_pnl": json_floats(r[:, L.T_GROSS]),
+            "charges": json_floats(self.charges),
+            "pnl": json_floats(r[:, L.T_PNL]),
+            "return_pct": json_floats(r[:, L.T_RET] * 100.0),
+            "exit_reason": _reasons(r[:, L.T_REASON], L.EXIT_REASONS),
+            "entries": r[:, L.T_NENTRIES].astype(np.int64).tolist(),
+        }
+        for name, values in self.charge_breakdown().items():
+            columns[f"charges_{name}"] = json_floats(values)
+        return _rows(columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,20 +146,19 @@ class Rejections:
         return len(self.records)
 
     def to_records(self, tz: str = IST) -> list[dict[str, Any]]:
-        out = []
-        for row in self.records:
-            bar = int(row[L.R_BAR])
-            out.append(
-                {
-                    "bar": bar,
-                    "time": _times(self.ts[bar : bar + 1], tz)[0].isoformat(),
-                    "side": "long" if row[L.R_SIDE] > 0 else "short",
-                    "qty": clean(row[L.R_QTY]),
-                    "price": clean(row[L.R_PRICE]),
-                    "reason": L.REJECT_REASONS[int(row[L.R_REASON])],
-                }
-            )
-        return out
+        r = self.records
+        bar = r[:, L.R_BAR].astype(np.int64)
+        codes = r[:, L.R_REASON].astype(np.int64)
+        return _rows(
+            {
+                "bar": bar.tolist(),
+                "time": iso_times(self.ts[bar], tz),
+                "side": _labels(r[:, L.R_SIDE] > 0, "long", "short"),
+                "qty": json_floats(r[:, L.R_QTY]),
+                "price": json_floats(r[:, L.R_PRICE]),
+                "reason": [L.REJECT_REASONS[c] for c in codes.tolist()],
+            }
+        )
 
 
 def rejection_counts(state: np.ndarray) -> dict[str, int]:
@@ -230,4 +249,67 @@ def _times(ts: np.ndarray, tz: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ts.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(tz)
 
 
-__all__ = ["NC", "OpenPosition", "Rejections", "SimResult", "Trades", "clean", "rejection_counts"]
+def json_floats(values: np.ndarray) -> list[float | None]:
+    """``[clean(v) for v in values]`` for a float array, without a Python call per value."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    if finite.all():
+        return values.tolist()
+    out = values.astype(object)
+    out[~finite] = None
+    return out.tolist()
+
+
+def iso_times(ts: np.ndarray, tz: str) -> list[str]:
+    """``[t.isoformat() for t in _times(ts, tz)]``, formatted by numpy for whole arrays.
+
+    Times with a fraction of a second (rare: bars start on whole seconds) take the
+    per-value pandas path, whose isoformat prints micro- or nanoseconds."""
+    ts = np.asarray(ts, dtype=np.int64)
+    if len(ts) == 0:
+        return []
+    if np.any(ts % 1_000_000_000):
+        return [t.isoformat() for t in _times(ts, tz)]
+    local = _times(ts, tz).tz_localize(None).asi8  # wall-clock ns in tz
+    text = np.datetime_as_string(local.view("datetime64[ns]").astype("datetime64[s]")).tolist()
+    offsets, inverse = np.unique((local - ts) // 1_000_000_000, return_inverse=True)
+    if len(offsets) == 1:  # the usual case (IST has had one offset since 1945)
+        suffix = _utc_offset(int(offsets[0]))
+        return [t + suffix for t in text]
+    suffixes = [_utc_offset(int(o)) for o in offsets]
+    return [t + suffixes[k] for t, k in zip(text, inverse.tolist(), strict=True)]
+
+
+def _utc_offset(seconds: int) -> str:
+    """As ``datetime.isoformat`` writes an offset: +05:30, seconds only when not zero."""
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
+
+
+def _labels(mask: np.ndarray, yes: str, no: str) -> list[str]:
+    return np.where(mask, yes, no).astype(object).tolist()
+
+
+def _reasons(codes: np.ndarray, names: tuple[str, ...]) -> list[str]:
+    return np.asarray(names, dtype=object)[codes.astype(np.int64)].tolist()
+
+
+def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Columns of equal length to one dict a row (the only per-row Python work left)."""
+    keys = tuple(columns)
+    return [dict(zip(keys, row)) for row in zip(*columns.values(), strict=True)]  # noqa: B905
+
+
+__all__ = [
+    "NC",
+    "OpenPosition",
+    "Rejections",
+    "SimResult",
+    "Trades",
+    "clean",
+    "iso_times",
+    "json_floats",
+    "rejection_counts",
+]
