@@ -36,3 +36,17 @@ signals.before_task_publish.connect(logs.task_headers_stamp, weak=False)
 signals.task_prerun.connect(logs.task_context_bind, weak=False)
 signals.task_postrun.connect(logs.task_context_reset, weak=False)
 signals.worker_ready.connect(reap_on_worker_start, weak=False)
+
+
+def engine_warm_on_start(**_: object) -> None:
+    """Load (or, on an empty cache, compile) every engine kernel before the pool forks, so no
+    user's first backtest on a new worker waits for numba. ``worker_init`` runs in the main
+    process; ``worker_process_init`` would run per child under a 4 s limit."""
+    if os.environ.get("ENGINE_WARM_ON_START", "true").lower() in {"0", "false", "no", "off"}:
+        return
+    from engine.warm import warm_up
+
+    warm_up()
+
+
+signals.worker_init.connect(engine_warm_on_start, weak=False)

@@ -47,6 +47,8 @@ def worker_env(redis_url: str, **extra: str) -> dict[str, str]:
         DATABASE_URL=url,
         REDIS_URL=redis_url,
         LOG_LEVEL="WARNING",
+        # Test workers start and stop often: they compile lazily, as before the warm-up hook.
+        ENGINE_WARM_ON_START="false",
         **extra,
     )
     return env

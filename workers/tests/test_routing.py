@@ -48,3 +48,19 @@ def test_time_limits_follow_the_family() -> None:
         "soft_time_limit": 50,
         "time_limit": 60,
     }
+
+
+def test_a_worker_warms_the_engine_before_its_pool_forks(monkeypatch) -> None:
+    from celery import signals
+
+    from algobacktester import celery as celery_app
+
+    # Connected with weak=False, so the receiver list holds the function itself.
+    assert celery_app.engine_warm_on_start in [r[1] for r in signals.worker_init.receivers]
+    calls: list[str] = []
+    monkeypatch.setattr("engine.warm.warm_up", lambda: calls.append("warm"))
+    monkeypatch.setenv("ENGINE_WARM_ON_START", "true")
+    celery_app.engine_warm_on_start()
+    monkeypatch.setenv("ENGINE_WARM_ON_START", "false")
+    celery_app.engine_warm_on_start()
+    assert calls == ["warm"]
