@@ -25,7 +25,7 @@ from algobacktester.bus import Event, emit, publish
 from algobacktester.errors import InvalidInput, LimitExceeded, NotFound
 from engine import ENGINE_VERSION
 from engine.backtest import BacktestResult, run_backtest
-from engine.graph import GraphValidationError, compile_graph, validate
+from engine.graph import GraphValidationError, compile_graph, unexecutable_actions, validate
 from marketdata import selectors as md
 from marketdata.models import Instrument
 from strategies.models import StrategyVersion
@@ -114,6 +114,18 @@ def instrument_for(ref: int | str) -> Instrument:
     return md.instrument_by_ref(ref=ref)
 
 
+def check_executable(version: StrategyVersion) -> None:
+    """Refuse a run that would not do what the graph says (engine.graph.capabilities)."""
+    problems = unexecutable_actions(version.graph)
+    if problems:
+        raise InvalidInput(
+            errors=[
+                {**p, "message": f"version {version.number}: {p['message']}"} for p in problems
+            ],
+            code="not_executable",
+        )
+
+
 def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
     errors = validate(version.graph)
     if errors:
@@ -128,6 +140,7 @@ def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
             ],
             code="invalid_graph",
         )
+    check_executable(version)
     native = version.graph.get("settings", {}).get("timeframe", "1m")
     if requested and requested != native:
         raise InvalidInput(

@@ -4,6 +4,7 @@
 >>> g = compile_graph(example_documents()["sma_cross"])   # then g.evaluate(bars)
 """
 
+from engine.graph.capabilities import unexecutable_actions
 from engine.graph.compile import CompiledGraph, compile_graph, set_param
 from engine.graph.errors import ErrorDict, GraphValidationError
 from engine.graph.examples import example_documents
@@ -26,5 +27,6 @@ __all__ = [
     "node_kinds",
     "resample",
     "set_param",
+    "unexecutable_actions",
     "validate",
 ]
