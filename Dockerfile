@@ -12,4 +12,5 @@ RUN python -m engine.warm
 RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "algobacktester.asgi:application", "-k", "algobacktester.asgi_worker.UvicornWorker", "--bind", "0.0.0.0:8000"]
+# Web workers: WEB_CONCURRENCY, else one per core (gunicorn.conf.py).
+CMD ["gunicorn", "algobacktester.asgi:application", "-c", "gunicorn.conf.py", "-k", "algobacktester.asgi_worker.UvicornWorker", "--bind", "0.0.0.0:8000"]

@@ -1,0 +1,33 @@
+"""gunicorn settings for the web process (Procfile, Dockerfile, docker-compose.yml).
+
+    gunicorn algobacktester.asgi:application -c gunicorn.conf.py
+
+Workers: ``WEB_CONCURRENCY``, else one per core (measured with bench/bench_http.py; see
+docs/operations.md, "Sizing the web and worker processes"). The worker class is ours: uvicorn's
+without its reading of ``X-Forwarded-For`` (algobacktester/asgi_worker.py). Command-line flags
+(``--bind``, ``--workers``) still override what is set here.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def default_workers() -> int:
+    """``WEB_CONCURRENCY`` when set (a positive integer), else the number of usable cores."""
+    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if raw:
+        count = int(raw)
+        if count < 1:
+            raise ValueError(f"WEB_CONCURRENCY must be 1 or more, not {raw!r}")
+        return count
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(cores, 1)
+
+
+workers = default_workers()
+worker_class = "algobacktester.asgi_worker.UvicornWorker"
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
