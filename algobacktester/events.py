@@ -13,7 +13,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from .bus import Event, emit
+from .bus import Event
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +23,6 @@ MESSAGE_TYPE = "event.message"
 
 def user_group(user_id: int) -> str:
     return f"user.{int(user_id)}"
-
-
-def event_emit(*, user_id: int, type: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Shorthand for ``bus.emit(Event(...))`` of a user's event; every subscriber hears it
-    after commit, ``/ws/`` among them. Returns the message the socket receives."""
-    return ws_message(emit(Event(type=type, data=data or {}, user_id=user_id)))
 
 
 def ws_message(event: Event) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from algobacktester.accounts.models import User
 from algobacktester.accounts.services import auth_logout_all
 from algobacktester.accounts.tokens import token_pair
 from algobacktester.asgi import application
-from algobacktester.events import event_emit, event_send
+from algobacktester.bus import Event, emit
+from algobacktester.events import event_send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 pair = sync_to_async(token_pair)  # issuing a refresh token writes a row
@@ -192,7 +193,7 @@ async def test_non_json_message_gets_an_error(alice: User) -> None:
 def _emit_in_transaction(user_id: int, *, commit: bool) -> None:
     try:
         with transaction.atomic():
-            event_emit(user_id=user_id, type="backtest.progress", data={"pct": 50})
+            emit(Event(type="backtest.progress", user_id=user_id, data={"pct": 50}))
             if not commit:
                 raise RuntimeError("roll back")
     except RuntimeError:

@@ -13,7 +13,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from algobacktester.bus import STAFF, Event, emit
-from algobacktester.events import event_emit
 from algobacktester.text import printable
 from workers.leases import Lease, lease_claim, lease_initial, lease_owned, lease_release
 
@@ -117,16 +116,18 @@ def ingestion_run_close(
     if not closed:
         return False
     if run.requested_by_id:
-        event_emit(
-            user_id=run.requested_by_id,
-            type="ingestion.finished",
-            data={
-                "run": run.pk,
-                "status": status,
-                "inserted": run.rows_inserted,
-                "rejected": run.rows_rejected,
-                "error": run.error,
-            },
+        emit(
+            Event(
+                type="ingestion.finished",
+                user_id=run.requested_by_id,
+                data={
+                    "run": run.pk,
+                    "status": status,
+                    "inserted": run.rows_inserted,
+                    "rejected": run.rows_rejected,
+                    "error": run.error,
+                },
+            )
         )
     if status == Status.FAILED:
         _alert_operators(run)  # the bus sends it after commit
