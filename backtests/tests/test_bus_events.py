@@ -12,21 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queued(user, run_body) -> BacktestRun:
-    from backtests.config import normalise
-    from strategies.models import StrategyVersion
-
-    version = StrategyVersion.objects.get(strategy_id=run_body["strategy"], number=1)
-    return BacktestRun.objects.create(
-        owner=user,
-        strategy_id=run_body["strategy"],
-        strategy_version=version,
-        instrument_id=run_body["instrument"],
-        timeframe="1m",
-        start="2026-06-16",
-        end="2026-06-30",
-        config=normalise({}, lot_size=1, tick_size=0.05),
-    )
+def queued(queued_run) -> BacktestRun:
+    return queued_run({})
 
 
 def test_a_finished_run_creates_one_notification_per_channel(

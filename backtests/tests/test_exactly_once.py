@@ -15,22 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queued(user, run_body) -> BacktestRun:
-    # Created directly (no on_commit execution), as if its task were still in the broker.
-    from backtests.config import normalise
-    from strategies.models import StrategyVersion
-
-    version = StrategyVersion.objects.get(strategy_id=run_body["strategy"], number=1)
-    return BacktestRun.objects.create(
-        owner=user,
-        strategy_id=run_body["strategy"],
-        strategy_version=version,
-        instrument_id=run_body["instrument"],
-        timeframe="1m",
-        start="2026-06-16",
-        end="2026-06-30",
-        config=normalise({"sizing": {"mode": "fixed", "value": 2}}, lot_size=1, tick_size=0.05),
-    )
+def queued(queued_run) -> BacktestRun:
+    return queued_run({"sizing": {"mode": "fixed", "value": 2}})
 
 
 def test_a_task_delivered_twice_runs_once(queued: BacktestRun) -> None:
