@@ -13,6 +13,7 @@ from workers import routing
 from workers.schedule import BEAT_SCHEDULE, reap_on_worker_start
 
 from . import logs
+from .settings.env import env_bool
 from .startup import embedded_files_ensure
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "algobacktester.settings.base")
@@ -42,7 +43,7 @@ def engine_warm_on_start(**_: object) -> None:
     """Load (or, on an empty cache, compile) every engine kernel before the pool forks, so no
     user's first backtest on a new worker waits for numba. ``worker_init`` runs in the main
     process; ``worker_process_init`` would run per child under a 4 s limit."""
-    if os.environ.get("ENGINE_WARM_ON_START", "true").lower() in {"0", "false", "no", "off"}:
+    if not env_bool("ENGINE_WARM_ON_START", True):
         return
     from engine.warm import warm_up
 

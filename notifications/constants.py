@@ -36,3 +36,8 @@ QUOTA_LABELS = {Channel.EMAIL.value: "email", Channel.SMS.value: "SMS"}
 
 def quota_reason(channel: str) -> str:
     return f"daily {QUOTA_LABELS[channel]} quota reached"
+
+
+# A market rule hears a bar only while it is news: within its timeframe plus this slack of
+# its close. The evaluator and the rules' "can fire" answer read the same figure.
+FRESH_SLACK_SECONDS = 300

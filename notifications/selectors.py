@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from algobacktester.api.timezones import local_iso
 
-from .constants import OPERATOR_EVENTS, QUOTA_CHANNELS, EventType
+from .constants import FRESH_SLACK_SECONDS, OPERATOR_EVENTS, QUOTA_CHANNELS, EventType
 from .models import AlertRule, Delivery, NotificationPreference, QuotaUsage
 from .timeutil import ist_today
 
@@ -73,8 +73,6 @@ def quota_usage(*, user: Any) -> dict[str, dict[str, int]]:
 
 
 # --- can a market rule fire? -----------------------------------------------------------------
-
-FRESH_SLACK_SECONDS = 300  # as the evaluator: a bar that closed longer ago is not news
 
 
 def rule_readiness(*, rule: AlertRule, now: datetime | None = None) -> dict[str, Any]:

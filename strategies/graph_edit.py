@@ -319,6 +319,22 @@ def _operand(doc: Doc, value: Any, port: str, owner: str) -> str:
     )
 
 
+def _check_gate_choice(*, type: str, after: str | None, side: str | None, gate: str | None) -> None:
+    """``side``/``gate`` choose the gate of a wait or option leg fired ``when``; an order's
+    gate follows from its type and a chained action has none, so there they would be ignored."""
+    for name, value in (("side", side), ("gate", gate)):
+        if value is None:
+            continue
+        if after is not None:
+            raise EditError([_err(None, name, f"a chained action has no gate: drop '{name}'")])
+        if type in GATE_FOR_ACTION:
+            wanted = dict(zip(("gate", "side"), GATE_FOR_ACTION[type], strict=True))[name]
+            if value != wanted:
+                raise EditError(
+                    [_err(None, name, f"a {type} fires from a {wanted} {name}, not '{value}'")]
+                )
+
+
 def action_node(
     doc: Doc,
     *,
@@ -335,6 +351,7 @@ def action_node(
         raise EditError([_err(None, "when", "give exactly one of 'when' (a condition) or 'after'")])
     if type == "wait" and when is not None:
         raise EditError([_err(None, "when", "a wait follows another node: use 'after'")])
+    _check_gate_choice(type=type, after=after, side=side, gate=gate)
     node_id = _claim_id(doc, node_id, type)
     node = {"id": node_id, "kind": "action", "params": {"type": type, **params}}
     if after is not None:

@@ -180,14 +180,6 @@ def api_warnings(graph: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**w, "field": _api_error(w)["field"]} for w in graph_warnings(graph)]
 
 
-def strategy_validate(*, strategy: Strategy) -> list[dict[str, Any]]:
-    """The engine's verdict on the whole graph; raises a 400 listing every problem."""
-    errors = validate(strategy.graph)
-    if errors:
-        raise InvalidInput(errors=[_api_error(e) for e in errors], code="invalid_graph")
-    return []
-
-
 def _api_error(e: dict[str, Any]) -> dict[str, Any]:
     field = f"graph.nodes.{e['node']}.{e['field']}" if e["node"] else f"graph.{e['field']}"
     return {"field": field, "node": e["node"], "message": e["message"]}

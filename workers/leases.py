@@ -314,7 +314,6 @@ def queued_waits(
         since = created.timestamp()
         if attempt:
             mark = f"{key}:waiting:{pk}:{attempt}"
-            cache.add(mark, now.timestamp(), timeout=7 * 86_400)
-            since = float(cache.get(mark, now.timestamp()))
+            since = float(cache.get_or_set(mark, now.timestamp(), timeout=7 * 86_400))
         waits.append((pk, max(0.0, now.timestamp() - since)))
     return waits

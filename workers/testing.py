@@ -156,7 +156,13 @@ def asgi_server_process(*, env: dict[str, str], port: int) -> Iterator[subproces
     killed on exit."""
     import socket
 
-    command = [sys.executable, "-m", "uvicorn", "algobacktester.asgi:application"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "algobacktester.asgi:application",
+        "--no-proxy-headers",
+    ]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(  # noqa: S603 - our own argv
         command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL

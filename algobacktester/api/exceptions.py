@@ -22,16 +22,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from algobacktester import errors
 
 
-class StructuredValidationError(errors.InvalidInput):
-    """A 400 whose errors are already structured, e.g. a graph's ``{"node", "field", ...}``.
-
-    Kept for callers that pass the list positionally; new code raises
-    ``algobacktester.errors.InvalidInput(errors=[...])``."""
-
-    def __init__(self, errors: list[dict[str, Any]], *, code: str = "invalid") -> None:
-        super().__init__(errors=errors, code=code)
-
-
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, errors.InvalidInput) and exc.errors is not None:
         return Response(_structured_body(exc), status=status.HTTP_400_BAD_REQUEST)
@@ -159,7 +149,6 @@ _CODES = {
 }
 
 __all__ = [
-    "StructuredValidationError",
     "api_exception",
     "error_body",
     "exception_handler",

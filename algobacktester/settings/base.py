@@ -18,16 +18,17 @@ from pathlib import Path
 
 import dj_database_url
 
+from ..startup import embedded_secret_key_path, var_dir
 from .env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = var_dir()  # one definition with the entry points' startup step
 
 
 def _embedded_secret_key() -> str:
     """The key ``algobacktester.startup`` generated once per checkout, so embedded sessions
     survive restarts; a process started without that step gets a key of its own."""
-    path = VAR_DIR / "secret_key"
+    path = embedded_secret_key_path()
     return path.read_text().strip() if path.exists() else secrets.token_urlsafe(64)
 
 

@@ -79,16 +79,39 @@ def test_the_scan_sees_imports_inside_functions(tmp_path: Path) -> None:
     assert list(imported_modules(module)) == ["notifications.services"]
 
 
+def retry_offences(path: Path) -> list[str]:
+    """How a module that places orders (calls ``place_order`` or ``submit_once``) retries."""
+    text = path.read_text()
+    if not ("place_order" in text or "submit_once(" in text):
+        return []
+    found = ["tenacity"] if "tenacity" in set(imported_modules(path)) else []
+    return found + [word for word in ("read_retrying", "Retrying(") if word in text]
+
+
 def test_code_that_places_orders_never_retries() -> None:
     """An order is POSTed once (RELIABILITY.md): whatever calls ``place_order`` or
     ``submit_once`` must not wrap it in tenacity or ``read_retrying``."""
     limiter_module = ROOT / "algobacktester" / "ratelimits.py"
-    for path in source_files(*APPS, "workers"):
-        text = path.read_text()
-        if path == limiter_module or not ("place_order" in text or "submit_once(" in text):
-            continue
-        assert "tenacity" not in set(imported_modules(path)), path
-        assert "read_retrying" not in text and "Retrying(" not in text, path
+    offenders = {
+        str(path.relative_to(ROOT)): retry_offences(path)
+        for path in source_files(*APPS, "workers")
+        if path != limiter_module and retry_offences(path)
+    }
+    assert not offenders
+
+
+def test_the_retry_scan_flags_an_order_wrapped_in_retries(tmp_path: Path) -> None:
+    module = tmp_path / "orders.py"
+    module.write_text(
+        "import tenacity\n\n"
+        "def place(limiter, call):\n"
+        "    return tenacity.Retrying()(lambda: submit_once(limiter=limiter, call=call))\n"
+    )
+    assert retry_offences(module) == ["tenacity", "Retrying("]
+    module.write_text(
+        "def place(limiter, call):\n    return submit_once(limiter=limiter, call=call)\n"
+    )
+    assert retry_offences(module) == []
 
 
 def test_list_views_paginate_through_the_one_helper() -> None:

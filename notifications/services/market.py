@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from algobacktester.rounding import to_step
 
-from ..constants import MARKET_CONDITION
+from ..constants import FRESH_SLACK_SECONDS, MARKET_CONDITION
 from ..models import AlertRule
 from ..timeutil import ist, within_hours
 from .deliveries import deliveries_create
@@ -148,7 +148,10 @@ def _latest_closed(
         return None, -1
     index = closed[-1]
     # A bar that closed long ago (data lag, market shut) is not news: do not alert on it.
-    if now_ns - (int(bars.ts[index]) + minutes * 60 * NS) > (minutes * 60 + 300) * NS:
+    if (
+        now_ns - (int(bars.ts[index]) + minutes * 60 * NS)
+        > (minutes * 60 + FRESH_SLACK_SECONDS) * NS
+    ):
         return None, -1
     first = max(0, index + 1 - lookback)
     return bars.slice(first, index + 1), index - first

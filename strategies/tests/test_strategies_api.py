@@ -196,6 +196,10 @@ def test_indicator_with_several_outputs_needs_a_port(auth_client: APIClient) -> 
         ({"type": "buy", "when": "c", "after": "c"}, "when"),
         ({"type": "teleport", "when": "c"}, "type"),
         ({"type": "buy", "when": "ghost"}, "when"),
+        # An order's gate follows from its type; a chained action has none: never ignored.
+        ({"type": "buy", "when": "cond", "side": "short"}, "side"),
+        ({"type": "sell", "when": "cond", "gate": "entry"}, "gate"),
+        ({"type": "wait", "after": "cond", "side": "long", "params": {"bars": 2}}, "side"),
         (
             {
                 "type": "option_leg",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from algobacktester.errors import ApplicationError
+from algobacktester.errors import ApplicationError, message_text
 from marketdata.models import Instrument
 from marketdata.services import instrument_index_get_or_create
 
@@ -32,7 +32,4 @@ def add_instrument_arguments(parser) -> None:
 
 
 def validation_message(exc: ApplicationError) -> str:
-    detail = exc.detail
-    if isinstance(detail, dict):
-        return "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in detail.items())
-    return str(detail)
+    return message_text(exc.detail)

@@ -10,7 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from algobacktester.bus import STAFF, Event, emit
-from algobacktester.errors import ApplicationError
+from algobacktester.errors import ApplicationError, message_text
 from engine.markets.calendar import IST, is_trading_day
 
 from ...models import Candle, IngestionRun, TrackedInstrument
@@ -68,10 +68,7 @@ def tracked_instruments_refresh(*, today: date | None = None) -> list[int]:
 def _refresh_failed(tracked: TrackedInstrument, exc: Exception, today: date) -> None:
     """Record a tracked row that could not be queued: a failed run, and the operators told."""
     if isinstance(exc, ApplicationError) and isinstance(exc.detail, dict):
-        reason = "; ".join(
-            f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
-            for k, v in exc.detail.items()
-        )
+        reason = message_text(exc.detail)
     else:
         reason = f"{type(exc).__name__}: {exc}"
     error = f"refresh of tracked instrument {tracked.pk} failed: {reason}"
