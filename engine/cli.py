@@ -114,7 +114,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         choices=["close_at_close", "close_at_open", "keep_open"],
         help="a position open on the last bar: close at its close (default) or open, or keep it",
     )
-    p.add_argument("--keep-open", action="store_true", help="same as --end-of-data keep_open")
+    p.add_argument(
+        "--keep-open",
+        action="store_const",
+        dest="end_of_data",
+        const="keep_open",
+        help="same as --end-of-data keep_open (the last of the two given wins)",
+    )
     p.add_argument("--long-only", action="store_true")
     p.add_argument("--short-only", action="store_true")
     p.add_argument(
@@ -276,7 +282,7 @@ def _config(args: argparse.Namespace) -> SimConfig:
             ticks=args.slippage_ticks, tick_size=args.tick_size, bps=args.slippage_bps
         ),
         pyramiding=args.pyramiding,
-        end_of_data="keep_open" if args.keep_open else args.end_of_data,
+        end_of_data=args.end_of_data,
         allow_long=not args.short_only,
         allow_short=not args.long_only,
         timezone=args.timezone,

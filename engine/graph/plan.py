@@ -30,7 +30,6 @@ class Plan:
     clocks: dict[str, int | None]
     gates: dict[str, list[str]]  # signal name -> gate node ids
     actions: dict[str, tuple[str, ...]]  # signal name -> action node ids, chain order
-    gate_actions: dict[str, tuple[str, ...]]  # gate id -> action ids
 
 
 def build_plan(spec: Spec) -> Plan:
@@ -49,7 +48,7 @@ def build_plan(spec: Spec) -> Plan:
         name: tuple(dict.fromkeys(a for g in ids for a in gate_actions[g]))
         for name, ids in gates.items()
     }
-    return Plan(spec.base_minutes, nodes, clocks, gates, actions, gate_actions)
+    return Plan(spec.base_minutes, nodes, clocks, gates, actions)
 
 
 def _plan_node(ns: NodeSpec, clock: int | None) -> PlanNode:

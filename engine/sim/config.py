@@ -44,6 +44,11 @@ class Sizing:
     lot_size: float = 1.0
     lot_symbol: str | None = None
 
+    @property
+    def dated_lots(self) -> str | None:
+        """The symbol whose dated lots sizing reads; None when it reads no lot (``fixed``)."""
+        return None if self.mode == "fixed" else self.lot_symbol
+
     def __post_init__(self) -> None:
         if self.mode not in _SIZE_CODES:
             raise ValueError(f"sizing mode must be one of {sorted(_SIZE_CODES)}, got {self.mode!r}")

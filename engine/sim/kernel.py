@@ -569,10 +569,7 @@ def finish_at_open(
     dropped and nothing else happens on the bar. Returns equity (cash)."""
     if st[S_PEND_EXIT] > 0 and st[S_QTY] != 0:
         _close(st, row, i, _slip(p, o, st[S_QTY] < 0), int(st[S_PEND_REASON]), trades, scratch)
-    if st[S_QTY] != 0:
-        _close(st, row, i, _slip(p, o, st[S_QTY] < 0), EXIT_END, trades, scratch)
-    _drop_orders(st)
-    return st[S_CASH]
+    return finish(st, p, row, i, o, trades, scratch)
 
 
 @_hot

@@ -98,10 +98,8 @@ def _calendar(bars: Bars, config: SimConfig, risk: RiskSettings | None) -> tuple
 
 
 def _lots(bars: Bars, config: SimConfig) -> np.ndarray:
-    symbol = config.sizing.lot_symbol
-    if symbol is None or config.sizing.mode == "fixed":
-        return _NO_LOTS
-    return lot_sizes(symbol, bars.ts)
+    symbol = config.sizing.dated_lots
+    return _NO_LOTS if symbol is None else lot_sizes(symbol, bars.ts)
 
 
 def _b(a: np.ndarray) -> np.ndarray:

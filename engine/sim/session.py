@@ -58,8 +58,8 @@ class SimSession:
         self._rejects = grow(self._rejects, int(self.state[L.S_NREJ]))
         day, mod = self._clock(ts)
         p = self.params
-        if self.config.sizing.lot_symbol is not None:  # the lot in force on this bar's date
-            p[L.P_LOT] = lot_sizes(self.config.sizing.lot_symbol, np.asarray([ts]))[0]
+        if self.config.sizing.dated_lots is not None:  # the lot in force on this bar's date
+            p[L.P_LOT] = lot_sizes(self.config.sizing.dated_lots, np.asarray([ts]))[0]
         fill_close = p[L.P_FILL_CLOSE] > 0
         block = 0 if fill_close or next_ts is not None else L.REJ_END
         session_end = False

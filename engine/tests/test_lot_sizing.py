@@ -98,3 +98,14 @@ def test_a_run_before_the_lot_table_is_an_error() -> None:
     one = Bars.from_arrays(ts, *(np.asarray([5_000.0]),) * 4)
     with pytest.raises(ValueError, match="lot size of NIFTY on 2009-06-01"):
         simulate(one, signals(1), config())
+
+
+def test_fixed_sizing_reads_no_lot_in_the_backtest_nor_the_paper_session() -> None:
+    """``fixed`` units never read a lot, so a bar before the lot table is no error in either."""
+    ts = pd.DatetimeIndex(["2009-06-01 10:00"]).tz_localize("Asia/Kolkata").as_unit("ns").asi8
+    one = Bars.from_arrays(ts, *(np.asarray([5_000.0]),) * 4)
+    fixed = SimConfig(sizing=Sizing(mode="fixed", value=1, lot_symbol="NIFTY"))
+    assert simulate(one, signals(1), fixed).trades.to_frame().empty
+    session = SimSession(fixed)
+    session.on_bar(ts=int(ts[0]), open=5_000.0, high=5_000.0, low=5_000.0, close=5_000.0)
+    assert session.trades.to_frame().empty
