@@ -1,0 +1,1 @@
+"""Option contracts, legs and premiums (ARCHITECTURE decision 12). Pure: no Django."""
