@@ -52,6 +52,12 @@ class Instrument(models.Model):
     lot_size = models.PositiveIntegerField(default=1)
     tick_size = models.DecimalField(max_digits=10, decimal_places=4, default="0.05")
     strike_step = models.PositiveIntegerField(null=True, blank=True)
+    listed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="First day the contract is known to trade (from the earliest stored source "
+        "row); empty when unknown, which counts as listed on any day up to expiry.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -66,8 +72,23 @@ class Instrument(models.Model):
                 condition=~Q(kind="option") | Q(option_type__in=("CE", "PE")),
                 name="md_instrument_option_has_type",
             ),
+            # One row per listed option series, whichever source (Dhan master, NSE file,
+            # chain snapshot) named it first; later sources update it in place.
+            models.UniqueConstraint(
+                fields=("exchange", "underlying", "expiry", "strike", "option_type"),
+                condition=Q(kind="option"),
+                name="md_instrument_unique_option",
+            ),
         ]
-        indexes = [models.Index(fields=("segment", "security_id"), name="md_instrument_secid")]
+        indexes = [
+            models.Index(fields=("segment", "security_id"), name="md_instrument_secid"),
+            # The option chain of one underlying on a day: by expiry, then strike and side.
+            models.Index(
+                fields=("underlying", "expiry", "strike", "option_type"),
+                condition=Q(kind="option"),
+                name="md_instrument_chain",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.exchange}:{self.symbol}"

@@ -1,0 +1,167 @@
+"""The stored option chain: ``engine.options.contracts.OptionChainSource`` over the database.
+
+A backtest hands the engine ``stored_chain("NIFTY")``; the engine's strike selector reads the
+contracts listed on a day and its ``real`` premium source reads a contract's stored candles,
+both through this object, so the engine itself never touches the database (ADR 0001).
+
+Contracts are ``Instrument`` rows of kind ``option``; premiums are their candles, read by the
+same path as any other series (``selectors.candles_load``: stored bars of the timeframe, else
+one-minute bars resampled on the 09:15 anchor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from django.db.models import Q
+
+from engine.markets.calendar import IST
+from engine.options.contracts import OptionChainSource, OptionContract
+
+from .models import Candle, Instrument
+from .ranges import time_range
+from .selectors import candles_load, candles_source
+from .timeframes import timeframe_check
+
+PREMIUM_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+def option_contract(instrument: Instrument) -> OptionContract:
+    """The engine's view of a stored option row."""
+    return OptionContract(
+        symbol=instrument.symbol,
+        underlying=instrument.underlying,
+        expiry=instrument.expiry,
+        strike=float(instrument.strike),
+        right=instrument.option_type,
+        lot_size=int(instrument.lot_size),
+        tick_size=float(instrument.tick_size),
+        exchange=instrument.exchange,
+        security_id=instrument.security_id,
+    )
+
+
+def option_contracts_alive(*, underlying: str, on: date) -> list[Instrument]:
+    """Option rows of ``underlying`` tradable on ``on``: expiry on or after it, and listed by
+    then (an unknown listing date counts as listed). Expired rows are kept in the table, so
+    a backtest of 2019 sees the 2019 chain. Ordered by expiry, strike, CE before PE."""
+    return list(
+        Instrument.objects.filter(
+            kind=Instrument.Kind.OPTION, underlying=underlying.strip().upper(), expiry__gte=on
+        )
+        .filter(Q(listed_on__isnull=True) | Q(listed_on__lte=on))
+        .order_by("expiry", "strike", "option_type", "exchange", "id")
+    )
+
+
+class StoredChain:
+    """An ``OptionChainSource`` of one underlying, read from stored rows.
+
+    ``contracts`` answers only for the underlying it was built for (a source of NIFTY asked
+    for BANKNIFTY contracts is a caller's mistake, refused). Instrument ids of contracts it
+    has returned are cached, so ``premiums`` costs no lookup per call.
+    """
+
+    def __init__(self, underlying: str) -> None:
+        self.underlying = underlying.strip().upper()
+        self._ids: dict[tuple, int] = {}
+
+    def __repr__(self) -> str:
+        return f"StoredChain({self.underlying!r})"
+
+    def contracts(self, underlying: str, on: date) -> Sequence[OptionContract]:
+        if underlying.strip().upper() != self.underlying:
+            raise ValueError(
+                f"this chain holds {self.underlying} contracts, not {underlying.upper()}"
+            )
+        out = []
+        for row in option_contracts_alive(underlying=self.underlying, on=on):
+            contract = option_contract(row)
+            self._ids[self._key(contract)] = row.pk
+            out.append(contract)
+        return out
+
+    def premiums(
+        self, contract: OptionContract, start: datetime, end: datetime, timeframe: str
+    ) -> pd.DataFrame | None:
+        """Stored candles of ``contract`` in ``[start, end]`` (both ends included; naive
+        datetimes are IST), or ``None`` when the contract or its candles are not stored.
+
+        A ``1d`` bar is labelled 00:00 IST of its trading day, so a range that starts at
+        09:15 misses that day's bar: ask from midnight for daily premiums.
+        """
+        timeframe_check(timeframe)
+        iid = self._instrument_id(contract)
+        if iid is None:
+            return None
+        lo, hi = time_range(start, end + timedelta(microseconds=1))  # end included
+        bars = candles_load(instrument=iid, timeframe=timeframe, start=lo, end=hi)
+        if len(bars) == 0:
+            return None
+        index = pd.DatetimeIndex(pd.to_datetime(bars.ts, utc=True)).tz_convert(IST)
+        index.name = "ts"
+        frame = pd.DataFrame(
+            {name: np.asarray(getattr(bars, name), dtype=np.float64) for name in PREMIUM_COLUMNS},
+            index=index,
+        )
+        oi = _open_interest(iid, timeframe, lo, hi)
+        if oi is not None:
+            frame["oi"] = oi.reindex(index).to_numpy(dtype=np.float64)
+        return frame
+
+    @staticmethod
+    def _key(contract: OptionContract) -> tuple:
+        return (contract.exchange, *contract.key)
+
+    def _instrument_id(self, contract: OptionContract) -> int | None:
+        key = self._key(contract)
+        if key not in self._ids:
+            row = (
+                Instrument.objects.filter(
+                    kind=Instrument.Kind.OPTION,
+                    exchange=contract.exchange,
+                    underlying=contract.underlying.upper(),
+                    expiry=contract.expiry,
+                    strike=contract.strike,
+                    option_type=contract.right,
+                )
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if row is None:
+                return None
+            self._ids[key] = row
+        return self._ids[key]
+
+
+def _open_interest(iid: int, timeframe: str, lo: datetime, hi: datetime) -> pd.Series | None:
+    """Open interest of the stored bars when this timeframe is stored as such (resampled
+    bars have none: OI is a level at the bar's end, not something to aggregate)."""
+    source, _ = candles_source(instrument=iid, timeframe=timeframe, start=lo, end=hi)
+    if source != timeframe:
+        return None
+    rows = list(
+        Candle.objects.filter(
+            instrument_id=iid,
+            timeframe=timeframe,
+            ts__gte=lo,
+            ts__lt=hi,
+            open_interest__isnull=False,
+        ).values_list("ts", "open_interest")
+    )
+    if not rows:
+        return None
+    ts, values = zip(*rows, strict=True)
+    index = pd.DatetimeIndex(pd.to_datetime(list(ts), utc=True)).tz_convert(IST)
+    return pd.Series(np.asarray(values, dtype=np.float64), index=index)
+
+
+def stored_chain(underlying: str) -> OptionChainSource:
+    """The option chain of ``underlying`` (NIFTY, BANKNIFTY, ...) as stored in the database."""
+    return StoredChain(underlying)
+
+
+__all__ = ["StoredChain", "option_contract", "option_contracts_alive", "stored_chain"]
