@@ -26,6 +26,7 @@ from algobacktester.ratelimits import AccountLimiter, account_limiter, read_retr
 from engine.markets.calendar import IST
 
 from ..frames import BarFrame
+from ..symbols import option_symbol
 from ..timeframes import DAY
 from .base import InstrumentRef, InstrumentSpec, Provider, ProviderError
 
@@ -58,7 +59,23 @@ MASTER_COLUMNS = (
     "SEM_TICK_SIZE",
     "SM_SYMBOL_NAME",
 )
-DEFAULT_MASTER_URL = "https://images.dhan.co/api-data/api-scrip-master.csv"
+# The detailed master names each derivative's underlying (UNDERLYING_SYMBOL); the compact
+# one (api-scrip-master.csv) is read too, told apart by its SEM_ column names.
+DEFAULT_MASTER_URL = "https://images.dhan.co/api-data/api-scrip-master-detailed.csv"
+DETAILED_COLUMNS = {
+    "EXCH_ID": "SEM_EXM_EXCH_ID",
+    "SEGMENT": "SEM_SEGMENT",
+    "SECURITY_ID": "SEM_SMST_SECURITY_ID",
+    "INSTRUMENT": "SEM_INSTRUMENT_NAME",
+    "SYMBOL_NAME": "SEM_TRADING_SYMBOL",
+    "LOT_SIZE": "SEM_LOT_UNITS",
+    "DISPLAY_NAME": "SEM_CUSTOM_SYMBOL",
+    "SM_EXPIRY_DATE": "SEM_EXPIRY_DATE",
+    "STRIKE_PRICE": "SEM_STRIKE_PRICE",
+    "OPTION_TYPE": "SEM_OPTION_TYPE",
+    "TICK_SIZE": "SEM_TICK_SIZE",
+    "UNDERLYING_SYMBOL": "SM_SYMBOL_NAME",
+}
 
 
 def _conf(key: str, default: Any = None) -> Any:
@@ -277,19 +294,29 @@ def _strike_steps(specs: list[InstrumentSpec]) -> dict[str, int]:
 def security_master_parse(
     content: bytes, *, underlyings: tuple[str, ...] = ()
 ) -> list[InstrumentSpec]:
-    """Index, index-future and index-option rows of Dhan's compact security master."""
+    """Index, index-future and index-option rows of Dhan's security master (the detailed
+    CSV, or the compact one). Options are named by :func:`marketdata.symbols.option_symbol`;
+    a series listed twice keeps its last row."""
     df = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+    df.columns = [str(c).strip() for c in df.columns]
+    detailed = "SECURITY_ID" in df.columns and "SEM_SMST_SECURITY_ID" not in df.columns
+    if detailed:
+        missing = [c for c in DETAILED_COLUMNS if c not in df.columns]
+        if missing:
+            raise ProviderError(f"security master lacks columns: {', '.join(missing)}")
+        df = df.rename(columns=DETAILED_COLUMNS)
     missing = [c for c in MASTER_COLUMNS if c not in df.columns]
     if missing:
         raise ProviderError(f"security master lacks columns: {', '.join(missing)}")
     df = df[df["SEM_INSTRUMENT_NAME"].isin(KINDS)]
     wanted = {u.upper() for u in underlyings}
-    specs = []
-    for row in df.itertuples(index=False):
-        spec = _spec(row._asdict())
+    by_symbol: dict[tuple[str, str, str], InstrumentSpec] = {}
+    for row in df[list(MASTER_COLUMNS)].to_dict("records"):
+        spec = _spec(row, detailed=detailed)
         if spec is None or (wanted and spec.underlying not in wanted):
             continue
-        specs.append(spec)
+        by_symbol[(spec.exchange, spec.segment, spec.symbol)] = spec
+    specs = list(by_symbol.values())
     steps = _strike_steps(specs)
     return [
         spec
@@ -303,7 +330,7 @@ def _fields(spec: InstrumentSpec) -> dict:
     return {f: getattr(spec, f) for f in InstrumentSpec.__dataclass_fields__}
 
 
-def _spec(row: dict) -> InstrumentSpec | None:
+def _spec(row: dict, *, detailed: bool = False) -> InstrumentSpec | None:
     exchange = row["SEM_EXM_EXCH_ID"].strip().upper()
     segment = SEGMENTS.get((exchange, row["SEM_SEGMENT"].strip().upper()))
     if segment is None:
@@ -311,6 +338,8 @@ def _spec(row: dict) -> InstrumentSpec | None:
     kind = KINDS[row["SEM_INSTRUMENT_NAME"].strip().upper()]
     symbol = row["SEM_TRADING_SYMBOL"].strip()
     underlying = (symbol.split("-")[0] if kind != "equity" else symbol).upper()
+    if detailed and kind != "equity" and row["SM_SYMBOL_NAME"].strip():
+        underlying = row["SM_SYMBOL_NAME"].strip().upper()
     tick = _decimal(row["SEM_TICK_SIZE"]) or Decimal("5")
     tick = tick / 100 if tick >= 1 else tick  # the master lists ticks in paise
     lot = _decimal(row["SEM_LOT_UNITS"]) or Decimal(1)
@@ -319,6 +348,12 @@ def _spec(row: dict) -> InstrumentSpec | None:
     if kind == "option" and option_type not in ("CE", "PE"):
         return None
     strike = _decimal(row["SEM_STRIKE_PRICE"]) if kind == "option" else None
+    expiry = _expiry(row["SEM_EXPIRY_DATE"]) if kind in ("future", "option") else None
+    if kind == "option":
+        if strike is None or strike <= 0 or expiry is None:
+            return None
+        strike = strike.quantize(Decimal("0.01"))
+        symbol = option_symbol(underlying, expiry, strike, option_type)
     return InstrumentSpec(
         exchange=exchange,
         segment=segment,
@@ -327,8 +362,8 @@ def _spec(row: dict) -> InstrumentSpec | None:
         kind=kind,
         name=(row["SEM_CUSTOM_SYMBOL"] or row["SM_SYMBOL_NAME"]).strip()[:128],
         underlying=underlying[:32],
-        expiry=_expiry(row["SEM_EXPIRY_DATE"]) if kind in ("future", "option") else None,
-        strike=strike.quantize(Decimal("0.01")) if strike is not None else None,
+        expiry=expiry,
+        strike=strike,
         option_type=option_type,
         lot_size=max(int(lot), 1),
         tick_size=tick.quantize(Decimal("0.0001")),
