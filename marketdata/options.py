@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 from django.db.models import Q
 
+from algobacktester.errors import InvalidInput
 from engine.markets.calendar import IST
 from engine.options.contracts import OptionChainSource, OptionContract
 
-from .models import Candle, Instrument
+from .models import Candle, ImpliedVolatility, Instrument
 from .ranges import time_range
 from .selectors import candles_load, candles_source
 from .timeframes import timeframe_check
@@ -159,9 +160,93 @@ def _open_interest(iid: int, timeframe: str, lo: datetime, hi: datetime) -> pd.S
     return pd.Series(np.asarray(values, dtype=np.float64), index=index)
 
 
+VIX_SYMBOLS = ("INDIAVIX", "INDIA VIX")
+IV_SOURCES = ("auto", "atm_iv", "india_vix")
+
+
+def _atm_iv(underlying: str, lo: datetime, hi: datetime) -> pd.Series | None:
+    rows = list(
+        ImpliedVolatility.objects.filter(underlying=underlying, ts__gte=lo, ts__lt=hi)
+        .order_by("ts", "expiry", "source")
+        .values_list("ts", "expiry", "iv")
+    )
+    if not rows:
+        return None
+    df = pd.DataFrame(rows, columns=["ts", "expiry", "iv"])
+    df["ts"] = pd.to_datetime(df["ts"], utc=True).dt.tz_convert(IST)
+    # The nearest expiry after the day: an expiring contract's IV on its last day swings
+    # with minutes to expiry and says little about the days a backtest spans.
+    later = df["expiry"] > df["ts"].dt.date
+    df = df.assign(rank=np.where(later, 0, 1)).sort_values(["ts", "rank", "expiry"])
+    first = df.drop_duplicates("ts", keep="first")
+    return pd.Series(first["iv"].to_numpy(dtype=np.float64), index=pd.DatetimeIndex(first["ts"]))
+
+
+def _india_vix(lo: datetime, hi: datetime) -> pd.Series | None:
+    vix = (
+        Instrument.objects.filter(symbol__in=VIX_SYMBOLS, segment=Instrument.Segment.INDEX)
+        .order_by("id")
+        .first()
+    )
+    if vix is None:
+        return None
+    for timeframe in ("1m", "1d"):  # the finest stored
+        bars = candles_load(instrument=vix, timeframe=timeframe, start=lo, end=hi)
+        if len(bars):
+            index = pd.DatetimeIndex(pd.to_datetime(bars.ts, utc=True)).tz_convert(IST)
+            return pd.Series(np.asarray(bars.close, dtype=np.float64) / 100.0, index=index)
+    return None
+
+
+def iv_series(
+    underlying: str, start: object, end: object, *, source: str = "auto"
+) -> pd.Series | None:
+    """The implied-volatility input of ``underlying`` over ``[start, end]`` (naive values
+    are IST; a date ``end`` includes that day), or ``None`` when nothing is stored.
+
+    Returns a float64 ``pd.Series`` named ``"iv"``: annualised implied volatility as a
+    fraction (0.13 = 13 %), indexed by tz-aware Asia/Kolkata timestamps, ascending, one value
+    per observation (snapshot time, or bar open of the VIX candles: forward-fill it onto
+    the backtest's bars). ``series.attrs["source"]`` says where it came from:
+
+    - ``"atm_iv"``: the at-the-money IV stored from option-chain snapshots and Dhan's rolling
+      ATM data (``ImpliedVolatility``); at each time the nearest expiry *after* that day
+      (the same-day expiry only when there is no other);
+    - ``"india_vix"``: India VIX candles (instrument ``INDIAVIX``, 1m if stored, else 1d)
+      closes ÷ 100.
+
+    ``source="auto"`` takes ATM IV when any is stored in the range, else India VIX for NIFTY
+    (VIX is NIFTY's 30-day implied volatility; it is used for another underlying only when
+    asked for by ``source="india_vix"``).
+    """
+    if source not in IV_SOURCES:
+        raise InvalidInput({"source": [f"Use one of {', '.join(IV_SOURCES)}."]})
+    u = underlying.strip().upper()
+    lo, hi = time_range(start, end)
+    if isinstance(end, datetime):
+        hi = time_range(start, end + timedelta(microseconds=1))[1]  # a datetime end included
+    series, name = None, ""
+    if source in ("auto", "atm_iv"):
+        series, name = _atm_iv(u, lo, hi), "atm_iv"
+    if series is None and (source == "india_vix" or (source == "auto" and u == "NIFTY")):
+        series, name = _india_vix(lo, hi), "india_vix"
+    if series is None:
+        return None
+    series.name = "iv"
+    series.index.name = "ts"
+    series.attrs["source"] = name
+    return series
+
+
 def stored_chain(underlying: str) -> OptionChainSource:
     """The option chain of ``underlying`` (NIFTY, BANKNIFTY, ...) as stored in the database."""
     return StoredChain(underlying)
 
 
-__all__ = ["StoredChain", "option_contract", "option_contracts_alive", "stored_chain"]
+__all__ = [
+    "StoredChain",
+    "iv_series",
+    "option_contract",
+    "option_contracts_alive",
+    "stored_chain",
+]

@@ -13,6 +13,7 @@ import io
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -33,6 +34,9 @@ from .base import InstrumentRef, InstrumentSpec, Provider, ProviderError
 logger = logging.getLogger(__name__)
 
 INTERVALS = {"1m": 1, "5m": 5, "15m": 15, "25m": 25, "1h": 60}
+ROLLING_INTERVALS = INTERVALS  # /charts/rollingoption takes the same minutes
+ROLLING_MAX_DAYS = 30
+ROLLING_FIELDS = ("open", "high", "low", "close", "iv", "volume", "strike", "oi", "spot")
 RETRYABLE_CODES = {"DH-904", "DH-908", "DH-909", "805"}
 NO_DATA_CODES = {"DH-907"}
 HISTORY_TYPES = {"index": "INDEX", "future": "FUTIDX", "option": "OPTIDX", "equity": "EQUITY"}
@@ -84,7 +88,7 @@ def _conf(key: str, default: Any = None) -> Any:
 
 class DhanProvider(Provider):
     name: ClassVar[str] = "dhan"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"history", "instruments"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"history", "instruments", "options"})
     timeframes: ClassVar[tuple[str, ...]] = (*INTERVALS, DAY)
     chunk_days: ClassVar[int] = 90
 
@@ -181,6 +185,53 @@ class DhanProvider(Provider):
                 code="retries_exhausted",
             ) from exc
 
+    # --- expired options (rolling) -----------------------------------------------------
+    def rolling_options(
+        self,
+        *,
+        underlying: InstrumentRef,
+        expiry_flag: str,
+        expiry_code: int,
+        offset: int,
+        right: str,
+        timeframe: str,
+        start: date,
+        end: date,
+    ) -> RollingSeries:
+        """One call of ``POST /charts/rollingoption``: bars of the contract ``offset`` strikes
+        from ATM (re-picked at every bar) of the ``expiry_code``-th ``expiry_flag`` (WEEK or
+        MONTH) expiry, ``right`` CE or PE, for IST days ``[start, end)`` (at most 30 days:
+        the server's limit). Under the account's limit, retried like any read."""
+        if timeframe not in ROLLING_INTERVALS:
+            raise ProviderError(
+                f"Dhan's rolling option data has no {timeframe} bars "
+                f"(use {', '.join(ROLLING_INTERVALS)})",
+                code="timeframe",
+            )
+        if (end - start).days > ROLLING_MAX_DAYS:
+            raise ProviderError(f"one rolling call spans at most {ROLLING_MAX_DAYS} days")
+        args = {
+            "security_id": underlying.security_id,
+            "exchange_segment": f"{underlying.exchange}_FNO",
+            "instrument_type": "OPTIDX",
+            "expiry_flag": expiry_flag,
+            "expiry_code": expiry_code,
+            "strike": "ATM" if offset == 0 else f"ATM{offset:+d}",
+            "drv_option_type": "CALL" if right == "CE" else "PUT",
+            "required_data": list(ROLLING_FIELDS),
+            "from_date": start.isoformat(),
+            "to_date": end.isoformat(),
+            "interval": ROLLING_INTERVALS[timeframe],
+        }
+        what = (
+            f"{underlying.symbol} {expiry_flag} {expiry_code} {args['strike']} {right} "
+            f"{timeframe} from {start}"
+        )
+        body = self._call(lambda: self._dhan.expired_options_data(**args), what=what)
+        inner = body.get("data") if isinstance(body, dict) else None
+        side = inner.get("ce" if right == "CE" else "pe") if isinstance(inner, dict) else None
+        return _rolling_series(side or {})
+
     # --- security master ---------------------------------------------------------------
     def instruments(self, *, underlyings: tuple[str, ...] = ()) -> list[InstrumentSpec]:
         retrying = read_retrying(
@@ -200,6 +251,42 @@ class DhanProvider(Provider):
         response = requests.get(self.master_url, timeout=_conf("DHAN_TIMEOUT_SECONDS", 60))
         response.raise_for_status()
         return response
+
+
+@dataclass(frozen=True, slots=True)
+class RollingSeries:
+    """Bars of a rolling ATM±n series: each bar's own ``strike``, ``iv`` (percent, as Dhan
+    and NSE quote it; NaN when absent) and underlying ``spot``."""
+
+    frame: BarFrame
+    strike: np.ndarray
+    iv: np.ndarray
+    spot: np.ndarray
+
+
+def _rolling_series(data: dict) -> RollingSeries:
+    frame = _arrays_to_frame(
+        {**data, "open_interest": data.get("oi")} if data.get("timestamp") else {}
+    )
+    n = len(frame)
+
+    def extra(name: str) -> np.ndarray:
+        raw = data.get(name)
+        if raw is None:
+            return np.full(n, np.nan)
+        try:
+            values = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ProviderError(f"malformed body: {name}: {exc}", code="malformed") from exc
+        if len(values) != n:
+            raise ProviderError(
+                f"malformed body: {name} has {len(values)} values for {n} bars",
+                retryable=True,
+                code="malformed",
+            )
+        return values
+
+    return RollingSeries(frame, extra("strike"), extra("iv"), extra("spot"))
 
 
 def _transient_http(exc: BaseException) -> bool:

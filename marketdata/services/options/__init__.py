@@ -3,6 +3,7 @@
 from .contracts import ContractFacts, ContractKey, option_contracts_ensure
 from .files import option_file_import
 from .ingest import iv_samples_store, option_bars_ingest
+from .rolling import option_premiums_fetch, option_premiums_fetch_run
 
 __all__ = [
     "ContractFacts",
@@ -11,4 +12,6 @@ __all__ = [
     "option_bars_ingest",
     "option_contracts_ensure",
     "option_file_import",
+    "option_premiums_fetch",
+    "option_premiums_fetch_run",
 ]
