@@ -16,12 +16,14 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 
 from algobacktester.errors import InvalidInput
+from engine.markets import calendar
 from engine.markets.calendar import IST
 from engine.options.contracts import OptionChainSource, OptionContract
 
+from .conf import md_setting
 from .models import Candle, ImpliedVolatility, Instrument
 from .ranges import time_range
 from .selectors import candles_load, candles_source
@@ -160,6 +162,82 @@ def _open_interest(iid: int, timeframe: str, lo: datetime, hi: datetime) -> pd.S
     return pd.Series(np.asarray(values, dtype=np.float64), index=index)
 
 
+# --- selectors for the API (the option-leg picker) --------------------------------------------
+def option_contract_list(
+    *,
+    underlying: str,
+    on: date | None = None,
+    expiry: date | None = None,
+    right: str = "",
+    strike_min: float | None = None,
+    strike_max: float | None = None,
+) -> QuerySet[Instrument]:
+    """Option contracts of ``underlying``: alive on ``on`` when given, of one ``expiry``,
+    side and strike range; ordered by expiry, strike, CE before PE."""
+    qs = Instrument.objects.filter(kind=Instrument.Kind.OPTION, underlying=underlying.upper())
+    if on is not None:
+        qs = qs.filter(expiry__gte=on).filter(Q(listed_on__isnull=True) | Q(listed_on__lte=on))
+    if expiry is not None:
+        qs = qs.filter(expiry=expiry)
+    if right:
+        qs = qs.filter(option_type=right.upper())
+    if strike_min is not None:
+        qs = qs.filter(strike__gte=strike_min)
+    if strike_max is not None:
+        qs = qs.filter(strike__lte=strike_max)
+    return qs.order_by("expiry", "strike", "option_type", "id")
+
+
+def option_expiries(*, underlying: str, on: date, days: int = 120) -> dict:
+    """The expiries of ``underlying`` from ``on``: what the calendar schedules (weekly,
+    monthly; holiday-adjusted) for ``days`` ahead, and what is stored, with counts."""
+    u = underlying.strip().upper()
+    stored = dict(
+        option_contract_list(underlying=u, on=on)
+        .order_by()  # grouping by expiry alone
+        .values("expiry")
+        .annotate(n=Count("id"))
+        .values_list("expiry", "n")
+    )
+    scheduled: dict[date, set[str]] = {}
+    known = True
+    try:
+        for kind in ("weekly", "monthly"):
+            for d in calendar.expiry_dates(u, on, on + timedelta(days=days), kind):
+                scheduled.setdefault(d, set()).add(kind)
+    except ValueError:  # an underlying, or a date, the calendar does not know
+        known = False
+    rows = [
+        {
+            "expiry": d,
+            "weekly": "weekly" in scheduled.get(d, ()),
+            "monthly": "monthly" in scheduled.get(d, ()),
+            "scheduled": d in scheduled,
+            "contracts": stored.get(d, 0),
+        }
+        for d in sorted(set(stored) | set(scheduled))
+    ]
+    return {"underlying": u, "on": on, "calendar_known": known, "expiries": rows}
+
+
+def iv_columnar(*, underlying: str, start: object, end: object, source: str = "auto") -> dict:
+    """The IV API body: ``{"t": [epoch s], "iv": [fraction]}`` and the source used."""
+    series = iv_series(underlying, start, end, source=source)
+    cap = md_setting("MAX_BARS_PER_RESPONSE")
+    if series is not None and len(series) > cap:
+        raise InvalidInput(
+            {"end": [f"The range holds {len(series):,} values, over the {cap:,} cap; narrow it."]}
+        )
+    values = series if series is not None else pd.Series(dtype=np.float64)
+    return {
+        "underlying": underlying.strip().upper(),
+        "source": series.attrs["source"] if series is not None else None,
+        "count": len(values),
+        "t": [int(t.timestamp()) for t in values.index],
+        "iv": [round(float(v), 6) for v in values],
+    }
+
+
 VIX_SYMBOLS = ("INDIAVIX", "INDIA VIX")
 IV_SOURCES = ("auto", "atm_iv", "india_vix")
 
@@ -245,8 +323,11 @@ def stored_chain(underlying: str) -> OptionChainSource:
 
 __all__ = [
     "StoredChain",
+    "iv_columnar",
     "iv_series",
     "option_contract",
+    "option_contract_list",
     "option_contracts_alive",
+    "option_expiries",
     "stored_chain",
 ]
