@@ -198,3 +198,21 @@ def test_the_contracts_of_a_day_are_read_once():
     with CaptureQueriesContext(connection) as queries:
         again = chain.contracts("NIFTY", date(2024, 1, 19))
     assert again == first and len(queries) == 0
+
+
+def test_migration_renames_option_rows_synced_under_dhans_symbols():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("marketdata.migrations.0004_option_files_runs_iv")
+    old = make_option(21500, "CE")
+    Instrument.objects.filter(pk=old.pk).update(symbol="NIFTY-Jan2024-21500-CE")
+    taken = make_option(21600, "PE")
+    Instrument.objects.filter(pk=taken.pk).update(symbol="NIFTY-Jan2024-21600-PE")
+    Instrument.objects.create(  # someone else already holds 21600 PE's new name: left alone
+        exchange="NSE", segment="NSE_FNO", symbol="NIFTY-2024-01-25-21600-PE", kind="future"
+    )
+    migration.options_renamed(apps, None)
+    assert Instrument.objects.get(pk=old.pk).symbol == "NIFTY-2024-01-25-21500-CE"
+    assert Instrument.objects.get(pk=taken.pk).symbol == "NIFTY-Jan2024-21600-PE"
