@@ -1,8 +1,14 @@
-"""Benchmark: ``BacktestResult.to_dict()`` (trades, refusals, curves, stats as JSON-ready
-Python) after the SMA(10)/SMA(20) long/short reversal, at 1M and 5M one-minute bars.
+"""Benchmark: a result's serialisation after the SMA(10)/SMA(20) long/short reversal, at 1M
+and 5M one-minute bars:
 
-Goal (issue 13): <= 50 ms at 1,000,000 bars. ``--old`` also times the per-value
-implementation it replaced (kept in engine/tests/test_result_json.py) and checks equality.
+- ``to_json()``: the whole result as JSON bytes from the arrays (trades one array a field);
+  goal (issue 13) <= 50 ms at 1,000,000 bars;
+- ``summary_dict()``: stats, refusals, curves: what a finished run stores besides its trades
+  (backtests writes the trades from the arrays, docs/adr/0012-results-as-data.md);
+- ``to_dict()``: the JSON-ready Python document with one dict a trade, for reference.
+
+``--old`` also times the per-value implementation to_dict replaced (kept in
+engine/tests/test_result_json.py) and checks equality.
 
     .venv/bin/python bench/bench_to_dict.py [--bars 1000000 5000000] [--old]
 """
@@ -48,7 +54,14 @@ def main() -> int:
         bars = synthetic_bars(n)
         sig = cross_signals(talib.SMA(bars.close, 10), talib.SMA(bars.close, 20))
         res = run_backtest(bars, sig, SimConfig())
-        res.to_dict()  # warm-up
+        for fn in (res.to_json, res.summary_dict, res.to_dict):
+            fn()  # warm-up (the clock-time tables are built once a process)
+        as_json = median_ms(res.to_json, args.runs)
+        summary = median_ms(res.summary_dict, args.runs)
+        print(
+            f"to_json, {n:,} bars, {len(res.trades):,} trades: median {as_json:.1f} ms "
+            f"({args.runs} runs; goal <= 50 ms at 1M bars); summary_dict {summary:.1f} ms"
+        )
         new = median_ms(res.to_dict, args.runs)
         line = f"to_dict, {n:,} bars, {len(res.trades):,} trades: median {new:.0f} ms"
         if args.old:
@@ -57,7 +70,7 @@ def main() -> int:
             old = median_ms(lambda res=res: old_to_dict(res), 3)
             assert old_to_dict(res) == res.to_dict()
             line += f" (old implementation {old:.0f} ms, 3 runs; same output)"
-        print(f"{line} ({args.runs} runs; goal <= 50 ms at 1M bars)")
+        print(f"{line} ({args.runs} runs; one Python dict a trade)")
     return 0
 
 
