@@ -153,7 +153,9 @@ def assert_same_json(res: BacktestResult) -> None:
     """``to_json`` is ``to_dict`` with the trades as columns: the same values, keys, order."""
     doc, old = orjson.loads(res.to_json()), res.to_dict()
     columns = doc.pop("trades")
-    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values())]
+    rows = [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
     assert list(doc) == [k for k in old if k != "trades"] and rows == old.pop("trades")
     assert_same(doc, old)
 
