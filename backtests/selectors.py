@@ -18,12 +18,30 @@ def backtest_list(
         qs = qs.filter(strategy_id=strategy_id)
     if status:
         qs = qs.filter(status=status)
-    return qs.defer("equity_curve", "drawdown_curve", "rejections")
+    return qs.defer(*RESULT_COLUMNS)
+
+
+# The stored result: large, read only by the run's own answer.
+RESULT_COLUMNS = ("equity_curve", "drawdown_curve", "rejections", "result_body")
 
 
 def backtest_get(*, user: User, run_id: int) -> BacktestRun:
     return get_object_or_404(
-        BacktestRun.objects.select_related("instrument", "strategy_version"), pk=run_id, owner=user
+        BacktestRun.objects.select_related("instrument", "strategy_version").defer(*RESULT_COLUMNS),
+        pk=run_id,
+        owner=user,
+    )
+
+
+def backtest_detail(*, user: User, run_id: int) -> BacktestRun:
+    """The run with its rendered result bytes; the JSON columns they were rendered from stay
+    in the database unless the bytes must be rendered again (another zone, an older run)."""
+    return get_object_or_404(
+        BacktestRun.objects.select_related("instrument", "strategy_version").defer(
+            "equity_curve", "drawdown_curve", "rejections"
+        ),
+        pk=run_id,
+        owner=user,
     )
 
 

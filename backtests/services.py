@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -45,7 +44,8 @@ from workers.leases import (
 )
 
 from . import config as run_config
-from .models import ACTIVE, BacktestRun, BacktestSweep, BacktestTrade, RunStatus
+from . import storage
+from .models import ACTIVE, BacktestRun, BacktestSweep, RunStatus
 from .presentation import rejection_counts
 
 logger = logging.getLogger(__name__)
@@ -315,12 +315,15 @@ def _compute(lease: Lease) -> tuple[BacktestResult, str]:
 
 
 def _store(lease: Lease, result: BacktestResult, data_hash: str, started: float) -> None:
+    """Trades by COPY from the arrays, the rest on the row, and the answer's result part
+    rendered once (backtests.storage; docs/adr/0012-results-as-data.md)."""
     with transaction.atomic():
         lease_check(lease, lock=True)  # held until commit: no other attempt can interleave
-        run = BacktestRun.objects.get(pk=lease.pk)
-        body = result.to_dict(max_points=run_config.limits()["CURVE_POINTS"])
-        BacktestTrade.objects.filter(run_id=lease.pk).delete()
-        BacktestTrade.objects.bulk_create(_trade_rows(lease.pk, body["trades"]), batch_size=2000)
+        run = BacktestRun.objects.select_related("owner", "instrument", "strategy_version").get(
+            pk=lease.pk
+        )
+        body = result.summary_dict(max_points=run_config.limits()["CURVE_POINTS"])
+        storage.trades_write(lease.pk, result.trades)
         run.status, run.progress, run.error = RunStatus.DONE, 100.0, ""
         run.stats, run.equity_curve = body["stats"], body["equity_curve"]
         run.rejected_entries = rejection_counts(body)  # the stored list is capped
@@ -329,34 +332,9 @@ def _store(lease: Lease, result: BacktestResult, data_hash: str, started: float)
         run.data_hash, run.engine_version, run.bars = data_hash, ENGINE_VERSION, len(result.bars)
         run.finished_at, run.lease_until = timezone.now(), None
         run.duration_ms = int((time.perf_counter() - started) * 1000)
+        storage.result_prepare(run)  # rendered from the values just set, saved with them
         run.save()
         _announce(run, "backtest.finished")
-
-
-def _trade_rows(run_id: int, trades: list[dict[str, Any]]) -> list[BacktestTrade]:
-    return [
-        BacktestTrade(
-            run_id=run_id,
-            seq=i + 1,
-            side=t["side"],
-            entry_time=datetime.fromisoformat(t["entry_time"]),
-            exit_time=datetime.fromisoformat(t["exit_time"]),
-            entry_price=_dec(t["entry_price"], 4),
-            exit_price=_dec(t["exit_price"], 4),
-            quantity=_dec(t["qty"], 4),
-            pnl=_dec(t["pnl"], 2),
-            return_pct=t["return_pct"],
-            charges=_dec(t["charges"], 2),
-            charges_breakdown={k[8:]: v for k, v in t.items() if k.startswith("charges_")},
-            exit_reason=t["exit_reason"],
-            bars_held=max(0, int(t["exit_bar"]) - int(t["entry_bar"])),
-        )
-        for i, t in enumerate(trades)
-    ]
-
-
-def _dec(value: float | None, places: int) -> Decimal:
-    return Decimal(str(round(value or 0.0, places)))
 
 
 def _fail(lease: Lease, reason: str) -> bool:

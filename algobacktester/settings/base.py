@@ -205,7 +205,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "alerts@algobacktester.local"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["algobacktester.accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # orjson: the same JSON as DRF's renderer, several times faster (docs/adr/0012).
+    "DEFAULT_RENDERER_CLASSES": ["algobacktester.api.renderers.ORJSONRenderer"],
     # Bounded JSON: size, depth, numbers and strings are checked for every body (a 400).
     "DEFAULT_PARSER_CLASSES": ["algobacktester.api.inputs.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
