@@ -34,15 +34,10 @@ def backtest_get(*, user: User, run_id: int) -> BacktestRun:
 
 
 def backtest_detail(*, user: User, run_id: int) -> BacktestRun:
-    """The run with its rendered result bytes; the JSON columns they were rendered from stay
-    in the database unless the bytes must be rendered again (another zone, an older run)."""
-    return get_object_or_404(
-        BacktestRun.objects.select_related("instrument", "strategy_version").defer(
-            "equity_curve", "drawdown_curve", "rejections"
-        ),
-        pk=run_id,
-        owner=user,
-    )
+    """The run without its result columns: ``backtests.storage.result_body`` reads the
+    rendered bytes when this process does not already hold them, and the JSON columns only
+    to render them again (another zone, a run stored before the bytes existed)."""
+    return backtest_get(user=user, run_id=run_id)
 
 
 def backtest_trades(*, run: BacktestRun) -> QuerySet[BacktestTrade]:

@@ -9,6 +9,8 @@ PostgreSQL reads the rows with one COPY; SQLite (embedded mode) takes ``bulk_cre
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -180,16 +182,40 @@ def result_prepare(run: BacktestRun) -> None:
     run.result_zone = zone_name(zone)
 
 
+# A finished run's result part never changes (a re-run is a new run), so a web process keeps
+# the latest ones it served: a read then needs neither the bytes from the database (~200 KB)
+# nor a render. Keyed by (id, finished_at, zone): an id reused after a rollback (SQLite) or
+# another zone is another key.
+_KEPT: OrderedDict[tuple[int, Any, str], bytes] = OrderedDict()
+KEPT_RESULTS = 64
+_kept_lock = threading.Lock()
+
+
 def result_body(run: BacktestRun) -> bytes:
-    """The stored bytes when they were rendered in the current zone; otherwise rendered now,
-    and kept when the run is finished (a run stored before these bytes existed, or an owner
-    who changed zone, pays once)."""
+    """The run's result part in the current zone: kept by this process, else the stored bytes
+    (fetched now: the detail selector defers them), else rendered now and stored when the
+    run is finished (a run stored before these bytes existed, or an owner who changed zone,
+    pays once)."""
     zone = zone_name(timezone.get_current_timezone())
-    if run.result_body is not None and run.result_zone == zone:
-        return bytes(run.result_body)
-    body = result_render(run)
-    if run.status == "done":
+    if run.status != "done":
+        return result_render(run)
+    key = (run.pk, run.finished_at, zone)
+    with _kept_lock:
+        body = _KEPT.get(key)
+        if body is not None:
+            _KEPT.move_to_end(key)
+            return body
+    stored = BacktestRun.objects.filter(pk=run.pk, result_zone=zone).values_list(
+        "result_body", flat=True
+    )
+    body = next((bytes(b) for b in stored if b is not None), None)
+    if body is None:
+        body = result_render(run)
         BacktestRun.objects.filter(pk=run.pk, status="done").update(
             result_body=body, result_zone=zone
         )
+    with _kept_lock:
+        _KEPT[key] = body
+        while len(_KEPT) > KEPT_RESULTS:
+            _KEPT.popitem(last=False)
     return body

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -42,9 +44,13 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def json_bytes_response(request: HttpRequest, body: bytes, *, status: int = 200) -> HttpResponse:
+def json_bytes_response(
+    request: HttpRequest, body: bytes, *, status: int = 200, keep_gzip: bool = False
+) -> HttpResponse:
     """Ready JSON bytes with a strong ETag (a matching If-None-Match answers 304 without a
-    body) and gzip when the client takes it and the body is large enough to gain from it."""
+    body) and gzip when the client takes it and the body is large enough to gain from it.
+    ``keep_gzip``: the body is one many will ask for again (a finished run's answer): its
+    compressed form is kept, by ETag, for the next request of this process."""
     etag = etag_of(body)
     asked = _etags(request.headers.get("If-None-Match", ""))
     if etag in asked or "*" in asked:
@@ -55,10 +61,34 @@ def json_bytes_response(request: HttpRequest, body: bytes, *, status: int = 200)
     response["ETag"] = etag
     patch_vary_headers(response, ("Accept-Encoding",))
     if len(body) >= GZIP_MIN_BYTES and _takes_gzip(request):
-        response.content = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+        response.content = _gzipped(body, etag) if keep_gzip else _gzip(body)
         response["Content-Encoding"] = "gzip"
     response["Content-Length"] = str(len(response.content))
     return response
+
+
+def _gzip(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+_GZIPPED: OrderedDict[str, bytes] = OrderedDict()
+GZIP_KEPT = 64  # bodies; a 200 KB result keeps ~40 KB
+_kept_lock = threading.Lock()
+
+
+def _gzipped(body: bytes, etag: str) -> bytes:
+    """The gzip of ``body``, kept by its ETag (a digest of the body) in a small LRU."""
+    with _kept_lock:
+        kept = _GZIPPED.get(etag)
+        if kept is not None:
+            _GZIPPED.move_to_end(etag)
+            return kept
+    packed = _gzip(body)
+    with _kept_lock:
+        _GZIPPED[etag] = packed
+        while len(_GZIPPED) > GZIP_KEPT:
+            _GZIPPED.popitem(last=False)
+    return packed
 
 
 def _etags(header: str) -> set[str]:

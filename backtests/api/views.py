@@ -114,7 +114,8 @@ class BacktestDetailApi(APIView):
         run = selectors.backtest_detail(user=request.user, run_id=run_id)
         head = dumps(s.RunHeadSerializer(run).data)
         # The head's closing brace and the result's opening one go: one JSON object.
-        return json_bytes_response(request, head[:-1] + b"," + storage.result_body(run)[1:])
+        body = head[:-1] + b"," + storage.result_body(run)[1:]
+        return json_bytes_response(request, body, keep_gzip=run.status == RunStatus.DONE)
 
     @extend_schema(tags=["backtests"], responses={204: None})
     def delete(self, request: Request, run_id: int) -> Response:
@@ -137,8 +138,9 @@ class BacktestTradesApi(APIView):
     def get(self, request: Request, run_id: int) -> HttpResponse:
         run = selectors.backtest_get(user=request.user, run_id=run_id)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.backtest_trades(run=run), request, view=self)
-        rows = s.TradeSerializer(page, many=True, context=_tick(run)).data
+        trades = selectors.backtest_trades(run=run).values(*s.TRADE_VALUES)
+        page = paginator.paginate_queryset(trades, request, view=self)
+        rows = s.trade_rows(page, tick=run.instrument.tick_size)
         return json_bytes_response(request, dumps(paginator.get_paginated_response(rows).data))
 
 
