@@ -79,6 +79,9 @@ class BacktestRun(RunSpec, LeasedJob):
     # (docs/adr/0012-results-as-data.md). Empty for older runs until first read.
     result_body = models.BinaryField(null=True, blank=True, editable=False)
     result_zone = models.CharField(max_length=64, blank=True, editable=False)
+    # Where a finished run's time went, ms by stage: claim, read (candles and their hash),
+    # engine, store (trades and row, to the commit), notify (events), progress (lease renewals).
+    stage_ms = models.JSONField(null=True, blank=True, editable=False)
     rerun_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
     )

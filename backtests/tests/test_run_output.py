@@ -121,6 +121,7 @@ def test_the_result_part_is_rendered_once_and_older_runs_on_first_read(
     detail = _run(auth_client, run_body, django_capture_on_commit_callbacks)
     run = BacktestRun.objects.get(pk=detail["id"])
     assert run.result_zone == "Asia/Kolkata" and json.loads(run.result_body)["stats"]
+    assert {"claim", "read", "engine", "store", "progress"} <= set(run.stage_ms)
     # A run stored before the bytes existed answers the same, and keeps them from then on.
     BacktestRun.objects.filter(pk=run.pk).update(result_body=None, result_zone="")
     storage._KEPT.clear()  # as another web process, which has not served it yet
