@@ -371,6 +371,7 @@ def _store(
     stages, began, marks = stages or Stages(), time.perf_counter(), {}
     with transaction.atomic():
         lease_check(lease, lock=True)  # held until commit: no other attempt can interleave
+        storage.commit_without_flush_wait()
         run = BacktestRun.objects.select_related("owner", "instrument", "strategy_version").get(
             pk=lease.pk
         )
