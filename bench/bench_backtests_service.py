@@ -52,11 +52,20 @@ def main() -> None:
     if missing:
         print(f"SKIP: {missing}")
         return
+    print(f"load average before: {_load()} on {os.cpu_count()} cores (other work shares them)")
     _recreate_database()
     try:
         _bench(args)
     finally:
         _drop_database()
+        print(f"load average after: {_load()}")
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def _services_missing() -> str | None:
