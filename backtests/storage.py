@@ -196,10 +196,45 @@ def result_prepare(run: BacktestRun) -> None:
 # A finished run's result part never changes (a re-run is a new run), so a web process keeps
 # the latest ones it served: a read then needs neither the bytes from the database (~200 KB)
 # nor a render. Keyed by (id, finished_at, zone): an id reused after a rollback (SQLite) or
-# another zone is another key.
-_KEPT: OrderedDict[tuple[int, Any, str], bytes] = OrderedDict()
-KEPT_RESULTS = 64
-_kept_lock = threading.Lock()
+# another zone is another key. Finished sweeps' answers are kept the same way.
+class Kept:
+    """A small thread-safe LRU of rendered bytes, one per web process."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple[Any, ...], body: bytes) -> bytes:
+        with self._lock:
+            self._items[key] = body
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return body
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_KEPT = Kept(64)
+_KEPT_SWEEPS = Kept(16)
+
+
+def sweep_body(sweep: Any, render: Any) -> bytes:
+    """A sweep's whole answer in the current zone: ``render()`` (890 rows of statistics,
+    rounded for display: ~100 ms), kept once the sweep is finished. The key holds what can
+    still change on a finished sweep (its strategy is null once deleted)."""
+    if sweep.status != "done":
+        return render()
+    zone = zone_name(timezone.get_current_timezone())
+    key = (sweep.pk, sweep.finished_at, zone, sweep.strategy_id)
+    return _KEPT_SWEEPS.get(key) or _KEPT_SWEEPS.put(key, render())
 
 
 def result_body(run: BacktestRun) -> bytes:
@@ -211,11 +246,9 @@ def result_body(run: BacktestRun) -> bytes:
     if run.status != "done":
         return result_render(run)
     key = (run.pk, run.finished_at, zone)
-    with _kept_lock:
-        body = _KEPT.get(key)
-        if body is not None:
-            _KEPT.move_to_end(key)
-            return body
+    body = _KEPT.get(key)
+    if body is not None:
+        return body
     stored = BacktestRun.objects.filter(pk=run.pk, result_zone=zone).values_list(
         "result_body", flat=True
     )
@@ -225,8 +258,4 @@ def result_body(run: BacktestRun) -> bytes:
         BacktestRun.objects.filter(pk=run.pk, status="done").update(
             result_body=body, result_zone=zone
         )
-    with _kept_lock:
-        _KEPT[key] = body
-        while len(_KEPT) > KEPT_RESULTS:
-            _KEPT.popitem(last=False)
-    return body
+    return _KEPT.put(key, body)

@@ -278,11 +278,18 @@ class SweepListApi(APIView):
 
 
 class SweepDetailApi(APIView):
-    @extend_schema(tags=["backtests"], responses={200: s.SweepDetailSerializer})
-    def get(self, request: Request, sweep_id: int) -> Response:
-        return Response(
-            s.SweepDetailSerializer(selectors.sweep_get(user=request.user, sweep_id=sweep_id)).data
-        )
+    @extend_schema(
+        tags=["backtests"],
+        responses={
+            200: s.SweepDetailSerializer,
+            304: OpenApiResponse(description="If-None-Match named the current ETag"),
+        },
+        description="The sweep with one row per combination. ETag and gzip as a run's answer.",
+    )
+    def get(self, request: Request, sweep_id: int) -> HttpResponse:
+        sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
+        body = storage.sweep_body(sweep, lambda: dumps(s.SweepDetailSerializer(sweep).data))
+        return json_bytes_response(request, body, keep_gzip=sweep.status == RunStatus.DONE)
 
 
 class SweepCancelApi(APIView):
