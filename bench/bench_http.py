@@ -15,7 +15,7 @@ Goals (issue 13): p95 <= 100 ms and >= 400 req/s at 20 clients. Before: ``GET
 /api/backtest/{id}`` p95 1.5 s at 20 clients, ``GET /api/strategies`` 64-85 req/s.
 
     .venv/bin/python bench/bench_http.py [--modes embedded,services] [--workers 1,2,4]
-        [--clients 20] [--seconds 10] [--only strategies,POST] [--json var/bench_http.json]
+        [--clients 20] [--seconds 10] [--only /api/strategies] [--json var/bench_http.json]
 
 embedded: SQLite under a temporary VAR_DIR (``migrate`` + ``seed_demo``), eager Celery, so a
 POST runs its backtest inside the web worker. services: PostgreSQL database ``bench_http`` on
@@ -63,7 +63,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per endpoint")
     parser.add_argument("--days", type=int, default=60, help="demo candles (trading days)")
     parser.add_argument("--json", type=Path, help="write the results here too")
-    parser.add_argument("--only", default="", help='endpoints by part of their name: "trades,POST"')
+    parser.add_argument(
+        "--only",
+        default="",
+        help='endpoints by the end of their name: "/api/backtest/{id},/api/strategies"',
+    )
     args = parser.parse_args()
     try:
         import aiohttp  # noqa: F401
@@ -275,8 +279,9 @@ def _bench_mode(
 
 
 def _chosen(name: str, only: str) -> bool:
-    """``--only`` names endpoints by a part of their name ("strategies,POST"); empty: all."""
-    return not only or any(part and part in name for part in only.split(","))
+    """``--only`` names endpoints by how their name ends ("/api/backtest/{id},/api/strategies";
+    "POST /api/backtest" for the POST alone); empty: all."""
+    return not only or any(part and name.endswith(part) for part in only.split(","))
 
 
 async def _load_all(
@@ -329,6 +334,8 @@ async def _load_all(
             )
             results[-1].update(mode=mode, workers=workers)
             _print_row(results[-1])
+        if not _chosen("POST /api/backtest", only):
+            return results
         results.append(
             await _load(
                 http,
