@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-import orjson
 
 from engine import ENGINE_VERSION
 from engine.bars import Bars
@@ -64,6 +63,8 @@ class BacktestResult:
         """The ``to_dict`` document as JSON bytes, except ``trades``: one array a field
         (``{"side": [...], "pnl": [...], ...}``, the ``to_records`` keys) rather than one
         object a trade, written from the arrays without a Python object per value."""
+        import orjson  # only this method needs it: the engine imports without it
+
         tz = tz or self.config.timezone
         body = self.summary_dict(max_points=max_points, tz=tz)
         document = _with_trades(body, self.trades.to_columns(tz))
