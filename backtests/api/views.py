@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 from algobacktester.api.converters import MAX_ID
 from algobacktester.api.pagination import (
     PAGE_PARAMETERS,
-    PageNumberPagination,
     paginated,
+    paginated_data,
     paginated_response,
 )
 from algobacktester.api.renderers import json_bytes_response
@@ -137,11 +137,13 @@ class BacktestTradesApi(APIView):
     )
     def get(self, request: Request, run_id: int) -> HttpResponse:
         run = selectors.backtest_get(user=request.user, run_id=run_id)
-        paginator = PageNumberPagination()
-        trades = selectors.backtest_trades(run=run).values(*s.TRADE_VALUES)
-        page = paginator.paginate_queryset(trades, request, view=self)
-        rows = s.trade_rows(page, tick=run.instrument.tick_size)
-        return json_bytes_response(request, dumps(paginator.get_paginated_response(rows).data))
+        data = paginated_data(
+            request=request,
+            view=self,
+            queryset=selectors.backtest_trades(run=run).values(*s.TRADE_VALUES),
+            rows=lambda page: s.trade_rows(page, tick=run.instrument.tick_size),
+        )
+        return json_bytes_response(request, dumps(data))
 
 
 class BacktestCancelApi(APIView):
@@ -159,10 +161,6 @@ class BacktestRerunApi(APIView):
         )
         run.refresh_from_db(fields=["status"])
         return _accepted(run.pk, f"/api/backtest/{run.pk}", run.status)
-
-
-def _tick(run: BacktestRun) -> dict[str, Any]:
-    return {"tick_size": run.instrument.tick_size}
 
 
 CSV_COLUMNS = (
