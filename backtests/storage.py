@@ -98,8 +98,8 @@ def _parts(values: np.ndarray) -> list[bytes]:
 
 
 def _texts(values: np.ndarray, *, null: bytes = b"\\N") -> list[bytes]:
-    """A number column as COPY text: null is COPY's ``\\N`` (a NULL), or ``null`` given (as
-    the old store did, 0 for a money column that may not be NULL)."""
+    """A number column as COPY text; a NaN is COPY's ``\\N`` (NULL), or ``null`` when given
+    (``0`` for a money column that may not be NULL, as the old store wrote it)."""
     parts = _parts(values)
     return [null if p == b"null" else p for p in parts] if b"null" in parts else parts
 
