@@ -28,6 +28,11 @@ def default_workers() -> int:
     return max(cores, 1)
 
 
+# Each web worker keeps a pool of database connections (algobacktester/settings/base.py):
+# requests borrow one instead of connecting. Workers x size must stay under PostgreSQL's
+# max_connections (100 by default) with the Celery workers' connections (docs/operations.md).
+os.environ.setdefault("DB_POOL_MAX_SIZE", "8")
+
 workers = default_workers()
 worker_class = "algobacktester.asgi_worker.UvicornWorker"
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"

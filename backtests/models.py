@@ -73,6 +73,15 @@ class BacktestRun(RunSpec, LeasedJob):
     # end_of_data keep_open: the position still open after the last bar, marked at its close
     # (equity and return include it; the trade list holds closed trades only).
     open_position = models.JSONField(null=True, blank=True)
+    # The result part of GET /api/backtest/{id} (stats, stats_display, curves, rejections, …)
+    # as JSON bytes, rendered once with times in ``result_zone`` (the owner's zone when the
+    # run finished): a read sends these bytes instead of rendering JSON fields again
+    # (docs/adr/0012-results-as-data.md). Empty for older runs until first read.
+    result_body = models.BinaryField(null=True, blank=True, editable=False)
+    result_zone = models.CharField(max_length=64, blank=True, editable=False)
+    # Where a finished run's time went, ms by stage: claim, read (candles and their hash),
+    # engine, store (trades and row, to the commit), notify (events), progress (lease renewals).
+    stage_ms = models.JSONField(null=True, blank=True, editable=False)
     rerun_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
     )

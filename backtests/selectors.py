@@ -18,13 +18,26 @@ def backtest_list(
         qs = qs.filter(strategy_id=strategy_id)
     if status:
         qs = qs.filter(status=status)
-    return qs.defer("equity_curve", "drawdown_curve", "rejections")
+    return qs.defer(*RESULT_COLUMNS)
+
+
+# The stored result: large, read only by the run's own answer.
+RESULT_COLUMNS = ("equity_curve", "drawdown_curve", "rejections", "result_body")
 
 
 def backtest_get(*, user: User, run_id: int) -> BacktestRun:
     return get_object_or_404(
-        BacktestRun.objects.select_related("instrument", "strategy_version"), pk=run_id, owner=user
+        BacktestRun.objects.select_related("instrument", "strategy_version").defer(*RESULT_COLUMNS),
+        pk=run_id,
+        owner=user,
     )
+
+
+def backtest_detail(*, user: User, run_id: int) -> BacktestRun:
+    """The run without its result columns: ``backtests.storage.result_body`` reads the
+    rendered bytes when this process does not already hold them, and the JSON columns only
+    to render them again (another zone, a run stored before the bytes existed)."""
+    return backtest_get(user=user, run_id=run_id)
 
 
 def backtest_trades(*, run: BacktestRun) -> QuerySet[BacktestTrade]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -45,7 +46,8 @@ from workers.leases import (
 )
 
 from . import config as run_config
-from .models import ACTIVE, BacktestRun, BacktestSweep, BacktestTrade, RunStatus
+from . import storage
+from .models import ACTIVE, BacktestRun, BacktestSweep, RunStatus
 from .presentation import rejection_counts
 
 logger = logging.getLogger(__name__)
@@ -204,16 +206,19 @@ def check_concurrency(user: User) -> None:
 
 def backtest_execute(*, run_id: int) -> str:
     """Run the backtest if this worker can claim it; return what happened."""
-    lease = _claim(run_id)
+    stages = Stages()
+    with stages("claim"):
+        lease = _claim(run_id)
     if lease is None:
         return "skipped"
     started = time.perf_counter()
     try:
         owner_id = BacktestRun.objects.values_list("owner_id", flat=True).get(pk=run_id)
-        _progress(lease, 1.0, "claimed", owner_id=owner_id)
+        _progress(lease, 1.0, "claimed", owner_id=owner_id, stages=stages)
         with lease_heartbeat(lease):
-            result, bars_hash = _compute(lease)
-        _store(lease, result, bars_hash, started)
+            result, bars_hash = _compute(lease, stages)
+        _store(lease, result, bars_hash, started, stages)
+        BacktestRun.objects.filter(pk=run_id, attempts=lease.attempt).update(stage_ms=stages.ms)
     except LeaseLostError:  # cancelled, or another attempt took over: write nothing
         return "abandoned"
     except DATABASE_ERRORS as exc:  # a restart, failover or killed backend: not the run's fault
@@ -229,6 +234,26 @@ def backtest_execute(*, run_id: int) -> str:
         _fail(lease, f"internal error ({type(exc).__name__}); the operators have the details")
         return "failed"
     return "done"
+
+
+class Stages:
+    """Where a run's time went, milliseconds by stage (added up when a stage repeats): kept
+    on the row (``stage_ms``) for operators and bench/bench_backtests_service.py."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, began)
+
+    def add(self, name: str, began: float, until: float | None = None) -> None:
+        spent = ((until or time.perf_counter()) - began) * 1000
+        self.ms[name] = round(self.ms.get(name, 0.0) + spent, 2)
 
 
 class _RunError(Exception):
@@ -274,11 +299,21 @@ def _claim(run_id: int) -> Lease | None:
     return lease
 
 
-def _progress(lease: Lease, pct: float, stage: str, *, owner_id: int) -> None:
+def _progress(
+    lease: Lease, pct: float, stage: str, *, owner_id: int, stages: Stages | None = None
+) -> None:
     """Renew the lease and record progress; raise LeaseLostError if the run is no longer ours."""
-    if not lease_renew(lease, fields={"progress": pct}):
+    stages = stages or Stages()
+    with stages("progress"):
+        renewed = lease_renew(lease, fields={"progress": pct})
+    if not renewed:
         raise LeaseLostError(f"backtest {lease.pk} attempt {lease.attempt}")
     # Outside any transaction (the UPDATE above is committed): publish now, not on commit.
+    with stages("notify"):
+        _publish_progress(lease, pct, stage, owner_id)
+
+
+def _publish_progress(lease: Lease, pct: float, stage: str, owner_id: int) -> None:
     publish(
         Event(
             type="backtest.progress",
@@ -288,39 +323,60 @@ def _progress(lease: Lease, pct: float, stage: str, *, owner_id: int) -> None:
     )
 
 
-def _compute(lease: Lease) -> tuple[BacktestResult, str]:
+def _compute(lease: Lease, stages: Stages | None = None) -> tuple[BacktestResult, str]:
+    stages = stages or Stages()
     run = BacktestRun.objects.select_related("instrument", "strategy_version").get(pk=lease.pk)
     try:
-        compiled = compile_graph(run.strategy_version.graph)
+        with stages("engine"):
+            compiled = compile_graph(run.strategy_version.graph)
     except GraphValidationError as exc:
         raise _RunError(str(exc)) from exc
-    bars = md.candles_load(
-        instrument=run.instrument, timeframe=run.timeframe, start=run.start, end=run.end
-    )
+    with stages("read"):
+        bars = md.candles_load(
+            instrument=run.instrument, timeframe=run.timeframe, start=run.start, end=run.end
+        )
     if len(bars) == 0:
         raise _RunError(
             f"no {run.instrument.symbol} {run.timeframe} candles between {run.start} and "
             f"{run.end}: import or ingest them first"
         )
-    _progress(lease, 30.0, "data loaded", owner_id=run.owner_id)
-    data_hash = md.data_snapshot_hash(
-        instrument=run.instrument, timeframe=run.timeframe, start=run.start, end=run.end, bars=bars
-    )
+    _progress(lease, 30.0, "data loaded", owner_id=run.owner_id, stages=stages)
+    with stages("read"):
+        data_hash = md.data_snapshot_hash(
+            instrument=run.instrument,
+            timeframe=run.timeframe,
+            start=run.start,
+            end=run.end,
+            bars=bars,
+        )
     try:
-        result = run_backtest(bars, compiled, run_config.sim_config(run.config))
+        with stages("engine"):
+            result = run_backtest(bars, compiled, run_config.sim_config(run.config))
     except ValueError as exc:  # a config the engine refuses (e.g. a fee plugin's rule)
         raise _RunError(f"the engine refused the run: {exc}") from exc
-    _progress(lease, 80.0, "simulated", owner_id=run.owner_id)
+    _progress(lease, 80.0, "simulated", owner_id=run.owner_id, stages=stages)
     return result, data_hash
 
 
-def _store(lease: Lease, result: BacktestResult, data_hash: str, started: float) -> None:
+def _store(
+    lease: Lease,
+    result: BacktestResult,
+    data_hash: str,
+    started: float,
+    stages: Stages | None = None,
+) -> None:
+    """Trades by COPY from the arrays, the rest on the row, and the answer's result part
+    rendered once (backtests.storage; docs/adr/0012-results-as-data.md). ``store`` lasts
+    until the commit; ``notify`` is the announcement's subscribers, run after it."""
+    stages, began, marks = stages or Stages(), time.perf_counter(), {}
     with transaction.atomic():
         lease_check(lease, lock=True)  # held until commit: no other attempt can interleave
-        run = BacktestRun.objects.get(pk=lease.pk)
-        body = result.to_dict(max_points=run_config.limits()["CURVE_POINTS"])
-        BacktestTrade.objects.filter(run_id=lease.pk).delete()
-        BacktestTrade.objects.bulk_create(_trade_rows(lease.pk, body["trades"]), batch_size=2000)
+        storage.commit_without_flush_wait()
+        run = BacktestRun.objects.select_related("owner", "instrument", "strategy_version").get(
+            pk=lease.pk
+        )
+        body = result.summary_dict(max_points=run_config.limits()["CURVE_POINTS"])
+        storage.trades_write(lease.pk, result.trades)
         run.status, run.progress, run.error = RunStatus.DONE, 100.0, ""
         run.stats, run.equity_curve = body["stats"], body["equity_curve"]
         run.rejected_entries = rejection_counts(body)  # the stored list is capped
@@ -329,34 +385,14 @@ def _store(lease: Lease, result: BacktestResult, data_hash: str, started: float)
         run.data_hash, run.engine_version, run.bars = data_hash, ENGINE_VERSION, len(result.bars)
         run.finished_at, run.lease_until = timezone.now(), None
         run.duration_ms = int((time.perf_counter() - started) * 1000)
+        storage.result_prepare(run)  # rendered from the values just set, saved with them
         run.save()
+        transaction.on_commit(lambda: marks.setdefault("committed", time.perf_counter()))
         _announce(run, "backtest.finished")
-
-
-def _trade_rows(run_id: int, trades: list[dict[str, Any]]) -> list[BacktestTrade]:
-    return [
-        BacktestTrade(
-            run_id=run_id,
-            seq=i + 1,
-            side=t["side"],
-            entry_time=datetime.fromisoformat(t["entry_time"]),
-            exit_time=datetime.fromisoformat(t["exit_time"]),
-            entry_price=_dec(t["entry_price"], 4),
-            exit_price=_dec(t["exit_price"], 4),
-            quantity=_dec(t["qty"], 4),
-            pnl=_dec(t["pnl"], 2),
-            return_pct=t["return_pct"],
-            charges=_dec(t["charges"], 2),
-            charges_breakdown={k[8:]: v for k, v in t.items() if k.startswith("charges_")},
-            exit_reason=t["exit_reason"],
-            bars_held=max(0, int(t["exit_bar"]) - int(t["entry_bar"])),
-        )
-        for i, t in enumerate(trades)
-    ]
-
-
-def _dec(value: float | None, places: int) -> Decimal:
-    return Decimal(str(round(value or 0.0, places)))
+    committed = marks.get("committed")
+    stages.add("store", began, committed)
+    if committed is not None:  # else inside an outer transaction: its commit announces
+        stages.add("notify", committed)
 
 
 def _fail(lease: Lease, reason: str) -> bool:

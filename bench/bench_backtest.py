@@ -161,6 +161,7 @@ def ours_sweep(n: int, use_graph: bool) -> dict:
         strategy = compile_graph(reversal_graph())
     ranges = [ParamRange.parse(FAST), ParamRange.parse(SLOW)]
     run_sweep(bars.slice(0, 2000), _warm(strategy, bars.slice(0, 2000)), ranges[:1])  # compile
+    before = _rss_reset()
     t = time.perf_counter()
     res = run_sweep(bars, strategy, ranges, constraint=CONSTRAINT)
     elapsed = time.perf_counter() - t
@@ -169,8 +170,35 @@ def ours_sweep(n: int, use_graph: bool) -> dict:
         "seconds": elapsed,
         "combos": len(res.table),
         "peak_rss_mb": rss,
+        **_rss_during(before),
         "best": res.best_params,
     }
+
+
+def _rss_reset() -> float | None:
+    """The process's resident MB now, with its peak (VmHWM) reset to it (Linux 4.0+: writing
+    5 to /proc/self/clear_refs), so the peak read after a sweep is the sweep's own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _proc_status_mb("VmRSS")
+    except OSError:
+        return None
+
+
+def _rss_during(before: float | None) -> dict:
+    """``sweep_peak_rss_mb``: the process's peak while the sweep ran; ``sweep_rss_mb``: that
+    peak above what the process held before it (bars, imports, compiled code)."""
+    if before is None:
+        return {}
+    peak = _proc_status_mb("VmHWM")
+    return {"sweep_peak_rss_mb": peak, "sweep_rss_mb": round(peak - before, 1)}
+
+
+def _proc_status_mb(key: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise OSError(f"{key} not in /proc/self/status")
 
 
 def _warm(strategy: object, bars: Bars) -> object:
@@ -206,6 +234,7 @@ def vectorbt_sweep(n: int) -> dict:
     close = pd.Series(bars.close)
     ranges = [ParamRange.parse(FAST), ParamRange.parse(SLOW)]
     pairs = [(f, s) for f in ranges[0].values for s in ranges[1].values if f < s]
+    before = _rss_reset()
     t = time.perf_counter()
     fast = vbt.MA.run(close, window=[p[0] for p in pairs], short_name="fast")
     slow = vbt.MA.run(close, window=[p[1] for p in pairs], short_name="slow")
@@ -216,7 +245,7 @@ def vectorbt_sweep(n: int) -> dict:
     pf.sharpe_ratio()
     elapsed = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": elapsed, "combos": len(pairs), "peak_rss_mb": rss}
+    return {"seconds": elapsed, "combos": len(pairs), "peak_rss_mb": rss, **_rss_during(before)}
 
 
 def backtesting_strategy(size: float | None):

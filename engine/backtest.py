@@ -56,18 +56,54 @@ class BacktestResult:
     def to_dict(self, *, max_points: int | None = 2000, tz: str | None = None) -> dict[str, Any]:
         """JSON-serialisable (NaN -> None). Curves are downsampled to ``max_points``."""
         tz = tz or self.config.timezone
+        body = self.summary_dict(max_points=max_points, tz=tz)
+        return _with_trades(body, self.trades.to_records(tz))
+
+    def to_json(self, *, max_points: int | None = 2000, tz: str | None = None) -> bytes:
+        """The ``to_dict`` document as JSON bytes, except ``trades``: one array a field
+        (``{"side": [...], "pnl": [...], ...}``, the ``to_records`` keys) rather than one
+        object a trade, written from the arrays without a Python object per value."""
+        import orjson  # only this method needs it: the engine imports without it
+
+        tz = tz or self.config.timezone
+        body = self.summary_dict(max_points=max_points, tz=tz)
+        document = _with_trades(body, self.trades.to_columns(tz))
+        return orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY)
+
+    def summary_dict(self, *, max_points: int | None = 2000, tz: str | None = None) -> dict:
+        """``to_dict`` without ``trades`` (a store that writes them from ``trades``' arrays)."""
+        tz = tz or self.config.timezone
         return {
             "engine_version": ENGINE_VERSION,
             "stats": self.stats.to_dict(),
-            "trades": self.trades.to_records(tz),
             "rejections": self.rejections.to_records(tz),
             "rejection_counts": self.sim.rejection_counts,
             "open_position": (
                 self.sim.open_position.to_dict(tz) if self.sim.open_position is not None else None
             ),
-            "equity_curve": _curve(self.bars.ts, self.equity, max_points, tz),
-            "drawdown_curve": _curve(self.bars.ts, self.drawdown, max_points, tz),
+            **_curves_at(self.bars.ts, self.equity, max_points, tz),
         }
+
+
+def _curves_at(
+    ts: np.ndarray, equity: np.ndarray, max_points: int | None, tz: str
+) -> dict[str, list[list[Any]]]:
+    """Equity and drawdown at the same points, their times formatted once; the drawdown
+    divided only there (the running peak still needs every bar)."""
+    idx = _curve_index(len(ts), max_points)
+    times = iso_times(ts[idx], tz)
+    at = equity[idx]
+    drawdown = 1.0 - at / np.maximum.accumulate(equity)[idx]
+    return {
+        "equity_curve": _pairs(times, at),
+        "drawdown_curve": _pairs(times, drawdown),
+    }
+
+
+def _with_trades(body: dict[str, Any], trades: Any) -> dict[str, Any]:
+    """The summary with ``trades`` after ``stats``, where ``to_dict`` has always listed it."""
+    head = {"engine_version": body["engine_version"], "stats": body["stats"], "trades": trades}
+    return head | {k: v for k, v in body.items() if k not in head}
 
 
 def run_backtest(
@@ -104,11 +140,13 @@ def open_entry_bar(sim: SimResult) -> int | None:
     return int(sim.state[L.S_ENTRY_BAR]) if sim.state[L.S_QTY] != 0 else None
 
 
-def _curve(ts: np.ndarray, values: np.ndarray, max_points: int | None, tz: str) -> list[list[Any]]:
-    """``[[iso time, value], ...]`` at up to ``max_points`` evenly spaced bars (first and last
-    included), formatted from whole arrays."""
-    idx = np.arange(len(ts))
-    if max_points and len(ts) > max_points:
-        idx = np.unique(np.linspace(0, len(ts) - 1, max_points).astype(np.int64))
-    times = iso_times(ts[idx], tz)
-    return [list(pair) for pair in zip(times, json_floats(values[idx]), strict=True)]
+def _curve_index(n: int, max_points: int | None) -> np.ndarray:
+    """Up to ``max_points`` evenly spaced bars, the first and last included."""
+    if max_points and n > max_points:
+        return np.unique(np.linspace(0, n - 1, max_points).astype(np.int64))
+    return np.arange(n)
+
+
+def _pairs(times: list[str], values: np.ndarray) -> list[list[Any]]:
+    """``[[iso time, value], ...]`` (NaN -> None)."""
+    return [list(pair) for pair in zip(times, json_floats(values), strict=True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists
 from rest_framework_simplejwt.tokens import Token
 
 from .models import RevokedSession, User
@@ -14,3 +15,18 @@ def token_is_revoked(*, user: User, token: Token) -> bool:
         return True
     sid = session_of(token)
     return sid is not None and RevokedSession.objects.filter(sid=sid).exists()
+
+
+def token_user(*, user_id: object, token: Token) -> tuple[User | None, bool]:
+    """The token's user and whether its login was ended (``token_is_revoked``), in one query:
+    every authenticated request asks, so the revoked-session check rides on the user's row
+    (one round trip instead of two)."""
+    qs = User.objects.filter(pk=user_id)
+    sid = session_of(token)
+    if sid is not None:
+        qs = qs.annotate(session_revoked=Exists(RevokedSession.objects.filter(sid=sid)))
+    user = next(iter(qs[:1]), None)
+    if user is None:
+        return None, False
+    revoked = token.get(VERSION_CLAIM, -1) != user.token_version
+    return user, revoked or bool(getattr(user, "session_revoked", False))

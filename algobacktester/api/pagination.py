@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -25,9 +26,24 @@ def paginated_response(
     *, request: Request, view: APIView, queryset: Any, serializer: type[BaseSerializer]
 ) -> Response:
     """The one way a list view answers: ``{"count", "next", "previous", "results"}``."""
+    return Response(
+        paginated_data(
+            request=request,
+            view=view,
+            queryset=queryset,
+            rows=lambda page: serializer(page, many=True).data,
+        )
+    )
+
+
+def paginated_data(
+    *, request: Request, view: APIView, queryset: Any, rows: Callable[[list[Any]], Any]
+) -> dict[str, Any]:
+    """The same envelope as data, ``rows(page)`` making the results from the page's items:
+    for a view that answers ready bytes (a run's trade pages, with an ETag)."""
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
+    return paginator.get_paginated_response(rows(page)).data
 
 
 # What a view built on ``paginated_response`` declares, so the schema shows the envelope

@@ -12,6 +12,7 @@ urlpatterns = [
     path("backtest/<id:run_id>", views.BacktestDetailApi.as_view(), name="backtest-detail"),
     path("backtest/<id:run_id>/cancel", views.BacktestCancelApi.as_view(), name="backtest-cancel"),
     path("backtest/<id:run_id>/rerun", views.BacktestRerunApi.as_view(), name="backtest-rerun"),
+    path("backtest/<id:run_id>/trades", views.BacktestTradesApi.as_view(), name="backtest-trades"),
     path(
         "backtest/<id:run_id>/trades.csv",
         views.BacktestTradesCsvApi.as_view(),

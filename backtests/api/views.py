@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,13 +17,15 @@ from rest_framework.views import APIView
 from algobacktester.api.converters import MAX_ID
 from algobacktester.api.pagination import (
     PAGE_PARAMETERS,
-    PageNumberPagination,
     paginated,
+    paginated_data,
     paginated_response,
 )
+from algobacktester.api.renderers import json_bytes_response
 from algobacktester.api.timezones import local_iso
+from algobacktester.jsonout import dumps
 
-from .. import presentation, selectors, services, sweeps
+from .. import presentation, selectors, services, storage, sweeps
 from ..models import BacktestRun, RunStatus
 from . import serializers as s
 
@@ -89,49 +91,59 @@ class BacktestListApi(APIView):
         return _accepted(run.pk, f"/api/backtest/{run.pk}", run.status)
 
 
+MOVED_TRADES = ("trades_page", "trades_page_size")
+
+
 class BacktestDetailApi(APIView):
     @extend_schema(
         tags=["backtests"],
-        responses={200: s.RunDetailSerializer},
-        parameters=[
-            OpenApiParameter(
-                "trades_page",
-                int,
-                description="1-based; past the last page, the run with an empty trade page",
-            ),
-            OpenApiParameter("trades_page_size", int),
-        ],
+        responses={
+            200: s.RunDetailSerializer,
+            304: OpenApiResponse(description="If-None-Match named the current ETag"),
+        },
+        description="The run, its statistics and curves. Trades: GET "
+        "/api/backtest/{id}/trades (paginated) or /trades.csv. Answers carry an ETag (a "
+        "matching If-None-Match is a 304) and are gzipped when the client accepts it.",
     )
-    def get(self, request: Request, run_id: int) -> Response:
-        run = selectors.backtest_get(user=request.user, run_id=run_id)
-        body = dict(s.RunDetailSerializer(run).data)
-        body["trades"] = self._trades(request, run)
-        return Response(body)
-
-    def _trades(self, request: Request, run: BacktestRun) -> dict[str, Any]:
-        paginator = PageNumberPagination()
-        paginator.page_query_param, paginator.page_size_query_param = (
-            "trades_page",
-            "trades_page_size",
-        )
-        number = _int_param(request, "trades_page")
-        if number == 0:
-            raise ValidationError({"trades_page": ["must be 1 or more"]})
-        trades = selectors.backtest_trades(run=run)
-        try:
-            page = paginator.paginate_queryset(trades, request, view=self)
-        except NotFound:  # past the last page: the run still answers, with an empty page
-            return {"count": trades.count(), "page": number, "results": []}
-        return {
-            "count": paginator.page.paginator.count,
-            "page": paginator.page.number,
-            "results": s.TradeSerializer(page, many=True, context=_tick(run)).data,
-        }
+    def get(self, request: Request, run_id: int) -> HttpResponse:
+        for name in MOVED_TRADES:
+            if name in request.query_params:
+                raise ValidationError(
+                    {name: ["trades are paged at GET /api/backtest/{id}/trades?page=&page_size="]}
+                )
+        run = selectors.backtest_detail(user=request.user, run_id=run_id)
+        head = dumps(s.RunHeadSerializer(run).data)
+        # The head's closing brace and the result's opening one go: one JSON object.
+        body = head[:-1] + b"," + storage.result_body(run)[1:]
+        return json_bytes_response(request, body, keep_gzip=run.status == RunStatus.DONE)
 
     @extend_schema(tags=["backtests"], responses={204: None})
     def delete(self, request: Request, run_id: int) -> Response:
         services.backtest_delete(run=selectors.backtest_get(user=request.user, run_id=run_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BacktestTradesApi(APIView):
+    @extend_schema(
+        tags=["backtests"],
+        parameters=PAGE_PARAMETERS,
+        responses={
+            200: paginated(s.TradeSerializer),
+            304: OpenApiResponse(description="If-None-Match named the current ETag"),
+        },
+        description="The run's closed trades in order (seq), a page at a time; the same "
+        "fields the trade list always had. A position still open (end_of_data keep_open) is "
+        "the run's open_position, not a trade. ETag and gzip as the run's answer.",
+    )
+    def get(self, request: Request, run_id: int) -> HttpResponse:
+        run = selectors.backtest_get(user=request.user, run_id=run_id)
+        data = paginated_data(
+            request=request,
+            view=self,
+            queryset=selectors.backtest_trades(run=run).values(*s.TRADE_VALUES),
+            rows=lambda page: s.trade_rows(page, tick=run.instrument.tick_size),
+        )
+        return json_bytes_response(request, dumps(data))
 
 
 class BacktestCancelApi(APIView):
@@ -149,10 +161,6 @@ class BacktestRerunApi(APIView):
         )
         run.refresh_from_db(fields=["status"])
         return _accepted(run.pk, f"/api/backtest/{run.pk}", run.status)
-
-
-def _tick(run: BacktestRun) -> dict[str, Any]:
-    return {"tick_size": run.instrument.tick_size}
 
 
 CSV_COLUMNS = (
@@ -268,11 +276,18 @@ class SweepListApi(APIView):
 
 
 class SweepDetailApi(APIView):
-    @extend_schema(tags=["backtests"], responses={200: s.SweepDetailSerializer})
-    def get(self, request: Request, sweep_id: int) -> Response:
-        return Response(
-            s.SweepDetailSerializer(selectors.sweep_get(user=request.user, sweep_id=sweep_id)).data
-        )
+    @extend_schema(
+        tags=["backtests"],
+        responses={
+            200: s.SweepDetailSerializer,
+            304: OpenApiResponse(description="If-None-Match named the current ETag"),
+        },
+        description="The sweep with one row per combination. ETag and gzip as a run's answer.",
+    )
+    def get(self, request: Request, sweep_id: int) -> HttpResponse:
+        sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
+        body = storage.sweep_body(sweep, lambda: dumps(s.SweepDetailSerializer(sweep).data))
+        return json_bytes_response(request, body, keep_gzip=sweep.status == RunStatus.DONE)
 
 
 class SweepCancelApi(APIView):

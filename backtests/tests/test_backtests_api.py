@@ -36,12 +36,14 @@ def test_request_runs_and_stores_results(
     assert detail["status"] == "done", detail["error"]
     assert detail["progress"] == 100.0
     assert detail["bars"] == 3750
-    assert detail["stats"]["trades"] == detail["trades"]["count"] > 0
+    trades = client.get(f"/api/backtest/{accepted['id']}/trades").json()
+    assert "trades" not in detail  # paged at /trades
+    assert detail["stats"]["trades"] == trades["count"] > 0
     assert detail["strategy_version"]["number"] == 1
     assert detail["data_hash"] and detail["engine_version"]
     assert len(detail["equity_curve"]) == 2000
     assert detail["equity_curve"][0][1] == pytest.approx(100000.0)
-    trade = detail["trades"]["results"][0]
+    trade = trades["results"][0]
     assert float(trade["quantity"]) == 2.0
     assert trade["exit_reason"] in {"signal", "end"}
     pnl = sum(float(t.pnl) for t in BacktestTrade.objects.filter(run_id=accepted["id"]))
@@ -202,11 +204,13 @@ def test_trades_are_paginated(
 ) -> None:
     run_id = submit(client, run_body, django_capture_on_commit_callbacks)["id"]
     total = BacktestTrade.objects.filter(run_id=run_id).count()
-    page = client.get(f"/api/backtest/{run_id}?trades_page=2&trades_page_size=5").json()["trades"]
+    page = client.get(f"/api/backtest/{run_id}/trades?page=2&page_size=5").json()
     assert page["count"] == total
     assert [t["seq"] for t in page["results"]] == list(range(6, 11))
-    far = client.get(f"/api/backtest/{run_id}?trades_page=9999")  # the run, an empty page
-    assert far.status_code == 200 and far.json()["trades"]["results"] == []
+    assert page["next"].endswith("page=3&page_size=5") and page["previous"]
+    assert client.get(f"/api/backtest/{run_id}/trades?page=9999").status_code == 404
+    moved = client.get(f"/api/backtest/{run_id}?trades_page=2")  # not silently ignored
+    assert moved.status_code == 400 and fields(moved) == ["trades_page"]
 
 
 def test_cross_user_runs_are_404(

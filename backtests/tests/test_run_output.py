@@ -1,15 +1,22 @@
 """What a run answers beyond its trades: a keep_open position, times in the caller's zone,
-display rounding to the tick, sweeps' display rows, an out-of-range trades page."""
+display rounding to the tick, sweeps' display rows, ETags, gzip and the result rendered once."""
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
+import zoneinfo
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from backtests import presentation
+from algobacktester.jsonout import dumps
+from backtests import presentation, storage
+from backtests.api import serializers
+from backtests.models import BacktestRun, BacktestTrade
 from strategies.services import strategy_update
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +48,8 @@ def test_keep_open_position_is_in_the_detail_the_reason_and_the_csv(
     body = {**run_body, "end_of_data": "keep_open"}
     detail = _run(auth_client, body, django_capture_on_commit_callbacks)
     assert detail["status"] == "done", detail["error"]
-    assert detail["trades"]["count"] == detail["stats"]["trades"] == 0
+    trades = auth_client.get(f"/api/backtest/{detail['id']}/trades").json()
+    assert trades["count"] == detail["stats"]["trades"] == 0 and trades["results"] == []
     pos = detail["open_position"]
     assert pos["side"] == "long" and pos["qty"] == 2.0 and pos["entries"] == 1
     assert pos["entry_time"].endswith("+05:30")
@@ -82,25 +90,43 @@ def test_raw_stats_times_and_display_prices_follow_the_user(
     detail = _run(auth_client, run_body, django_capture_on_commit_callbacks)
     assert detail["stats"]["start"].endswith("+00:00"), detail["stats"]["start"]
     assert detail["stats"]["end"].endswith("+00:00")
-    shown = detail["trades"]["results"][0]["display"]
+    trades = auth_client.get(f"/api/backtest/{detail['id']}/trades").json()
+    shown = trades["results"][0]["display"]
     assert len(shown["entry_price"].split(".")[1]) == 2, shown  # the tick 0.05, not 0.0500
     assert len(shown["exit_price"].split(".")[1]) == 2
 
 
-def test_an_out_of_range_trades_page_answers_the_run_with_no_trades(
+def test_answers_carry_an_etag_honour_if_none_match_and_gzip(
     auth_client: APIClient, run_body: dict, django_capture_on_commit_callbacks
 ) -> None:
     detail = _run(auth_client, run_body, django_capture_on_commit_callbacks)
-    far = auth_client.get(f"/api/backtest/{detail['id']}?trades_page=9999")
-    assert far.status_code == 200
-    assert far.json()["id"] == detail["id"]
-    assert far.json()["trades"] == {
-        "count": detail["trades"]["count"],
-        "page": 9999,
-        "results": [],
-    }
-    bad = auth_client.get(f"/api/backtest/{detail['id']}?trades_page=abc")
-    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "trades_page"
+    for url in (f"/api/backtest/{detail['id']}", f"/api/backtest/{detail['id']}/trades"):
+        first = auth_client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate")
+        assert first.status_code == 200 and first["Content-Encoding"] == "gzip", url
+        assert json.loads(gzip.decompress(first.content)) == auth_client.get(url).json()
+        tag = first["ETag"]
+        same = auth_client.get(url, HTTP_IF_NONE_MATCH=f'"other", W/{tag}')
+        assert same.status_code == 304 and same.content == b"" and same["ETag"] == tag
+        assert auth_client.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+    # A change the answer shows is a new tag.
+    tag = auth_client.get(f"/api/backtest/{detail['id']}")["ETag"]
+    auth_client.patch("/api/auth/me", {"timezone": "UTC"}, format="json")
+    moved = auth_client.get(f"/api/backtest/{detail['id']}", HTTP_IF_NONE_MATCH=tag)
+    assert moved.status_code == 200 and moved["ETag"] != tag
+
+
+def test_the_result_part_is_rendered_once_and_older_runs_on_first_read(
+    auth_client: APIClient, run_body: dict, django_capture_on_commit_callbacks
+) -> None:
+    detail = _run(auth_client, run_body, django_capture_on_commit_callbacks)
+    run = BacktestRun.objects.get(pk=detail["id"])
+    assert run.result_zone == "Asia/Kolkata" and json.loads(run.result_body)["stats"]
+    assert {"claim", "read", "engine", "store", "progress"} <= set(run.stage_ms)
+    # A run stored before the bytes existed answers the same, and keeps them from then on.
+    BacktestRun.objects.filter(pk=run.pk).update(result_body=None, result_zone="")
+    storage._KEPT.clear()  # as another web process, which has not served it yet
+    assert auth_client.get(f"/api/backtest/{run.pk}").json() == detail
+    assert BacktestRun.objects.get(pk=run.pk).result_zone == "Asia/Kolkata"
 
 
 def test_sweeps_answer_display_rows(
@@ -144,3 +170,20 @@ def test_close_at_end_true_with_keep_open_is_a_400(auth_client: APIClient, run_b
     assert response.status_code == 400, response.content
     assert response.json()["errors"][0]["field"] == "end_of_data"
     assert "contradicts close_at_end=true" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "UTC"])
+def test_trade_rows_are_what_the_trade_serializer_answers(
+    auth_client: APIClient, run_body: dict, django_capture_on_commit_callbacks, zone: str
+) -> None:
+    auth_client.patch("/api/auth/me", {"timezone": zone}, format="json")
+    detail = _run(auth_client, run_body, django_capture_on_commit_callbacks)
+    run = BacktestRun.objects.select_related("instrument").get(pk=detail["id"])
+    trades = BacktestTrade.objects.filter(run=run).order_by("seq")
+    tick = run.instrument.tick_size
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        fast = serializers.trade_rows(list(trades.values(*serializers.TRADE_VALUES)), tick=tick)
+        slow = serializers.TradeSerializer(trades, many=True, context={"tick_size": tick}).data
+    assert len(fast) > 10 and json.loads(dumps(fast)) == json.loads(dumps(slow))
+    page = auth_client.get(f"/api/backtest/{run.pk}/trades?page_size=200").json()["results"]
+    assert page == json.loads(dumps(fast))[:200]

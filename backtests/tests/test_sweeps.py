@@ -49,6 +49,13 @@ def test_sweep_runs_in_chunks_and_gathers(
     listed = auth_client.get("/api/backtest/sweeps").json()
     assert listed["count"] == 1
     assert "results" not in listed["results"][0]
+    # A finished sweep's answer is kept by the process, tagged, and follows the user's zone.
+    url = f"/api/backtest/sweeps/{detail['id']}"
+    tag = auth_client.get(url)["ETag"]
+    assert auth_client.get(url, HTTP_IF_NONE_MATCH=tag).status_code == 304
+    auth_client.patch("/api/auth/me", {"timezone": "UTC"}, format="json")
+    moved = auth_client.get(url)
+    assert moved["ETag"] != tag and moved.json()["created_at"].endswith(("+00:00", "Z"))
 
 
 def test_sweep_matches_single_backtests(

@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pytest
 import talib
@@ -145,6 +146,18 @@ def test_a_medium_run_matches_the_old_to_dict(tz: str, end_of_data: str) -> None
     assert len(res.trades) > 100 and len(res.rejections) > 100
     assert_same(res.to_dict(), old_to_dict(res))
     assert_same(res.to_dict(tz="UTC", max_points=7), old_to_dict(res, 7, "UTC"))
+    assert_same_json(res)
+
+
+def assert_same_json(res: BacktestResult) -> None:
+    """``to_json`` is ``to_dict`` with the trades as columns: the same values, keys, order."""
+    doc, old = orjson.loads(res.to_json()), res.to_dict()
+    columns = doc.pop("trades")
+    rows = [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
+    assert list(doc) == [k for k in old if k != "trades"] and rows == old.pop("trades")
+    assert_same(doc, old)
 
 
 def test_an_empty_run_matches_the_old_to_dict() -> None:
@@ -156,6 +169,7 @@ def test_an_empty_run_matches_the_old_to_dict() -> None:
         SimConfig(),
     )
     assert_same(res.to_dict(), old_to_dict(res))
+    assert_same_json(res)
 
 
 @pytest.mark.parametrize("tz", ["Asia/Kolkata", "UTC", "America/New_York", "Asia/Calcutta"])

@@ -59,7 +59,7 @@ const STATS = [["return_pct", "Return", pct], ["buy_hold_return_pct", "Buy & hol
   ["equity_final", "Final equity", (v) => `₹${(v ?? 0).toLocaleString("en-IN", { maximumFractionDigits: 0 })}`]];
 
 async function showResult(id) {
-  const run = await api(`/backtest/${id}?trades_page_size=1`);
+  const run = await api(`/backtest/${id}`); // trades are paged at /backtest/{id}/trades
   $("result-title").textContent = `#${run.id} ${run.strategy_name} v${run.version} on ${run.symbol} — ${run.status}`;
   const stats = $("stats");
   stats.replaceChildren();
