@@ -14,6 +14,7 @@ import numpy as np
 from engine import ENGINE_VERSION
 from engine.bars import Bars
 from engine.metrics import Stats, StatsContext, compute_stats
+from engine.options.run import LegTrades, has_option_legs, leg_stats, run_legs
 from engine.signals import RiskSettings, Signals
 from engine.sim import SimConfig, SimResult, simulate
 from engine.sim import layout as L
@@ -65,9 +66,17 @@ class BacktestResult:
             "open_position": (
                 self.sim.open_position.to_dict(tz) if self.sim.open_position is not None else None
             ),
+            **self._legs(),
             "equity_curve": _curve(self.bars.ts, self.equity, max_points, tz),
             "drawdown_curve": _curve(self.bars.ts, self.drawdown, max_points, tz),
         }
+
+    def _legs(self) -> dict[str, Any]:
+        """Option runs add their premium source and per-leg statistics."""
+        options = self.config.options
+        if options is None or not isinstance(self.trades, LegTrades):
+            return {}
+        return {"premium_source": options.premium_source, "leg_stats": leg_stats(self.trades)}
 
 
 def run_backtest(
@@ -85,7 +94,14 @@ def run_backtest(
         signals, risk = strategy, risk or RiskSettings()
     else:
         signals, risk = strategy.evaluate(bars), risk or strategy.risk
-    sim = simulate(bars, signals, config, risk)
+    plan = getattr(strategy, "plan", None)
+    if plan is not None and has_option_legs(plan):
+        # Option legs trade their resolved contracts' premiums, never the underlying
+        # (ARCHITECTURE decision 12; docs/adr/0014-option-legs.md).
+        tf = getattr(strategy, "timeframe", "1m")
+        sim = run_legs(bars, signals, plan, config, risk, tf)
+    else:
+        sim = simulate(bars, signals, config, risk)
     stats = compute_stats(
         sim.trades,
         sim.equity,
