@@ -116,7 +116,8 @@ class PremiumFeed:
         if frame is None or frame.empty:
             return nan, nan.copy(), nan.copy(), nan.copy()
         idx = pd.DatetimeIndex(frame.index)
-        stamps = (idx.tz_convert("UTC") if idx.tz is not None else idx.tz_localize(IST)).asi8
+        idx = idx.tz_convert("UTC") if idx.tz is not None else idx.tz_localize(IST)
+        stamps = idx.as_unit("ns").asi8
         pos = np.searchsorted(stamps, ts)
         hit = (pos < len(stamps)) & (stamps[np.minimum(pos, len(stamps) - 1)] == ts)
         out = []
