@@ -52,6 +52,12 @@ class Instrument(models.Model):
     lot_size = models.PositiveIntegerField(default=1)
     tick_size = models.DecimalField(max_digits=10, decimal_places=4, default="0.05")
     strike_step = models.PositiveIntegerField(null=True, blank=True)
+    listed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="First day the contract is known to trade (from the earliest stored source "
+        "row); empty when unknown, which counts as listed on any day up to expiry.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -66,8 +72,23 @@ class Instrument(models.Model):
                 condition=~Q(kind="option") | Q(option_type__in=("CE", "PE")),
                 name="md_instrument_option_has_type",
             ),
+            # One row per listed option series, whichever source (Dhan master, NSE file,
+            # chain snapshot) named it first; later sources update it in place.
+            models.UniqueConstraint(
+                fields=("exchange", "underlying", "expiry", "strike", "option_type"),
+                condition=Q(kind="option"),
+                name="md_instrument_unique_option",
+            ),
         ]
-        indexes = [models.Index(fields=("segment", "security_id"), name="md_instrument_secid")]
+        indexes = [
+            models.Index(fields=("segment", "security_id"), name="md_instrument_secid"),
+            # The option chain of one underlying on a day: by expiry, then strike and side.
+            models.Index(
+                fields=("underlying", "expiry", "strike", "option_type"),
+                condition=Q(kind="option"),
+                name="md_instrument_chain",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.exchange}:{self.symbol}"
@@ -114,6 +135,8 @@ class IngestionRun(LeasedJob):
         FILE = "file", "Import a CSV/Parquet file"
         INSTRUMENTS = "instruments", "Sync the instrument master"
         SEED = "seed", "Seed synthetic demo bars"
+        OPTION_FILE = "option_file", "Import an option file (NSE EOD, chain snapshots)"
+        OPTION_FETCH = "option_fetch", "Fetch expired option premiums (Dhan rolling)"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
@@ -193,7 +216,15 @@ class QuarantinedCandle(models.Model):
     run = models.ForeignKey(
         IngestionRun, null=True, blank=True, on_delete=models.CASCADE, related_name="quarantined"
     )
-    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="quarantined")
+    # Empty for an option-file row that names no contract we can resolve (a bad expiry,
+    # strike or type): the row is kept with its run and reason all the same.
+    instrument = models.ForeignKey(
+        Instrument,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="quarantined",
+    )
     timeframe = models.CharField(max_length=4, choices=timeframes.CHOICES)
     ts = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=32, db_index=True)
@@ -209,3 +240,41 @@ class QuarantinedCandle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} {self.timeframe} {self.ts} {self.reason}"
+
+
+class ImpliedVolatility(models.Model):
+    """At-the-money implied volatility of one expiry of an underlying at one time.
+
+    The engine's ``model`` premium source prices legs from the underlying and an IV input;
+    this is that input where the market told us one: the option-chain snapshots (the mean of
+    the ATM call's and put's IV) and Dhan's rolling ATM series. India VIX, the other input,
+    is stored as ordinary candles of the INDIAVIX index. ``iv`` is annualised, a fraction
+    (0.12 = 12 %).
+    """
+
+    class Source(models.TextChoices):
+        CHAIN = "chain_snapshot", "NSE option-chain snapshot"
+        DHAN = "dhan_rolling", "Dhan expired-options (rolling) data"
+
+    underlying = models.CharField(max_length=32)
+    ts = models.DateTimeField(help_text="Observation time, UTC.")
+    expiry = models.DateField()
+    strike = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The ATM strike the IV was read at."
+    )
+    iv = models.FloatField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    run = models.ForeignKey(
+        IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("underlying", "ts", "expiry")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("underlying", "source", "expiry", "ts"), name="md_iv_unique_sample"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.underlying} {self.expiry} {self.ts:%Y-%m-%d %H:%M} iv {self.iv:.4f}"

@@ -9,7 +9,10 @@ from rest_framework import serializers
 from algobacktester.api.fields import InstrumentRefField
 
 from ..models import IngestionRun, Instrument, TrackedInstrument
+from ..options import IV_SOURCES
+from ..providers.dhan import ROLLING_INTERVALS
 from ..providers.files import FORMATS, LABELS
+from ..providers.option_files import FORMATS as OPTION_FORMATS
 from ..timeframes import MINUTES
 
 TIMEFRAMES = list(MINUTES)
@@ -217,3 +220,108 @@ class TrackedInputSerializer(serializers.Serializer):
     timeframe = serializers.ChoiceField(choices=TIMEFRAMES, default="1m")
     provider = serializers.CharField(default="dhan", max_length=32)
     history_days = serializers.IntegerField(default=365, min_value=1, max_value=5 * 366)
+
+
+# --- options ---------------------------------------------------------------------------------
+class OptionContractOutputSerializer(InstrumentOutputSerializer):
+    class Meta(InstrumentOutputSerializer.Meta):
+        fields = (*InstrumentOutputSerializer.Meta.fields, "listed_on")
+        read_only_fields = fields
+
+
+class OptionContractListInputSerializer(serializers.Serializer):
+    underlying = serializers.CharField(max_length=32, help_text="NIFTY, BANKNIFTY, ...")
+    on = serializers.DateField(
+        required=False, help_text="Only contracts listed and not yet expired on this day."
+    )
+    expiry = serializers.DateField(required=False)
+    right = serializers.ChoiceField(choices=Instrument.OptionType.choices, required=False)
+    strike_min = serializers.FloatField(required=False, min_value=0)
+    strike_max = serializers.FloatField(required=False, min_value=0)
+
+    def validate(self, attrs: dict) -> dict:
+        lo, hi = attrs.get("strike_min"), attrs.get("strike_max")
+        if lo is not None and hi is not None and lo > hi:
+            raise serializers.ValidationError({"strike_max": ["Must be at least strike_min."]})
+        return attrs
+
+
+class OptionExpiriesInputSerializer(serializers.Serializer):
+    underlying = serializers.CharField(max_length=32)
+    on = serializers.DateField(help_text="From this day on.")
+    days = serializers.IntegerField(default=120, min_value=1, max_value=800)
+
+
+class OptionExpirySerializer(serializers.Serializer):
+    expiry = serializers.DateField()
+    weekly = serializers.BooleanField(help_text="The calendar schedules a weekly expiry here.")
+    monthly = serializers.BooleanField(help_text="The calendar schedules the monthly here.")
+    scheduled = serializers.BooleanField(help_text="False: stored contracts only.")
+    contracts = serializers.IntegerField(help_text="Stored contracts of this expiry.")
+
+
+class OptionExpiriesOutputSerializer(serializers.Serializer):
+    underlying = serializers.CharField()
+    on = serializers.DateField()
+    calendar_known = serializers.BooleanField(
+        help_text="False when the calendar has no expiry rules for the underlying or day."
+    )
+    expiries = OptionExpirySerializer(many=True)
+
+
+class IvInputSerializer(serializers.Serializer):
+    underlying = serializers.CharField(max_length=32)
+    start = serializers.CharField(help_text="ISO date or datetime; naive values are IST.")
+    end = serializers.CharField(help_text="A date includes that day.")
+    source = serializers.ChoiceField(choices=IV_SOURCES, default="auto")
+
+
+class IvOutputSerializer(serializers.Serializer):
+    underlying = serializers.CharField()
+    source = serializers.CharField(allow_null=True, help_text="atm_iv, india_vix or null.")
+    count = serializers.IntegerField()
+    t = serializers.ListField(child=serializers.IntegerField(), help_text="Epoch seconds.")
+    iv = serializers.ListField(
+        child=serializers.FloatField(), help_text="Annualised, a fraction (0.13 = 13 %)."
+    )
+
+
+class OptionImportInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV, optionally gzipped.")
+    format = serializers.ChoiceField(
+        choices=OPTION_FORMATS, required=False, help_text="Checked against the header."
+    )
+    underlyings = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text="Keep only these underlyings (all when empty).",
+    )
+
+
+class OptionFetchInputSerializer(serializers.Serializer):
+    underlying = serializers.CharField(max_length=32)
+    start = serializers.CharField()
+    end = serializers.CharField(help_text="A date includes that day.")
+    expiry_flag = serializers.ChoiceField(choices=("WEEK", "MONTH"), default="WEEK")
+    expiry_codes = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=2),
+        default=[0],
+        min_length=1,
+        max_length=3,
+        help_text="0 the nearest expiry, 1 the next, 2 the one after.",
+    )
+    strikes = serializers.IntegerField(
+        default=3, min_value=0, max_value=10, help_text="ATM and this many strikes each side."
+    )
+    rights = serializers.ListField(
+        child=serializers.ChoiceField(choices=("CE", "PE")),
+        default=["CE", "PE"],
+        min_length=1,
+        max_length=2,
+    )
+    timeframe = serializers.CharField(
+        default="1m", max_length=4, help_text=f"One of {', '.join(ROLLING_INTERVALS)}."
+    )
+    provider = serializers.CharField(default="dhan", max_length=32)

@@ -20,6 +20,11 @@ urlpatterns = [
     ),
     path("ingestion-runs", views.IngestionRunListApi.as_view(), name="md-runs"),
     path("ingestion-runs/<id:run_id>", views.IngestionRunDetailApi.as_view(), name="md-run"),
+    path("options/contracts", views.OptionContractListApi.as_view(), name="md-option-contracts"),
+    path("options/expiries", views.OptionExpiriesApi.as_view(), name="md-option-expiries"),
+    path("options/iv", views.OptionIvApi.as_view(), name="md-option-iv"),
+    path("options/import", views.OptionImportApi.as_view(), name="md-option-import"),
+    path("options/fetch", views.OptionFetchApi.as_view(), name="md-option-fetch"),
     path("tracked", views.TrackedListApi.as_view(), name="md-tracked"),
     path("tracked/<id:tracked_id>", views.TrackedDetailApi.as_view(), name="md-tracked-detail"),
 ]

@@ -18,12 +18,13 @@ from algobacktester.api.converters import MAX_ID
 from algobacktester.api.inputs import FormParser, MultiPartParser
 from algobacktester.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 
-from .. import selectors, services
+from .. import options, selectors, services
 from ..conf import md_setting
 from ..models import TrackedInstrument
 from ..providers import FileFormatError
 from ..providers.files import FileProvider, mapping_parse
 from ..ranges import time_range
+from ..services.options import option_file_import, option_premiums_fetch
 from ..timeframes import MINUTES
 from . import serializers as s
 
@@ -267,3 +268,118 @@ class TrackedDetailApi(APIView):
         if not deleted:
             raise NotFound(f"Tracked instrument {tracked_id} not found.")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- options -----------------------------------------------------------------------------
+class OptionContractListApi(APIView):
+    permission_classes = (IsAuthenticated,)
+    InputSerializer = s.OptionContractListInputSerializer
+    OutputSerializer = s.OptionContractOutputSerializer
+
+    @extend_schema(
+        parameters=[InputSerializer, *PAGE_PARAMETERS],
+        responses={200: paginated(OutputSerializer)},
+        tags=TAG,
+        description="Option contracts of an underlying (the option-leg picker): with `on`, "
+        "those listed and not expired that day; by expiry, strike, CE before PE.",
+    )
+    def get(self, request: Request) -> Response:
+        qs = options.option_contract_list(**_query(self.InputSerializer, request))
+        return paginated_response(
+            request=request, view=self, queryset=qs, serializer=self.OutputSerializer
+        )
+
+
+class OptionExpiriesApi(APIView):
+    permission_classes = (IsAuthenticated,)
+    InputSerializer = s.OptionExpiriesInputSerializer
+    OutputSerializer = s.OptionExpiriesOutputSerializer
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={200: OutputSerializer},
+        tags=TAG,
+        description="Expiries from `on`: the calendar's weekly/monthly schedule "
+        "(holiday-adjusted) and the stored contracts of each.",
+    )
+    def get(self, request: Request) -> Response:
+        body = options.option_expiries(**_query(self.InputSerializer, request))
+        return Response(self.OutputSerializer(body).data)
+
+
+class OptionIvApi(APIView):
+    permission_classes = (IsAuthenticated,)
+    InputSerializer = s.IvInputSerializer
+    OutputSerializer = s.IvOutputSerializer
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={200: OutputSerializer},
+        tags=TAG,
+        description="The implied-volatility input of an underlying: stored ATM IV "
+        "(option-chain snapshots, Dhan rolling data) or India VIX; `source` null when none.",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(options.iv_columnar(**_query(self.InputSerializer, request)))
+
+
+class OptionImportApi(APIView):
+    permission_classes = (IsAdminUser,)
+    parser_classes = (MultiPartParser, FormParser)
+    InputSerializer = s.OptionImportInputSerializer
+    OutputSerializer = s.IngestionRunOutputSerializer
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={201: OutputSerializer},
+        tags=TAG,
+        description="Staff only. Imports an NSE contract-wise EOD file, an NSE F&O contract "
+        "file or option-chain snapshots synchronously (size-capped): contracts are created "
+        "as needed, bad rows quarantined, re-imports change nothing.",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        q = data.validated_data
+        upload = q["file"]
+        cap = md_setting("UPLOAD_MAX_BYTES")
+        if upload.size > cap:
+            raise ValidationError(
+                {"file": [f"The file is {upload.size:,} bytes; the cap is {cap:,}."]}
+            )
+        try:
+            run = option_file_import(
+                source=upload.read(),
+                fmt=q.get("format"),
+                underlyings=tuple(u.strip().upper() for u in q["underlyings"]),
+                user=request.user,
+                source_name=upload.name or "",
+                max_bytes=md_setting("UPLOAD_MAX_UNPACKED_BYTES"),
+            )
+        except FileFormatError as exc:
+            raise ValidationError(exc.errors) from exc
+        return Response(self.OutputSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+class OptionFetchApi(APIView):
+    permission_classes = (IsAdminUser,)
+    InputSerializer = s.OptionFetchInputSerializer
+    OutputSerializer = s.IngestionRunOutputSerializer
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={202: OutputSerializer},
+        tags=TAG,
+        description="Staff only. Queues a fetch of expired option premiums (Dhan rolling "
+        "data: ATM±strikes of the chosen expiries, 30 days a call, under the account's rate "
+        "limit). Bars are stored as candles of the contracts they belong to.",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        q = dict(data.validated_data)
+        run = option_premiums_fetch(
+            **q | {"expiry_codes": tuple(q["expiry_codes"]), "rights": tuple(q["rights"])},
+            user=request.user,
+        )
+        return Response(self.OutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)

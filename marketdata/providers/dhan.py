@@ -13,6 +13,7 @@ import io
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -26,12 +27,16 @@ from algobacktester.ratelimits import AccountLimiter, account_limiter, read_retr
 from engine.markets.calendar import IST
 
 from ..frames import BarFrame
+from ..symbols import option_symbol
 from ..timeframes import DAY
 from .base import InstrumentRef, InstrumentSpec, Provider, ProviderError
 
 logger = logging.getLogger(__name__)
 
 INTERVALS = {"1m": 1, "5m": 5, "15m": 15, "25m": 25, "1h": 60}
+ROLLING_INTERVALS = INTERVALS  # /charts/rollingoption takes the same minutes
+ROLLING_MAX_DAYS = 30
+ROLLING_FIELDS = ("open", "high", "low", "close", "iv", "volume", "strike", "oi", "spot")
 RETRYABLE_CODES = {"DH-904", "DH-908", "DH-909", "805"}
 NO_DATA_CODES = {"DH-907"}
 HISTORY_TYPES = {"index": "INDEX", "future": "FUTIDX", "option": "OPTIDX", "equity": "EQUITY"}
@@ -58,7 +63,23 @@ MASTER_COLUMNS = (
     "SEM_TICK_SIZE",
     "SM_SYMBOL_NAME",
 )
-DEFAULT_MASTER_URL = "https://images.dhan.co/api-data/api-scrip-master.csv"
+# The detailed master names each derivative's underlying (UNDERLYING_SYMBOL); the compact
+# one (api-scrip-master.csv) is read too, told apart by its SEM_ column names.
+DEFAULT_MASTER_URL = "https://images.dhan.co/api-data/api-scrip-master-detailed.csv"
+DETAILED_COLUMNS = {
+    "EXCH_ID": "SEM_EXM_EXCH_ID",
+    "SEGMENT": "SEM_SEGMENT",
+    "SECURITY_ID": "SEM_SMST_SECURITY_ID",
+    "INSTRUMENT": "SEM_INSTRUMENT_NAME",
+    "SYMBOL_NAME": "SEM_TRADING_SYMBOL",
+    "LOT_SIZE": "SEM_LOT_UNITS",
+    "DISPLAY_NAME": "SEM_CUSTOM_SYMBOL",
+    "SM_EXPIRY_DATE": "SEM_EXPIRY_DATE",
+    "STRIKE_PRICE": "SEM_STRIKE_PRICE",
+    "OPTION_TYPE": "SEM_OPTION_TYPE",
+    "TICK_SIZE": "SEM_TICK_SIZE",
+    "UNDERLYING_SYMBOL": "SM_SYMBOL_NAME",
+}
 
 
 def _conf(key: str, default: Any = None) -> Any:
@@ -67,7 +88,7 @@ def _conf(key: str, default: Any = None) -> Any:
 
 class DhanProvider(Provider):
     name: ClassVar[str] = "dhan"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"history", "instruments"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"history", "instruments", "options"})
     timeframes: ClassVar[tuple[str, ...]] = (*INTERVALS, DAY)
     chunk_days: ClassVar[int] = 90
 
@@ -164,6 +185,53 @@ class DhanProvider(Provider):
                 code="retries_exhausted",
             ) from exc
 
+    # --- expired options (rolling) -----------------------------------------------------
+    def rolling_options(
+        self,
+        *,
+        underlying: InstrumentRef,
+        expiry_flag: str,
+        expiry_code: int,
+        offset: int,
+        right: str,
+        timeframe: str,
+        start: date,
+        end: date,
+    ) -> RollingSeries:
+        """One call of ``POST /charts/rollingoption``: bars of the contract ``offset`` strikes
+        from ATM (re-picked at every bar) of the ``expiry_code``-th ``expiry_flag`` (WEEK or
+        MONTH) expiry, ``right`` CE or PE, for IST days ``[start, end)`` (at most 30 days:
+        the server's limit). Under the account's limit, retried like any read."""
+        if timeframe not in ROLLING_INTERVALS:
+            raise ProviderError(
+                f"Dhan's rolling option data has no {timeframe} bars "
+                f"(use {', '.join(ROLLING_INTERVALS)})",
+                code="timeframe",
+            )
+        if (end - start).days > ROLLING_MAX_DAYS:
+            raise ProviderError(f"one rolling call spans at most {ROLLING_MAX_DAYS} days")
+        args = {
+            "security_id": underlying.security_id,
+            "exchange_segment": f"{underlying.exchange}_FNO",
+            "instrument_type": "OPTIDX",
+            "expiry_flag": expiry_flag,
+            "expiry_code": expiry_code,
+            "strike": "ATM" if offset == 0 else f"ATM{offset:+d}",
+            "drv_option_type": "CALL" if right == "CE" else "PUT",
+            "required_data": list(ROLLING_FIELDS),
+            "from_date": start.isoformat(),
+            "to_date": end.isoformat(),
+            "interval": ROLLING_INTERVALS[timeframe],
+        }
+        what = (
+            f"{underlying.symbol} {expiry_flag} {expiry_code} {args['strike']} {right} "
+            f"{timeframe} from {start}"
+        )
+        body = self._call(lambda: self._dhan.expired_options_data(**args), what=what)
+        inner = body.get("data") if isinstance(body, dict) else None
+        side = inner.get("ce" if right == "CE" else "pe") if isinstance(inner, dict) else None
+        return _rolling_series(side or {})
+
     # --- security master ---------------------------------------------------------------
     def instruments(self, *, underlyings: tuple[str, ...] = ()) -> list[InstrumentSpec]:
         retrying = read_retrying(
@@ -183,6 +251,42 @@ class DhanProvider(Provider):
         response = requests.get(self.master_url, timeout=_conf("DHAN_TIMEOUT_SECONDS", 60))
         response.raise_for_status()
         return response
+
+
+@dataclass(frozen=True, slots=True)
+class RollingSeries:
+    """Bars of a rolling ATM±n series: each bar's own ``strike``, ``iv`` (percent, as Dhan
+    and NSE quote it; NaN when absent) and underlying ``spot``."""
+
+    frame: BarFrame
+    strike: np.ndarray
+    iv: np.ndarray
+    spot: np.ndarray
+
+
+def _rolling_series(data: dict) -> RollingSeries:
+    frame = _arrays_to_frame(
+        {**data, "open_interest": data.get("oi")} if data.get("timestamp") else {}
+    )
+    n = len(frame)
+
+    def extra(name: str) -> np.ndarray:
+        raw = data.get(name)
+        if raw is None:
+            return np.full(n, np.nan)
+        try:
+            values = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ProviderError(f"malformed body: {name}: {exc}", code="malformed") from exc
+        if len(values) != n:
+            raise ProviderError(
+                f"malformed body: {name} has {len(values)} values for {n} bars",
+                retryable=True,
+                code="malformed",
+            )
+        return values
+
+    return RollingSeries(frame, extra("strike"), extra("iv"), extra("spot"))
 
 
 def _transient_http(exc: BaseException) -> bool:
@@ -277,19 +381,29 @@ def _strike_steps(specs: list[InstrumentSpec]) -> dict[str, int]:
 def security_master_parse(
     content: bytes, *, underlyings: tuple[str, ...] = ()
 ) -> list[InstrumentSpec]:
-    """Index, index-future and index-option rows of Dhan's compact security master."""
+    """Index, index-future and index-option rows of Dhan's security master (the detailed
+    CSV, or the compact one). Options are named by :func:`marketdata.symbols.option_symbol`;
+    a series listed twice keeps its last row."""
     df = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+    df.columns = [str(c).strip() for c in df.columns]
+    detailed = "SECURITY_ID" in df.columns and "SEM_SMST_SECURITY_ID" not in df.columns
+    if detailed:
+        missing = [c for c in DETAILED_COLUMNS if c not in df.columns]
+        if missing:
+            raise ProviderError(f"security master lacks columns: {', '.join(missing)}")
+        df = df.rename(columns=DETAILED_COLUMNS)
     missing = [c for c in MASTER_COLUMNS if c not in df.columns]
     if missing:
         raise ProviderError(f"security master lacks columns: {', '.join(missing)}")
     df = df[df["SEM_INSTRUMENT_NAME"].isin(KINDS)]
     wanted = {u.upper() for u in underlyings}
-    specs = []
-    for row in df.itertuples(index=False):
-        spec = _spec(row._asdict())
+    by_symbol: dict[tuple[str, str, str], InstrumentSpec] = {}
+    for row in df[list(MASTER_COLUMNS)].to_dict("records"):
+        spec = _spec(row, detailed=detailed)
         if spec is None or (wanted and spec.underlying not in wanted):
             continue
-        specs.append(spec)
+        by_symbol[(spec.exchange, spec.segment, spec.symbol)] = spec
+    specs = list(by_symbol.values())
     steps = _strike_steps(specs)
     return [
         spec
@@ -303,7 +417,7 @@ def _fields(spec: InstrumentSpec) -> dict:
     return {f: getattr(spec, f) for f in InstrumentSpec.__dataclass_fields__}
 
 
-def _spec(row: dict) -> InstrumentSpec | None:
+def _spec(row: dict, *, detailed: bool = False) -> InstrumentSpec | None:
     exchange = row["SEM_EXM_EXCH_ID"].strip().upper()
     segment = SEGMENTS.get((exchange, row["SEM_SEGMENT"].strip().upper()))
     if segment is None:
@@ -311,6 +425,8 @@ def _spec(row: dict) -> InstrumentSpec | None:
     kind = KINDS[row["SEM_INSTRUMENT_NAME"].strip().upper()]
     symbol = row["SEM_TRADING_SYMBOL"].strip()
     underlying = (symbol.split("-")[0] if kind != "equity" else symbol).upper()
+    if detailed and kind != "equity" and row["SM_SYMBOL_NAME"].strip():
+        underlying = row["SM_SYMBOL_NAME"].strip().upper()
     tick = _decimal(row["SEM_TICK_SIZE"]) or Decimal("5")
     tick = tick / 100 if tick >= 1 else tick  # the master lists ticks in paise
     lot = _decimal(row["SEM_LOT_UNITS"]) or Decimal(1)
@@ -319,6 +435,12 @@ def _spec(row: dict) -> InstrumentSpec | None:
     if kind == "option" and option_type not in ("CE", "PE"):
         return None
     strike = _decimal(row["SEM_STRIKE_PRICE"]) if kind == "option" else None
+    expiry = _expiry(row["SEM_EXPIRY_DATE"]) if kind in ("future", "option") else None
+    if kind == "option":
+        if strike is None or strike <= 0 or expiry is None:
+            return None
+        strike = strike.quantize(Decimal("0.01"))
+        symbol = option_symbol(underlying, expiry, strike, option_type)
     return InstrumentSpec(
         exchange=exchange,
         segment=segment,
@@ -327,8 +449,8 @@ def _spec(row: dict) -> InstrumentSpec | None:
         kind=kind,
         name=(row["SEM_CUSTOM_SYMBOL"] or row["SM_SYMBOL_NAME"]).strip()[:128],
         underlying=underlying[:32],
-        expiry=_expiry(row["SEM_EXPIRY_DATE"]) if kind in ("future", "option") else None,
-        strike=strike.quantize(Decimal("0.01")) if strike is not None else None,
+        expiry=expiry,
+        strike=strike,
         option_type=option_type,
         lot_size=max(int(lot), 1),
         tick_size=tick.quantize(Decimal("0.0001")),

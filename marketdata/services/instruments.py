@@ -19,7 +19,13 @@ from ..timeframes import timeframe_check
 from .ingestion.runs import run_lease
 
 # Dhan security ids of the index spot series (IDX_I); confirm with the security master.
-INDEX_SECURITY_IDS = {"NIFTY": "13", "BANKNIFTY": "25", "FINNIFTY": "27", "SENSEX": "51"}
+INDEX_SECURITY_IDS = {
+    "NIFTY": "13",
+    "BANKNIFTY": "25",
+    "FINNIFTY": "27",
+    "SENSEX": "51",
+    "INDIAVIX": "21",  # India VIX: the IV input of NIFTY option models
+}
 
 
 def instrument_create(*, symbol: str, exchange: str = "NSE", **fields) -> Instrument:

@@ -1,8 +1,11 @@
 """A local fake of Dhan's v2 REST API for tests: pytest-httpserver on 127.0.0.1.
 
 Answers ``POST /v2/charts/intraday`` and ``/v2/charts/historical`` with the documented
-parallel arrays (seeded synthetic bars for the requested dates), serves a security master CSV at
-``GET /scrip-master.csv``, records every request, and can inject failures:
+parallel arrays (seeded synthetic bars for the requested dates), ``/v2/charts/rollingoption``
+with ``{"data": {"ce": {...arrays, strike, iv, spot, oi}, "pe": null}}`` (the ATM strike
+follows a synthetic spot; ``toDate`` is taken as exclusive), serves a security master CSV at
+``GET /scrip-master.csv`` (compact) and ``GET /scrip-master-detailed.csv`` (detailed),
+records every request, and can inject failures:
 ``server.fail_next(429, {"errorCode": "DH-904", ...})``, ``server.fail_next(500, b"oops")``.
 """
 
@@ -59,6 +62,88 @@ def master_csv() -> str:
     return "\n".join([MASTER_HEADER, *rows]) + "\n"
 
 
+DETAILED_HEADER = (
+    "EXCH_ID,SEGMENT,SECURITY_ID,ISIN,INSTRUMENT,UNDERLYING_SECURITY_ID,UNDERLYING_SYMBOL,"
+    "SYMBOL_NAME,DISPLAY_NAME,INSTRUMENT_TYPE,SERIES,LOT_SIZE,SM_EXPIRY_DATE,STRIKE_PRICE,"
+    "OPTION_TYPE,TICK_SIZE,EXPIRY_FLAG,BRACKET_FLAG,COVER_FLAG,ASM_GSM_FLAG,ASM_GSM_CATEGORY,"
+    "BUY_SELL_INDICATOR,BUY_CO_MIN_MARGIN_PER,SELL_CO_MIN_MARGIN_PER,MTF_LEVERAGE"
+)
+
+
+def detailed_master_csv() -> str:
+    """The detailed master's shape: two NIFTY weekly expiries in one month (whose Dhan
+    SYMBOL_NAMEs collide), a monthly, a future, BANKNIFTY, and rows to leave out."""
+    tail = "N,N,N,NA,A,0,0,0"
+    rows = [
+        f"NSE,I,13,NA,INDEX,13,NIFTY,NIFTY,Nifty 50,INDEX,NA,1.0,0001-01-01,,XX,0.05,N,{tail}",
+        f"NSE,I,25,NA,INDEX,25,BANKNIFTY,BANKNIFTY,Nifty Bank,INDEX,NA,1.0,,,XX,0.05,N,{tail}",
+        f"NSE,D,52001,NA,FUTIDX,26000,NIFTY,NIFTY-Jan2026-FUT,NIFTY JAN FUT,FUT,NA,65.0,"
+        f"2026-01-27,-0.01000,XX,10.0000,M,{tail}",
+        f"NSE,E,2885,INE002A01018,EQUITY,,RELIANCE,RELIANCE INDUSTRIES,Reliance,ES,EQ,1.0,,,,"
+        f"10.0000,NA,{tail}",
+    ]
+    sid = 60000
+    expiries = (("2026-01-06", "W", "06"), ("2026-01-13", "W", "13"), ("2026-01-27", "M", "27"))
+    for expiry, flag, day in expiries:
+        for strike in (26000, 26050, 26100):
+            for opt, word in (("CE", "CALL"), ("PE", "PUT")):
+                sid += 1
+                rows.append(
+                    f"NSE,D,{sid},NA,OPTIDX,26000,NIFTY,NIFTY-Jan2026-{strike}-{opt},"
+                    f"NIFTY {day} JAN {strike} {word},OP,NA,65.0,{expiry} 14:30:00,"
+                    f"{strike}.00000,{opt},5.0000,{flag},{tail}"
+                )
+    rows.append(
+        f"NSE,D,70001,NA,OPTIDX,26009,BANKNIFTY,BANKNIFTY-Jan2026-60000-CE,"
+        f"BANKNIFTY 27 JAN 60000 CALL,OP,NA,30.0,2026-01-27 14:30:00,60000.00000,CE,5.0000,M,{tail}"
+    )
+    rows.append(  # an option without an expiry is not a contract we can use
+        f"NSE,D,70002,NA,OPTIDX,26000,NIFTY,NIFTY-BROKEN-CE,NIFTY BROKEN,OP,NA,65.0,,"
+        f"26000.00000,CE,5.0000,W,{tail}"
+    )
+    return "\n".join([DETAILED_HEADER, *rows]) + "\n"
+
+
+STEPS = {"13": 50.0, "25": 100.0}
+
+
+def rolling_answer(payload: dict) -> dict:
+    """Bars of ATM±n of an index for ``fromDate`` up to (not including) ``toDate``."""
+    start = date.fromisoformat(payload["fromDate"][:10])
+    end = date.fromisoformat(payload["toDate"][:10]) - timedelta(days=1)
+    key = "ce" if payload["drvOptionType"] == "CALL" else "pe"
+    if end < start:
+        return {"data": {"ce": None, "pe": None}}
+    minutes = int(payload.get("interval", 1))
+    sid = str(payload["securityId"])
+    spot = synthetic_bars(start=start, end=end, timeframe_minutes=minutes, seed=int(sid))
+    if len(spot) == 0:
+        return {"data": {"ce": None, "pe": None}}
+    text = payload["strike"]
+    offset = 0 if text == "ATM" else int(text[3:])
+    step = STEPS.get(sid, 50.0)
+    strike = np.round(spot.close / step) * step + offset * step
+    seed = 1000 + offset * 10 + (key == "pe") + minutes * 100 + int(payload["expiryCode"])
+    prem = synthetic_bars(
+        start=start, end=end, timeframe_minutes=minutes, seed=seed, start_price=150.0
+    )
+    wanted = set(payload.get("requiredData") or ())
+    series = {
+        "timestamp": (prem.ts // 10**9).tolist(),
+        "open": prem.open.tolist(),
+        "high": prem.high.tolist(),
+        "low": prem.low.tolist(),
+        "close": prem.close.tolist(),
+        "volume": np.round(prem.volume).tolist(),
+        "oi": np.round(prem.volume * 10).tolist(),
+        "iv": np.round(12.5 + 0.1 * offset + 0 * prem.close, 2).tolist(),
+        "strike": strike.tolist(),
+        "spot": spot.close.tolist(),
+    }
+    series = {k: v for k, v in series.items() if k == "timestamp" or k in wanted}
+    return {"data": {"ce": None, "pe": None, key: series}}
+
+
 class FakeDhan:
     def __init__(self) -> None:
         self.requests: list[dict] = []
@@ -66,8 +151,12 @@ class FakeDhan:
         self.master = master_csv()
         self.lock = threading.Lock()
         self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.detailed = detailed_master_csv()
         self.server.expect_request("/scrip-master.csv", method="GET").respond_with_handler(
             self._master
+        )
+        self.server.expect_request("/scrip-master-detailed.csv", method="GET").respond_with_handler(
+            self._detailed
         )
         self.server.expect_request(re.compile("/v2/.*"), method="POST").respond_with_handler(
             self._post
@@ -80,6 +169,10 @@ class FakeDhan:
     @property
     def master_url(self) -> str:
         return self.server.url_for("/scrip-master.csv")
+
+    @property
+    def detailed_master_url(self) -> str:
+        return self.server.url_for("/scrip-master-detailed.csv")
 
     def __enter__(self) -> FakeDhan:
         self.server.start()
@@ -104,6 +197,10 @@ class FakeDhan:
         self._record(request, None)
         return Response(self.master, 200, content_type="text/csv")
 
+    def _detailed(self, request: Request) -> Response:
+        self._record(request, None)
+        return Response(self.detailed, 200, content_type="text/csv")
+
     def _post(self, request: Request) -> Response:
         payload = request.get_json(force=True, silent=True) or {}
         self._record(request, payload)
@@ -118,6 +215,8 @@ class FakeDhan:
             return 200, json.dumps(self._bars(payload, daily=False)).encode()
         if path.endswith("/charts/historical"):
             return 200, json.dumps(self._bars(payload, daily=True)).encode()
+        if path.endswith("/charts/rollingoption"):
+            return 200, json.dumps(rolling_answer(payload)).encode()
         return 404, json.dumps({"errorCode": "DH-905", "errorMessage": "unknown path"}).encode()
 
     @staticmethod

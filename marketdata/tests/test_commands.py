@@ -97,3 +97,33 @@ def test_sync_instruments_command(fake_dhan):
     out = _call("marketdata_sync_instruments", "--underlyings", "NIFTY,BANKNIFTY")
     assert "15 instruments" in out
     assert Instrument.objects.get(symbol="BANKNIFTY").security_id == "25"
+
+
+def test_options_import_and_fetch_commands(tmp_path, fake_dhan):
+    from .test_options_import import eod_csv
+
+    src = tmp_path / "eod.csv"
+    src.write_bytes(eod_csv())
+    out = _call("marketdata_options_import", str(src), "--format", "nse-eod")
+    assert "succeeded (nse-eod, 1d)" in out and "inserted 2" in out and "rejected 4" in out
+    with pytest.raises(CommandError, match="not chain-snapshots"):
+        _call("marketdata_options_import", str(src), "--format", "chain-snapshots")
+    out = _call(
+        "marketdata_options_fetch",
+        *("--underlying", "NIFTY", "--start", "2025-09-03", "--end", "2025-09-03"),
+        *("--strikes", "0", "--rights", "CE", "--timeframe", "1h"),
+    )
+    assert "succeeded: calls 1, inserted 7" in out
+    with pytest.raises(CommandError, match="strikes"):
+        _call(
+            "marketdata_options_fetch",
+            *("--underlying", "NIFTY", "--start", "2025-09-03", "--end", "2025-09-03"),
+            *("--strikes", "12"),
+        )
+    fake_dhan.fail_next(401, {"errorCode": "DH-901", "errorMessage": "expired"})
+    with pytest.raises(CommandError, match="DH-901"):
+        _call(
+            "marketdata_options_fetch",
+            *("--underlying", "NIFTY", "--start", "2025-09-03", "--end", "2025-09-03"),
+            *("--strikes", "0", "--rights", "PE", "--timeframe", "1h"),
+        )

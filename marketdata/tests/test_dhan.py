@@ -120,7 +120,7 @@ def test_security_master_parse_lots_expiries_and_strike_step(fake_dhan):
     assert "RELIANCE" not in by_symbol and "GOLD-FUT" not in by_symbol
     fut = by_symbol["NIFTY-Jan2026-FUT"]
     assert fut.kind == "future" and fut.lot_size == 65 and str(fut.expiry) == "2026-01-27"
-    opt = by_symbol["NIFTY-Jan2026-24050-PE"]
+    opt = by_symbol["NIFTY-2026-01-27-24050-PE"]
     assert (opt.option_type, str(opt.strike), opt.strike_step, str(opt.tick_size)) == (
         "PE",
         "24050.00",

@@ -98,7 +98,8 @@ def candles_backfill(
 
 
 def ingestion_run_execute(*, run_id: int) -> IngestionRun:
-    """Run a queued fetch or instrument sync; failures are recorded on the row, not raised."""
+    """Run a queued fetch, instrument sync or option fetch; failures are recorded on the row,
+    not raised."""
     run = ingestion_run_claim(run_id=run_id)
     if run is None:  # finished, or another worker holds a live lease
         return IngestionRun.objects.get(pk=run_id)
@@ -128,6 +129,10 @@ def _execute(run: IngestionRun) -> None:
         from ..instruments import instruments_sync_run
 
         instruments_sync_run(run=run)
+    elif run.kind == IngestionRun.Kind.OPTION_FETCH:
+        from ..options.rolling import option_premiums_fetch_run
+
+        option_premiums_fetch_run(run=run)
     else:
         _execute_fetch(run)
 

@@ -26,7 +26,11 @@ from .runs import ingestion_run_close
 
 Status = IngestionRun.Status
 # Kinds a worker runs from the row alone; files and seeds ran in a process that is gone.
-REQUEUEABLE_KINDS = (IngestionRun.Kind.FETCH, IngestionRun.Kind.INSTRUMENTS)
+REQUEUEABLE_KINDS = (
+    IngestionRun.Kind.FETCH,
+    IngestionRun.Kind.INSTRUMENTS,
+    IngestionRun.Kind.OPTION_FETCH,
+)
 REQUEUEABLE = Q(kind__in=REQUEUEABLE_KINDS)
 KEY = "ingestion"  # cache marks of queued_to_resend
 
