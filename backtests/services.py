@@ -46,6 +46,7 @@ from workers.leases import (
 
 from . import config as run_config
 from .models import ACTIVE, BacktestRun, BacktestSweep, BacktestTrade, RunStatus
+from .options import OPTION_TRADE_KEYS, options_checked, with_options
 from .presentation import rejection_counts
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,10 @@ def backtest_request(
     timeframe = runnable_timeframe(pinned, timeframe)
     check_range(instrument, timeframe, start, end)
     check_concurrency(user)
+    legs = options_checked(
+        graph=pinned.graph, config=config, instrument=instrument, start=start, end=end
+    )
+    config = {**config, "options": legs} if legs else config
     stored = run_config.normalise(config, **run_config.instrument_facts(instrument, start=start))
     return _enqueue(
         BacktestRun(
@@ -114,9 +119,9 @@ def instrument_for(ref: int | str) -> Instrument:
     return md.instrument_by_ref(ref=ref)
 
 
-def check_executable(version: StrategyVersion) -> None:
+def check_executable(version: StrategyVersion, *, sweep: bool = False) -> None:
     """Refuse a run that would not do what the graph says (engine.graph.capabilities)."""
-    problems = unexecutable_actions(version.graph)
+    problems = unexecutable_actions(version.graph, legs=not sweep)
     if problems:
         raise InvalidInput(
             errors=[
@@ -126,7 +131,9 @@ def check_executable(version: StrategyVersion) -> None:
         )
 
 
-def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
+def runnable_timeframe(
+    version: StrategyVersion, requested: str | None, *, sweep: bool = False
+) -> str:
     errors = validate(version.graph)
     if errors:
         raise InvalidInput(
@@ -140,7 +147,7 @@ def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
             ],
             code="invalid_graph",
         )
-    check_executable(version)
+    check_executable(version, sweep=sweep)
     native = version.graph.get("settings", {}).get("timeframe", "1m")
     if requested and requested != native:
         raise InvalidInput(
@@ -307,7 +314,14 @@ def _compute(lease: Lease) -> tuple[BacktestResult, str]:
         instrument=run.instrument, timeframe=run.timeframe, start=run.start, end=run.end, bars=bars
     )
     try:
-        result = run_backtest(bars, compiled, run_config.sim_config(run.config))
+        sim = with_options(
+            run_config.sim_config(run.config),
+            config=run.config,
+            instrument=run.instrument,
+            start=run.start,
+            end=run.end,
+        )
+        result = run_backtest(bars, compiled, sim)
     except ValueError as exc:  # a config the engine refuses (e.g. a fee plugin's rule)
         raise _RunError(f"the engine refused the run: {exc}") from exc
     _progress(lease, 80.0, "simulated", owner_id=run.owner_id)
@@ -322,7 +336,9 @@ def _store(lease: Lease, result: BacktestResult, data_hash: str, started: float)
         BacktestTrade.objects.filter(run_id=lease.pk).delete()
         BacktestTrade.objects.bulk_create(_trade_rows(lease.pk, body["trades"]), batch_size=2000)
         run.status, run.progress, run.error = RunStatus.DONE, 100.0, ""
-        run.stats, run.equity_curve = body["stats"], body["equity_curve"]
+        # An option run's premium source and per-leg statistics ride with its stats.
+        legs = {k: body[k] for k in ("premium_source", "leg_stats") if k in body}
+        run.stats, run.equity_curve = {**body["stats"], **legs}, body["equity_curve"]
         run.rejected_entries = rejection_counts(body)  # the stored list is capped
         run.drawdown_curve, run.rejections = body["drawdown_curve"], body["rejections"][:1000]
         run.open_position = body.get("open_position")
@@ -350,6 +366,7 @@ def _trade_rows(run_id: int, trades: list[dict[str, Any]]) -> list[BacktestTrade
             charges_breakdown={k[8:]: v for k, v in t.items() if k.startswith("charges_")},
             exit_reason=t["exit_reason"],
             bars_held=max(0, int(t["exit_bar"]) - int(t["entry_bar"])),
+            option={k: t[k] for k in OPTION_TRADE_KEYS if k in t} or None,
         )
         for i, t in enumerate(trades)
     ]

@@ -559,6 +559,13 @@ def simulate_legs(
         raise LegError("option legs need SimConfig.options (premium source, iv, rate)")
     if config.end_of_data == "keep_open":
         raise LegError("end_of_data 'keep_open' is not supported with option legs")
+    named = {spec.underlying for spec, _ in legs.values()} | {config.options.underlying}
+    named.discard(None)
+    if len(named) > 1:
+        raise LegError(
+            f"legs on {', '.join(sorted(str(u) for u in named))}: every leg trades options on "
+            "the run's own underlying, whose bars price and resolve it"
+        )
     sim = _Sim(bars, signals, legs, config, risk, timeframe, group_levels or GroupLevels())
     return sim.run()
 

@@ -1,0 +1,127 @@
+"""A strategy with option legs runs through POST /api/backtest trading premiums, or is refused
+before it is queued with the field named; a sweep still refuses legs."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from backtests.models import BacktestRun, BacktestSweep, BacktestTrade
+from engine.graph import example_documents
+from engine.graph.examples import edge
+from strategies.services import strategy_create
+
+pytestmark = pytest.mark.django_db
+
+MODEL = {"premium_source": "model", "iv": 0.13}
+
+
+@pytest.fixture
+def put_strategy(user):
+    return strategy_create(
+        owner=user, name="EMA cross sells a put", graph=example_documents()["ema_atm_put"]
+    )
+
+
+@pytest.fixture
+def leg_body(run_body: dict, put_strategy) -> dict:
+    body = {k: v for k, v in run_body.items() if k != "sizing"}
+    return {**body, "strategy": put_strategy.pk, "capital": "2000000"}
+
+
+def _post(client: APIClient, body: dict):
+    return client.post("/api/backtest", body, format="json")
+
+
+def _fields(response) -> list[str]:
+    return [e["field"] for e in response.json()["errors"]]
+
+
+def test_a_leg_run_without_a_premium_source_names_it(auth_client, leg_body) -> None:
+    response = _post(auth_client, leg_body)
+    assert response.status_code == 400, response.content
+    assert _fields(response) == ["options.premium_source"]
+    assert not BacktestRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "text"),
+    [
+        ({"premium_source": "model"}, "options.iv", "need an iv"),
+        ({"premium_source": "real"}, "options.premium_source", "none are stored"),
+        ({"premium_source": "real", "iv": 0.2}, "options.iv", "use no IV"),
+        (
+            {"premium_source": "model", "iv": 0.2, "iv_series": "auto"},
+            "options.iv_series",
+            "not both",
+        ),
+        ({"premium_source": "model", "iv_series": "atm_iv"}, "options.iv_series", "no stored"),
+        ({"premium_source": "bs"}, "options.premium_source", ""),
+    ],
+)
+def test_options_missing_what_their_source_needs_are_refused(
+    auth_client, leg_body, options: dict, field: str, text: str
+) -> None:
+    response = _post(auth_client, {**leg_body, "options": options})
+    assert response.status_code == 400, response.content
+    assert field in _fields(response)
+    assert text in response.content.decode()
+    assert not BacktestRun.objects.exists()
+
+
+def test_sizing_beside_legs_and_options_without_legs_are_refused(
+    auth_client, leg_body, run_body
+) -> None:
+    sized = _post(auth_client, {**leg_body, "options": MODEL, "sizing": {"mode": "lots"}})
+    assert sized.status_code == 400 and _fields(sized) == ["sizing"]
+    plain = _post(auth_client, {**run_body, "options": MODEL})
+    assert plain.status_code == 400 and _fields(plain) == ["options"]
+
+
+def test_a_model_leg_run_trades_put_premiums_never_the_index(
+    auth_client, leg_body, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(auth_client, {**leg_body, "options": MODEL})
+    assert response.status_code == 202, response.content
+    detail = auth_client.get(f"/api/backtest/{response.json()['id']}").json()
+    assert detail["status"] == "done", detail["error"]
+    run = BacktestRun.objects.get()
+    assert run.config["options"]["premium_source"] == "model"
+    assert detail["stats"]["premium_source"] == "model"
+    assert set(detail["stats"]["leg_stats"]) == {"sell_put"}
+    trades = list(BacktestTrade.objects.filter(run=run))
+    assert trades, "the EMA 20/50 cross fires on ten days of demo bars"
+    for t in trades:
+        assert t.option["option_type"] == "PE" and t.option["position"] == "sell"
+        assert t.option["premium_source"] == "model"
+        assert float(t.entry_price) == pytest.approx(t.option["premium_in"], abs=1e-4)
+        assert float(t.entry_price) < 2_000  # a premium, not the index
+        assert t.option["units"] == t.option["lots"] * t.option["lot_size"]
+    shown = detail["trades"]["results"][0]["option"]
+    assert shown["contract"].startswith("NIFTY ") and shown["premium_source"] == "model"
+
+
+def test_a_leg_fired_by_an_exit_gate_is_not_executable(auth_client, user, leg_body) -> None:
+    graph = example_documents()["ema_atm_put"]
+    graph["edges"] = [e for e in graph["edges"] if e["to"] != "sell_put.trigger"]
+    graph["edges"].append(edge("flat.fire", "sell_put.trigger"))
+    strategy = strategy_create(owner=user, name="Exit leg", graph=graph)
+    response = _post(auth_client, {**leg_body, "strategy": strategy.pk, "options": MODEL})
+    assert response.status_code == 400, response.content
+    error = response.json()
+    assert error["code"] == "not_executable"
+    assert {e["node"] for e in error["errors"]} == {"sell_put", "go_long"}
+
+
+def test_an_option_leg_sweep_is_refused(auth_client, leg_body) -> None:
+    body = {
+        **leg_body,
+        "grid": {"ma_fast.timeperiod": [10, 20]},
+        "metric": "return_pct",
+    }
+    response = auth_client.post("/api/backtest/sweeps", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["node"] == "sell_put"
+    assert "not in sweeps" in response.json()["errors"][0]["message"]
+    assert not BacktestSweep.objects.exists()
