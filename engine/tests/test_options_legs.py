@@ -19,7 +19,8 @@ from engine.bars import Bars
 from engine.fees import get_fee_model
 from engine.graph import compile_graph, example_documents, validate
 from engine.options.config import LegError, OptionsConfig
-from engine.options.contracts import OptionChainSource, OptionContract
+from engine.options.contracts import OptionChainSource
+from engine.options.frames import FrameChain
 from engine.options.legs import LegSpec, PremiumLevel
 from engine.options.pricing import YEAR_MINUTES, black76_one
 from engine.options.sim import simulate_legs
@@ -33,51 +34,13 @@ INDEX = ROOT / "../shared/data/nifty50_daily_2000-01_2024-02_niftyindices.csv.gz
 IST = "Asia/Kolkata"
 
 
-class FrameChain:
-    """An in-memory ``OptionChainSource`` over NSE contract-wise EOD rows (untraded rows,
-    with no contracts, are not candles)."""
-
-    def __init__(self, rows: pd.DataFrame) -> None:
-        rows = rows[rows["contracts"] > 0]
-        self.rows = rows
-        self.by_key = {
-            (float(k), r, e): g.set_index("date")
-            for (k, r, e), g in rows.groupby(["strike", "option_type", "expiry"])
-        }
-
-    def contracts(self, underlying: str, on: date) -> Sequence[OptionContract]:
-        day = self.rows[self.rows["date"] == pd.Timestamp(on, tz=IST)]
-        return [
-            OptionContract(
-                symbol=f"NIFTY{e:%y%b}{k:g}{r}".upper(),
-                underlying="NIFTY",
-                expiry=e.date(),
-                strike=float(k),
-                right=r,
-                lot_size=75,
-            )
-            for k, r, e in day[["strike", "option_type", "expiry"]].itertuples(index=False)
-        ]
-
-    def premiums(
-        self, contract: OptionContract, start: datetime, end: datetime, timeframe: str
-    ) -> pd.DataFrame | None:
-        assert timeframe == "1d"
-        g = self.by_key.get((contract.strike, contract.right, pd.Timestamp(contract.expiry)))
-        if g is None:
-            return None
-        return g.loc[(g.index >= start) & (g.index <= end), ["open", "high", "low", "close"]]
-
-
 def _eod() -> tuple[Bars, FrameChain]:
     if not EOD.exists() or not INDEX.exists():
         pytest.skip(f"real data absent: {EOD.name} / {INDEX.name} (../shared/data)")
-    rows = pd.read_csv(EOD, parse_dates=["date", "expiry"])
-    rows = rows[(rows["expiry"] == "2019-01-31") & (rows["date"] <= "2019-01-31")]
-    rows["date"] = rows["date"].dt.tz_localize(IST)
+    chain = FrameChain.from_nse_eod(EOD)
     idx = pd.read_csv(INDEX, parse_dates=["date"]).set_index("date")
     idx = idx.loc["2019-01-01":"2019-01-31"]
-    return Bars.from_frame(idx.tz_localize(IST)), FrameChain(rows)
+    return Bars.from_frame(idx.tz_localize(IST)), chain
 
 
 def _signals(n: int, legs: dict[str, list[int]], exits: Sequence[int] = ()) -> Signals:
@@ -187,7 +150,7 @@ def test_indian_option_charges_on_premium_with_stt_on_the_sell() -> None:
 
 def test_a_real_leg_without_a_premium_on_a_bar_names_the_contract_and_time() -> None:
     bars, chain = _eod()
-    key = (10_900.0, "CE", pd.Timestamp("2019-01-31"))
+    key = ("NIFTY", 10_900.0, "CE", date(2019, 1, 31))
     g = chain.by_key[key]
     chain.by_key[key] = g[g.index != pd.Timestamp("2019-01-03", tz=IST)]
     with pytest.raises(LegError, match=r"no premium for .*10900CE.*2019-01-03"):
@@ -202,7 +165,7 @@ def test_a_real_leg_without_a_premium_on_a_bar_names_the_contract_and_time() -> 
 
 def test_real_then_model_fills_a_missing_bar_from_the_model_and_says_so() -> None:
     bars, chain = _eod()
-    key = (10_900.0, "CE", pd.Timestamp("2019-01-31"))
+    key = ("NIFTY", 10_900.0, "CE", date(2019, 1, 31))
     g = chain.by_key[key]
     chain.by_key[key] = g[g.index != pd.Timestamp("2019-01-03", tz=IST)]
     run = _run(
@@ -384,6 +347,16 @@ def test_chain_source_protocol_is_met_by_the_test_chain() -> None:
     bars, chain = _eod()
     assert isinstance(chain, OptionChainSource)
     assert len(bars) == 23  # January 2019's sessions
+    (c,) = [
+        c
+        for c in chain.contracts("NIFTY", date(2019, 1, 2))
+        if (c.strike, c.right, c.expiry) == (10_900.0, "CE", date(2019, 1, 31))
+    ]
+    assert c.lot_size == 75  # NIFTY's lot in January 2019
+    assert chain.premiums(c, datetime(2019, 1, 2), datetime(2019, 1, 3), "1d")["open"].tolist() == [
+        190.5,
+        145.0,
+    ]
 
 
 # --- the leg spec's validation --------------------------------------------------------------
