@@ -35,6 +35,11 @@ class PremiumSeries:
     close: np.ndarray
     real: np.ndarray
 
+    def lists(self) -> dict[str, list[float]]:
+        """The four columns as Python lists: the bar loop reads one value at a time, which
+        is several times faster from a list than from an array."""
+        return {f: getattr(self, f).tolist() for f in ("open", "high", "low", "close")}
+
     def at(self, i: int, field: str, ts: np.ndarray) -> float:
         value = float(getattr(self, field)[i - self.start])
         if not np.isfinite(value):
@@ -63,12 +68,17 @@ class PremiumFeed:
         end = pd.Timestamp(datetime.combine(contract.expiry, _EXPIRY_CLOSE), tz=IST).value
         return int(np.searchsorted(self.bars.ts, end, side="left")) - 1
 
-    def series(self, contract: OptionContract, start: int) -> PremiumSeries:
-        """Bars ``start`` .. the contract's last bar (its expiry or the run's end)."""
+    def series(
+        self, contract: OptionContract, start: int, until: int | None = None
+    ) -> PremiumSeries:
+        """Bars ``start`` .. the contract's last bar (its expiry or the run's end), or to
+        ``until`` (exclusive) when the leg cannot be held longer (a square-off)."""
         stop = self.last_bar(contract) + 1
         if stop <= start:
             raise LegError(f"{contract.symbol} has expired by bar {start}")
-        key = (contract.key, start)
+        if until is not None:
+            stop = max(min(stop, until), start + 1)
+        key = (contract.key, start, stop)
         if key not in self._cache:
             self._cache[key] = self._build(contract, start, stop)
         return self._cache[key]

@@ -77,6 +77,15 @@ class Leg:
     last_bar: int
     sources: set[str] = field(default_factory=set)
     pending_exit: int = -1  # exit reason code to fill at the next open
+    cols: dict[str, list[float]] = field(default_factory=dict)
+    entry_total: float = 0.0
+
+    def px(self, i: int, name: str, ts: np.ndarray) -> float:
+        """The premium ``name`` (open/high/low/close) at bar ``i``; LegError when unknown."""
+        value = self.cols[name][i - self.series.start]
+        if value != value:  # NaN: only the real source leaves one
+            return self.series.at(i, name, ts)
+        return value
 
 
 @dataclass(slots=True)
@@ -151,6 +160,17 @@ class _Sim:
         self.last_exit_bar = -(10**9)
         self.next_group = 1
         self._decided: dict[tuple[int, str], int] = {}  # pending entry -> its decision bar
+        # Group P&L is only worth computing each bar when a group rule reads it.
+        self.watch_groups = (
+            risk.per_trade_max_loss is not None
+            or group_levels.stop is not None
+            or group_levels.target is not None
+        )
+        self.fired_at = {
+            k: np.asarray(a, dtype=np.bool_).tolist() for k, a in signals.fired.items()
+        }
+        fires = [np.asarray(a, dtype=np.bool_) for a in signals.fired.values()]
+        self.busy = np.logical_or.reduce([*fires, signals.exit_long, signals.exit_short])
         self.fired = {
             name: [n for n, (_, sig) in legs.items() if sig == name]
             for name in ("entry_long", "entry_short")
@@ -160,8 +180,12 @@ class _Sim:
     def run(self) -> LegRun:
         n = len(self.bars)
         equity, cash = np.empty(n), np.empty(n)
+        busy = self.busy.tolist()
         for i in range(n):
             self._new_day(i)
+            if not (busy[i] or self.pending or self.groups):  # nothing held or happening
+                equity[i] = cash[i] = self.cash
+                continue
             self._at_open(i)
             self._protective(i)
             self._expiries(i)
@@ -182,14 +206,14 @@ class _Sim:
     def _at_open(self, i: int) -> None:
         for leg in self._open():
             if leg.pending_exit >= 0:
-                self._close(leg, i, leg.series.at(i, "open", self.bars.ts), leg.pending_exit)
+                self._close(leg, i, leg.px(i, "open", self.bars.ts), leg.pending_exit)
         pending, self.pending = self.pending, []
         for group, spec in pending:
             self._enter(group, spec, i, "open")
         if self.sq >= 0 and self.mods[i] >= self.sq:
             for leg in self._open():
                 if leg.entry_bar < i or not self.fill_close:
-                    self._close(leg, i, leg.series.at(i, "open", self.bars.ts), L.EXIT_SQUARE_OFF)
+                    self._close(leg, i, leg.px(i, "open", self.bars.ts), L.EXIT_SQUARE_OFF)
 
     def _protective(self, i: int) -> None:
         ts = self.bars.ts
@@ -199,7 +223,7 @@ class _Sim:
                 continue
             if leg.entry_bar == i and self.fill_close:
                 continue  # entered at this bar's close: its range is before the entry
-            o, h, lo = (leg.series.at(i, f, ts) for f in ("open", "high", "low"))
+            o, h, lo = leg.px(i, "open", ts), leg.px(i, "high", ts), leg.px(i, "low", ts)
             hit = self._level_hit(leg, o, h, lo)
             if hit is not None:
                 price, reason = hit
@@ -235,10 +259,10 @@ class _Sim:
     def _expiries(self, i: int) -> None:
         for leg in self._open():
             if leg.last_bar == i:
-                self._close(leg, i, leg.series.at(i, "close", self.bars.ts), EXIT_EXPIRY)
+                self._close(leg, i, leg.px(i, "close", self.bars.ts), EXIT_EXPIRY)
 
     def _at_close(self, i: int) -> None:
-        for g in self._open_groups():
+        for g in self._open_groups() if self.watch_groups else ():
             pnl = g.realised + sum(self._unrealised(leg, i) for leg in g.open_legs)
             reason = self._group_exit(g, pnl)
             if reason is not None:
@@ -260,8 +284,8 @@ class _Sim:
                 self._open_group(name, firing, i)
 
     def _fires(self, node: str, i: int) -> bool:
-        arr = self.signals.fired.get(node)
-        return bool(arr[i]) if arr is not None else False
+        fired = self.fired_at.get(node)
+        return fired[i] if fired is not None else False
 
     def _group_exit(self, g: Group, pnl: float) -> int | None:
         if self.risk.per_trade_max_loss is not None and pnl <= -self.risk.per_trade_max_loss:
@@ -318,6 +342,8 @@ class _Sim:
         return 0
 
     def _schedule(self, group: Group, spec: LegSpec, i: int) -> None:
+        if group not in self.groups:  # a re-entry into a group whose last leg just left
+            self.groups.append(group)
         if self.fill_close:
             self._enter(group, spec, i, "close", decided=i)
         elif i + 1 < len(self.bars):
@@ -329,7 +355,7 @@ class _Sim:
     def _enter(self, group: Group, spec: LegSpec, i: int, at: str, decided: int = -1) -> None:
         decided = self._decided.pop((group.id, spec.node), decided if decided >= 0 else i)
         contract = self._resolve(spec, decided, fill_bar=i)
-        series = self.feed.series(contract, decided)
+        series = self.feed.series(contract, decided, self._held_until(i))
         units = spec.lots * contract.lot_size
         raw = series.at(i, at, self.bars.ts)
         price = self._slipped(raw, buy=spec.side > 0)
@@ -359,8 +385,16 @@ class _Sim:
             self.feed.last_bar(contract),
         )
         leg.sources.add("real" if series.real[i - series.start] else "model")
+        leg.cols, leg.entry_total = series.lists(), float(total)
         group.legs.append(leg)
         group.entry_value += price * units
+
+    def _held_until(self, i: int) -> int | None:
+        """With a square-off, a leg entered on bar ``i`` is gone by the day's end: its
+        premiums are needed to there only (the first bar of the next day, exclusive)."""
+        if self.sq < 0:
+            return None
+        return int(np.searchsorted(self.days, self.days[i], side="right"))
 
     def _resolve(self, spec: LegSpec, i: int, fill_bar: int) -> OptionContract:
         """The contract ``spec`` means at bar ``i``'s close, for a fill on ``fill_bar``."""
@@ -424,11 +458,11 @@ class _Sim:
         self.pending = [(grp, s) for grp, s in self.pending if grp is not g]
         for leg in g.open_legs:
             if self.fill_close or reason in (L.EXIT_GUARDRAIL, EXIT_GROUP_STOP, EXIT_GROUP_TARGET):
-                self._close(leg, i, leg.series.at(i, "close", self.bars.ts), reason)
+                self._close(leg, i, leg.px(i, "close", self.bars.ts), reason)
             elif i + 1 < len(self.bars):
                 leg.pending_exit = reason
             else:
-                self._close(leg, i, leg.series.at(i, "close", self.bars.ts), L.EXIT_END)
+                self._close(leg, i, leg.px(i, "close", self.bars.ts), L.EXIT_END)
 
     def _may_reenter(self, leg: Leg, i: int) -> None:
         g, spec = leg.group, leg.spec
@@ -454,7 +488,7 @@ class _Sim:
         exit_total = charges(row, price * leg.units, spec.side < 0, fees)
         self.cash += spec.side * price * leg.units - exit_total
         gross = spec.side * (price - leg.entry_price) * leg.units
-        entry_total = float(leg.entry_fees.sum())
+        entry_total = leg.entry_total
         pnl = gross - entry_total - exit_total
         s = leg.series
         sources = {
@@ -489,8 +523,11 @@ class _Sim:
                 "premium_source": sources.pop() if len(sources) == 1 else "real_then_model",
             }
         )
-        leg.group.realised += pnl
-        leg.group.legs.remove(leg)
+        g = leg.group
+        g.realised += pnl
+        g.legs.remove(leg)
+        if not g.legs and not self._has_pending(g) and g in self.groups:
+            self.groups.remove(g)  # over: the idle-bar fast path needs an empty list
         self.last_exit_bar = i
 
     # --- money ----------------------------------------------------------------------------
@@ -504,13 +541,13 @@ class _Sim:
         return price + slip if buy else max(price - slip, 0.0)
 
     def _unrealised(self, leg: Leg, i: int) -> float:
-        mark = leg.series.at(i, "close", self.bars.ts)
-        return leg.spec.side * (mark - leg.entry_price) * leg.units - float(leg.entry_fees.sum())
+        mark = leg.px(i, "close", self.bars.ts)
+        return leg.spec.side * (mark - leg.entry_price) * leg.units - leg.entry_total
 
     def _mark(self, i: int) -> float:
         value = self.cash
         for leg in self._open():
-            value += leg.spec.side * leg.units * leg.series.at(i, "close", self.bars.ts)
+            value += leg.spec.side * leg.units * leg.px(i, "close", self.bars.ts)
         return value
 
     def _day_pnl(self, i: int) -> float:
@@ -519,7 +556,7 @@ class _Sim:
     def _free(self, i: int, at: str) -> float:
         value = self.cash
         for leg in self._open():
-            value += leg.spec.side * leg.units * leg.series.at(i, at, self.bars.ts) - leg.margin
+            value += leg.spec.side * leg.units * leg.px(i, at, self.bars.ts) - leg.margin
         return value
 
     def _open(self) -> list[Leg]:
@@ -537,7 +574,7 @@ class _Sim:
             return
         at_open = self.config.end_of_data == "close_at_open"
         for leg in self._open():
-            price = leg.series.at(last, "open" if at_open else "close", self.bars.ts)
+            price = leg.px(last, "open" if at_open else "close", self.bars.ts)
             self._close(leg, last, price, L.EXIT_END)
         equity[last], cash[last] = self.cash, self.cash
 
