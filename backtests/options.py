@@ -14,6 +14,7 @@ from typing import Any
 
 from algobacktester.errors import InvalidInput
 from engine.graph import compile_graph
+from engine.graph.capabilities import entry_quantities
 from engine.markets import calendar
 from engine.options.config import DEFAULT_RATE, DEFAULT_SHORT_MARGIN_PCT, OptionsConfig
 from engine.options.run import option_legs
@@ -132,6 +133,22 @@ def _check_iv(raw: dict[str, Any], underlyings: list[str], start: date, end: dat
                     ]
                 }
             )
+
+
+def quantity_checked(*, graph: dict[str, Any], sizing: dict[str, Any]) -> None:
+    """An entry order's ``quantity`` multiplies a fixed or lots size; refuse it beside a size
+    from equity (it would otherwise be ignored)."""
+    wanted = set(entry_quantities(graph).values()) - {1}
+    mode = sizing.get("mode", "lots")
+    if wanted and mode not in ("fixed", "lots"):
+        raise InvalidInput(
+            {
+                "sizing.mode": [
+                    f"the strategy's entry orders ask for quantity {sorted(wanted)[0]}, which "
+                    f"multiplies a fixed or lots size, not '{mode}'"
+                ]
+            }
+        )
 
 
 def default_underlying(instrument: Any) -> str:

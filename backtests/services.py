@@ -46,7 +46,7 @@ from workers.leases import (
 
 from . import config as run_config
 from .models import ACTIVE, BacktestRun, BacktestSweep, BacktestTrade, RunStatus
-from .options import OPTION_TRADE_KEYS, options_checked, with_options
+from .options import OPTION_TRADE_KEYS, options_checked, quantity_checked, with_options
 from .presentation import rejection_counts
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ def backtest_request(
         graph=pinned.graph, config=config, instrument=instrument, start=start, end=end
     )
     config = {**config, "options": legs} if legs else config
+    quantity_checked(graph=pinned.graph, sizing=config.get("sizing") or {})
     stored = run_config.normalise(config, **run_config.instrument_facts(instrument, start=start))
     return _enqueue(
         BacktestRun(

@@ -125,3 +125,15 @@ def test_an_option_leg_sweep_is_refused(auth_client, leg_body) -> None:
     assert response.json()["errors"][0]["node"] == "sell_put"
     assert "not in sweeps" in response.json()["errors"][0]["message"]
     assert not BacktestSweep.objects.exists()
+
+
+def test_an_order_quantity_beside_a_size_from_equity_is_a_400(auth_client, user, run_body) -> None:
+    graph = example_documents()["sma_cross"]
+    for n in graph["nodes"]:
+        if n["id"] == "buy":
+            n["params"]["quantity"] = 2
+    strategy = strategy_create(owner=user, name="Two lots", graph=graph)
+    body = {**run_body, "strategy": strategy.pk, "sizing": {"mode": "percent", "value": 10}}
+    response = _post(auth_client, body)
+    assert response.status_code == 400, response.content
+    assert _fields(response) == ["sizing.mode"]

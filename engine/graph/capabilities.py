@@ -51,6 +51,7 @@ def unexecutable_actions(doc: dict[str, Any], *, legs: bool = True) -> list[dict
             for key in ("group_stop_loss", "group_target")
             if isinstance(risk, dict) and risk.get(key) is not None
         ]
+    problems += _quantity_problems(nodes, edges, sweep=not legs)
     delayed = _after_a_wait(actions, edges)
     problems += [
         _problem(
@@ -102,6 +103,87 @@ def _leg_problems(
     return out
 
 
+def entry_quantities(doc: dict[str, Any]) -> dict[str, int]:
+    """Per side ("long"/"short"): the ``quantity`` of the order actions its entry gates fire.
+
+    A run multiplies its sized lots (or fixed units) by it (engine.backtest); sides without
+    an order action are absent. Several different quantities on one side are refused by
+    :func:`unexecutable_actions`; here the first is returned."""
+    nodes = [n for n in doc.get("nodes", []) if isinstance(n, dict)]
+    out: dict[str, int] = {}
+    for side, qty in _entry_orders(nodes, doc.get("edges", [])):
+        out.setdefault(side, qty)
+    return out
+
+
+def _entry_orders(
+    nodes: list[dict[str, Any]], edges: list[dict[str, str]]
+) -> list[tuple[str, int]]:
+    gates = {n["id"]: n for n in nodes if n.get("kind") == "entry"}
+    reach = _reached_from(dict.fromkeys(gates, "entry"), edges)
+    out = []
+    for n in nodes:
+        params = n.get("params", {})
+        if n.get("kind") != "action" or params.get("type") not in ORDER_TYPES:
+            continue
+        for g in sorted(reach.get(n["id"], ())):
+            side = gates[g].get("params", {}).get("side", "long")
+            out.append((side, int(params.get("quantity", 1))))
+    return out
+
+
+def _quantity_problems(
+    nodes: list[dict[str, Any]], edges: list[dict[str, str]], *, sweep: bool
+) -> list[dict[str, Any]]:
+    """Order quantities the simulator cannot follow: exits close the whole position; one
+    side's entries share one size; a sweep sizes every combination alike."""
+    out = []
+    entry_ids = set()
+    gates = {n["id"]: n.get("kind") for n in nodes if n.get("kind") in ("entry", "exit")}
+    reach = _reached_from(gates, edges)
+    by_side: dict[str, set[int]] = {}
+    for side, qty in _entry_orders(nodes, edges):
+        by_side.setdefault(side, set()).add(qty)
+    for n in nodes:
+        params = n.get("params", {})
+        if n.get("kind") != "action" or params.get("type") not in ORDER_TYPES:
+            continue
+        qty = params.get("quantity", 1)
+        kinds = {gates[g] for g in reach.get(n["id"], ())}
+        if "entry" in kinds:
+            entry_ids.add(n["id"])
+        if kinds == {"exit"} and qty != 1:
+            out.append(
+                _problem(
+                    n["id"],
+                    "an exit closes the whole position; a partial exit (quantity "
+                    f"{qty}) is not supported yet: remove quantity",
+                    "params.quantity",
+                )
+            )
+        elif "entry" in kinds and sweep and qty != 1:
+            out.append(
+                _problem(
+                    n["id"],
+                    "a sweep does not apply an order's quantity yet: size the sweep with "
+                    "its sizing and remove quantity",
+                    "params.quantity",
+                )
+            )
+    qtys = {q for side_qtys in by_side.values() for q in side_qtys}
+    if len(qtys) > 1:
+        out += [
+            _problem(
+                node_id,
+                f"the entries ask for different quantities {sorted(qtys)}; one size for "
+                "every entry is supported yet",
+                "params.quantity",
+            )
+            for node_id in sorted(entry_ids)
+        ]
+    return out
+
+
 def _reached_from(gates: dict[str, Any], edges: list[dict[str, str]]) -> dict[str, set[str]]:
     """action id -> the gates whose ``fire`` reaches it (directly or through ``next``)."""
     links: dict[str, list[str]] = {}
@@ -141,5 +223,5 @@ def _after_a_wait(actions: dict[str, Any], edges: list[dict[str, str]]) -> set[s
     return found
 
 
-def _problem(node_id: str, message: str) -> dict[str, Any]:
-    return {"node": node_id, "field": "params.type", "message": message}
+def _problem(node_id: str, message: str, field: str = "params.type") -> dict[str, Any]:
+    return {"node": node_id, "field": field, "message": message}
