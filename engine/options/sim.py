@@ -99,6 +99,7 @@ class Group:
     waiting: dict[str, int] = field(default_factory=dict)  # leg node -> re-entries used
     stopped: set[str] = field(default_factory=set)  # legs waiting for a re-entry
     specs: dict[str, LegSpec] = field(default_factory=dict)
+    fresh: bool = True  # not entered yet: a refusal then un-counts it from the day's trades
 
     @property
     def open_legs(self) -> list[Leg]:
@@ -160,6 +161,7 @@ class _Sim:
         self.last_exit_bar = -(10**9)
         self.next_group = 1
         self._decided: dict[tuple[int, str], int] = {}  # pending entry -> its decision bar
+        self._closing: list[tuple[Group, LegSpec]] = []  # entries at this bar's close
         # Group P&L is only worth computing each bar when a group rule reads it.
         self.watch_groups = (
             risk.per_trade_max_loss is not None
@@ -207,9 +209,8 @@ class _Sim:
         for leg in self._open():
             if leg.pending_exit >= 0:
                 self._close(leg, i, leg.px(i, "open", self.bars.ts), leg.pending_exit)
-        pending, self.pending = self.pending, []
-        for group, spec in pending:
-            self._enter(group, spec, i, "open")
+        if self.pending:
+            self._flush(i, "open")
         if self.sq >= 0 and self.mods[i] >= self.sq:
             for leg in self._open():
                 if leg.entry_bar < i or not self.fill_close:
@@ -324,7 +325,9 @@ class _Sim:
         self.groups.append(group)
         self.day_groups += 1
         for node in nodes:
-            self._schedule(group, self.legs[node][0], i)
+            self._schedule(group, self.legs[node][0], i, batch=True)
+        if self.fill_close:
+            self._flush(i, "close")
 
     def _entry_refusal(self, i: int) -> int:
         risk = self.risk
@@ -341,36 +344,62 @@ class _Sim:
             return L.REJ_WINDOW
         return 0
 
-    def _schedule(self, group: Group, spec: LegSpec, i: int) -> None:
+    def _schedule(self, group: Group, spec: LegSpec, i: int, batch: bool = False) -> None:
+        """Enter ``spec`` into ``group`` at this close or the next open. With ``batch`` the
+        caller enters the group's legs together (``_flush``): all or none are afforded."""
         if group not in self.groups:  # a re-entry into a group whose last leg just left
             self.groups.append(group)
         if self.fill_close:
-            self._enter(group, spec, i, "close", decided=i)
+            self._decided[(group.id, spec.node)] = i
+            self._closing.append((group, spec))
+            if not batch:
+                self._flush(i, "close")
         elif i + 1 < len(self.bars):
             self.pending.append((group, spec))
             self._decided[(group.id, spec.node)] = i
         else:
             self.counts[L.REJ_END - 1] += 1
 
-    def _enter(self, group: Group, spec: LegSpec, i: int, at: str, decided: int = -1) -> None:
-        decided = self._decided.pop((group.id, spec.node), decided if decided >= 0 else i)
+    def _flush(self, i: int, at: str) -> None:
+        """Enter waiting legs at bar ``i``'s ``at``, group by group, all of a group or none."""
+        waiting = self.pending if at == "open" else self._closing
+        if at == "open":
+            self.pending = []
+        else:
+            self._closing = []
+        groups: dict[int, list[tuple[Group, LegSpec]]] = {}
+        for group, spec in waiting:
+            groups.setdefault(group.id, []).append((group, spec))
+        for items in groups.values():
+            legs = [self._leg(group, spec, i, at) for group, spec in items]
+            group = items[0][0]
+            need = sum(leg.margin + leg.entry_total for leg in legs)
+            need += sum(leg.entry_price * leg.units for leg in legs if leg.spec.side > 0)
+            if need > self._free(i, at) + 1e-9:
+                code = L.REJ_MARGIN if any(leg.spec.side < 0 for leg in legs) else L.REJ_FUNDS
+                for leg in legs:
+                    self.rejects.append([i, leg.spec.side, leg.units, leg.entry_price, code])
+                self.counts[code - 1] += 1
+                if group.fresh:
+                    self.day_groups -= 1
+                continue
+            group.fresh = False
+            for leg in legs:
+                self.cash -= leg.spec.side * leg.entry_price * leg.units + leg.entry_total
+                group.legs.append(leg)
+                group.entry_value += leg.entry_price * leg.units
+
+    def _leg(self, group: Group, spec: LegSpec, i: int, at: str) -> Leg:
+        """The leg ``spec`` would be if filled at bar ``i``'s ``at`` (not yet paid for)."""
+        decided = self._decided.pop((group.id, spec.node), i)
         contract = self._resolve(spec, decided, fill_bar=i)
         series = self.feed.series(contract, decided, self._held_until(i))
         units = spec.lots * contract.lot_size
-        raw = series.at(i, at, self.bars.ts)
-        price = self._slipped(raw, buy=spec.side > 0)
-        row = self._fee_row(i)
+        price = self._slipped(series.at(i, at, self.bars.ts), buy=spec.side > 0)
         fees = np.zeros(NC)
-        total = charges(row, price * units, spec.side > 0, fees)
+        total = charges(self._fee_row(i), price * units, spec.side > 0, fees)
         spot = float(self.bars.open[i] if at == "open" else self.bars.close[i])
         margin = self.opts.short_margin_pct / 100.0 * spot * units if spec.side < 0 else 0.0
-        need = (price * units if spec.side > 0 else margin) + total
-        if need > self._free(i, at) + 1e-9:
-            code = L.REJ_FUNDS if spec.side > 0 else L.REJ_MARGIN
-            self.rejects.append([i, spec.side, units, price, code])
-            self.counts[code - 1] += 1
-            return
-        self.cash -= spec.side * price * units + total
         leg = Leg(
             spec,
             group,
@@ -386,8 +415,7 @@ class _Sim:
         )
         leg.sources.add("real" if series.real[i - series.start] else "model")
         leg.cols, leg.entry_total = series.lists(), float(total)
-        group.legs.append(leg)
-        group.entry_value += price * units
+        return leg
 
     def _held_until(self, i: int) -> int | None:
         """With a square-off, a leg entered on bar ``i`` is gone by the day's end: its

@@ -70,8 +70,8 @@ def _spec(node: str, side: int, right: str, **kw: object) -> LegSpec:
 def _run(bars: Bars, signals: Signals, legs: dict[str, LegSpec], **cfg: object):
     options = cfg.pop("options")
     timeframe = str(cfg.pop("timeframe", "1m"))
-    config = SimConfig(initial_cash=1e6, options=options, **cfg)  # type: ignore[arg-type]
     risk = cfg.pop("risk", None) or RiskSettings()
+    config = SimConfig(initial_cash=1e6, options=options, **cfg)  # type: ignore[arg-type]
     return simulate_legs(
         bars,
         signals,
@@ -407,3 +407,85 @@ def test_a_bad_leg_spec_names_the_field(params: dict, field: str, text: str) -> 
 )
 def test_good_leg_specs_validate(params: dict) -> None:
     assert validate(_leg_doc(**params)) == []
+
+
+# --- group rules on model premiums ----------------------------------------------------------
+def _straddle(**extra: object) -> dict[str, LegSpec]:
+    return {
+        "ce": _spec("ce", -1, "CE", expiry="current_week", **extra),
+        "pe": _spec("pe", -1, "PE", expiry="current_week", **extra),
+    }
+
+
+def test_a_group_is_entered_whole_or_refused_whole() -> None:
+    bars = _minute_bars("2024-03-04 10:00", [22_000.0] * 5)
+    # 15% of 22,000 x 50 = Rs 165,000 a short leg: Rs 200,000 affords one leg, not two.
+    options = OptionsConfig(premium_source="model", iv=0.14, underlying="NIFTY")
+    config = SimConfig(initial_cash=200_000, options=options)
+    run = simulate_legs(
+        bars,
+        _signals(len(bars), {"ce": [0], "pe": [0]}),
+        {k: (v, "entry_long") for k, v in _straddle().items()},
+        config,
+        RiskSettings(),
+    )
+    assert len(run.records) == 0
+    assert run.reject_counts[L.REJ_MARGIN - 1] == 1 and len(run.rejections) == 2
+
+
+def test_square_off_closes_every_leg_at_its_open_and_blocks_entries_after_it() -> None:
+    bars = _minute_bars("2024-03-04 15:10", [22_000.0] * 10)  # 15:10 .. 15:19
+    run = _run(
+        bars,
+        _signals(len(bars), {"ce": [0, 6], "pe": [0, 6]}),
+        _straddle(),
+        options=OptionsConfig(premium_source="model", iv=0.14, underlying="NIFTY"),
+        risk=RiskSettings(square_off="15:15"),
+    )
+    assert [int(r[L.T_EXIT_BAR]) for r in run.records] == [5, 5]
+    assert {L.EXIT_REASONS[int(r[L.T_REASON])] for r in run.records} == {"square_off"}
+    assert run.reject_counts[L.REJ_WINDOW - 1] == 1  # the 15:16 signal
+
+
+def test_the_daily_loss_guardrail_closes_the_group_and_blocks_the_day() -> None:
+    # A short straddle loses as the index runs away; Rs 1,000 is the day's limit.
+    closes = [22_000.0, 22_000.0, 22_150.0, 22_300.0, 22_450.0, 22_600.0, 22_600.0]
+    bars = _minute_bars("2024-03-04 10:00", closes)
+    run = _run(
+        bars,
+        _signals(len(bars), {"ce": [0, 5], "pe": [0, 5]}),
+        _straddle(),
+        options=OptionsConfig(premium_source="model", iv=0.14, underlying="NIFTY"),
+        risk=RiskSettings(daily_max_loss=1_000.0),
+    )
+    assert len(run.records) == 2
+    assert {L.EXIT_REASONS[int(r[L.T_REASON])] for r in run.records} == {"guardrail"}
+    assert run.records[:, L.T_PNL].sum() <= -1_000.0
+    assert run.reject_counts[L.REJ_DAY_LOSS - 1] == 1  # the later signal that day
+
+
+def test_next_signal_reentry_waits_for_the_gate() -> None:
+    bars = _minute_bars("2024-03-04 10:00", [22_000.0 + 40 * k for k in range(10)])
+    ce = _spec(
+        "ce",
+        -1,
+        "CE",
+        expiry="current_week",
+        stop=PremiumLevel(10.0, "percent"),
+        reentries=1,
+        reentry="next_signal",
+    )
+    pe = _spec("pe", -1, "PE", expiry="current_week")
+    run = _run(
+        bars,
+        _signals(len(bars), {"ce": [0, 6], "pe": [0, 6]}),
+        {"ce": ce, "pe": pe},
+        options=OptionsConfig(premium_source="model", iv=0.14, underlying="NIFTY"),
+    )
+    ce_entries = sorted(
+        int(r[L.T_ENTRY_BAR])
+        for r, f in zip(run.records, run.facts, strict=True)
+        if f["leg"] == "ce"
+    )
+    assert ce_entries[0] == 1 and ce_entries[1] == 7  # back in after the gate's bar-6 firing
+    assert len({f["group"] for f in run.facts}) == 1  # the same group: the put never left
