@@ -137,3 +137,75 @@ def test_an_order_quantity_beside_a_size_from_equity_is_a_400(auth_client, user,
     response = _post(auth_client, body)
     assert response.status_code == 400, response.content
     assert _fields(response) == ["sizing.mode"]
+
+
+def _stored_contracts(day, strikes, lot: int = 65) -> None:
+    """Option rows of the NIFTY weekly expiring on ``day`` with one day of 1m candles:
+    every CE at 100 + 0.01 x minute, every PE flat at 80."""
+    from datetime import datetime, time
+    from decimal import Decimal
+
+    import numpy as np
+    import pandas as pd
+
+    from engine.markets.calendar import IST
+    from marketdata import services
+    from marketdata.frames import BarFrame
+    from marketdata.models import Instrument
+
+    start = int(pd.Timestamp(datetime.combine(day, time(9, 15), tzinfo=IST)).value)
+    ts = start + np.arange(375, dtype=np.int64) * 60_000_000_000
+    for strike in strikes:
+        for right in ("CE", "PE"):
+            row = Instrument.objects.create(
+                exchange="NSE",
+                segment=Instrument.Segment.NSE_FNO,
+                symbol=f"NIFTY-{day:%Y-%m-%d}-{strike}-{right}",
+                kind=Instrument.Kind.OPTION,
+                underlying="NIFTY",
+                expiry=day,
+                strike=Decimal(strike),
+                option_type=right,
+                lot_size=lot,
+                tick_size=Decimal("0.05"),
+                security_id=f"{strike}{right}",
+            )
+            c = 100 + 0.01 * np.arange(375) if right == "CE" else np.full(375, 80.0)
+            frame = BarFrame.build(ts, c, c, c, c, np.full(375, 10.0), None)
+            services.candles_ingest(instrument=row, timeframe="1m", frame=frame)
+
+
+def test_a_straddle_on_stored_premiums_trades_the_stored_contracts(
+    auth_client, user, run_body, nifty, django_capture_on_commit_callbacks
+) -> None:
+    from datetime import date
+
+    from marketdata import selectors as md
+
+    day = date(2026, 6, 30)  # a Tuesday: that week's NIFTY expiry (Tuesdays from Sep 2025)
+    bars = md.candles_load(instrument=nifty, timeframe="1m", start=day, end=day)
+    spot = float(bars.close[4])  # 09:19's close decides
+    atm = round(spot / 50) * 50
+    _stored_contracts(day, range(atm - 150, atm + 151, 50))
+    strategy = strategy_create(
+        owner=user, name="Straddle", graph=example_documents()["short_straddle_0920"]
+    )
+    body = {k: v for k, v in run_body.items() if k != "sizing"}
+    body |= {"strategy": strategy.pk, "start": "2026-06-30", "end": "2026-06-30"}
+    body |= {"capital": "2000000", "fees": {"model": "zero"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(auth_client, {**body, "options": {"premium_source": "real"}})
+    assert response.status_code == 202, response.content
+    detail = auth_client.get(f"/api/backtest/{response.json()['id']}").json()
+    assert detail["status"] == "done", detail["error"]
+    trades = {t.option["option_type"]: t for t in BacktestTrade.objects.all()}
+    ce, pe = trades["CE"], trades["PE"]
+    assert ce.option["strike"] == pe.option["strike"] == float(atm)
+    assert ce.option["expiry"] == "2026-06-30" and ce.option["premium_source"] == "real"
+    # sold at the 09:20 open (minute 5) and bought back at the 15:15 square-off (minute 360)
+    assert ce.option["premium_in"] == pytest.approx(100.05)
+    assert ce.option["premium_out"] == pytest.approx(103.60)
+    assert float(ce.pnl) == pytest.approx(-(103.60 - 100.05) * 65, abs=0.01)
+    assert float(pe.pnl) == pytest.approx(0.0, abs=0.01)
+    assert ce.exit_reason == pe.exit_reason == "square_off"
+    assert ce.option["group"] == pe.option["group"]
