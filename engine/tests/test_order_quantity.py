@@ -62,3 +62,15 @@ def test_what_the_simulator_cannot_follow_is_named() -> None:
     mixed = unexecutable_actions(doc)
     assert {p["node"] for p in mixed} == {"buy", "short"}
     assert all("different quantities" in p["message"] for p in mixed)
+
+
+def test_a_sweep_refuses_legs_and_quantities_rather_than_trading_the_underlying(bars) -> None:
+    from engine.sweep import ParamRange, run_sweep
+
+    legs = compile_graph(example_documents()["ema_atm_put"])
+    with pytest.raises(ValueError, match="not in sweeps"):
+        run_sweep(bars, legs, [ParamRange.parse("ma_fast.timeperiod=5:7:2")])
+    with pytest.raises(ValueError, match="quantity"):
+        run_sweep(
+            bars, compile_graph(_sma(buy_qty=2)), [ParamRange.parse("ma_fast.timeperiod=5:7:2")]
+        )
