@@ -82,4 +82,10 @@ class OptionsConfig:
         if np.any(~np.isfinite(out) | (out <= 0)):
             first = times[int(np.argmax(~np.isfinite(out) | (out <= 0)))]
             raise LegError(f"the iv series has no positive value at or before {first}")
+        if np.any(out > 5):
+            at = int(np.argmax(out > 5))
+            raise LegError(
+                f"the iv series reads {out[at]:g} at {times[at]}: give annualised volatility "
+                "as a fraction (0.14 for 14%)"
+            )
         return out

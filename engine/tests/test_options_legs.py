@@ -22,7 +22,7 @@ from engine.options.config import LegError, OptionsConfig
 from engine.options.contracts import OptionChainSource
 from engine.options.frames import FrameChain
 from engine.options.legs import LegSpec, PremiumLevel
-from engine.options.pricing import YEAR_MINUTES, black76_one
+from engine.options.pricing import YEAR_MINUTES, black76_one, years_to_expiry
 from engine.options.sim import simulate_legs
 from engine.signals import RiskSettings, Signals
 from engine.sim import layout as L
@@ -489,3 +489,66 @@ def test_next_signal_reentry_waits_for_the_gate() -> None:
     )
     assert ce_entries[0] == 1 and ce_entries[1] == 7  # back in after the gate's bar-6 firing
     assert len({f["group"] for f in run.facts}) == 1  # the same group: the put never left
+
+
+def test_an_iv_series_is_carried_forward_to_each_bar() -> None:
+    bars = _minute_bars("2024-03-04 10:00", [22_000.0] * 4)
+    iv = pd.Series(
+        [0.10, 0.30],
+        index=pd.DatetimeIndex(["2024-03-04 09:15", "2024-03-04 10:02"]).tz_localize(IST),
+    )
+    options = OptionsConfig(premium_source="model", iv=iv, rate=0.0, underlying="NIFTY")
+    assert options.iv_at(bars.ts).tolist() == [0.10, 0.10, 0.30, 0.30]
+    run = _run(
+        bars,
+        _signals(4, {"ce": [0]}, exits=[1]),
+        {"ce": _spec("ce", 1, "CE", expiry="current_week")},
+        options=options,
+    )
+    fact = run.facts[0]
+    t_in = (329 + 3 * 375) / YEAR_MINUTES
+    t_out = (328 + 3 * 375) / YEAR_MINUTES  # the 10:02 open, under the 0.30 volatility
+    assert fact["premium_in"] == pytest.approx(
+        black76_one(22_000.0, 22_000.0, t_in, 0.10, 0.0, True)
+    )
+    assert fact["premium_out"] == pytest.approx(
+        black76_one(22_000.0, 22_000.0, t_out, 0.30, 0.0, True)
+    )
+    with pytest.raises(LegError, match="as a fraction"):
+        OptionsConfig(iv=iv * 100, underlying="NIFTY").iv_at(bars.ts)
+
+
+def test_atm_from_futures_uses_the_forward_to_the_expiry() -> None:
+    from engine.options.resolve import reference_price
+
+    spec = _spec("ce", 1, "CE", atm_from="futures")
+    t = 20 / 252
+    assert reference_price(spec, 22_000.0, t, 0.065) == pytest.approx(22_000.0 * np.exp(0.065 * t))
+    assert reference_price(_spec("ce", 1, "CE"), 22_000.0, t, 0.065) == 22_000.0
+    # ATM from the forward to the April monthly (36 sessions away), not the 22,000 spot
+    bars = _minute_bars("2024-03-04 10:00", [22_000.0] * 3)
+    opts = OptionsConfig(premium_source="model", iv=0.14, underlying="NIFTY")
+    legs = {"ce": _spec("ce", 1, "CE", expiry="next_month", atm_from="futures")}
+    run = _run(bars, _signals(3, {"ce": [0]}), legs, options=opts)
+    fwd = reference_price(
+        legs["ce"],
+        22_000.0,
+        years_to_expiry(bars.ts[:1] + 60_000_000_000, date(2024, 4, 25))[0],
+        0.065,
+    )
+    assert run.facts[0]["expiry"] == "2024-04-25"
+    assert run.facts[0]["strike"] == round(fwd / 50) * 50 == 22_200.0
+
+
+def test_a_real_leg_whose_expiry_is_not_stored_names_it() -> None:
+    bars, chain = _eod()
+    # NIFTY weeklies began in February 2019: the first weekly after 2019-01-02 is 02-14,
+    # which the January file does not hold.
+    with pytest.raises(LegError, match="no NIFTY CE contracts of expiry 2019-02-14 are stored"):
+        _run(
+            bars,
+            _signals(len(bars), {"ce": [0]}),
+            {"ce": _spec("ce", 1, "CE", expiry="current_week")},
+            options=OptionsConfig(premium_source="real", chain=chain, underlying="NIFTY"),
+            timeframe="1d",
+        )
