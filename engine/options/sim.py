@@ -382,6 +382,8 @@ class _Sim:
                 self.counts[code - 1] += 1
                 if group.fresh:
                     self.day_groups -= 1
+                    if group in self.groups and not group.legs:
+                        self.groups.remove(group)  # never entered: nothing to track
                 continue
             group.fresh = False
             for leg in legs:
