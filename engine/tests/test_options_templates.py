@@ -54,3 +54,26 @@ def test_an_option_template_trades_option_premiums(name: str) -> None:
         assert by_leg["buy_ce"]["strike"] - by_leg["sell_ce"]["strike"] == 200  # 4 steps of 50
         assert by_leg["sell_pe"]["strike"] - by_leg["buy_pe"]["strike"] == 200
         assert {t["exit_reason"] for t in trades} <= {"group_stop", "group_target", "square_off"}
+
+
+def test_a_leg_after_a_wait_enters_that_many_bars_later() -> None:
+    doc = example_documents()["ema_atm_put"]
+    doc["nodes"].append({"id": "pause", "kind": "action", "params": {"type": "wait", "bars": 3}})
+    doc["edges"] = [e for e in doc["edges"] if e["to"] != "sell_put.trigger"]
+    doc["edges"] += [
+        {"from": "go_long.fire", "to": "pause.trigger"},
+        {"from": "pause.next", "to": "sell_put.trigger"},
+    ]
+    assert unexecutable_actions(doc) == []
+    graph = compile_graph(doc)
+    bars = synthetic_bars(start=date(2025, 3, 3), days=5, seed=5)
+    signals = graph.evaluate(bars)
+    cfg = SimConfig(
+        initial_cash=2_000_000,
+        options=OptionsConfig(premium_source="model", iv=0.14, underlying="NIFTY"),
+    )
+    trades = run_backtest(bars, graph, cfg).trades
+    gates = [int(i) for i in signals.entry_long.nonzero()[0]]
+    assert len(trades) > 0
+    for entry in trades.entry_bar:
+        assert int(entry) - 4 in gates  # the gate's bar, 3 bars' wait, then the next open
