@@ -37,6 +37,7 @@ from engine.options.legs import (
     ATM_FROM,
     EXPIRY_ALIASES,
     EXPIRY_CHOICES,
+    LEG_ACTIVATIONS,
     LEG_LEVELS,
     REENTRY_MODES,
     STRIKE_MODES,
@@ -287,8 +288,10 @@ def check_option_leg(c: Ctx) -> None:
                 c.get(key)
                 c.fail(key, f"applies only to a strike chosen by {key} (strike is {mode})")
     c.choice("atm_from", ATM_FROM, "spot")
-    for key in LEG_LEVELS:
+    for key in (*LEG_LEVELS, *LEG_ACTIVATIONS):
         _leg_level(c, key)
+    if c.out.get("trail_after") and not c.out.get("trailing"):
+        c.fail("trail_after", "activates a trailing stop: set trailing too")
     c.integer("reentries", 0, 100, 0)
     c.choice("reentry", REENTRY_MODES, "immediate")
     if c.out.get("reentries") and not any(c.out.get(k) for k in LEG_LEVELS):

@@ -205,6 +205,8 @@ def node_kinds() -> list[dict[str, Any]]:
                 "stop": "{value, unit: points|percent} of premium",
                 "target": "{value, unit: points|percent} of premium",
                 "trailing": "{value, unit: points|percent} of premium",
+                "trail_after": "{value, unit}: trailing starts after this move in favour",
+                "cost_after": "{value, unit}: stop moves to the entry after this move",
                 "reentries": "0..100 a day, after the leg's own exit",
                 "reentry": ["immediate", "next_signal"],
                 "lots": "int",

@@ -27,6 +27,9 @@ STRIKE_MODES = (*STRIKE_STEPS_MODES, *STRIKE_VALUE_MODES)
 ATM_FROM = ("spot", "futures")
 REENTRY_MODES = ("immediate", "next_signal")
 LEG_LEVELS = ("stop", "target", "trailing")
+# Distances in the leg's favour that change its stop: trailing starts after ``trail_after``;
+# the stop moves to the entry premium (cost) after ``cost_after``.
+LEG_ACTIVATIONS = ("trail_after", "cost_after")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,8 @@ class LegSpec:
     trailing: PremiumLevel | None = None
     reentries: int = 0  # per day, after this leg's own stop/target/trailing exit
     reentry: str = "immediate"
+    trail_after: PremiumLevel | None = None
+    cost_after: PremiumLevel | None = None
 
     @property
     def position(self) -> str:
@@ -85,6 +90,8 @@ def leg_spec(node_id: str, params: dict[str, Any]) -> LegSpec:
         trailing=_level(params.get("trailing")),
         reentries=int(params.get("reentries", 0)),
         reentry=params.get("reentry", "immediate"),
+        trail_after=_level(params.get("trail_after")),
+        cost_after=_level(params.get("cost_after")),
     )
 
 

@@ -220,7 +220,12 @@ class _Sim:
         ts = self.bars.ts
         for leg in self._open():
             spec = leg.spec
-            if spec.stop is None and spec.target is None and spec.trailing is None:
+            if (
+                spec.stop is None
+                and spec.target is None
+                and spec.trailing is None
+                and spec.cost_after is None
+            ):
                 continue
             if leg.entry_bar == i and self.fill_close:
                 continue  # entered at this bar's close: its range is before the entry
@@ -237,10 +242,14 @@ class _Sim:
     def _level_hit(self, leg: Leg, o: float, h: float, lo: float) -> tuple[float, int] | None:
         """(fill premium, reason) when a level of the leg is reached in this bar."""
         spec, e, side = leg.spec, leg.entry_price, leg.spec.side
+        favour = side * (leg.best - e)  # the best move seen on earlier bars
         levels: list[tuple[float, int]] = []
         if spec.stop is not None:
             levels.append((e - side * spec.stop.distance(e), L.EXIT_STOP))
-        if spec.trailing is not None:
+        if spec.cost_after is not None and favour >= spec.cost_after.distance(e):
+            levels.append((e, L.EXIT_STOP))  # moved to cost
+        armed = spec.trail_after is None or favour >= spec.trail_after.distance(e)
+        if spec.trailing is not None and armed:
             levels.append((leg.best - side * spec.trailing.distance(e), L.EXIT_TRAILING))
         stops = [(p, r) for p, r in levels if (lo <= p if side > 0 else h >= p)]
         target = None
@@ -413,11 +422,20 @@ class _Sim:
             fees,
             margin,
             price,
-            self.feed.last_bar(contract),
+            self._last_bar(contract),
         )
         leg.sources.add("real" if series.real[i - series.start] else "model")
         leg.cols, leg.entry_total = series.lists(), float(total)
         return leg
+
+    def _last_bar(self, contract: OptionContract) -> int:
+        """The bar a leg on ``contract`` expires at; past the data (never reached: the end of
+        data closes it instead) when the data stops before the expiry day."""
+        last = self.feed.last_bar(contract)
+        n = len(self.bars)
+        if last == n - 1 and ist_date(int(self.bars.ts[-1])) < contract.expiry:
+            return n
+        return last
 
     def _held_until(self, i: int) -> int | None:
         """With a square-off, a leg entered on bar ``i`` is gone by the day's end: its

@@ -380,6 +380,8 @@ def _leg_doc(**params: object) -> dict:
         ({"stop": {"value": 25, "unit": "pct"}}, "params.stop.unit", "points"),
         ({"reentries": 2}, "params.reentries", "stop, target or trailing"),
         ({"lots": 0}, "params.lots", "between 1"),
+        ({"trail_after": {"value": 10, "unit": "points"}}, "params.trail_after", "set trailing"),
+        ({"cost_after": {"value": 0}}, "params.cost_after.value", "above 0"),
     ],
 )
 def test_a_bad_leg_spec_names_the_field(params: dict, field: str, text: str) -> None:
@@ -552,3 +554,43 @@ def test_a_real_leg_whose_expiry_is_not_stored_names_it() -> None:
             options=OptionsConfig(premium_source="real", chain=chain, underlying="NIFTY"),
             timeframe="1d",
         )
+
+
+def _premium_path_run(leg: LegSpec, closes: list[float]):
+    bars = _minute_bars("2024-03-04 10:00", closes)
+    return _run(
+        bars,
+        _signals(len(bars), {leg.node: [0]}),
+        {leg.node: leg},
+        options=OptionsConfig(premium_source="model", iv=0.14, underlying="NIFTY"),
+    )
+
+
+def test_the_stop_moves_to_cost_after_a_move_in_favour() -> None:
+    # A bought call: the index rallies (premium up more than 20 points), then falls back.
+    closes = [22_000.0, 22_000.0, 22_100.0, 22_100.0, 21_950.0, 21_900.0, 21_900.0]
+    plain = _premium_path_run(_spec("ce", 1, "CE", expiry="current_week"), closes)
+    assert L.EXIT_REASONS[int(plain.records[0][L.T_REASON])] == "end"
+    moved = _premium_path_run(
+        _spec("ce", 1, "CE", expiry="current_week", cost_after=PremiumLevel(20.0)), closes
+    )
+    rec, fact = moved.records[0], moved.facts[0]
+    # Armed by bar 2's rally; bar 4 opens (21,950) below cost: a gap fills at that open.
+    assert L.EXIT_REASONS[int(rec[L.T_REASON])] == "stop" and rec[L.T_EXIT_BAR] == 4
+    assert fact["premium_out"] < fact["premium_in"] < plain.facts[0]["premium_in"] + 1e-9
+    armed_later = _premium_path_run(
+        _spec("ce", 1, "CE", expiry="current_week", cost_after=PremiumLevel(500.0)), closes
+    )
+    assert L.EXIT_REASONS[int(armed_later.records[0][L.T_REASON])] == "end"
+
+
+def test_a_trailing_stop_waits_for_its_activation() -> None:
+    closes = [22_000.0, 22_000.0, 22_030.0, 22_000.0, 22_150.0, 22_100.0, 22_000.0]
+    trail = PremiumLevel(10.0)
+    early = _premium_path_run(_spec("ce", 1, "CE", expiry="current_week", trailing=trail), closes)
+    late = _premium_path_run(
+        _spec("ce", 1, "CE", expiry="current_week", trailing=trail, trail_after=PremiumLevel(50.0)),
+        closes,
+    )
+    assert int(early.records[0][L.T_EXIT_BAR]) < int(late.records[0][L.T_EXIT_BAR])
+    assert L.EXIT_REASONS[int(late.records[0][L.T_REASON])] == "trailing"
