@@ -1,4 +1,4 @@
-"""Admin: instruments (with a data-health page), runs, tracking and the quarantine."""
+"""Admin: instruments (with a data-health page), runs, tracking, the quarantine and IV samples."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from django.utils.html import format_html
 from algobacktester.errors import InvalidInput
 
 from . import selectors
-from .models import Candle, IngestionRun, Instrument, QuarantinedCandle, TrackedInstrument
+from .models import (
+    Candle,
+    ImpliedVolatility,
+    IngestionRun,
+    Instrument,
+    QuarantinedCandle,
+    TrackedInstrument,
+)
 from .timeframes import MINUTES
 
 
@@ -25,7 +32,10 @@ class InstrumentAdmin(admin.ModelAdmin):
         "kind",
         "underlying",
         "expiry",
+        "strike",
+        "option_type",
         "lot_size",
+        "listed_on",
         "is_active",
         "health_link",
     )
@@ -109,6 +119,17 @@ class QuarantinedCandleAdmin(admin.ModelAdmin):
     search_fields = ("instrument__symbol", "detail")
     readonly_fields = [f.name for f in QuarantinedCandle._meta.fields]
     list_select_related = ("instrument",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ImpliedVolatility)
+class ImpliedVolatilityAdmin(admin.ModelAdmin):
+    list_display = ("underlying", "ts", "expiry", "strike", "iv", "source", "run")
+    list_filter = ("underlying", "source")
+    readonly_fields = [f.name for f in ImpliedVolatility._meta.fields]
+    date_hierarchy = "ts"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

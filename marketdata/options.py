@@ -30,6 +30,7 @@ from .selectors import candles_load, candles_source
 from .timeframes import timeframe_check
 
 PREMIUM_COLUMNS = ("open", "high", "low", "close", "volume")
+DAYS_CACHED = 64
 
 
 def option_contract(instrument: Instrument) -> OptionContract:
@@ -64,13 +65,16 @@ class StoredChain:
     """An ``OptionChainSource`` of one underlying, read from stored rows.
 
     ``contracts`` answers only for the underlying it was built for (a source of NIFTY asked
-    for BANKNIFTY contracts is a caller's mistake, refused). Instrument ids of contracts it
-    has returned are cached, so ``premiums`` costs no lookup per call.
+    for BANKNIFTY contracts is a caller's mistake, refused). The contracts of the last
+    ``DAYS_CACHED`` days asked for and the instrument ids of contracts it has returned are
+    cached (a source lives for one run: data stored meanwhile is not seen), so ``premiums``
+    costs no lookup per call.
     """
 
     def __init__(self, underlying: str) -> None:
         self.underlying = underlying.strip().upper()
         self._ids: dict[tuple, int] = {}
+        self._days: dict[date, tuple[OptionContract, ...]] = {}
 
     def __repr__(self) -> str:
         return f"StoredChain({self.underlying!r})"
@@ -80,12 +84,16 @@ class StoredChain:
             raise ValueError(
                 f"this chain holds {self.underlying} contracts, not {underlying.upper()}"
             )
-        out = []
-        for row in option_contracts_alive(underlying=self.underlying, on=on):
-            contract = option_contract(row)
-            self._ids[self._key(contract)] = row.pk
-            out.append(contract)
-        return out
+        if on not in self._days:  # a backtest asks again for every leg entered that day
+            out = []
+            for row in option_contracts_alive(underlying=self.underlying, on=on):
+                contract = option_contract(row)
+                self._ids[self._key(contract)] = row.pk
+                out.append(contract)
+            if len(self._days) >= DAYS_CACHED:
+                self._days.pop(next(iter(self._days)))
+            self._days[on] = tuple(out)
+        return list(self._days[on])
 
     def premiums(
         self, contract: OptionContract, start: datetime, end: datetime, timeframe: str
@@ -93,10 +101,12 @@ class StoredChain:
         """Stored candles of ``contract`` in ``[start, end]`` (both ends included; naive
         datetimes are IST), or ``None`` when the contract or its candles are not stored.
 
-        A ``1d`` bar is labelled 00:00 IST of its trading day, so a range that starts at
-        09:15 misses that day's bar: ask from midnight for daily premiums.
+        A ``1d`` bar is labelled 00:00 IST of its trading day: for ``1d`` the range starts at
+        the midnight of ``start``'s day, so a leg entered at 09:15 gets that day's bar.
         """
         timeframe_check(timeframe)
+        if timeframe == "1d":
+            start = _ist(start).replace(hour=0, minute=0, second=0, microsecond=0)
         iid = self._instrument_id(contract)
         if iid is None:
             return None
@@ -138,6 +148,10 @@ class StoredChain:
                 return None
             self._ids[key] = row
         return self._ids[key]
+
+
+def _ist(value: datetime) -> datetime:
+    return value.replace(tzinfo=IST) if value.tzinfo is None else value.astimezone(IST)
 
 
 def _open_interest(iid: int, timeframe: str, lo: datetime, hi: datetime) -> pd.Series | None:

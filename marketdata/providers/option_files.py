@@ -378,7 +378,7 @@ def _snapshots(df: pd.DataFrame) -> OptionBars:
             "detail": "the calendar has no lot size for this underlying",
             "raw": {k: str(v) for k, v in row.items()},
         }
-        for row in long[no_lot].head(1000).to_dict("records")
+        for row in long[no_lot].to_dict("records")
     ]
     long = long[~no_lot]
     return OptionBars("1m", _snapshot_bars(long), rejects, skipped, iv)

@@ -169,3 +169,50 @@ def test_one_row_per_option_series():
             strike=Decimal(21500),
             option_type="CE",
         )
+
+
+def test_daily_premiums_include_the_day_of_a_start_after_midnight():
+    row = make_option(21500, "CE")
+    day = date(2024, 1, 19)
+    midnight = int(pd.Timestamp(datetime.combine(day, time(0)), tz=IST).value)
+    services.candles_ingest(
+        instrument=row,
+        timeframe="1d",
+        frame=BarFrame.build(np.array([midnight]), *[np.array([80.0])] * 4),
+    )
+    chain = stored_chain("NIFTY")
+    contract = chain.contracts("NIFTY", day)[0]
+    df = chain.premiums(
+        contract, datetime.combine(day, time(9, 15)), datetime.combine(day, time(15, 29)), "1d"
+    )
+    assert df["close"].tolist() == [80.0] and df.index[0].strftime("%H:%M") == "00:00"
+
+
+def test_the_contracts_of_a_day_are_read_once():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_option(21500, "CE")
+    chain = stored_chain("NIFTY")
+    first = chain.contracts("NIFTY", date(2024, 1, 19))
+    with CaptureQueriesContext(connection) as queries:
+        again = chain.contracts("NIFTY", date(2024, 1, 19))
+    assert again == first and len(queries) == 0
+
+
+def test_migration_renames_option_rows_synced_under_dhans_symbols():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("marketdata.migrations.0004_option_files_runs_iv")
+    old = make_option(21500, "CE")
+    Instrument.objects.filter(pk=old.pk).update(symbol="NIFTY-Jan2024-21500-CE")
+    taken = make_option(21600, "PE")
+    Instrument.objects.filter(pk=taken.pk).update(symbol="NIFTY-Jan2024-21600-PE")
+    Instrument.objects.create(  # someone else already holds 21600 PE's new name: left alone
+        exchange="NSE", segment="NSE_FNO", symbol="NIFTY-2024-01-25-21600-PE", kind="future"
+    )
+    migration.options_renamed(apps, None)
+    assert Instrument.objects.get(pk=old.pk).symbol == "NIFTY-2024-01-25-21500-CE"
+    assert Instrument.objects.get(pk=taken.pk).symbol == "NIFTY-Jan2024-21600-PE"
