@@ -83,6 +83,7 @@ def normalise(
             if k in config
         },
         "end_of_data": end_of_data(config),
+        **({"options": config["options"]} if config.get("options") else {}),
     }
 
 

@@ -118,6 +118,11 @@ class BacktestTrade(models.Model):
     charges_breakdown = models.JSONField(default=dict)
     exit_reason = models.CharField(max_length=16)
     bars_held = models.PositiveIntegerField(default=0)
+    option = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="an option leg's contract, premiums, lots, premium source and group",
+    )
 
     class Meta:
         ordering = ("run", "seq")

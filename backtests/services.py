@@ -48,6 +48,7 @@ from workers.leases import (
 from . import config as run_config
 from . import storage
 from .models import ACTIVE, BacktestRun, BacktestSweep, RunStatus
+from .options import options_checked, quantity_checked, with_options
 from .presentation import rejection_counts
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,11 @@ def backtest_request(
     timeframe = runnable_timeframe(pinned, timeframe)
     check_range(instrument, timeframe, start, end)
     check_concurrency(user)
+    legs = options_checked(
+        graph=pinned.graph, config=config, instrument=instrument, start=start, end=end
+    )
+    config = {**config, "options": legs} if legs else config
+    quantity_checked(graph=pinned.graph, sizing=config.get("sizing") or {})
     stored = run_config.normalise(config, **run_config.instrument_facts(instrument, start=start))
     return _enqueue(
         BacktestRun(
@@ -116,9 +122,9 @@ def instrument_for(ref: int | str) -> Instrument:
     return md.instrument_by_ref(ref=ref)
 
 
-def check_executable(version: StrategyVersion) -> None:
+def check_executable(version: StrategyVersion, *, sweep: bool = False) -> None:
     """Refuse a run that would not do what the graph says (engine.graph.capabilities)."""
-    problems = unexecutable_actions(version.graph)
+    problems = unexecutable_actions(version.graph, legs=not sweep)
     if problems:
         raise InvalidInput(
             errors=[
@@ -128,7 +134,9 @@ def check_executable(version: StrategyVersion) -> None:
         )
 
 
-def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
+def runnable_timeframe(
+    version: StrategyVersion, requested: str | None, *, sweep: bool = False
+) -> str:
     errors = validate(version.graph)
     if errors:
         raise InvalidInput(
@@ -142,7 +150,7 @@ def runnable_timeframe(version: StrategyVersion, requested: str | None) -> str:
             ],
             code="invalid_graph",
         )
-    check_executable(version)
+    check_executable(version, sweep=sweep)
     native = version.graph.get("settings", {}).get("timeframe", "1m")
     if requested and requested != native:
         raise InvalidInput(
@@ -350,8 +358,15 @@ def _compute(lease: Lease, stages: Stages | None = None) -> tuple[BacktestResult
             bars=bars,
         )
     try:
+        sim = with_options(
+            run_config.sim_config(run.config),
+            config=run.config,
+            instrument=run.instrument,
+            start=run.start,
+            end=run.end,
+        )
         with stages("engine"):
-            result = run_backtest(bars, compiled, run_config.sim_config(run.config))
+            result = run_backtest(bars, compiled, sim)
     except ValueError as exc:  # a config the engine refuses (e.g. a fee plugin's rule)
         raise _RunError(f"the engine refused the run: {exc}") from exc
     _progress(lease, 80.0, "simulated", owner_id=run.owner_id, stages=stages)
@@ -378,7 +393,9 @@ def _store(
         body = result.summary_dict(max_points=run_config.limits()["CURVE_POINTS"])
         storage.trades_write(lease.pk, result.trades)
         run.status, run.progress, run.error = RunStatus.DONE, 100.0, ""
-        run.stats, run.equity_curve = body["stats"], body["equity_curve"]
+        # An option run's premium source and per-leg statistics ride with its stats.
+        legs = {k: body[k] for k in ("premium_source", "leg_stats") if k in body}
+        run.stats, run.equity_curve = {**body["stats"], **legs}, body["equity_curve"]
         run.rejected_entries = rejection_counts(body)  # the stored list is capped
         run.drawdown_curve, run.rejections = body["drawdown_curve"], body["rejections"][:1000]
         run.open_position = body.get("open_position")

@@ -26,6 +26,7 @@ from engine.sim.result import Trades
 
 from . import presentation
 from .models import BacktestRun, BacktestTrade
+from .options import OPTION_TRADE_KEYS
 
 COPY_COLUMNS = (
     "run_id",
@@ -42,6 +43,7 @@ COPY_COLUMNS = (
     "charges_breakdown",
     "exit_reason",
     "bars_held",
+    "option",
 )
 
 
@@ -86,7 +88,25 @@ def trade_columns(trades: Trades) -> dict[str, Any]:
         "charges_breakdown": breakdown,
         "exit_reason": cols["exit_reason"],
         "bars_held": np.maximum(cols["exit_bar"] - cols["entry_bar"], 0),
+        "option": _option_facts(trades),
     }
+
+
+def _option_facts(trades: Trades) -> list[dict[str, Any]] | None:
+    """An option leg's contract, premiums, lots, source and group a trade (docs/adr/0014);
+    None for a run without legs (its trades are the instrument's own)."""
+    facts = getattr(trades, "facts", None)
+    if not facts:
+        return None
+    return [{k: fact[k] for k in OPTION_TRADE_KEYS if k in fact} for fact in facts]
+
+
+def _option_texts(option: list[dict[str, Any]] | None, n: int) -> list[bytes]:
+    """The ``option`` column as COPY text: JSON, its backslashes doubled (COPY reads ``\\x``
+    as an escape), or ``\\N`` for a run without legs."""
+    if option is None:
+        return [b"\\N"] * n
+    return [orjson.dumps(fact).replace(b"\\", b"\\\\") for fact in option]
 
 
 def _parts(values: np.ndarray) -> list[bytes]:
@@ -132,6 +152,7 @@ def _copy(run_id: int, c: dict[str, Any]) -> None:
         _breakdown_json(c["charges_breakdown"], n),
         [r.encode() for r in c["exit_reason"]],
         _texts(c["bars_held"]),
+        _option_texts(c["option"], n),
         strict=True,
     )
     payload = b"\n".join(b"\t".join(row) for row in rows) + b"\n"
@@ -159,6 +180,7 @@ def _models(run_id: int, c: dict[str, Any]) -> list[BacktestTrade]:
             charges_breakdown={k: _finite(v[i]) for k, v in breakdown.items()},
             exit_reason=c["exit_reason"][i],
             bars_held=int(c["bars_held"][i]),
+            option=c["option"][i] if c["option"] is not None else None,
         )
         for i in range(n)
     ]

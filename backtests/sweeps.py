@@ -74,7 +74,7 @@ def sweep_request(
     strategy = strategy_get(user=user, strategy_id=strategy_id)
     pinned = strategy_version_get(user=user, strategy_id=strategy.pk, number=version)
     instrument = instrument_for(instrument_ref)
-    timeframe = runnable_timeframe(pinned, None)
+    timeframe = runnable_timeframe(pinned, None, sweep=True)
     bars = check_range(instrument, timeframe, start, end)
     check_concurrency(user)
     if metric not in NUMERIC_KEYS:

@@ -6,14 +6,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
 
 from engine import ENGINE_VERSION
 from engine.bars import Bars
+from engine.graph.capabilities import entry_quantities
 from engine.metrics import Stats, StatsContext, compute_stats
+from engine.options.run import LegTrades, has_option_legs, leg_stats, run_legs
 from engine.signals import RiskSettings, Signals
 from engine.sim import SimConfig, SimResult, simulate
 from engine.sim import layout as L
@@ -81,8 +83,16 @@ class BacktestResult:
             "open_position": (
                 self.sim.open_position.to_dict(tz) if self.sim.open_position is not None else None
             ),
+            **self._legs(),
             **_curves_at(self.bars.ts, self.equity, max_points, tz),
         }
+
+    def _legs(self) -> dict[str, Any]:
+        """Option runs add their premium source and per-leg statistics."""
+        options = self.config.options
+        if options is None or not isinstance(self.trades, LegTrades):
+            return {}
+        return {"premium_source": options.premium_source, "leg_stats": leg_stats(self.trades)}
 
 
 def _curves_at(
@@ -121,7 +131,17 @@ def run_backtest(
         signals, risk = strategy, risk or RiskSettings()
     else:
         signals, risk = strategy.evaluate(bars), risk or strategy.risk
-    sim = simulate(bars, signals, config, risk)
+    plan = getattr(strategy, "plan", None)
+    if plan is not None and has_option_legs(plan):
+        # Option legs trade their resolved contracts' premiums, never the underlying
+        # (ARCHITECTURE decision 12; docs/adr/0014-option-legs.md).
+        tf = getattr(strategy, "timeframe", "1m")
+        sim = run_legs(bars, signals, plan, config, risk, tf)
+    else:
+        document = getattr(strategy, "document", None)
+        if document is not None:
+            config = sized_by_orders(config, entry_quantities(document))
+        sim = simulate(bars, signals, config, risk)
     stats = compute_stats(
         sim.trades,
         sim.equity,
@@ -133,6 +153,27 @@ def run_backtest(
         context=stats_context,
     )
     return BacktestResult(bars=bars, sim=sim, stats=stats, config=config, risk=risk)
+
+
+def sized_by_orders(config: SimConfig, quantities: dict[str, int]) -> SimConfig:
+    """The run's size times the ``quantity`` its entry orders ask for (1 leaves it alone).
+
+    ``fixed`` sizing: that many times the units; ``lots``: that many times the lots. A size
+    from equity (``percent``, ``all_in``) has no multiple, so a quantity other than 1 is
+    refused rather than ignored."""
+    wanted = set(quantities.values())
+    if len(wanted) > 1:
+        raise ValueError(f"the entries ask for different quantities {sorted(wanted)}")
+    q = wanted.pop() if wanted else 1
+    if q == 1:
+        return config
+    sizing = config.sizing
+    if sizing.mode not in ("fixed", "lots"):
+        raise ValueError(
+            f"an entry order's quantity {q} multiplies a fixed or lots size; the run sizes "
+            f"'{sizing.mode}': use sizing fixed or lots, or remove the quantity"
+        )
+    return replace(config, sizing=replace(sizing, value=sizing.value * q))
 
 
 def open_entry_bar(sim: SimResult) -> int | None:

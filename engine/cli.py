@@ -129,6 +129,32 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="zone of naive CSV times and of the trading day (default Asia/Kolkata)",
     )
     p.add_argument("--risk-free", type=float, default=0.0, help="annual rate for Sharpe/Sortino")
+    legs = p.add_argument_group("option legs (strategies with option_leg actions)")
+    legs.add_argument(
+        "--premium-source",
+        choices=["model", "real", "real_then_model"],
+        help="model: Black-76 from the data's prices with --iv; real: candles from --chain-eod "
+        "(a missing bar is an error); real_then_model: real where they exist",
+    )
+    legs.add_argument("--iv", type=float, help="annualised implied volatility, e.g. 0.14")
+    legs.add_argument(
+        "--iv-csv", type=Path, help="an IV series instead: CSV of time,iv (fractions, IST times)"
+    )
+    legs.add_argument("--rate", type=float, default=0.065, help="annual rate (default 0.065)")
+    legs.add_argument(
+        "--short-margin-pct",
+        type=float,
+        default=15.0,
+        help="percent of the underlying's notional a short leg blocks (default 15)",
+    )
+    legs.add_argument(
+        "--underlying", help="what the data is (NIFTY, BANKNIFTY ...) for legs that name none"
+    )
+    legs.add_argument(
+        "--chain-eod",
+        type=Path,
+        help="NSE contract-wise EOD option file (daily candles) for real premiums",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -147,7 +173,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if result.sim.open_position is not None:
         print(f"Open position: {result.sim.open_position.to_dict(args.timezone)}")
     if args.trades:
-        print(result.trades.to_frame(args.timezone).to_string())
+        with __import__("pandas").option_context("display.width", 250):
+            print(result.trades.to_frame(args.timezone).to_string())
     return 0
 
 
@@ -217,7 +244,83 @@ class _Progress:
 def _inputs(args: argparse.Namespace) -> tuple[Any, Bars, SimConfig]:
     config = _config(args)
     graph = _load_graph(args.strategy)
+    _check_executable(graph, sweep=args.command == "sweep")
+    config = _with_legs(args, graph, config)
     return graph, to_timeframe(_load_bars(args.data, args.timezone), graph.timeframe), config
+
+
+def _check_executable(graph: Any, *, sweep: bool) -> None:
+    from engine.graph import unexecutable_actions
+
+    problems = unexecutable_actions(graph.document, legs=not sweep)
+    if problems:
+        p = problems[0]
+        where = f"node '{p['node']}'" if p["node"] else p["field"]
+        raise UsageError(f"the strategy cannot run as written: {where}: {p['message']}")
+
+
+_SIZING_DEFAULTS = {"sizing": "all_in", "size": 1.0, "lot_size": 1.0, "lot_symbol": None}
+
+
+def _with_legs(args: argparse.Namespace, graph: Any, config: SimConfig) -> SimConfig:
+    """``config`` with ``options`` when the strategy has option legs (refusing flags that
+    would be ignored: leg flags without legs, sizing flags with them)."""
+    from dataclasses import replace
+
+    from engine.options.config import OptionsConfig
+    from engine.options.run import has_option_legs
+
+    flags = ("premium_source", "iv", "iv_csv", "chain_eod", "underlying")
+    given = [f"--{f.replace('_', '-')}" for f in flags if getattr(args, f) is not None]
+    if not has_option_legs(graph.plan):
+        if given:
+            raise UsageError(f"{', '.join(given)}: the strategy has no option leg")
+        return config
+    if args.premium_source is None:
+        raise UsageError(
+            "the strategy has option legs: give --premium-source model (with --iv or --iv-csv), "
+            "real or real_then_model (with --chain-eod)"
+        )
+    odd = [f"--{k.replace('_', '-')}" for k, v in _SIZING_DEFAULTS.items() if getattr(args, k) != v]
+    if odd or args.margin != 1.0:
+        raise UsageError(
+            f"{', '.join([*odd, *(['--margin'] if args.margin != 1.0 else [])])}: option legs are "
+            "sized by their lots and margined by --short-margin-pct"
+        )
+    if args.iv is not None and args.iv_csv is not None:
+        raise UsageError("give --iv or --iv-csv, not both")
+    chain = None
+    if args.chain_eod is not None:
+        from engine.options.frames import FrameChain
+
+        if not args.chain_eod.is_file():
+            raise UsageError(f"cannot read {args.chain_eod}: no such file")
+        chain = FrameChain.from_nse_eod(args.chain_eod)
+    iv: Any = args.iv
+    if args.iv_csv is not None:
+        iv = _iv_series(args.iv_csv, args.timezone)
+    options = OptionsConfig(
+        premium_source=args.premium_source,
+        iv=iv,
+        rate=args.rate,
+        chain=chain,
+        underlying=args.underlying.upper() if args.underlying else None,
+        short_margin_pct=args.short_margin_pct,
+    )
+    return replace(config, options=options)
+
+
+def _iv_series(path: Path, tz: str) -> Any:
+    import pandas as pd
+
+    if not path.is_file():
+        raise UsageError(f"cannot read {path}: no such file")
+    frame = pd.read_csv(path)
+    if list(frame.columns[:2]) != ["time", "iv"]:
+        raise UsageError(f"{path}: expected the columns time,iv")
+    index = pd.DatetimeIndex(pd.to_datetime(frame["time"]))
+    index = index.tz_localize(tz) if index.tz is None else index
+    return pd.Series(frame["iv"].to_numpy(dtype=float), index=index)
 
 
 def to_timeframe(bars: Bars, timeframe: str) -> Bars:

@@ -36,6 +36,10 @@ class RiskSettings:
     square_off: str | None = None  # "HH:MM" IST, e.g. "15:25"
     cooldown_bars: int = 0
     min_hold_bars: int = 0
+    # Option-leg groups only (engine.options): on the group's combined P&L, "points" meaning
+    # rupees, "percent" of the premium value the group paid or received at entry.
+    group_stop_loss: Level | None = None
+    group_target: Level | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

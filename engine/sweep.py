@@ -263,6 +263,7 @@ def signal_factory(
     if not hasattr(strategy, "with_params"):
         return strategy, risk or RiskSettings()  # type: ignore[return-value]
     graph = strategy
+    _check_sweepable(graph)
     cache: dict[tuple[Any, ...], Any] = {}
 
     def evaluate(params: Params) -> Signals:
@@ -271,6 +272,20 @@ def signal_factory(
         return variant.evaluate(bars)
 
     return evaluate, risk or graph.risk
+
+
+def _check_sweepable(graph: Any) -> None:
+    """A sweep runs the kernel only: option legs (which would trade the underlying) and an
+    order's quantity (which would be ignored) are refused, as the backtest service does."""
+    from engine.graph.capabilities import entry_quantities
+    from engine.options.run import has_option_legs
+
+    plan = getattr(graph, "plan", None)
+    if plan is not None and has_option_legs(plan):
+        raise ValueError("option legs run in single backtests, not in sweeps yet")
+    document = getattr(graph, "document", None)
+    if document is not None and set(entry_quantities(document).values()) - {1}:
+        raise ValueError("a sweep does not apply an order's quantity yet: remove quantity")
 
 
 class _CachedIndicator:

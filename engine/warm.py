@@ -72,6 +72,8 @@ def _backtests(bars: Bars) -> None:
     (square-off, daily limits), fixed and per-bar lots, each end of data, fill and order type."""
     from engine.backtest import run_backtest
     from engine.graph import compile_graph, example_documents
+    from engine.options.config import OptionsConfig
+    from engine.options.run import has_option_legs
     from engine.signals import Level, RiskSettings
     from engine.sim import SimConfig, Sizing
 
@@ -99,6 +101,10 @@ def _backtests(bars: Bars) -> None:
     ]
     for doc in example_documents().values():
         graph = compile_graph(doc)
+        if has_option_legs(graph.plan):  # premiums, not the kernel: one model run warms them
+            legs = OptionsConfig(premium_source="model", iv=0.15, underlying="NIFTY")
+            run_backtest(bars, graph, SimConfig(fees="india_options", options=legs)).to_dict()
+            continue
         for cfg in configs:
             for r in (None, risk):
                 run_backtest(bars, graph, cfg, risk=r).to_dict()

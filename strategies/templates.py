@@ -120,8 +120,9 @@ def opening_range_breakout() -> Doc:
 
 
 def supertrend_index_options() -> Doc:
-    """SuperTrend(10, 3) flips on 5-minute bars, confirmed by MACD above its signal and by
-    the 15-minute SuperTrend's direction; each up-flip sells an ATM weekly NIFTY PE."""
+    """SuperTrend(10, 3) flips on 5-minute bars, confirmed by MACD against its signal line and
+    by the 15-minute SuperTrend's direction: an up-flip buys an ATM weekly NIFTY CE, a
+    down-flip an ATM weekly NIFTY PE (one lot each); each is sold back on the opposite flip."""
     return document(
         "SuperTrend index options",
         [
@@ -137,23 +138,18 @@ def supertrend_index_options() -> Doc:
             node("flip_up", "condition", op="crosses_above"),
             node("flip_down", "condition", op="crosses_below"),
             node("htf_up", "condition", op="gt"),
+            node("htf_down", "condition", op="lt"),
             node("macd_up", "condition", op="gt"),
+            node("macd_down", "condition", op="lt"),
             node("window", "time", op="session_window", start="09:20", end="15:00"),
-            node("setup", "logic", op="and"),
+            node("setup_up", "logic", op="and"),
+            node("setup_down", "logic", op="and"),
             node("go_long", "entry", side="long"),
-            node("flat", "exit", side="long"),
-            node(
-                "sell_pe",
-                "action",
-                type="option_leg",
-                position="sell",
-                option_type="PE",
-                strike="ATM",
-                offset=0,
-                expiry="weekly",
-                lots=1,
-                underlying="NIFTY",
-            ),
+            node("flat_long", "exit", side="long"),
+            node("go_short", "entry", side="short"),
+            node("flat_short", "exit", side="short"),
+            _buy_leg("buy_ce", "CE"),
+            _buy_leg("buy_pe", "PE"),
             node("again", "loop", max_reentries=3, cooldown_bars=2),
         ],
         [
@@ -166,15 +162,26 @@ def supertrend_index_options() -> Doc:
             edge("zero.out", "flip_down.b"),
             edge("st15.direction", "htf_up.a"),
             edge("zero.out", "htf_up.b"),
+            edge("st15.direction", "htf_down.a"),
+            edge("zero.out", "htf_down.b"),
             edge("macd.macd", "macd_up.a"),
             edge("macd.signal", "macd_up.b"),
-            edge("flip_up.out", "setup.a"),
-            edge("htf_up.out", "setup.b"),
-            edge("macd_up.out", "setup.c"),
-            edge("window.out", "setup.d"),
-            edge("setup.out", "go_long.when"),
-            edge("flip_down.out", "flat.when"),
-            edge("go_long.fire", "sell_pe.trigger"),
+            edge("macd.macd", "macd_down.a"),
+            edge("macd.signal", "macd_down.b"),
+            edge("flip_up.out", "setup_up.a"),
+            edge("htf_up.out", "setup_up.b"),
+            edge("macd_up.out", "setup_up.c"),
+            edge("window.out", "setup_up.d"),
+            edge("flip_down.out", "setup_down.a"),
+            edge("htf_down.out", "setup_down.b"),
+            edge("macd_down.out", "setup_down.c"),
+            edge("window.out", "setup_down.d"),
+            edge("setup_up.out", "go_long.when"),
+            edge("flip_down.out", "flat_long.when"),
+            edge("setup_down.out", "go_short.when"),
+            edge("flip_up.out", "flat_short.when"),
+            edge("go_long.fire", "buy_ce.trigger"),
+            edge("go_short.fire", "buy_pe.trigger"),
             edge("go_long.fire", "again.entry"),
         ],
         timeframe="5m",
@@ -185,8 +192,23 @@ def supertrend_index_options() -> Doc:
             "per_trade_max_loss": 2000,
             "daily_max_loss": 5000,
             "max_trades_per_day": 4,
+            "min_hold_bars": 1,
             "square_off": "15:25",
         },
+    )
+
+
+def _buy_leg(node_id: str, right: str) -> dict[str, Any]:
+    return node(
+        node_id,
+        "action",
+        type="option_leg",
+        position="buy",
+        option_type=right,
+        strike="ATM",
+        expiry="current_week",
+        lots=1,
+        underlying="NIFTY",
     )
 
 
@@ -222,9 +244,32 @@ def _build() -> dict[str, Template]:
             "supertrend_index_options",
             "SuperTrend index options (intraday)",
             " ".join((supertrend_index_options.__doc__ or "").split())
-            + " Stop 25, target 40, trail 15 points; max loss ₹2,000 a trade and ₹5,000 a day;"
-            " at most 4 trades a day; square-off 15:25 IST.",
+            + " Premium stop 25, target 40, trail 15 points; max loss ₹2,000 a trade and"
+            " ₹5,000 a day; at most 4 trades a day, 2 bars' cooldown, 1 bar's minimum hold;"
+            " square-off 15:25 IST.",
             supertrend_index_options(),
+        ),
+        Template(
+            "ema_cross_sell_atm_put",
+            "EMA 20/50 cross: sell ATM put",
+            "The product brief's example: when EMA 20 crosses above EMA 50, sell an ATM weekly"
+            " NIFTY put (one lot); buy it back on the cross below.",
+            examples["ema_atm_put"],
+        ),
+        Template(
+            "short_straddle_0920",
+            "09:20 short straddle",
+            "Sell the ATM weekly NIFTY call and put at 09:20, a 25% premium stop on each leg;"
+            " square-off 15:15.",
+            examples["short_straddle_0920"],
+        ),
+        Template(
+            "iron_condor",
+            "Iron condor",
+            "At 09:30 sell the 2-strikes-OTM weekly NIFTY call and put and buy the 6-strikes-OTM"
+            " wings; all four legs exit together at a ₹3,000 group loss, a ₹1,500 group gain or"
+            " the 15:15 square-off.",
+            examples["iron_condor"],
         ),
     ]
     return {t.key: t for t in items}

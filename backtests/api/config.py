@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from engine.fees import get_fee_model
 from engine.fees.models import BUILTIN as BUILTIN_FEES
+from engine.options.config import DEFAULT_RATE, DEFAULT_SHORT_MARGIN_PCT, PREMIUM_SOURCES
 from engine.sim.config import END_OF_DATA
 
 from ..config import DEFAULT_CAPITAL
@@ -58,6 +59,46 @@ class SlippageSerializer(serializers.Serializer):
     bps = serializers.FloatField(min_value=0, max_value=1000, default=0.0)
 
 
+class OptionsSerializer(serializers.Serializer):
+    """How a strategy's option legs are priced (docs/backtests.md, "Option legs")."""
+
+    premium_source = serializers.ChoiceField(
+        choices=PREMIUM_SOURCES,
+        help_text="real: stored candles of each resolved contract (a missing bar fails the "
+        "run); model: Black-76 from the underlying; real_then_model: stored where they exist",
+    )
+    iv = serializers.FloatField(
+        min_value=0.001,
+        max_value=5.0,
+        required=False,
+        help_text="constant annualised implied volatility (0.14 = 14%) for model premiums",
+    )
+    iv_series = serializers.ChoiceField(
+        choices=("auto", "atm_iv", "india_vix"),
+        required=False,
+        help_text="a stored IV series instead of a constant: ATM IV, India VIX, or auto",
+    )
+    rate = serializers.FloatField(
+        min_value=-0.5, max_value=0.99, default=DEFAULT_RATE, help_text="annual, continuous"
+    )
+    short_margin_pct = serializers.FloatField(
+        min_value=0.01,
+        max_value=100.0,
+        default=DEFAULT_SHORT_MARGIN_PCT,
+        help_text="percent of the underlying's notional each short leg blocks",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "iv" in attrs and "iv_series" in attrs:
+            raise serializers.ValidationError({"iv_series": ["give iv or iv_series, not both"]})
+        if attrs["premium_source"] == "real" and ("iv" in attrs or "iv_series" in attrs):
+            field = "iv" if "iv" in attrs else "iv_series"
+            raise serializers.ValidationError(
+                {field: ["'real' premiums use no IV; remove it or use real_then_model"]}
+            )
+        return attrs
+
+
 class RunConfigSerializer(serializers.Serializer):
     capital = serializers.DecimalField(
         max_digits=16,
@@ -96,6 +137,9 @@ class RunConfigSerializer(serializers.Serializer):
         "0.12 index/futures, 0.2 equity, 1.0 options",
     )
     pyramiding = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    options = OptionsSerializer(
+        required=False, help_text="required when the strategy has option legs, refused otherwise"
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         end, close = attrs.get("end_of_data"), attrs.get("close_at_end")

@@ -75,6 +75,7 @@ class TradeSerializer(serializers.ModelSerializer):
             "charges_breakdown",
             "exit_reason",
             "bars_held",
+            "option",
             "display",
         )
         read_only_fields = fields

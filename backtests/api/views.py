@@ -177,6 +177,18 @@ CSV_COLUMNS = (
     "exit_reason",
     "bars_held",
 )
+OPTION_CSV_COLUMNS = (
+    "contract",
+    "expiry",
+    "strike",
+    "option_type",
+    "position",
+    "lots",
+    "units",
+    "premium_source",
+    "group",
+    "leg",
+)
 
 
 class BacktestTradesCsvApi(APIView):
@@ -194,9 +206,13 @@ class BacktestTradesCsvApi(APIView):
         raw = request.query_params.get("raw") in ("1", "true")
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        for row in selectors.backtest_trades(run=run).values(*CSV_COLUMNS):
-            writer.writerow(_csv_row(row, tick=run.instrument.tick_size, raw=raw))
+        # An option run's rows name their contract too (docs/backtests.md, "Option legs").
+        legs = OPTION_CSV_COLUMNS if run.config.get("options") else ()
+        writer.writerow((*CSV_COLUMNS, *legs))
+        for row in selectors.backtest_trades(run=run).values(*CSV_COLUMNS, "option"):
+            option = row.pop("option") or {}
+            cells = _csv_row(row, tick=run.instrument.tick_size, raw=raw)
+            writer.writerow([*cells, *(option.get(k, "") for k in legs)])
         if run.open_position:
             writer.writerow(_csv_open_row(run, raw=raw))
         response = HttpResponse(buffer.getvalue(), content_type="text/csv")

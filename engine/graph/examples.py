@@ -101,7 +101,8 @@ def rsi_mean_reversion() -> Doc:
 
 def supertrend_options() -> Doc:
     """SuperTrend(10, 3) on 5-minute bars: on an up-flip between 09:30 and 14:30 sell an
-    ATM-1 weekly PE (one lot); exit on the down-flip; square off 15:15, 2 re-entries."""
+    ATM-1 weekly NIFTY PE (one lot, premium stop 30 points, trailing 20); buy it back on the
+    down-flip; square off 15:15, 2 re-entries a day."""
     return document(
         "SuperTrend intraday options",
         [
@@ -123,7 +124,7 @@ def supertrend_options() -> Doc:
                 option_type="PE",
                 strike="ATM",
                 offset=-1,
-                expiry="weekly",
+                expiry="current_week",
                 lots=1,
                 underlying="NIFTY",
             ),
@@ -154,14 +155,92 @@ def supertrend_options() -> Doc:
     )
 
 
+def _leg(node_id: str, position: str, right: str, **params: Any) -> dict[str, Any]:
+    base = {"lots": 1, "underlying": "NIFTY", "expiry": "current_week", "strike": "ATM"}
+    return node(
+        node_id,
+        "action",
+        type="option_leg",
+        position=position,
+        option_type=right,
+        **(base | params),
+    )
+
+
+def ema_atm_put() -> Doc:
+    """The product brief's example: when EMA 20 crosses above EMA 50, sell an ATM weekly
+    NIFTY put (one lot); buy it back when EMA 20 crosses below."""
+    doc = ma_cross("EMA 20/50 cross: sell ATM put", "EMA", 20, 50)
+    doc["nodes"] = [n for n in doc["nodes"] if n["id"] not in ("buy", "sell")]
+    doc["edges"] = [e for e in doc["edges"] if not e["from"].endswith(".fire")]
+    doc["nodes"].append(_leg("sell_put", "sell", "PE"))
+    doc["edges"].append(edge("go_long.fire", "sell_put.trigger"))
+    return doc
+
+
+def short_straddle_0920() -> Doc:
+    """Sell the ATM weekly NIFTY straddle at 09:20 (decided at the close of the 09:19 bar,
+    filled at the 09:20 open), a 25% premium stop on each leg, square-off 15:15."""
+    stop = {"value": 25, "unit": "percent"}
+    return document(
+        "09:20 short straddle",
+        [
+            node("at_0920", "time", op="nth_bar", n=5),
+            node("go", "entry", side="long"),
+            _leg("sell_ce", "sell", "CE", stop=stop),
+            _leg("sell_pe", "sell", "PE", stop=stop),
+        ],
+        [
+            edge("at_0920.out", "go.when"),
+            edge("go.fire", "sell_ce.trigger"),
+            edge("go.fire", "sell_pe.trigger"),
+        ],
+        risk={"square_off": "15:15", "max_trades_per_day": 1},
+    )
+
+
+def iron_condor() -> Doc:
+    """At 09:30 sell the weekly NIFTY 2-strikes-OTM call and put and buy the 6-strikes-OTM
+    wings; the four legs exit together at a ₹3,000 group loss or a ₹1,500 group gain, or at
+    the 15:15 square-off."""
+    return document(
+        "Iron condor",
+        [
+            node("at_0930", "time", op="nth_bar", n=15),
+            node("go", "entry", side="long"),
+            _leg("sell_ce", "sell", "CE", strike="OTM", offset=2),
+            _leg("sell_pe", "sell", "PE", strike="OTM", offset=2),
+            _leg("buy_ce", "buy", "CE", strike="OTM", offset=6),
+            _leg("buy_pe", "buy", "PE", strike="OTM", offset=6),
+        ],
+        [
+            edge("at_0930.out", "go.when"),
+            *(
+                edge("go.fire", f"{leg}.trigger")
+                for leg in ("sell_ce", "sell_pe", "buy_ce", "buy_pe")
+            ),
+        ],
+        risk={
+            "square_off": "15:15",
+            "max_trades_per_day": 1,
+            "group_stop_loss": {"value": 3000, "unit": "rupees"},
+            "group_target": {"value": 1500, "unit": "rupees"},
+        },
+    )
+
+
 _EXAMPLES = {
     "sma_cross": ma_cross("SMA 10/20 cross", "SMA", 10, 20),
     "ema_20_50": ma_cross("EMA 20/50 cross", "EMA", 20, 50),
     "rsi_mean_reversion": rsi_mean_reversion(),
     "supertrend_options": supertrend_options(),
+    "ema_atm_put": ema_atm_put(),
+    "short_straddle_0920": short_straddle_0920(),
+    "iron_condor": iron_condor(),
 }
 
 
 def example_documents() -> dict[str, Doc]:
-    """name -> document: sma_cross, ema_20_50, rsi_mean_reversion, supertrend_options."""
+    """name -> document: sma_cross, ema_20_50, rsi_mean_reversion, supertrend_options,
+    ema_atm_put, short_straddle_0920, iron_condor (the last four trade option legs)."""
     return copy.deepcopy(_EXAMPLES)

@@ -33,6 +33,17 @@ from engine.graph.schema import (
     timeframe_minutes,
 )
 from engine.indicators import PRICE_FIELDS, BaseIndicator, Registry
+from engine.options.legs import (
+    ATM_FROM,
+    EXPIRY_ALIASES,
+    EXPIRY_CHOICES,
+    LEG_ACTIVATIONS,
+    LEG_LEVELS,
+    REENTRY_MODES,
+    STRIKE_MODES,
+    STRIKE_STEPS_MODES,
+    STRIKE_VALUE_MODES,
+)
 
 Errors = list[ErrorDict]
 _MISSING = object()
@@ -243,16 +254,91 @@ def check_action(c: Ctx) -> None:
     elif kind == "wait":
         c.integer("bars", 1, 100_000)
     elif kind == "option_leg":
-        c.choice("position", ("buy", "sell"))
-        c.choice("option_type", ("CE", "PE"))
-        c.choice("strike", ("ATM",), "ATM")
-        c.integer("offset", -100, 100, 0)
-        c.choice("expiry", ("weekly", "monthly"), "weekly")
-        c.integer("lots", 1, 10_000, 1)
-        if c.raw.get("underlying") is not None:
-            c.choice("underlying", UNDERLYINGS)
-        else:
-            c.get("underlying", None)
+        check_option_leg(c)
+
+
+def check_option_leg(c: Ctx) -> None:
+    """An option leg (docs/strategy-language.md, "Option legs")."""
+    c.choice("position", ("buy", "sell"))
+    c.choice("option_type", ("CE", "PE"))
+    c.integer("lots", 1, 10_000, 1)
+    if c.raw.get("underlying") is not None:
+        c.choice("underlying", UNDERLYINGS)
+    else:
+        c.get("underlying", None)
+    _leg_expiry(c)
+    mode = c.choice("strike", STRIKE_MODES, "ATM")
+    lo = -100 if mode == "ATM" else 0
+    c.integer("offset", lo, 100, 0)
+    if mode in STRIKE_STEPS_MODES or mode is None:
+        c.out["offset"] = c.out.get("offset") or 0
+    if mode in ("ITM", "OTM", "ATM") or mode is None:
+        for key in ("premium", "delta", "percent"):
+            if key in c.raw:
+                c.get(key)
+                c.fail(key, f"applies only to a strike chosen by {key} (strike is {mode})")
+    else:
+        if c.raw.get("offset"):
+            c.fail("offset", f"applies only to strike ATM, ITM or OTM (strike is {mode})")
+        wanted = STRIKE_VALUE_MODES[mode]
+        limits = {"premium": (1e-6, 1e7), "delta": (1e-6, 0.999999), "percent": (1e-6, 500.0)}
+        c.number(wanted, *limits[wanted])
+        for key in ("premium", "delta", "percent"):
+            if key != wanted and key in c.raw:
+                c.get(key)
+                c.fail(key, f"applies only to a strike chosen by {key} (strike is {mode})")
+    c.choice("atm_from", ATM_FROM, "spot")
+    for key in (*LEG_LEVELS, *LEG_ACTIVATIONS):
+        _leg_level(c, key)
+    if c.out.get("trail_after") and not c.out.get("trailing"):
+        c.fail("trail_after", "activates a trailing stop: set trailing too")
+    c.integer("reentries", 0, 100, 0)
+    c.choice("reentry", REENTRY_MODES, "immediate")
+    if c.out.get("reentries") and not any(c.out.get(k) for k in LEG_LEVELS):
+        c.fail("reentries", "re-entry follows the leg's own stop, target or trailing exit: set one")
+
+
+def _leg_expiry(c: Ctx) -> None:
+    value = c.get("expiry", "current_week")
+    value = EXPIRY_ALIASES.get(value, value) if isinstance(value, str) else value
+    if isinstance(value, str) and (value in EXPIRY_CHOICES or _iso_date(value)):
+        c.out["expiry"] = value
+        return
+    c.fail(
+        "expiry",
+        f"must be one of {', '.join(EXPIRY_CHOICES)} (or weekly, monthly) or a date "
+        f"'YYYY-MM-DD'; got {_show(value)}",
+    )
+
+
+def _iso_date(value: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+def _leg_level(c: Ctx, key: str) -> None:
+    value = c.get(key, None)
+    if value is None:
+        c.out[key] = None
+        return
+    if not isinstance(value, dict) or not set(value) <= {"value", "unit"}:
+        c.fail(key, "must be {'value': number, 'unit': 'points' | 'percent'} (of premium)")
+        return
+    unit = value.get("unit", "points")
+    num = value.get("value")
+    if unit not in ("points", "percent"):
+        c.fail(f"{key}.unit", "must be 'points' or 'percent' (of the entry premium)")
+    elif isinstance(num, bool) or not isinstance(num, int | float) or not 0 < num <= 1e7:
+        c.fail(f"{key}.value", "must be a number above 0")
+    elif unit == "percent" and num > 100 and key != "target":
+        c.fail(f"{key}.value", "a stop or trailing distance is at most 100 percent of premium")
+    else:
+        c.out[key] = {"value": float(num), "unit": unit}
 
 
 def check_loop(c: Ctx) -> None:

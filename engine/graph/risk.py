@@ -44,6 +44,7 @@ def check_risk(raw: object, errors: Errors) -> RiskSettings | None:
     c.hhmm("square_off", optional=True)
     c.integer("cooldown_bars", 0, 100_000, 0)
     c.integer("min_hold_bars", 0, 100_000, 0)
+    groups = {k: _group_level(k, c) for k in ("group_stop_loss", "group_target")}
     c.finish()
     for e in errors[before:]:
         e["node"], e["field"] = None, "settings.risk." + e["field"].removeprefix("params.")
@@ -58,7 +59,27 @@ def check_risk(raw: object, errors: Errors) -> RiskSettings | None:
         square_off=out.get("square_off"),
         cooldown_bars=out["cooldown_bars"],
         min_hold_bars=out["min_hold_bars"],
+        **groups,
     )
+
+
+def _group_level(key: str, c: Ctx) -> Level | None:
+    """An option-leg group level: ``{'value': n, 'unit': 'rupees' | 'percent'}``."""
+    value = c.get(key, None)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not set(value) <= {"value", "unit"}:
+        c.fail(key, "must be {'value': number, 'unit': 'rupees' | 'percent'}")
+        return None
+    unit = value.get("unit", "rupees")
+    num = value.get("value")
+    if unit not in ("rupees", "percent"):
+        c.fail(f"{key}.unit", "must be 'rupees' (of group P&L) or 'percent' (of entry premium)")
+        return None
+    if isinstance(num, bool) or not isinstance(num, int | float) or not 0 < num <= 1e12:
+        c.fail(f"{key}.value", "must be a number above 0")
+        return None
+    return Level(value=float(num), unit="points" if unit == "rupees" else "percent")
 
 
 def _level(key: str, c: Ctx) -> Level | None:

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 
 from engine.fees import BaseFees, get_fee_model
+from engine.options.config import OptionsConfig
 from engine.signals import Level, RiskSettings
 from engine.sim import layout as L
 
@@ -89,6 +90,8 @@ class SimConfig:
     allow_long: bool = True
     allow_short: bool = True
     timezone: str = "Asia/Kolkata"  # wall clock for square-off and trading days
+    # How option legs are priced and margined; required when the strategy has legs.
+    options: OptionsConfig | None = None
 
     def __post_init__(self) -> None:
         if self.fill not in ("next_open", "close"):

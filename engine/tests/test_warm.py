@@ -22,6 +22,8 @@ import numpy as np, talib
 from engine.backtest import run_backtest
 from engine.graph import compile_graph, example_documents
 from engine.markets.synthetic import synthetic_bars
+from engine.options.config import OptionsConfig
+from engine.options.run import has_option_legs
 from engine.signals import Level, RiskSettings, Signals
 from engine.sim import SimConfig, SimSession, Sizing
 from engine.sweep import ParamRange, run_sweep
@@ -35,8 +37,13 @@ sig = Signals(entry_long=up, exit_long=down, entry_short=down, exit_short=up)
 run_backtest(bars, sig, SimConfig(fees="india_equity_intraday")).to_dict()
 risk = RiskSettings(stop_loss=Level(value=10), square_off="15:20", daily_max_loss=2000.0)
 lots = SimConfig(fees="india_futures", margin=0.15, sizing=Sizing(mode="lots", lot_symbol="NIFTY"))
+legs = SimConfig(fees="india_options", options=OptionsConfig(iv=0.15, underlying="NIFTY"))
 for doc in example_documents().values():
-    run_backtest(bars, compile_graph(doc), lots, risk=risk).to_dict()
+    g = compile_graph(doc)
+    if has_option_legs(g.plan):
+        run_backtest(bars, g, legs).to_dict()
+    else:
+        run_backtest(bars, g, lots, risk=risk).to_dict()
 graph = compile_graph(example_documents()["sma_cross"])
 run_sweep(bars, graph, [ParamRange.parse("ma_fast.timeperiod=3:9:3")], SimConfig(), risk=risk)
 session = SimSession(SimConfig(), risk)

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from backtests.models import BacktestRun, RunStatus
 from marketdata.models import Candle
 from strategies.models import Strategy
+from strategies.templates import template_list
 from workers.demo import DEMO_EMAIL, demo_seed
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,8 @@ def test_demo_seed_gives_a_newcomer_results(
     assert report.user.check_password("demo-pass-123")
     assert report.password == "demo-pass-123"
     assert report.candles == {"NIFTY": 1125, "BANKNIFTY": 1125}
-    assert Strategy.objects.filter(owner=report.user).count() == report.strategies_created == 6
+    created = Strategy.objects.filter(owner=report.user).count()
+    assert created == report.strategies_created == len(template_list()) == 9
     run = BacktestRun.objects.get(owner=report.user)
     assert run.status == RunStatus.DONE, run.error
     assert run.stats["trades"] > 0
