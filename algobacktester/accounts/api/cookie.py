@@ -29,6 +29,9 @@ from . import serializers as s
 from .views import LoginIpThrottle, PublicApi, RegisterIpThrottle
 
 COOKIE_PATH = "/api/auth/session"
+CSRF_FAILED = OpenApiResponse(
+    description="CSRF check failed: the X-CSRFToken header must echo the csrftoken cookie."
+)
 
 
 def _cookie_name() -> str:
@@ -104,7 +107,7 @@ class SessionLoginApi(PublicApi):
 
     @extend_schema(
         request=s.LoginInputSerializer,
-        responses={200: s.SessionOutputSerializer},
+        responses={200: s.SessionOutputSerializer, 403: CSRF_FAILED},
         tags=["auth"],
         auth=[],
     )
@@ -122,7 +125,7 @@ class SessionRegisterApi(PublicApi):
 
     @extend_schema(
         request=s.RegisterInputSerializer,
-        responses={201: s.SessionOutputSerializer},
+        responses={201: s.SessionOutputSerializer, 403: CSRF_FAILED},
         tags=["auth"],
         auth=[],
     )
@@ -139,9 +142,15 @@ class SessionRegisterApi(PublicApi):
 
 
 class SessionRefreshApi(PublicApi):
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if response.status_code == status.HTTP_401_UNAUTHORIZED:
+            _clear_refresh_cookie(response)  # a refused cookie is worthless: drop it
+        return response
+
     @extend_schema(
         request=None,
-        responses={200: s.SessionOutputSerializer},
+        responses={200: s.SessionOutputSerializer, 403: CSRF_FAILED},
         tags=["auth"],
         auth=[],
     )
@@ -149,14 +158,7 @@ class SessionRefreshApi(PublicApi):
         """Rotate the cookie's refresh token: a new access token and a new cookie; the old
         refresh token is spent. A refused cookie is cleared, so the app shows signed out."""
         _csrf_check(request)
-        try:
-            tokens = services.auth_refresh(refresh=_cookie_refresh(request))
-        except NotAuthenticated as exc:
-            response = Response(
-                {"detail": exc.detail, "code": exc.code}, status=status.HTTP_401_UNAUTHORIZED
-            )
-            _clear_refresh_cookie(response)
-            return response
+        tokens = services.auth_refresh(refresh=_cookie_refresh(request))
         return _session_response(tokens, _user_of(tokens))
 
 
@@ -167,7 +169,8 @@ class SessionLogoutApi(PublicApi):
             204: OpenApiResponse(
                 description="The session ended (or every session, with everywhere=true); "
                 "the cookie is cleared."
-            )
+            ),
+            403: CSRF_FAILED,
         },
         tags=["auth"],
         auth=[],

@@ -1,7 +1,7 @@
 /**
  * Browser sign-in (docs/adr/0013): the access token lives in this module's memory only;
  * the refresh token is an httpOnly cookie on /api/auth/session that script never reads.
- * A refresh is scheduled a minute before the access token expires, and runs one at a
+ * A refresh is scheduled shortly before the access token expires, and runs one at a
  * time across tabs (Web Locks) because each refresh rotates the shared cookie.
  */
 import { ApiError } from "./errors";
@@ -16,7 +16,7 @@ export type AuthState =
   | { status: "signedOut"; reason?: string }
   | { status: "signedIn"; user: User };
 
-const REFRESH_MARGIN_MS = 60_000;
+const MAX_MARGIN_MS = 60_000;
 const MIN_DELAY_MS = 5_000;
 
 let state: AuthState = { status: "loading" };
@@ -69,8 +69,13 @@ function adopt(session: Session): void {
 
 function schedule(expiresAt: number): void {
   if (timer) clearTimeout(timer);
-  const delay = Math.max(MIN_DELAY_MS, expiresAt - Date.now() - REFRESH_MARGIN_MS);
-  timer = setTimeout(() => void refresh(), delay);
+  timer = setTimeout(() => void refresh(), refreshDelay(expiresAt, Date.now()));
+}
+
+/** Refresh a quarter of the remaining lifetime (at most a minute) before expiry. */
+export function refreshDelay(expiresAt: number, now: number): number {
+  const left = expiresAt - now;
+  return Math.max(MIN_DELAY_MS, left - Math.min(MAX_MARGIN_MS, left / 4));
 }
 
 function drop(reason?: string): void {
