@@ -118,9 +118,10 @@ def test_zero_trades_say_why_and_a_run_can_be_rerun_and_deleted(
     # A long-only strategy with long trades refused: a finished run without a trade.
     run = finished_run(who.user, strategy_from_template(who.user), nifty, allow_long=False)
     sign_in(page, who, path=f"/backtests/{run.pk}")
-    why = page.get_by_role("status").filter(has_text="No trades.")
+    why = page.get_by_role("status").filter(has_text="No trades")
     expect(why).to_be_visible()
     expect(page.get_by_text("No closed trades.")).to_be_visible()
+    expect(page.get_by_test_id("backtest-chart")).to_have_attribute("data-marker-count", "0")
     screenshot("backtest-no-trades")
 
     page.get_by_role("button", name="Re-run").click()
