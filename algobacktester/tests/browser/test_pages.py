@@ -56,6 +56,7 @@ def test_strategies_templates_import_export_delete(
     expect(page.get_by_text("Imported “RSI imported”.")).to_be_visible()
     page.get_by_label("Search").fill("imported")
     expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator("tbody tr")).to_contain_text("RSI imported")  # not the stale list
 
     table.get_by_role("button", name="Delete").click()
     dialog = page.get_by_role("dialog")
