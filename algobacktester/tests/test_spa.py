@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def built(tmp_path: Path):
     (tmp_path / "app").mkdir()
+    (tmp_path / "collected").mkdir()  # STATIC_ROOT: whitenoise warns when it is absent
     (tmp_path / "app" / "index.html").write_text('<div id="root"></div>')
     with override_settings(STATICFILES_DIRS=[tmp_path], STATIC_ROOT=tmp_path / "collected"):
         views._cache.clear()
@@ -49,6 +50,7 @@ def test_a_rebuilt_page_is_served_without_a_restart(built: Path) -> None:
 
 
 def test_a_missing_build_says_how_to_make_it(tmp_path: Path) -> None:
+    (tmp_path / "collected").mkdir()
     with override_settings(STATICFILES_DIRS=[tmp_path], STATIC_ROOT=tmp_path / "collected"):
         response = Client().get("/strategies/1")
     assert response.status_code == 503
