@@ -12,6 +12,17 @@ export default defineConfig({
     emptyOutDir: true,
     manifest: true,
     chunkSizeWarningLimit: 600,
+    rollupOptions: {
+      output: {
+        // Named chunks for the two big libraries, loaded only by the pages that draw.
+        codeSplitting: {
+          groups: [
+            { name: "charts", test: /node_modules[\\/]lightweight-charts/ },
+            { name: "flow", test: /node_modules[\\/]@xyflow/ },
+          ],
+        },
+      },
+    },
   },
   server: {
     // `npm run dev`: the API and /ws/ from `make run` on :8000.
