@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists
+from django.db.models import Exists, QuerySet
+from django.utils import timezone
 from rest_framework_simplejwt.tokens import Token
 
-from .models import RevokedSession, User
+from .models import LoginSession, RevokedSession, User
 from .tokens import VERSION_CLAIM, session_of
 
 
@@ -30,3 +31,8 @@ def token_user(*, user_id: object, token: Token) -> tuple[User | None, bool]:
         return None, False
     revoked = token.get(VERSION_CLAIM, -1) != user.token_version
     return user, revoked or bool(getattr(user, "session_revoked", False))
+
+
+def session_list(*, user: User) -> QuerySet[LoginSession]:
+    """The user's logins still able to refresh, most recently used first."""
+    return LoginSession.objects.filter(user=user, ended_at=None, expires_at__gt=timezone.now())

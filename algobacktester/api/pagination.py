@@ -37,11 +37,19 @@ def paginated_response(
 
 
 def paginated_data(
-    *, request: Request, view: APIView, queryset: Any, rows: Callable[[list[Any]], Any]
+    *,
+    request: Request,
+    view: APIView,
+    queryset: Any,
+    rows: Callable[[list[Any]], Any],
+    max_page_size: int | None = None,
 ) -> dict[str, Any]:
     """The same envelope as data, ``rows(page)`` making the results from the page's items:
-    for a view that answers ready bytes (a run's trade pages, with an ETag)."""
+    for a view that answers ready bytes (a run's trade pages, with an ETag). A view whose
+    rows are cheap may allow larger pages (``max_page_size``)."""
     paginator = PageNumberPagination()
+    if max_page_size is not None:
+        paginator.max_page_size = max_page_size
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(rows(page)).data
 
