@@ -2,8 +2,8 @@
  * Port typing rules for drawing an edge, checked while the user drags (React Flow's
  * isValidConnection) so a wrong connection never reaches the document.
  */
-import { nodePorts } from './kinds';
-import type { Catalogue, GraphDoc, GraphEdge } from './types';
+import { nodePorts } from "./kinds";
+import type { Catalogue, GraphDoc, GraphEdge } from "./types";
 
 export interface ConnectionLike {
   source: string | null;
@@ -15,14 +15,18 @@ export interface ConnectionLike {
 export type Verdict = { ok: true; edge: GraphEdge } | { ok: false; reason: string };
 
 /** Whether `conn` may become an edge of `doc`, and why not. */
-export function checkConnection(doc: GraphDoc, conn: ConnectionLike, catalogue: Catalogue): Verdict {
+export function checkConnection(
+  doc: GraphDoc,
+  conn: ConnectionLike,
+  catalogue: Catalogue,
+): Verdict {
   const { source, target, sourceHandle, targetHandle } = conn;
   if (!source || !target || !sourceHandle || !targetHandle)
-    return { ok: false, reason: 'connect an output port to an input port' };
-  if (source === target) return { ok: false, reason: 'a node cannot feed itself' };
+    return { ok: false, reason: "connect an output port to an input port" };
+  if (source === target) return { ok: false, reason: "a node cannot feed itself" };
   const from = doc.nodes.find((n) => n.id === source);
   const to = doc.nodes.find((n) => n.id === target);
-  if (!from || !to) return { ok: false, reason: 'unknown node' };
+  if (!from || !to) return { ok: false, reason: "unknown node" };
   const out = nodePorts(from, catalogue).outputs.find((p) => p.name === sourceHandle);
   const inp = nodePorts(to, catalogue).inputs.find((p) => p.name === targetHandle);
   if (!out) return { ok: false, reason: `${source} has no output '${sourceHandle}'` };
@@ -61,11 +65,11 @@ function reaches(doc: GraphDoc, start: string, goal: string): boolean {
 }
 
 export function nodeOf(ref: string): string {
-  const dot = ref.indexOf('.');
+  const dot = ref.indexOf(".");
   return dot < 0 ? ref : ref.slice(0, dot);
 }
 
 export function portOf(ref: string): string {
-  const dot = ref.indexOf('.');
-  return dot < 0 ? '' : ref.slice(dot + 1);
+  const dot = ref.indexOf(".");
+  return dot < 0 ? "" : ref.slice(dot + 1);
 }

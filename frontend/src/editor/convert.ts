@@ -2,18 +2,18 @@
  * Graph document ↔ React Flow: the document is the one source of truth (undo/redo keeps
  * its snapshots); the canvas is derived from it, and edits come back as document edits.
  */
-import type { Edge, Node } from '@xyflow/react';
+import type { Edge, Node } from "@xyflow/react";
 
-import { nodeOf, portOf } from './connect';
-import { nodePorts, type Ports } from './kinds';
-import type { Catalogue, GraphDoc, GraphEdge, GraphNode, Problem } from './types';
+import { nodeOf, portOf } from "./connect";
+import { nodePorts, type Ports } from "./kinds";
+import type { Catalogue, GraphDoc, GraphEdge, GraphNode, Problem } from "./types";
 
 export interface StrategyNodeData extends Record<string, unknown> {
   node: GraphNode;
   ports: Ports;
   problems: Problem[];
 }
-export type StrategyFlowNode = Node<StrategyNodeData, 'strategy'>;
+export type StrategyFlowNode = Node<StrategyNodeData, "strategy">;
 
 export const NODE_W = 200;
 export const COL_GAP = 260;
@@ -35,27 +35,29 @@ export function docToFlow(
     const pos = hasPosition(n) ? { x: n.ui.x, y: n.ui.y } : (auto.get(n.id) ?? { x: 0, y: 0 });
     return {
       id: n.id,
-      type: 'strategy',
+      type: "strategy",
       position: pos,
       selected: selected.has(n.id),
-      data: { node: n, ports: nodePorts(n, catalogue), problems: problems.filter((p) => p.node === n.id) },
+      data: {
+        node: n,
+        ports: nodePorts(n, catalogue),
+        problems: problems.filter((p) => p.node === n.id),
+      },
     };
   });
-  const edges = doc.edges.map(
-    (e): Edge => ({
-      id: edgeId(e),
-      source: nodeOf(e.from),
-      sourceHandle: portOf(e.from),
-      target: nodeOf(e.to),
-      targetHandle: portOf(e.to),
-      selected: selected.has(edgeId(e)),
-    }),
-  );
+  const edges = doc.edges.map((e): Edge => ({
+    id: edgeId(e),
+    source: nodeOf(e.from),
+    sourceHandle: portOf(e.from),
+    target: nodeOf(e.to),
+    targetHandle: portOf(e.to),
+    selected: selected.has(edgeId(e)),
+  }));
   return { nodes, edges };
 }
 
 function hasPosition(n: GraphNode): n is GraphNode & { ui: { x: number; y: number } } {
-  return typeof n.ui?.x === 'number' && typeof n.ui.y === 'number';
+  return typeof n.ui?.x === "number" && typeof n.ui.y === "number";
 }
 
 /** Column = longest path from a node without inputs; rows in document order. */
@@ -111,7 +113,11 @@ export function addEdge(doc: GraphDoc, edge: GraphEdge): GraphDoc {
 }
 
 /** Removes nodes with their edges, and edges by id. */
-export function removeItems(doc: GraphDoc, nodeIds: Iterable<string>, edgeIds: Iterable<string>): GraphDoc {
+export function removeItems(
+  doc: GraphDoc,
+  nodeIds: Iterable<string>,
+  edgeIds: Iterable<string>,
+): GraphDoc {
   const nodes = new Set(nodeIds);
   const edges = new Set(edgeIds);
   if (nodes.size === 0 && edges.size === 0) return doc;
@@ -125,10 +131,17 @@ export function removeItems(doc: GraphDoc, nodeIds: Iterable<string>, edgeIds: I
 }
 
 export function moveNode(doc: GraphDoc, id: string, x: number, y: number): GraphDoc {
-  return updateNode(doc, id, (n) => ({ ...n, ui: { ...n.ui, x: Math.round(x), y: Math.round(y) } }));
+  return updateNode(doc, id, (n) => ({
+    ...n,
+    ui: { ...n.ui, x: Math.round(x), y: Math.round(y) },
+  }));
 }
 
-export function updateNode(doc: GraphDoc, id: string, change: (n: GraphNode) => GraphNode): GraphDoc {
+export function updateNode(
+  doc: GraphDoc,
+  id: string,
+  change: (n: GraphNode) => GraphNode,
+): GraphDoc {
   return { ...doc, nodes: doc.nodes.map((n) => (n.id === id ? change(n) : n)) };
 }
 
@@ -139,7 +152,7 @@ export function updateNode(doc: GraphDoc, id: string, change: (n: GraphNode) => 
 export function setNodeParams(
   doc: GraphDoc,
   id: string,
-  params: GraphNode['params'],
+  params: GraphNode["params"],
   catalogue: Catalogue,
 ): GraphDoc {
   const next = updateNode(doc, id, (n) => ({ ...n, params }));
@@ -156,4 +169,12 @@ export function setNodeParams(
         (nodeOf(e.from) !== id || outs.has(portOf(e.from))),
     ),
   };
+}
+
+/** Replaces whatever feeds `node.port` with `from` (or nothing). */
+export function rewire(doc: GraphDoc, nodeId: string, port: string, from: string | null): GraphDoc {
+  const to = `${nodeId}.${port}`;
+  const edges: GraphEdge[] = doc.edges.filter((e) => e.to !== to);
+  if (from !== null && nodeOf(from) !== nodeId) edges.push({ from, to });
+  return { ...doc, edges };
 }

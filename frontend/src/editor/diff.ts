@@ -3,8 +3,8 @@
  * each changed parameter), edges added and removed, settings changed. Canvas positions
  * (`ui`) are layout, not strategy, so they are left out.
  */
-import { edgeId } from './convert';
-import type { GraphDoc, GraphNode } from './types';
+import { edgeId } from "./convert";
+import type { GraphDoc, GraphNode } from "./types";
 
 export interface Change {
   path: string;
@@ -25,14 +25,14 @@ export interface DocDiff {
 export function diffDocs(a: GraphDoc, b: GraphDoc): DocDiff {
   const before = new Map(a.nodes.map((n) => [n.id, n]));
   const after = new Map(b.nodes.map((n) => [n.id, n]));
-  const nodesChanged: DocDiff['nodesChanged'] = [];
+  const nodesChanged: DocDiff["nodesChanged"] = [];
   for (const [id, nb] of after) {
     const na = before.get(id);
     if (!na) continue;
     const changes = [
-      ...flatDiff('kind', na.kind, nb.kind),
-      ...flatDiff('label', na.label, nb.label),
-      ...flatDiff('params', na.params, nb.params),
+      ...flatDiff("kind", na.kind, nb.kind),
+      ...flatDiff("label", na.label, nb.label),
+      ...flatDiff("params", na.params, nb.params),
     ];
     if (changes.length) nodesChanged.push({ id, changes });
   }
@@ -44,10 +44,10 @@ export function diffDocs(a: GraphDoc, b: GraphDoc): DocDiff {
     nodesChanged,
     edgesAdded: [...eb].filter((e) => !ea.has(e)),
     edgesRemoved: [...ea].filter((e) => !eb.has(e)),
-    settings: flatDiff('settings', a.settings, b.settings),
+    settings: flatDiff("settings", a.settings, b.settings),
     other: [
-      ...flatDiff('name', a.name, b.name),
-      ...flatDiff('description', a.description, b.description),
+      ...flatDiff("name", a.name, b.name),
+      ...flatDiff("description", a.description, b.description),
     ],
   };
 }
@@ -65,7 +65,7 @@ export function diffIsEmpty(d: DocDiff): boolean {
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** Leaf-by-leaf differences of two JSON values; arrays compare whole. */

@@ -26,7 +26,12 @@ export function historyPush<T>(h: History<T>, next: T, key: string | null = null
 export function historyUndo<T>(h: History<T>): History<T> {
   if (h.past.length === 0) return h;
   const previous = h.past[h.past.length - 1] as T;
-  return { past: h.past.slice(0, -1), present: previous, future: [h.present, ...h.future], lastKey: null };
+  return {
+    past: h.past.slice(0, -1),
+    present: previous,
+    future: [h.present, ...h.future],
+    lastKey: null,
+  };
 }
 
 export function historyRedo<T>(h: History<T>): History<T> {

@@ -1,19 +1,19 @@
 /** The strategy graph document (docs/strategy-language.md) as the editor handles it. */
 
-export type PortType = 'number' | 'bool' | 'event';
+export type PortType = "number" | "bool" | "event";
 
 export const NODE_KINDS = [
-  'source',
-  'indicator',
-  'constant',
-  'math',
-  'condition',
-  'logic',
-  'time',
-  'entry',
-  'exit',
-  'action',
-  'loop',
+  "source",
+  "indicator",
+  "constant",
+  "math",
+  "condition",
+  "logic",
+  "time",
+  "entry",
+  "exit",
+  "action",
+  "loop",
 ] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
 
@@ -41,7 +41,7 @@ export interface GraphEdge {
 
 export interface Level {
   value: number;
-  unit: 'points' | 'percent';
+  unit: "points" | "percent";
 }
 
 export interface RiskSettings {
@@ -74,7 +74,7 @@ export interface GraphDoc {
 /** One entry of `GET /api/indicators`. */
 export interface IndicatorParam {
   name: string;
-  type: 'int' | 'float';
+  type: "int" | "float";
   default: number;
   min: number;
   max: number;
@@ -101,6 +101,6 @@ export interface Problem {
   code?: string;
 }
 
-export function emptyDoc(name = ''): GraphDoc {
-  return { schema_version: 1, name, settings: { timeframe: '1m', risk: {} }, nodes: [], edges: [] };
+export function emptyDoc(name = ""): GraphDoc {
+  return { schema_version: 1, name, settings: { timeframe: "1m", risk: {} }, nodes: [], edges: [] };
 }

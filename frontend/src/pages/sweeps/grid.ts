@@ -6,7 +6,7 @@
 
 export interface GridRow {
   path: string;
-  mode: 'range' | 'list';
+  mode: "range" | "list";
   start: string;
   stop: string;
   step: string;
@@ -27,14 +27,14 @@ export type GridBuild =
 export const MAX_VALUES_PER_PARAM = 1000;
 
 const CONSTRAINT = /^\s*([\w.-]+)\s*(<=|>=|<|>|==|!=)\s*([\w.-]+)\s*$/;
-type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';
+type Op = "<" | "<=" | ">" | ">=" | "==" | "!=";
 const OPS: Record<Op, (a: number, b: number) => boolean> = {
-  '<': (a, b) => a < b,
-  '<=': (a, b) => a <= b,
-  '>': (a, b) => a > b,
-  '>=': (a, b) => a >= b,
-  '==': (a, b) => a === b,
-  '!=': (a, b) => a !== b,
+  "<": (a, b) => a < b,
+  "<=": (a, b) => a <= b,
+  ">": (a, b) => a > b,
+  ">=": (a, b) => a >= b,
+  "==": (a, b) => a === b,
+  "!=": (a, b) => a !== b,
 };
 
 /** start, start+step … up to stop included (as engine.sweep's ranges). */
@@ -45,18 +45,21 @@ export function rangeValues(start: number, stop: number, step: number): number[]
 }
 
 function num(text: string): number | null {
-  if (text.trim() === '') return null;
+  if (text.trim() === "") return null;
   const v = Number(text);
   return Number.isFinite(v) ? v : null;
 }
 
-function rowValues(row: GridRow, errors: FieldError[]): { spec: GridValue; values: number[] } | null {
+function rowValues(
+  row: GridRow,
+  errors: FieldError[],
+): { spec: GridValue; values: number[] } | null {
   const field = `grid.${row.path}`;
-  if (row.mode === 'list') {
+  if (row.mode === "list") {
     const parts = row.list.split(/[\s,]+/).filter(Boolean);
     const values = parts.map(num);
     if (!values.length || values.some((v) => v === null)) {
-      errors.push({ field, message: 'give numbers separated by commas, e.g. 10, 20, 50' });
+      errors.push({ field, message: "give numbers separated by commas, e.g. 10, 20, 50" });
       return null;
     }
     if (values.length > MAX_VALUES_PER_PARAM) {
@@ -68,11 +71,11 @@ function rowValues(row: GridRow, errors: FieldError[]): { spec: GridValue; value
   }
   const [start, stop, step] = [num(row.start), num(row.stop), num(row.step)];
   if (start === null || stop === null || step === null) {
-    errors.push({ field, message: 'give numbers for from, to and step' });
+    errors.push({ field, message: "give numbers for from, to and step" });
     return null;
   }
   if (step <= 0 || stop < start) {
-    errors.push({ field, message: 'from must be at most to, and the step above 0' });
+    errors.push({ field, message: "from must be at most to, and the step above 0" });
     return null;
   }
   if ((stop - start) / step + 1 > MAX_VALUES_PER_PARAM) {
@@ -84,16 +87,17 @@ function rowValues(row: GridRow, errors: FieldError[]): { spec: GridValue; value
 
 export function buildGrid(rows: GridRow[], constraint: string): GridBuild {
   const errors: FieldError[] = [];
-  if (!rows.length) return { ok: false, errors: [{ field: 'grid', message: 'pick a parameter to sweep' }] };
+  if (!rows.length)
+    return { ok: false, errors: [{ field: "grid", message: "pick a parameter to sweep" }] };
   const grid: Record<string, GridValue> = {};
   const values: Record<string, number[]> = {};
   for (const row of rows) {
     if (!row.path) {
-      errors.push({ field: 'grid', message: 'every row needs a parameter' });
+      errors.push({ field: "grid", message: "every row needs a parameter" });
       continue;
     }
     if (row.path in grid) {
-      errors.push({ field: `grid.${row.path}`, message: 'is listed twice' });
+      errors.push({ field: `grid.${row.path}`, message: "is listed twice" });
       continue;
     }
     const got = rowValues(row, errors);
@@ -104,19 +108,26 @@ export function buildGrid(rows: GridRow[], constraint: string): GridBuild {
   }
   if (errors.length) return { ok: false, errors };
   const count = countCombinations(values, constraint);
-  if (typeof count === 'string') return { ok: false, errors: [{ field: 'constraint', message: count }] };
+  if (typeof count === "string")
+    return { ok: false, errors: [{ field: "constraint", message: count }] };
   if (count === 0)
-    return { ok: false, errors: [{ field: 'constraint', message: 'no combination passes the constraint' }] };
+    return {
+      ok: false,
+      errors: [{ field: "constraint", message: "no combination passes the constraint" }],
+    };
   return { ok: true, grid, values, count };
 }
 
 /** Combinations passing `constraint` ('' for none), or the reason the constraint is bad. */
-export function countCombinations(values: Record<string, number[]>, constraint: string): number | string {
+export function countCombinations(
+  values: Record<string, number[]>,
+  constraint: string,
+): number | string {
   const paths = Object.keys(values);
   if (!constraint.trim()) return paths.reduce((n, p) => n * (values[p]?.length ?? 0), 1);
   const m = CONSTRAINT.exec(constraint);
   if (!m) return "write it as 'node.a < node.b' (or <=, >, >=, ==, !=)";
-  const [, left = '', op = '<', right = ''] = m;
+  const [, left = "", op = "<", right = ""] = m;
   for (const side of [left, right])
     if (!paths.includes(side) && !Number.isFinite(Number(side)))
       return `'${side}' is not a swept parameter`;
@@ -133,10 +144,17 @@ export function countCombinations(values: Record<string, number[]>, constraint: 
 }
 
 /** A row pre-filled around the parameter's current value, inside its allowed range. */
-export function defaultRow(path: string, value: number, type: 'int' | 'float', min: number, max: number): GridRow {
-  const step = type === 'int' ? Math.max(1, Math.round(Math.abs(value) / 4)) : Math.abs(value) / 4 || 0.5;
+export function defaultRow(
+  path: string,
+  value: number,
+  type: "int" | "float",
+  min: number,
+  max: number,
+): GridRow {
+  const step =
+    type === "int" ? Math.max(1, Math.round(Math.abs(value) / 4)) : Math.abs(value) / 4 || 0.5;
   const lo = Math.max(min, value - 2 * step);
   const hi = Math.min(max, value + 2 * step);
   const fmt = (v: number): string => String(Number(v.toPrecision(6)));
-  return { path, mode: 'range', start: fmt(lo), stop: fmt(hi), step: fmt(step), list: '' };
+  return { path, mode: "range", start: fmt(lo), stop: fmt(hi), step: fmt(step), list: "" };
 }

@@ -8,12 +8,12 @@ export type Row = Record<string, unknown>;
 
 /** Metrics where smaller is better (backtests/sweeps.py MINIMIZE); all others are maximised. */
 export const MINIMIZE = new Set([
-  'volatility_ann_pct',
-  'max_drawdown_duration_days',
-  'avg_drawdown_duration_days',
-  'total_charges',
-  'max_trade_duration_days',
-  'avg_trade_duration_days',
+  "volatility_ann_pct",
+  "max_drawdown_duration_days",
+  "avg_drawdown_duration_days",
+  "total_charges",
+  "max_trade_duration_days",
+  "avg_trade_duration_days",
 ]);
 
 export interface Cell {
@@ -37,7 +37,7 @@ export interface HeatmapGrid {
 }
 
 function numeric(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
 export function better(metric: string, a: number, b: number): boolean {
@@ -45,12 +45,12 @@ export function better(metric: string, a: number, b: number): boolean {
 }
 
 export function binHeatmap(rows: Row[], xKey: string, yKey: string, metric: string): HeatmapGrid {
-  const xs = [...new Set(rows.map((r) => numeric(r[xKey])).filter((v): v is number => v !== null))].sort(
-    (a, b) => a - b,
-  );
-  const ys = [...new Set(rows.map((r) => numeric(r[yKey])).filter((v): v is number => v !== null))].sort(
-    (a, b) => a - b,
-  );
+  const xs = [
+    ...new Set(rows.map((r) => numeric(r[xKey])).filter((v): v is number => v !== null)),
+  ].sort((a, b) => a - b);
+  const ys = [
+    ...new Set(rows.map((r) => numeric(r[yKey])).filter((v): v is number => v !== null)),
+  ].sort((a, b) => a - b);
   const cells: Cell[][] = ys.map((y) => xs.map((x) => ({ x, y, value: null, row: null })));
   let min: number | null = null;
   let max: number | null = null;
@@ -60,7 +60,10 @@ export function binHeatmap(rows: Row[], xKey: string, yKey: string, metric: stri
     const cell = cells[yi]?.[xi];
     if (!cell) continue;
     const v = numeric(r[metric]);
-    if (cell.row === null || (v !== null && (cell.value === null || better(metric, v, cell.value)))) {
+    if (
+      cell.row === null ||
+      (v !== null && (cell.value === null || better(metric, v, cell.value)))
+    ) {
       cell.row = r;
       cell.value = v;
     }
@@ -75,7 +78,12 @@ export function binHeatmap(rows: Row[], xKey: string, yKey: string, metric: stri
 }
 
 /** 0 = worst … 1 = best of the grid; null for an empty cell. */
-export function score(value: number | null, min: number | null, max: number | null, metric: string): number | null {
+export function score(
+  value: number | null,
+  min: number | null,
+  max: number | null,
+  metric: string,
+): number | null {
   if (value === null || min === null || max === null) return null;
   if (max === min) return 1;
   const t = (value - min) / (max - min);
@@ -84,14 +92,14 @@ export function score(value: number | null, min: number | null, max: number | nu
 
 /** Red (worst) through amber to green (best); grey when there is no value. */
 export function colour(s: number | null): string {
-  if (s === null) return 'rgb(200, 200, 200)';
+  if (s === null) return "rgb(200, 200, 200)";
   const hue = Math.round(120 * s);
   return `hsl(${hue}, 70%, ${45 + Math.round(10 * (1 - Math.abs(s - 0.5) * 2))}%)`;
 }
 
 /** Rows sorted by `key`; rows without a number sort last whichever the direction. */
-export function sortRows(rows: Row[], key: string, dir: 'asc' | 'desc'): Row[] {
-  const sign = dir === 'asc' ? 1 : -1;
+export function sortRows(rows: Row[], key: string, dir: "asc" | "desc"): Row[] {
+  const sign = dir === "asc" ? 1 : -1;
   return [...rows].sort((a, b) => {
     const va = numeric(a[key]);
     const vb = numeric(b[key]);
