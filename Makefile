@@ -9,8 +9,15 @@ PORT ?= 8000
 export NUMBA_CACHE_DIR ?= $(or $(VAR_DIR),$(CURDIR)/var)/numba
 WARM := $(NUMBA_CACHE_DIR)/.warm-stamp
 ENGINE_SRC := $(shell find engine -name '*.py' -not -path 'engine/tests/*')
+# The web app (frontend/, docs/ui.md): Node 20+. `npm ci` when the lock changes; a build when
+# a source or the API schema changes (the schema's types are generated at build).
+UI := frontend
+UI_DEPS := $(UI)/node_modules/.stamp-ci
+UI_BUILD := static/app/index.html
+UI_SRC := $(shell find $(UI)/src -type f -not -name 'schema.d.ts' 2>/dev/null) \
+	$(addprefix $(UI)/,index.html vite.config.ts tsconfig.json tsconfig.app.json) docs/openapi.yaml
 
-.PHONY: run test install migrate demo lint format bench schema check-deploy worker clean
+.PHONY: run test install migrate demo lint format bench schema check-deploy worker clean ui ui-test
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,27 +33,40 @@ $(WARM): $(STAMP) $(ENGINE_SRC)
 
 install: $(STAMP) $(WARM)
 
+$(UI_DEPS): $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund
+	touch $(UI_DEPS)
+
+$(UI_BUILD): $(UI_DEPS) $(UI_SRC)
+	cd $(UI) && npm run build
+
+ui: $(UI_BUILD)  ## build the web app into static/app/
+
+ui-test: $(UI_DEPS)
+	cd $(UI) && npm test
+
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
-run: demo  ## embedded mode: SQLite, eager Celery, in-memory channels, console email/SMS
+run: demo ui  ## embedded mode: SQLite, eager Celery, in-memory channels, console email/SMS
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Algobacktester on http://$(HOST):$(PORT)/  (API docs: /api/docs)"
 	$(BIN)/uvicorn algobacktester.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers
 
-lint: install
+lint: install $(UI_DEPS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	cd $(UI) && npm run lint
 
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint  ## PostgreSQL and Redis on 127.0.0.1 are used when reachable
+test: lint ui ui-test  ## PostgreSQL and Redis on 127.0.0.1 are used when reachable; browser tests need /usr/bin/chromium
 	$(BIN)/python -m pytest
 
 bench: install  ## speed goals; peers from bench/requirements.txt when installed
@@ -59,4 +79,4 @@ worker: install  ## services mode: one worker for every queue
 	$(BIN)/celery -A algobacktester worker -Q backtests,marketdata,live,notifications,default -l info
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache static/app $(UI)/node_modules

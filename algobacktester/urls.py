@@ -1,13 +1,13 @@
 """URL map. API paths carry no trailing slash, exactly as the design names them."""
 
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .api.converters import IdConverter
 from .api.exceptions import json_error_view
 from .health import HealthApi
-from .views import index
+from .views import spa
 
 register_converter(IdConverter, "id")
 
@@ -23,9 +23,11 @@ api = [
 ]
 
 urlpatterns = [
-    path("", index, name="index"),
     path("admin/", admin.site.urls),
     path("api/", include(api)),
+    # The web app owns every other path (client-side routes like /strategies/42), except the
+    # prefixes the server answers itself; an unknown /api/... stays a JSON 404.
+    re_path(r"^(?!api/|api$|admin/|static/|ws/|ws$)(?P<route>.*)$", spa, name="index"),
 ]
 
 handler400 = json_error_view(400, "Bad request.")

@@ -148,6 +148,15 @@ def sessions_close(*, user_id: int, sid: str | None) -> None:
         )
 
 
+def user_of_refresh(*, refresh: str) -> User | None:
+    """The active user a still-valid refresh token belongs to, else None."""
+    try:
+        token = _valid_refresh(refresh)
+    except NotAuthenticated:
+        return None
+    return User.objects.filter(pk=token.get("user_id"), is_active=True).first()
+
+
 def revoked_sessions_purge() -> int:
     """Drop revocations whose tokens have expired anyway (run daily)."""
     deleted, _ = RevokedSession.objects.filter(expires_at__lt=timezone.now()).delete()

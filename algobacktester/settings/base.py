@@ -140,6 +140,11 @@ MARKET_TIME_ZONE = "Asia/Kolkata"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"  # made by algobacktester.startup: whitenoise warns if absent
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The web app (frontend/, built by `make` into static/app/): Vite hashes names under assets/,
+# so they can be cached for good. WHITENOISE_USE_FINDERS=true serves static/ without a
+# collectstatic (the browser tests' server does).
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^.+/app/assets/.+-[A-Za-z0-9_-]{8}\.(js|css|woff2?|svg|png)$"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -234,6 +239,11 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_CLAIM": "user_id",
 }
+
+# The web app's refresh token: an httpOnly, SameSite=Strict cookie on /api/auth/session only
+# (docs/adr/0013). Secure in production; plain HTTP on a laptop would never send it back.
+AUTH_REFRESH_COOKIE = "ab_refresh"
+AUTH_REFRESH_COOKIE_SECURE = env_bool("AUTH_REFRESH_COOKIE_SECURE", False)
 
 # Account lock-out after repeated failed logins (per email and per client IP).
 LOGIN_LOCKOUT = {

@@ -8,7 +8,7 @@ from ..models import User
 class UserOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ("id", "email", "name", "phone", "timezone", "date_joined")
+        fields = ("id", "email", "name", "phone", "timezone", "date_joined", "is_staff")
         read_only_fields = fields
 
 
@@ -46,3 +46,19 @@ class ProfileUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=16, required=False, allow_blank=True)
     timezone = serializers.CharField(max_length=64, required=False)
+
+
+class SessionOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    access_expires = serializers.DateTimeField(help_text="When the access token expires.")
+    user = UserOutputSerializer()
+
+
+class SessionLogoutInputSerializer(serializers.Serializer):
+    everywhere = serializers.BooleanField(
+        required=False, default=False, help_text="End every login of the user, not just this one."
+    )
+
+
+class CsrfOutputSerializer(serializers.Serializer):
+    csrf_token = serializers.CharField()
