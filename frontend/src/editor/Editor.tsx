@@ -14,7 +14,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } fro
 import { useNavigate } from "react-router-dom";
 
 import { ApiError, errorText } from "../api/errors";
-import { createStrategy, saveStrategy, validateStrategy } from "./api";
+import { createStrategy, saveStrategy, shortField, validateStrategy } from "./api";
 import { checkConnection } from "./connect";
 import {
   addEdge,
@@ -56,10 +56,8 @@ const typing = (t: EventTarget | null): boolean =>
 function saveProblems(err: unknown): Problem[] {
   if (!(err instanceof ApiError)) return [];
   return err.errors.map((e) => {
-    const field = e.field ?? "";
     const node = e.node ?? null;
-    const short = node ? field.replace(`graph.nodes.${node}.`, "") : field;
-    return { node, field: short, message: e.message, code: "invalid_graph" };
+    return { node, field: shortField(node, e.field), message: e.message, code: "invalid_graph" };
   });
 }
 
@@ -369,7 +367,6 @@ export function Editor(props: Props) {
           {strategyId === null ? "Create" : "Save version"}
         </button>
         <span className="editor-status" role="status" aria-live="polite" data-testid="status">
-          {version > 0 && <span className="muted">v{version} </span>}
           {dirty && <span className="muted">(unsaved) </span>}
           {status}
         </span>
@@ -412,7 +409,7 @@ export function Editor(props: Props) {
             onConnectEnd={onConnectEnd}
             isValidConnection={isValidConnection}
             deleteKeyCode={["Backspace", "Delete"]}
-            fitView
+            fitView={props.initialDoc.nodes.length > 0}
             fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
             minZoom={0.2}
           >

@@ -144,6 +144,7 @@ function LevelField({
         label="Unit"
         value={unit}
         options={["points", "percent"]}
+        disabled={level === null}
         onChange={(u) => level && onChange({ value: level.value, unit: u as Level["unit"] })}
         testId={`risk-${name}-unit`}
       />

@@ -66,8 +66,12 @@ export async function validateStrategy(id: number): Promise<Verdict> {
   return {
     valid: Boolean(body.valid),
     version: Number(body.version),
-    errors: body.errors.map((e) => ({ ...e, code: "invalid_graph" })),
-    warnings: body.warnings ?? [],
+    errors: body.errors.map((e) => ({
+      ...e,
+      field: shortField(e.node, e.field),
+      code: "invalid_graph",
+    })),
+    warnings: (body.warnings ?? []).map((w) => ({ ...w, field: shortField(w.node, w.field) })),
   };
 }
 
@@ -92,4 +96,14 @@ export function loadVersion(id: number, n: number): Promise<Version> {
       params: { path: { strategy_id: String(id), number: String(n) } },
     }),
   );
+}
+
+/** `graph.nodes.<id>.params.x` → `params.x`: the node is already named by where it shows. */
+export function shortField(
+  node: string | null | undefined,
+  field: string | null | undefined,
+): string {
+  const f = field ?? "";
+  if (!node) return f.replace(/^graph\./, "");
+  return f.replace(`graph.nodes.${node}.`, "").replace(`nodes.${node}.`, "");
 }

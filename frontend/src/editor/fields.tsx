@@ -108,6 +108,7 @@ interface SelectFieldProps {
   onChange: (value: string) => void;
   emptyLabel?: string;
   testId?: string;
+  disabled?: boolean;
 }
 
 export function SelectField({
@@ -117,12 +118,19 @@ export function SelectField({
   onChange,
   emptyLabel,
   testId,
+  disabled,
 }: SelectFieldProps) {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <select id={id} value={value} data-testid={testId} onChange={(e) => onChange(e.target.value)}>
+      <select
+        id={id}
+        value={value}
+        data-testid={testId}
+        disabled={disabled}
+        onChange={(e) => onChange(e.target.value)}
+      >
         {emptyLabel !== undefined && <option value="">{emptyLabel}</option>}
         {options.map((o) => (
           <option key={o} value={o}>
