@@ -14,7 +14,8 @@ import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } fro
 import { useNavigate } from "react-router-dom";
 
 import { ApiError, errorText } from "../api/errors";
-import { createStrategy, saveStrategy, shortField, validateStrategy } from "./api";
+import { createStrategy, saveStrategy, validateStrategy } from "./api";
+import { shortField } from "./problems";
 import { checkConnection } from "./connect";
 import {
   addEdge,

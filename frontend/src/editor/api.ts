@@ -1,6 +1,7 @@
 /** The editor's calls to the documented Strategies API (typed by the generated schema). */
 import { api, unwrap, type components } from "../api/client";
 import { ApiError } from "../api/errors";
+import { shortField } from "./problems";
 import type { GraphDoc, IndicatorEntry, Problem } from "./types";
 
 export type Strategy = components["schemas"]["StrategyOutput"];
@@ -96,14 +97,4 @@ export function loadVersion(id: number, n: number): Promise<Version> {
       params: { path: { strategy_id: String(id), number: String(n) } },
     }),
   );
-}
-
-/** `graph.nodes.<id>.params.x` → `params.x`: the node is already named by where it shows. */
-export function shortField(
-  node: string | null | undefined,
-  field: string | null | undefined,
-): string {
-  const f = field ?? "";
-  if (!node) return f.replace(/^graph\./, "");
-  return f.replace(`graph.nodes.${node}.`, "").replace(`nodes.${node}.`, "");
 }

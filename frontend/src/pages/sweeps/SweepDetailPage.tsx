@@ -11,6 +11,7 @@ import { api, unwrap } from "../../api/client";
 import { errorText } from "../../api/errors";
 import { ErrorBanner, Spinner } from "../../components/forms";
 import { PageHeader } from "../../components/Layout";
+import { loadStrategy } from "../../editor/api";
 import { useAsync } from "../../lib/useAsync";
 import { useEvents, useReconnect } from "../../lib/useEvents";
 import { formatDate, formatDateTime } from "../../lib/time";
@@ -63,6 +64,13 @@ export default function SweepDetailPage() {
         : Promise.resolve(""),
     [sweep.data?.instrument],
   );
+  const strategyName = useAsync(
+    () =>
+      sweep.data?.strategy
+        ? loadStrategy(sweep.data.strategy).then((x) => x.name)
+        : Promise.resolve(""),
+    [sweep.data?.strategy],
+  );
 
   if (!Number.isInteger(sweepId) || sweepId < 1)
     return <ErrorBanner error={new Error(`'${id ?? ""}' is not a sweep id.`)} />;
@@ -98,7 +106,9 @@ export default function SweepDetailPage() {
         <dt>Strategy</dt>
         <dd>
           {s.strategy !== null ? (
-            <Link to={`/strategies/${s.strategy}`}>strategy {s.strategy}</Link>
+            <Link to={`/strategies/${s.strategy}`}>
+              {strategyName.data || `strategy ${s.strategy}`}
+            </Link>
           ) : (
             "deleted"
           )}
