@@ -9,7 +9,7 @@ from algobacktester.errors import LimitExceeded, NotAuthenticated
 
 from . import services
 from .clientip import client_ip
-from .models import RevokedSession, User
+from .models import LoginSession, RevokedSession, User
 
 
 class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
@@ -59,3 +59,18 @@ class UserAdmin(BaseUserAdmin):
 class RevokedSessionAdmin(admin.ModelAdmin):
     list_display = ("user", "sid", "revoked_at", "expires_at")
     readonly_fields = ("user", "sid", "revoked_at", "expires_at")
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(admin.ModelAdmin):
+    list_display = ("user", "sid", "created_at", "last_used_at", "ip", "ended_at")
+    readonly_fields = (
+        "user",
+        "sid",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "ip",
+        "user_agent",
+        "ended_at",
+    )

@@ -75,3 +75,24 @@ class RevokedSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.sid}"
+
+
+class LoginSession(models.Model):
+    """One login (the ``sid`` its tokens share), as the user sees it in Settings → Sessions:
+    where and when it started, when it last refreshed, and whether it has ended."""
+
+    sid = models.UUIDField(unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(default=dj_timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-last_used_at",)
+        indexes = (models.Index(fields=("user", "ended_at")),)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.sid}"

@@ -16,10 +16,10 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from algobacktester.errors import InvalidInput, LimitExceeded, NotAuthenticated
+from algobacktester.errors import InvalidInput, LimitExceeded, NotAuthenticated, NotFound
 
 from . import lockout
-from .models import RevokedSession, User
+from .models import LoginSession, RevokedSession, User
 from .selectors import token_is_revoked
 from .tokens import session_of, token_digest, token_pair
 
@@ -51,10 +51,10 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     return user
 
 
-def auth_login(*, email: str, password: str, ip: str) -> dict[str, str]:
+def auth_login(*, email: str, password: str, ip: str, user_agent: str = "") -> dict[str, str]:
     user = credentials_check(email=email, password=password, ip=ip)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    return token_pair(user)
+    return token_pair(user, ip=ip, user_agent=user_agent)
 
 
 def credentials_check(*, email: str, password: str, ip: str) -> User:
@@ -84,7 +84,17 @@ def auth_refresh(*, refresh: str) -> dict[str, str]:
         token.set_exp()
         token.set_iat()
         token.outstand()
+        _session_touch(token)
     return {"access": str(token.access_token), "refresh": str(token)}
+
+
+def _session_touch(token: RefreshToken) -> None:
+    sid = session_of(token)
+    if sid:
+        now = timezone.now()
+        LoginSession.objects.filter(sid=sid).update(
+            last_used_at=now, expires_at=datetime.fromtimestamp(token["exp"], tz=UTC)
+        )
 
 
 def _spend(token: RefreshToken) -> None:
@@ -118,12 +128,14 @@ def auth_logout(*, user: User, refresh: str) -> None:
         RevokedSession.objects.get_or_create(
             sid=sid, defaults={"user": user, "expires_at": expires}
         )
+        LoginSession.objects.filter(sid=sid, ended_at=None).update(ended_at=timezone.now())
         transaction.on_commit(lambda: sessions_close(user_id=user.pk, sid=sid))
 
 
 def auth_logout_all(*, user: User) -> None:
     """End every login of the user: bump the token version, blacklist refresh tokens."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    LoginSession.objects.filter(user=user, ended_at=None).update(ended_at=timezone.now())
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=t) for t in outstanding], ignore_conflicts=True
@@ -146,6 +158,33 @@ def sessions_close(*, user_id: int, sid: str | None) -> None:
         logger.warning(
             "could not close the sockets of user %s after a logout", user_id, exc_info=True
         )
+
+
+def session_end(*, user: User, sid: str) -> None:
+    """End one of the user's logins from Settings: its refresh and access tokens are refused
+    (the ``sid`` check) and its sockets close. Another user's sid is a 404."""
+    session = LoginSession.objects.filter(user=user, sid=sid, ended_at=None).first()
+    if session is None:
+        raise NotFound("No such active session.")
+    RevokedSession.objects.get_or_create(
+        sid=sid, defaults={"user": user, "expires_at": session.expires_at}
+    )
+    LoginSession.objects.filter(pk=session.pk).update(ended_at=timezone.now())
+    transaction.on_commit(lambda: sessions_close(user_id=user.pk, sid=sid))
+
+
+def password_change(*, user: User, current_password: str, new_password: str) -> None:
+    """A new password ends every login (like "sign out everywhere"): whoever knew the old
+    one keeps nothing. The caller signs in again with the new password."""
+    if not user.check_password(current_password):
+        raise InvalidInput({"current_password": ["The current password is not correct."]})
+    try:
+        validate_password(new_password, user)
+    except DjangoValidationError as exc:
+        raise InvalidInput({"new_password": list(exc.messages)}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    auth_logout_all(user=user)
 
 
 def user_of_refresh(*, refresh: str) -> User | None:

@@ -27,8 +27,20 @@ def refresh_for(user: Any) -> RefreshToken:
     return refresh
 
 
-def token_pair(user: Any) -> dict[str, str]:
+def token_pair(user: Any, *, ip: str = "", user_agent: str = "") -> dict[str, str]:
+    """A new login: its tokens, and the session row Settings lists (docs/adr/0013)."""
+    from django.utils import timezone
+
+    from .models import LoginSession
+
     refresh = refresh_for(user)
+    LoginSession.objects.create(
+        sid=refresh[SESSION_CLAIM],
+        user=user,
+        expires_at=timezone.now() + refresh.lifetime,
+        ip=ip[:45],
+        user_agent=user_agent[:200],
+    )
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 

@@ -26,7 +26,7 @@ from .. import services
 from ..clientip import client_ip
 from ..models import User
 from . import serializers as s
-from .views import LoginIpThrottle, PublicApi, RegisterIpThrottle
+from .views import LoginIpThrottle, PublicApi, RegisterIpThrottle, user_agent
 
 COOKIE_PATH = "/api/auth/session"
 CSRF_FAILED = OpenApiResponse(
@@ -116,7 +116,9 @@ class SessionLoginApi(PublicApi):
         _csrf_check(request)
         data = s.LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens = services.auth_login(**data.validated_data, ip=client_ip(request))
+        tokens = services.auth_login(
+            **data.validated_data, ip=client_ip(request), user_agent=user_agent(request)
+        )
         return _session_response(tokens, _user_of(tokens))
 
 
@@ -136,7 +138,10 @@ class SessionRegisterApi(PublicApi):
         data.is_valid(raise_exception=True)
         user = services.user_register(**data.validated_data)
         tokens = services.auth_login(
-            email=user.email, password=data.validated_data["password"], ip=client_ip(request)
+            email=user.email,
+            password=data.validated_data["password"],
+            ip=client_ip(request),
+            user_agent=user_agent(request),
         )
         return _session_response(tokens, user, code=status.HTTP_201_CREATED)
 

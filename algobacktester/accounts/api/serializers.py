@@ -62,3 +62,18 @@ class SessionLogoutInputSerializer(serializers.Serializer):
 
 class CsrfOutputSerializer(serializers.Serializer):
     csrf_token = serializers.CharField()
+
+
+class LoginSessionOutputSerializer(serializers.Serializer):
+    sid = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(help_text="The last sign-in or token refresh.")
+    expires_at = serializers.DateTimeField(help_text="Ends unless refreshed before this.")
+    ip = serializers.CharField()
+    user_agent = serializers.CharField()
+    current = serializers.BooleanField(help_text="The login that made this request.")
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)

@@ -12,5 +12,8 @@ urlpatterns = [
     path("session/register", cookie.SessionRegisterApi.as_view(), name="auth-session-register"),
     path("session/refresh", cookie.SessionRefreshApi.as_view(), name="auth-session-refresh"),
     path("session/logout", cookie.SessionLogoutApi.as_view(), name="auth-session-logout"),
+    path("sessions", views.SessionListApi.as_view(), name="auth-sessions"),
+    path("sessions/<uuid:sid>", views.SessionDetailApi.as_view(), name="auth-session-detail"),
+    path("password", views.PasswordApi.as_view(), name="auth-password"),
     path("me", views.MeApi.as_view(), name="auth-me"),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -12,10 +15,15 @@ from rest_framework.views import APIView
 
 from algobacktester.api.timezones import activate_for
 
-from .. import services
+from .. import selectors, services
 from ..clientip import client_ip
-from ..tokens import token_pair
+from ..models import LoginSession
+from ..tokens import session_of, token_pair
 from . import serializers as s
+
+
+def user_agent(request: Request) -> str:
+    return str(request.META.get("HTTP_USER_AGENT", ""))[:200]
 
 
 class _IpThrottle(SimpleRateThrottle):
@@ -57,7 +65,8 @@ class RegisterApi(PublicApi):
         data = s.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_register(**data.validated_data)
-        body = {"user": s.UserOutputSerializer(user).data, **token_pair(user)}
+        tokens = token_pair(user, ip=client_ip(request), user_agent=user_agent(request))
+        body = {"user": s.UserOutputSerializer(user).data, **tokens}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -73,7 +82,9 @@ class LoginApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = s.LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens = services.auth_login(**data.validated_data, ip=client_ip(request))
+        tokens = services.auth_login(
+            **data.validated_data, ip=client_ip(request), user_agent=user_agent(request)
+        )
         return Response(tokens)
 
 
@@ -139,3 +150,56 @@ class MeApi(APIView):
         user = services.user_update(user=request.user, data=data.validated_data)
         activate_for(user)  # this answer already speaks the zone it sets (the middleware resets)
         return Response(s.UserOutputSerializer(user).data)
+
+
+class SessionListApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(responses={200: s.LoginSessionOutputSerializer(many=True)}, tags=["auth"])
+    def get(self, request: Request) -> Response:
+        """The caller's logins that can still refresh (Settings → Sessions)."""
+        current = session_of(request.auth) if request.auth is not None else None
+        rows = [
+            {**_session_fields(row), "current": str(row.sid) == current}
+            for row in selectors.session_list(user=request.user)
+        ]
+        return Response(s.LoginSessionOutputSerializer(rows, many=True).data)
+
+
+def _session_fields(row: LoginSession) -> dict[str, Any]:
+    return {
+        f: getattr(row, f)
+        for f in ("sid", "created_at", "last_used_at", "expires_at", "ip", "user_agent")
+    }
+
+
+class SessionDetailApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description="That login ended; its tokens are refused.")},
+        tags=["auth"],
+    )
+    def delete(self, request: Request, sid: uuid.UUID) -> Response:
+        services.session_end(user=request.user, sid=str(sid))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        request=s.PasswordChangeInputSerializer,
+        responses={
+            204: OpenApiResponse(
+                description="Changed; every login of the user ended (sign in again)."
+            )
+        },
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_change(user=request.user, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -108,8 +108,7 @@ def test_sign_out_ends_this_login_only(browser: Client, user: User) -> None:
     assert Client().get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 401
     assert post(other, "/refresh").status_code == 200
     assert (
-        Client().get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {other_access}").status_code
-        == 200
+        Client().get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {other_access}").status_code == 200
     )
 
 

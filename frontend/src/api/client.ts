@@ -45,3 +45,10 @@ export async function fetchAuthed(url: string, init?: RequestInit): Promise<Resp
 }
 
 export type { paths, components } from "./schema";
+
+/** The query parameters of a GET path, exactly as the schema types them. */
+export type Query<P extends keyof paths> = paths[P] extends {
+  get: { parameters: { query?: infer Q } };
+}
+  ? NonNullable<Q>
+  : never;
