@@ -225,3 +225,20 @@ def test_the_editor_works_on_a_phone(
     expect(page.get_by_test_id("palette-search")).to_have_count(0)  # and closes the palette
     expect(page.get_by_test_id("param-timeperiod")).to_have_value("14")
     screenshot("editor-phone", full_page=True)
+
+
+def test_a_new_strategy_can_start_from_a_template(
+    page: Page, signed_in: BrowserUser, screenshot: Callable[..., Any]
+) -> None:
+    page.set_viewport_size(WIDE)
+    page.goto("/strategies/new")
+    page.get_by_test_id("template").select_option(label="MACD momentum")
+    expect(page.get_by_test_id("strategy-name")).to_have_value("MACD momentum")
+    expect(page.locator(".react-flow__node").first).to_be_visible()
+    page.get_by_test_id("save").click()
+    expect(page).to_have_url(re.compile(r"/strategies/\d+$"))
+    expect(page.get_by_test_id("status")).to_contain_text("valid")
+    screenshot("editor-template")
+    strategy = Strategy.objects.get(owner=signed_in.user, name="MACD momentum")
+    assert validate(strategy.graph) == []
+    assert all(isinstance(n["ui"]["x"], int) for n in strategy.graph["nodes"])

@@ -14,6 +14,8 @@ import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } fro
 import { useNavigate } from "react-router-dom";
 
 import { ApiError, errorText } from "../api/errors";
+import { listTemplates } from "../api/strategies";
+import { useAsync } from "../lib/useAsync";
 import { createStrategy, saveStrategy, validateStrategy } from "./api";
 import { shortField } from "./problems";
 import { checkConnection } from "./connect";
@@ -34,7 +36,13 @@ import { DRAG_MIME, Palette, type PaletteDrop } from "./Palette";
 import { RiskForm } from "./RiskForm";
 import { StrategyNode } from "./StrategyNode";
 import { historyPush, historyRedo, historySeal, historyStart, historyUndo } from "./history";
-import type { Catalogue, GraphDoc, IndicatorEntry, Problem } from "./types";
+import {
+  normaliseGraph,
+  type Catalogue,
+  type GraphDoc,
+  type IndicatorEntry,
+  type Problem,
+} from "./types";
 import { VersionsPanel } from "./VersionsPanel";
 
 const nodeTypes = { strategy: StrategyNode };
@@ -339,6 +347,16 @@ export function Editor(props: Props) {
           onChange={(e) => setName(e.target.value)}
           data-testid="strategy-name"
         />
+        {strategyId === null && (
+          <TemplatePicker
+            onPick={(t) => {
+              commit(withPositions(t.graph));
+              if (name === props.initialName) setName(t.name);
+              // Once React Flow has measured the new nodes, bring them all into view.
+              window.setTimeout(() => void flow.fitView({ maxZoom: 1, padding: 0.2 }), 50);
+            }}
+          />
+        )}
         <button
           type="button"
           onClick={undo}
@@ -537,4 +555,28 @@ function applySelection(
     }
     return next;
   });
+}
+
+/** On a new strategy: start from one of the ready-made strategies instead of a blank canvas. */
+function TemplatePicker({ onPick }: { onPick: (t: { name: string; graph: GraphDoc }) => void }) {
+  const templates = useAsync(() => listTemplates(), []);
+  if (!templates.data?.length) return null;
+  return (
+    <select
+      aria-label="Start from a template"
+      value=""
+      onChange={(e) => {
+        const t = templates.data?.find((x) => x.key === e.target.value);
+        if (t) onPick({ name: t.name, graph: normaliseGraph(t.graph) });
+      }}
+      data-testid="template"
+    >
+      <option value="">Start from a template…</option>
+      {templates.data.map((t) => (
+        <option key={t.key} value={t.key}>
+          {t.name}
+        </option>
+      ))}
+    </select>
+  );
 }

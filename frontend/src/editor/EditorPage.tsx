@@ -15,7 +15,7 @@ import { PageHeader } from "../components/Layout";
 import { useAsync } from "../lib/useAsync";
 import { loadIndicators, loadStrategy, type Strategy } from "./api";
 import { Editor } from "./Editor";
-import { emptyDoc, type GraphDoc, type IndicatorEntry } from "./types";
+import { emptyDoc, normaliseGraph, type IndicatorEntry } from "./types";
 
 interface Loaded {
   indicators: IndicatorEntry[];
@@ -53,22 +53,10 @@ export default function EditorPage() {
         strategyId={s?.id ?? null}
         initialName={s?.name ?? "New strategy"}
         initialDescription={s?.description ?? ""}
-        initialDoc={s ? normaliseDoc(s.graph) : emptyDoc()}
+        initialDoc={s ? normaliseGraph(s.graph) : emptyDoc()}
         initialVersion={s?.version ?? 0}
         indicators={loaded.data.indicators}
       />
     </ReactFlowProvider>
   );
-}
-
-/** A stored graph as the editor's document type; missing lists become empty. */
-function normaliseDoc(raw: unknown): GraphDoc {
-  const g = (raw ?? {}) as Partial<GraphDoc>;
-  return {
-    ...g,
-    schema_version: g.schema_version ?? 1,
-    settings: g.settings ?? {},
-    nodes: Array.isArray(g.nodes) ? g.nodes : [],
-    edges: Array.isArray(g.edges) ? g.edges : [],
-  };
 }

@@ -104,3 +104,15 @@ export interface Problem {
 export function emptyDoc(name = ""): GraphDoc {
   return { schema_version: 1, name, settings: { timeframe: "1m", risk: {} }, nodes: [], edges: [] };
 }
+
+/** A stored graph as the editor's document type; missing lists become empty. */
+export function normaliseGraph(raw: unknown): GraphDoc {
+  const g = (raw ?? {}) as Partial<GraphDoc>;
+  return {
+    ...g,
+    schema_version: g.schema_version ?? 1,
+    settings: g.settings ?? {},
+    nodes: Array.isArray(g.nodes) ? g.nodes : [],
+    edges: Array.isArray(g.edges) ? g.edges : [],
+  };
+}
