@@ -7,7 +7,6 @@ import "./sweeps.css";
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
-import { ApiError } from "../../api/errors";
 import { ErrorBanner, Spinner, fieldError } from "../../components/forms";
 import { PageHeader } from "../../components/Layout";
 import { loadIndicators, loadStrategy } from "../../editor/api";
@@ -340,7 +339,7 @@ function SweepForm() {
             ? built.errors.map((x) => `${x.field}: ${x.message}`).join("; ")
             : "Add at least one parameter."}
       </p>
-      {error instanceof ApiError || error ? <ErrorBanner error={error} /> : null}
+      {error ? <ErrorBanner error={error} /> : null}
       <button
         type="submit"
         className="primary"
