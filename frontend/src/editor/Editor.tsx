@@ -149,7 +149,8 @@ export function Editor(props: Props) {
     if (!moves.length) return;
     const drag = dragRef.current;
     for (const c of moves) if (c.type === "position" && c.position) drag.set(c.id, c.position);
-    const ended = moves.filter((c) => c.type === "position" && c.dragging === false);
+    // A drag ends with `dragging: false`; a keyboard move (arrow keys) comes without it.
+    const ended = moves.filter((c) => c.type === "position" && c.dragging !== true);
     if (ended.length) {
       // A drag ends: its final positions become one undoable document edit.
       const final = ended.flatMap((c) => {
@@ -311,11 +312,16 @@ export function Editor(props: Props) {
   // ---- keyboard: undo/redo/save outside form fields (fields keep their own undo) ----
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || typing(e.target)) return;
+      if (!(e.ctrlKey || e.metaKey)) return;
       const k = e.key.toLowerCase();
+      if (k === "s") {
+        e.preventDefault(); // save works from inside a field too
+        void save();
+        return;
+      }
+      if (typing(e.target)) return;
       if (k === "z" && !e.shiftKey) undo();
       else if ((k === "z" && e.shiftKey) || k === "y") redo();
-      else if (k === "s") void save();
       else return;
       e.preventDefault();
     };
