@@ -5,6 +5,7 @@ run of the chosen parameters and lands on its result page."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -93,6 +94,7 @@ def test_a_two_parameter_sweep_its_heatmap_and_backtest_this_combination(
     expect(page).to_have_url(re.compile(r"/backtests/\d+$"))
 
     run = BacktestRun.objects.get(pk=int(page.url.rsplit("/", 1)[1]))
+    _wait_finished(run)  # a run still writing on the worker would block the database flush
     sweep = BacktestSweep.objects.get(pk=sweep_id)
     params = {n["id"]: n["params"] for n in run.strategy_version.graph["nodes"]}
     assert params["ma_fast"]["timeperiod"] == 15
@@ -103,6 +105,14 @@ def test_a_two_parameter_sweep_its_heatmap_and_backtest_this_combination(
     # The same run settings (the capital may be re-spelt: "500000.00" for "500000").
     assert Decimal(run.config.pop("capital")) == Decimal(sweep.config.pop("capital"))
     assert run.config == sweep.config
+
+
+def _wait_finished(run: BacktestRun, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while run.status in ("queued", "running"):
+        assert time.monotonic() < deadline, f"run {run.pk} still {run.status}"
+        time.sleep(0.5)
+        run.refresh_from_db()
 
 
 def test_the_sweep_form_names_bad_ranges_and_fits_a_phone(
