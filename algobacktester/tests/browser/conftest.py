@@ -156,8 +156,12 @@ class BrowserUser:
 
 
 @pytest.fixture
-def make_browser_user(transactional_db: Any) -> Callable[..., BrowserUser]:
-    """Users made in the database (committed, so the server sees them)."""
+def make_browser_user(transactional_db: Any, app_server: str) -> Callable[..., BrowserUser]:
+    """Users signed up through the server's API, as the app would (the test settings hash
+    passwords with a hasher the server does not use, so the ORM cannot make them)."""
+    import json
+    import urllib.request
+
     from algobacktester.accounts.models import User
 
     count = 0
@@ -166,7 +170,18 @@ def make_browser_user(transactional_db: Any) -> Callable[..., BrowserUser]:
         nonlocal count
         count += 1
         email = f"trader{count}-{os.getpid()}@example.com"
-        user = User.objects.create_user(email, PASSWORD, name=name, is_staff=staff)
+        body = json.dumps({"email": email, "password": PASSWORD, "name": name}).encode()
+        request = urllib.request.Request(
+            f"{app_server}/api/auth/register",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request) as response:
+            assert response.status == 201
+        user = User.objects.get(email=email)
+        if staff:
+            User.objects.filter(pk=user.pk).update(is_staff=True)
+            user.refresh_from_db()
         return BrowserUser(email=email, password=PASSWORD, user=user)
 
     return make
@@ -187,3 +202,49 @@ def signed_in(page: Page, make_browser_user: Callable[..., BrowserUser]) -> Brow
     who = make_browser_user()
     sign_in(page, who)
     return who
+
+
+@pytest.fixture
+def nifty(transactional_db: Any) -> Any:
+    """Three trading days of seeded NIFTY one-minute bars (committed: the server reads them)."""
+    from marketdata.models import Instrument
+    from marketdata.services.demo import demo_candles_seed
+
+    demo_candles_seed(symbols=("NIFTY",), days=3, seed=7)
+    return Instrument.objects.get(symbol="NIFTY", kind=Instrument.Kind.INDEX)
+
+
+def strategy_from_template(user: Any, key: str = "ema_20_50_cross", name: str | None = None) -> Any:
+    from strategies.services import strategy_clone
+    from strategies.templates import template_get
+
+    template = template_get(key)
+    assert template is not None, key
+    return strategy_clone(
+        owner=user,
+        name=name or template.name,
+        description=template.description,
+        graph=template.graph,
+    )
+
+
+def finished_run(user: Any, strategy: Any, instrument: Any, **config: Any) -> Any:
+    """A backtest run to completion in this process (Celery is eager in the test settings)."""
+    from datetime import date
+
+    from django.db.models import Max, Min
+
+    from backtests.services import backtest_request
+
+    span = instrument.candles.aggregate(first=Min("ts"), last=Max("ts"))
+    run = backtest_request(
+        user=user,
+        strategy_id=strategy.pk,
+        instrument_ref=instrument.pk,
+        start=date.fromisoformat(span["first"].date().isoformat()),
+        end=date.fromisoformat(span["last"].date().isoformat()),
+        config={"capital": 2_000_000, "fees": {"model": "india_futures", "params": {}}, **config},
+    )
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    return run

@@ -155,6 +155,11 @@ export async function restoreSession(): Promise<void> {
   if (!(await refresh())) drop();
 }
 
+/** The server already ended this login (password change): drop it here, saying why. */
+export function forgetSession(reason: string): void {
+  drop(reason);
+}
+
 /** Tests only: forget everything without calling the server. */
 export function resetAuthForTests(): void {
   drop();

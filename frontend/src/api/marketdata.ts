@@ -10,10 +10,14 @@ export type Tracked = components["schemas"]["TrackedOutput"];
 export type IngestionRun = components["schemas"]["IngestionRunOutput"];
 export type Timeframe = components["schemas"]["TimeframeEnum"];
 
-export function searchInstruments(search: string, page_size = 20) {
+export function searchInstruments(
+  search: string,
+  page_size = 20,
+  extra: Query<"/api/marketdata/instruments"> = {},
+) {
   return unwrap(
     api.GET("/api/marketdata/instruments", {
-      params: { query: { search, page_size, active: true } },
+      params: { query: { search, page_size, active: true, ...extra } },
     }),
   );
 }

@@ -8,6 +8,7 @@ export type RulePatch = components["schemas"]["PatchedRuleUpdateInputRequest"];
 export type Delivery = components["schemas"]["DeliveryOutput"];
 export type Preferences = components["schemas"]["PreferencesOutput"];
 export type Channel = components["schemas"]["NotificationChannelEnum"];
+export type AlertSent = components["schemas"]["AlertSendOutput"];
 export type EventType = components["schemas"]["NotificationEventTypeEnum"];
 
 export const CHANNELS: Channel[] = ["push", "email", "sms", "webhook"];
@@ -66,10 +67,13 @@ export function verifyPhone(phone: string, code?: string) {
   );
 }
 
-export function sendTestAlert(channels: Channel[], message: string) {
-  return unwrap(
+/** Send now (202 with its deliveries); the same endpoint creates a rule without `message`. */
+export async function sendTestAlert(channels: Channel[], message: string): Promise<AlertSent> {
+  const res = await unwrap(
     api.POST("/api/notifications/alerts", {
       body: { message, channels, subject: "Test alert" },
     }),
   );
+  if (!("deliveries" in res)) throw new Error("The server created a rule instead of sending.");
+  return res;
 }

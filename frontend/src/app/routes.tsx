@@ -23,6 +23,14 @@ const Editor = lazy(() => import("../editor/EditorPage"));
 const Sweeps = lazy(() => import("../pages/sweeps/SweepsPage"));
 const SweepDetail = lazy(() => import("../pages/sweeps/SweepDetailPage"));
 const NotFound = lazy(() => import("../pages/NotFoundPage"));
+const Strategies = lazy(() => import("../pages/strategies/StrategiesPage"));
+const Backtests = lazy(() => import("../pages/backtests/BacktestsPage"));
+const NewBacktest = lazy(() => import("../pages/backtests/NewBacktestPage"));
+const Backtest = lazy(() => import("../pages/backtests/BacktestPage"));
+const Compare = lazy(() => import("../pages/backtests/ComparePage"));
+const Alerts = lazy(() => import("../pages/alerts/AlertsPage"));
+const Settings = lazy(() => import("../pages/settings/SettingsPage"));
+const MarketData = lazy(() => import("../pages/marketdata/MarketDataPage"));
 
 export const routes: RouteObject[] = [
   { path: "/signin", element: page(SignIn), errorElement: <RouteError /> },
@@ -37,8 +45,16 @@ export const routes: RouteObject[] = [
     errorElement: <RouteError />,
     children: [
       { index: true, element: page(Dashboard) },
+      { path: "strategies", element: page(Strategies) },
       { path: "strategies/new", element: page(Editor) },
       { path: "strategies/:id", element: page(Editor) },
+      { path: "backtests", element: page(Backtests) },
+      { path: "backtests/new", element: page(NewBacktest) },
+      { path: "backtests/:id", element: page(Backtest) },
+      { path: "compare", element: page(Compare) },
+      { path: "alerts", element: page(Alerts) },
+      { path: "settings", element: page(Settings) },
+      { path: "marketdata", element: page(MarketData) },
       { path: "sweeps", element: page(Sweeps) },
       { path: "sweeps/:id", element: page(SweepDetail) },
       { path: "*", element: page(NotFound) },

@@ -5,6 +5,7 @@ import { NavLink, Outlet, useNavigate } from "react-router-dom";
 import { signOut } from "../api/auth";
 import { useUser } from "../lib/useAuth";
 import { useSocketStatus } from "../lib/useEvents";
+import { Toasts } from "./Toasts";
 
 const NAV: { to: string; label: string; staff?: boolean }[] = [
   { to: "/", label: "Dashboard" },
@@ -68,6 +69,7 @@ export function Layout() {
       <main id="main" tabIndex={-1}>
         <Outlet />
       </main>
+      <Toasts />
     </div>
   );
 }
