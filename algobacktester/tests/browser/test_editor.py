@@ -9,27 +9,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from playwright.sync_api import Locator, Page, expect
 
-from algobacktester.tests.browser.conftest import PHONE, BrowserUser, sign_in
+from algobacktester.tests.browser.conftest import PHONE, BrowserUser
 from engine.graph import example_documents, validate
 from strategies.models import Strategy
 from strategies.services import strategy_create
 
 WIDE = {"width": 1600, "height": 1000}
-
-
-@pytest.fixture
-def signed_in(page: Page, make_browser_user: Callable[..., BrowserUser]) -> BrowserUser:
-    """A user signed in through the form. The test settings hash with MD5 (fast), which the
-    server process does not accept, so the password is stored as a (cheap) PBKDF2 hash."""
-    who = make_browser_user()
-    who.user.password = PBKDF2PasswordHasher().encode(who.password, "browsersalt", iterations=1000)
-    who.user.save(update_fields=["password"])
-    sign_in(page, who)
-    return who
 
 
 def handle(page: Page, node: str, port: str, side: str) -> Locator:

@@ -12,27 +12,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from playwright.sync_api import Page, expect
 
-from algobacktester.tests.browser.conftest import PHONE, BrowserUser, sign_in
+from algobacktester.tests.browser.conftest import PHONE, BrowserUser
 from backtests.models import BacktestRun, BacktestSweep
 from engine.graph import example_documents
 from marketdata.services.demo import demo_candles_seed
 from strategies.services import strategy_create
 
 DATA_END = date(2026, 6, 30)
-
-
-@pytest.fixture
-def signed_in(page: Page, make_browser_user: Callable[..., BrowserUser]) -> BrowserUser:
-    """A user signed in through the form (a PBKDF2 hash: the server does not take the test
-    settings' MD5 ones)."""
-    who = make_browser_user()
-    who.user.password = PBKDF2PasswordHasher().encode(who.password, "browsersalt", iterations=1000)
-    who.user.save(update_fields=["password"])
-    sign_in(page, who)
-    return who
 
 
 @pytest.fixture
