@@ -38,8 +38,9 @@ def test_a_two_parameter_sweep_its_heatmap_and_backtest_this_combination(
     celery_worker: None,
     screenshot: Callable[..., Any],
 ) -> None:
-    page.goto("/sweeps")
-    page.get_by_test_id("sweep-strategy").select_option(label="EMA cross (v1)")
+    page.goto(f"/strategies/{ema_strategy.pk}")  # the editor's Sweep link picks the strategy
+    page.get_by_test_id("to-sweep").click()
+    expect(page.get_by_test_id("sweep-strategy")).to_have_value(str(ema_strategy.pk))
     page.get_by_test_id("sweep-add-param").select_option("ma_fast.timeperiod")
     page.get_by_test_id("sweep-add-param").select_option("ma_slow.timeperiod")
     page.get_by_test_id("grid-start-ma_fast.timeperiod").fill("10")

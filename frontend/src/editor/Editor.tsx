@@ -11,7 +11,7 @@ import {
   type NodeChange,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
-import { useNavigate } from "react-router-dom";
+import { Link, useNavigate } from "react-router-dom";
 
 import { ApiError, errorText } from "../api/errors";
 import { listTemplates } from "../api/strategies";
@@ -391,6 +391,16 @@ export function Editor(props: Props) {
         >
           {strategyId === null ? "Create" : "Save version"}
         </button>
+        {strategyId !== null && (
+          <>
+            <Link to={`/backtests/new?strategy=${strategyId}`} data-testid="to-backtest">
+              Backtest
+            </Link>
+            <Link to={`/sweeps?strategy=${strategyId}`} data-testid="to-sweep">
+              Sweep
+            </Link>
+          </>
+        )}
         <span className="editor-status" role="status" aria-live="polite" data-testid="status">
           {dirty && <span className="muted">(unsaved) </span>}
           {status}

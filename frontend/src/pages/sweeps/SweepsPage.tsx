@@ -5,7 +5,7 @@
 import "./sweeps.css";
 
 import { useEffect, useMemo, useState, type FormEvent } from "react";
-import { Link, useNavigate } from "react-router-dom";
+import { Link, useNavigate, useSearchParams } from "react-router-dom";
 
 import { ErrorBanner, Spinner, fieldError } from "../../components/forms";
 import { PageHeader } from "../../components/Layout";
@@ -110,7 +110,10 @@ function SweepList({ sweeps, progress }: { sweeps: Sweep[]; progress: Record<num
 function SweepForm() {
   const navigate = useNavigate();
   const strategies = useAsync(() => listStrategies(), []);
-  const [strategyId, setStrategyId] = useState<number | null>(null);
+  const [query] = useSearchParams(); // `?strategy=ID`: from the editor's Sweep link
+  const [strategyId, setStrategyId] = useState<number | null>(
+    Number(query.get("strategy")) > 0 ? Number(query.get("strategy")) : null,
+  );
   const [graph, setGraph] = useState<GraphDoc | null>(null);
   const catalogue = useAsync(() => loadIndicators(), []);
   const [rows, setRows] = useState<GridRow[]>([]);
