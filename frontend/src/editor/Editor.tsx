@@ -85,6 +85,7 @@ export function Editor(props: Props) {
   const [savedJson, setSavedJson] = useState(() =>
     props.strategyId === null ? "" : JSON.stringify(withPositions(props.initialDoc)),
   );
+  const [savedName, setSavedName] = useState(props.initialName);
   const [version, setVersion] = useState(props.initialVersion);
   const [problems, setProblems] = useState<Problem[]>([]);
   const [status, setStatus] = useState<string>("");
@@ -237,7 +238,12 @@ export function Editor(props: Props) {
     const raw = e.dataTransfer.getData(DRAG_MIME);
     if (!raw) return;
     e.preventDefault();
-    const item = JSON.parse(raw) as PaletteDrop;
+    let item: PaletteDrop;
+    try {
+      item = JSON.parse(raw) as PaletteDrop;
+    } catch {
+      return; // not one of ours
+    }
     add(item, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
   };
   const addInView = (item: PaletteDrop) => {
@@ -251,7 +257,7 @@ export function Editor(props: Props) {
   };
 
   // ---- save (a new version) and validate ----
-  const dirty = JSON.stringify(doc) !== savedJson || name !== props.initialName;
+  const dirty = JSON.stringify(doc) !== savedJson || name !== savedName;
   const save = useCallback(async () => {
     setBusy(true);
     setStatus("Saving…");
@@ -262,6 +268,7 @@ export function Editor(props: Props) {
           ? await createStrategy(name, description, graph)
           : await saveStrategy(strategyId, name, description, graph);
       setSavedJson(JSON.stringify(graph));
+      setSavedName(s.name);
       if (strategyId === null) {
         navigate(`/strategies/${s.id}`, { replace: true });
         return;
