@@ -152,6 +152,13 @@ def test_a_wrong_connection_is_refused_and_undo_redo_work(
     page.keyboard.press("Control+Shift+z")
     expect(page.get_by_test_id("node-buy_1")).to_be_visible()
     expect(page.locator(".react-flow__edge")).to_have_count(1)
+    # Select the edge with the keyboard (edges are focusable) and delete it; undo brings it back.
+    page.locator(".react-flow__edge").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Delete")
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
+    page.keyboard.press("Control+z")
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
 
 
 def test_validation_errors_show_on_their_node_and_versions_diff(
