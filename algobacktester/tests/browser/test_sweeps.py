@@ -95,6 +95,10 @@ def test_a_two_parameter_sweep_its_heatmap_and_backtest_this_combination(
     assert Decimal(run.config.pop("capital")) == Decimal(sweep.config.pop("capital"))
     assert run.config == sweep.config
 
+    # Back on the sweep, the strategy is now a version ahead of what the sweep ran.
+    page.goto(f"/sweeps/{sweep_id}")
+    expect(page.get_by_test_id("combination-newer")).to_contain_text("it is at v2")
+
 
 def _wait_finished(run: BacktestRun, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout

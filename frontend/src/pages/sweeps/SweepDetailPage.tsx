@@ -11,7 +11,7 @@ import { api, unwrap } from "../../api/client";
 import { errorText } from "../../api/errors";
 import { ErrorBanner, Spinner } from "../../components/forms";
 import { PageHeader } from "../../components/Layout";
-import { loadStrategy } from "../../editor/api";
+import { loadStrategy, loadVersions } from "../../editor/api";
 import { useAsync } from "../../lib/useAsync";
 import { useEvents, useReconnect } from "../../lib/useEvents";
 import { formatDate, formatDateTime } from "../../lib/time";
@@ -183,6 +183,7 @@ function Combination({
   const navigate = useNavigate();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const versions = useAsync(() => pinnedAndCurrent(sweep), [sweep.id]);
   if (!row) return null;
   const isBest = row === sweep.best;
   const run = async () => {
@@ -221,6 +222,13 @@ function Combination({
         Saves these parameters as the strategy&apos;s newest version (earlier versions stay in its
         history), then backtests it over the sweep&apos;s instrument, dates and settings.
       </p>
+      {versions.data && versions.data.current > versions.data.pinned && (
+        <p className="banner" role="note" data-testid="combination-newer">
+          The strategy has changed since this sweep (it is at v{versions.data.current}; the sweep
+          ran v{versions.data.pinned}). The new version is built from v{versions.data.pinned} with
+          these parameters; v{versions.data.current} stays in the history.
+        </p>
+      )}
       <button
         type="button"
         className="primary"
@@ -415,4 +423,15 @@ function ResultTable({ rows, params, metric, chosen, onPick }: PickProps) {
       )}
     </section>
   );
+}
+
+/** The version number the sweep pinned and the strategy's current one. */
+async function pinnedAndCurrent(sweep: SweepDetail): Promise<{ pinned: number; current: number }> {
+  if (sweep.strategy === null) return { pinned: 0, current: 0 };
+  const [strategy, versions] = await Promise.all([
+    loadStrategy(sweep.strategy),
+    loadVersions(sweep.strategy),
+  ]);
+  const pinned = versions.find((v) => v.id === sweep.strategy_version)?.number ?? 0;
+  return { pinned, current: strategy.version };
 }
