@@ -229,7 +229,24 @@ def strategy_from_template(user: Any, key: str = "ema_20_50_cross", name: str | 
 
 
 def finished_run(user: Any, strategy: Any, instrument: Any, **config: Any) -> Any:
-    """A backtest run to completion in this process (Celery is eager in the test settings)."""
+    """A backtest run to completion in this process (Celery is eager in the test settings),
+    on a thread of its own: Playwright's event loop runs on this one, and the run's events
+    (async_to_sync to the channel layer) refuse a thread with a running loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def work() -> Any:
+        try:
+            return _finished_run(user, strategy, instrument, **config)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
+def _finished_run(user: Any, strategy: Any, instrument: Any, **config: Any) -> Any:
     from datetime import date
 
     from django.db.models import Max, Min

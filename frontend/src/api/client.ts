@@ -23,7 +23,10 @@ function withToken(request: Request): Request {
   return request;
 }
 
-export const api = createClient<paths>({ baseUrl: "", fetch: authFetch });
+// Absolute, so a Request resolves the same in the browser and under test (jsdom).
+const ORIGIN = typeof location !== "undefined" ? location.origin : "";
+
+export const api = createClient<paths>({ baseUrl: ORIGIN, fetch: authFetch });
 
 /** The data of an openapi-fetch result, or an ApiError carrying the server's message. */
 export async function unwrap<T>(
@@ -36,7 +39,7 @@ export async function unwrap<T>(
 
 /** A raw authenticated fetch for what openapi-fetch does not model (CSV downloads). */
 export async function fetchAuthed(url: string, init?: RequestInit): Promise<Response> {
-  const res = await authFetch(new Request(url, init));
+  const res = await authFetch(new Request(new URL(url, ORIGIN || undefined), init));
   if (!res.ok) {
     const body: unknown = await res.json().catch(() => null);
     throw new ApiError(res.status, body);

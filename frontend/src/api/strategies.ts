@@ -57,3 +57,11 @@ export function deleteStrategy(id: number) {
     api.DELETE("/api/strategies/{strategy_id}", { params: { path: { strategy_id: String(id) } } }),
   );
 }
+
+export function getVersion(id: number, number: number) {
+  return unwrap(
+    api.GET("/api/strategies/{strategy_id}/versions/{number}", {
+      params: { path: { strategy_id: String(id), number: String(number) } },
+    }),
+  );
+}

@@ -20,8 +20,7 @@ export function BarChart({ bars, label }: { bars: Bar[]; label: string }) {
       className="barchart"
       role="img"
       aria-label={label}
-      preserveAspectRatio="none"
-      style={{ width: "100%", height }}
+      style={{ width: "100%", height: "auto", maxHeight: 220 }}
     >
       <line x1={0} x2={width} y1={zero} y2={zero} stroke="#d9dee5" />
       {bars.map((b, i) => {

@@ -24,7 +24,7 @@ export function Toasts() {
     ["notification"],
   );
   return (
-    <div className="toasts" role="status" aria-live="polite">
+    <div className="toasts" aria-live="polite">
       {toasts.map((t) => (
         <div key={t.id} className="toast">
           <strong>{t.title}</strong>

@@ -14,6 +14,7 @@ import {
   type Trade,
 } from "../../api/backtests";
 import { getCandles, type Candles, type Timeframe } from "../../api/marketdata";
+import { getVersion } from "../../api/strategies";
 import { ApiError } from "../../api/errors";
 import { PageHeader } from "../../components/Layout";
 import { ErrorBanner, Spinner } from "../../components/forms";
@@ -90,16 +91,28 @@ export default function BacktestPage() {
     }
   }, []);
 
+  // The pinned version's graph names the indicators to overlay (a deleted strategy: none).
+  const pinned = useAsync(
+    () => (data?.strategy ? getVersion(data.strategy, data.version) : Promise.resolve(null)),
+    [data?.strategy ?? null, data?.version ?? null],
+  );
   const overlays = useMemo(() => {
     const c = candles.data;
-    if (!c || !data) return [];
-    return overlaySpecs(data.strategy_version?.graph).map((s) => ({
+    if (!c || !pinned.data) return [];
+    return overlaySpecs(pinned.data.graph).map((s) => ({
       name: s.name,
       values: overlayValues(s, c),
     }));
-  }, [candles.data, data]);
+  }, [candles.data, pinned.data]);
 
-  if (run.error && !data) return <ErrorBanner error={run.error} />;
+  if (run.error && !data)
+    return run.error instanceof ApiError && run.error.status === 404 ? (
+      <div className="banner banner-error" role="alert">
+        Backtest #{id} does not exist or is not yours. <Link to="/backtests">Your backtests</Link>
+      </div>
+    ) : (
+      <ErrorBanner error={run.error} />
+    );
   if (!data) return <Spinner />;
 
   const running = !FINISHED.includes(data.status);
