@@ -98,6 +98,12 @@ def test_a_two_parameter_sweep_its_heatmap_and_backtest_this_combination(
     # Back on the sweep, the strategy is now a version ahead of what the sweep ran.
     page.goto(f"/sweeps/{sweep_id}")
     expect(page.get_by_test_id("combination-newer")).to_contain_text("it is at v2")
+    page.set_viewport_size(PHONE)  # the heatmap and table scroll inside their boxes
+    page.reload()
+    expect(page.get_by_test_id("heatmap")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the sweep page scrolls sideways ({width} px)"
+    screenshot("sweep-phone")
 
 
 def _wait_finished(run: BacktestRun, timeout: float = 120.0) -> None:
