@@ -83,3 +83,16 @@ def test_a_refused_refresh_shows_the_signed_out_page(page: Page, make_browser_us
     expect(page.get_by_role("status")).to_have_text(
         "Your session ended. Sign in again to continue."
     )
+
+
+def test_sign_in_with_the_keyboard_only(page: Page, make_browser_user) -> None:
+    who = make_browser_user()
+    page.goto("/signin")
+    page.get_by_label("Email").focus()
+    page.keyboard.type(who.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(who.password)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    page.keyboard.press("Tab")  # the first stop is the skip link
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()

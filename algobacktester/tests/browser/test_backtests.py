@@ -109,3 +109,27 @@ def test_live_updates_resume_after_the_socket_drops(page: Page, make_browser_use
     expect(page.locator(".live")).to_have_text("● live", timeout=20_000)  # back-off, reconnect
     expect(page.get_by_role("link", name=f"#{run.pk}")).to_be_visible()
     assert len(sockets) >= 2
+
+
+def test_zero_trades_say_why_and_a_run_can_be_rerun_and_deleted(
+    page: Page, make_browser_user, nifty, screenshot
+) -> None:
+    who = make_browser_user()
+    # A long-only strategy with long trades refused: a finished run without a trade.
+    run = finished_run(who.user, strategy_from_template(who.user), nifty, allow_long=False)
+    sign_in(page, who, path=f"/backtests/{run.pk}")
+    why = page.get_by_role("status").filter(has_text="No trades")
+    expect(why).to_be_visible()
+    expect(page.get_by_text("No closed trades.")).to_be_visible()
+    expect(page.get_by_test_id("backtest-chart")).to_have_attribute("data-marker-count", "0")
+    screenshot("backtest-no-trades")
+
+    page.get_by_role("button", name="Re-run").click()
+    expect(page).to_have_url(re.compile(rf"/backtests/(?!{run.pk}$)\d+$"))
+    expect(page.get_by_role("link", name=f"#{run.pk}")).to_be_visible()  # "re-run of #N"
+
+    page.goto(f"/backtests/{run.pk}")
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page).to_have_url(re.compile(r"/backtests$"))
+    expect(page.get_by_role("link", name=f"#{run.pk}", exact=True)).to_have_count(0)

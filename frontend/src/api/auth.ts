@@ -128,9 +128,15 @@ async function doRefresh(): Promise<boolean> {
     timer = setTimeout(() => void refresh(), 10_000);
     return access !== null;
   }
-  if (!res.ok) {
+  if (res.status === 401 || res.status === 403) {
     drop(wasSignedIn ? "Your session ended. Sign in again to continue." : undefined);
     return false;
+  }
+  if (!res.ok) {
+    // Throttled or the server is down: the login may still be good; try again shortly.
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void refresh(), 10_000);
+    return access !== null;
   }
   adopt((await res.json()) as Session);
   return true;

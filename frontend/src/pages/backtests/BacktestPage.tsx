@@ -204,7 +204,7 @@ export default function BacktestPage() {
           </div>
           {data.no_trades_reason && (
             <div className="banner banner-warn" role="status">
-              <strong>No trades.</strong> {data.no_trades_reason}
+              {data.no_trades_reason}
               {Object.keys(data.rejected_entries ?? {}).length > 0 && (
                 <ul>
                   {Object.entries(data.rejected_entries).map(([reason, n]) => (
