@@ -44,9 +44,7 @@ export function listRuns(query: Query<"/api/backtest"> = {}) {
 
 export function getRun(id: number) {
   // The run's summary, statistics and curves; its trades come from fetchTrades.
-  return unwrap(
-    api.GET("/api/backtest/{run_id}", { params: { path: { run_id: String(id) } } }),
-  );
+  return unwrap(api.GET("/api/backtest/{run_id}", { params: { path: { run_id: String(id) } } }));
 }
 
 const TRADES_PAGE = 1000; // the endpoint's largest page
