@@ -122,8 +122,12 @@ def order_execute(
         trigger_price=trigger_price,
         slice=decision.slice,
     )
+    # Inline submission (a person waiting on the API) needs the row committed before the POST:
+    # a durable block is the outermost transaction, so the POST follows its commit. A session
+    # step inside its own transaction sends the submit task on commit instead.
+    inline = submit == "inline"
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=inline):
             order.save()
             audit(
                 order,
@@ -131,20 +135,20 @@ def order_execute(
                 actor=actor or f"user:{user.pk}",
                 data={"gate": "passed", "exit": decision.is_exit, "slice": decision.slice},
             )
-            transaction.on_commit(lambda: _hand_over(order.pk, submit))
+            if not inline:
+                transaction.on_commit(lambda: _submit_task(order.pk))
     except IntegrityError:
         existing = Order.objects.filter(owner=user, idempotency_key=idempotency_key).first()
         if idempotency_key and existing is not None:  # a concurrent request with the same key
             return _replayed(existing, fingerprint, strategy_id), False
         raise
+    if inline:
+        order_submit(order_id=order.pk, actor="system:submit")
     order.refresh_from_db()
     return order, True
 
 
-def _hand_over(order_id: int, submit: Submit) -> None:
-    if submit == "inline":
-        order_submit(order_id=order_id, actor="system:submit")
-        return
+def _submit_task(order_id: int) -> None:
     from ..tasks import order_submit_task
 
     order_submit_task.delay(order_id)
