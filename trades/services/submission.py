@@ -146,9 +146,14 @@ def _accepted(lease: Lease, order: Order, placed: BrokerOrder, adapter: Any, act
             "order.placed", user_id=order.owner_id, data=order_event_data(order, OrderStatus.OPEN)
         )
     )
-    fills = (
-        adapter.fills(placed.broker_order_id) if placed.filled_quantity or status != "open" else []
-    )
+    try:  # the answer to a POST is terse: the broker's full order says why it was rejected
+        if status == OrderStatus.REJECTED and not placed.reason:
+            placed = adapter.order_by_client_id(order.client_id) or placed
+        wanted = placed.filled_quantity or status != OrderStatus.OPEN
+        fills = adapter.fills(placed.broker_order_id) if wanted else []
+    except BrokerError as exc:  # the poll and reconciliation pick the rest up
+        logger.info("order %s details not read after placing: %s", order.client_id, exc)
+        fills = []
     return order_apply(order_id=order.pk, broker_order=placed, fills=fills, actor=actor)
 
 
