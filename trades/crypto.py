@@ -16,6 +16,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from algobacktester.errors import Unavailable
 
@@ -49,10 +50,12 @@ def _fernet() -> MultiFernet:
         ) from exc
 
 
+@sensitive_variables("values")
 def credentials_encrypt(values: dict[str, Any]) -> str:
     return _fernet().encrypt(json.dumps(values, sort_keys=True).encode()).decode()
 
 
+@sensitive_variables()
 def credentials_decrypt(token: str) -> dict[str, Any]:
     if not token:
         return {}

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from algobacktester.ratelimits import account_limiter, submit_once
 from engine.markets.calendar import IST
@@ -76,6 +77,7 @@ class DhanBroker(Broker):
         rate_limits={"orders": "10/second;250/minute;1000/hour;7000/day", "data": "5/second"},
     )
 
+    @sensitive_variables("credentials", "context")
     def __init__(self, *, account: Any, credentials: dict[str, Any]) -> None:
         super().__init__(account=account, credentials=credentials)
         from dhanhq import DhanContext, dhanhq

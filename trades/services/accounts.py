@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from algobacktester.accounts.models import User
 from algobacktester.bus import Event, emit
@@ -64,6 +65,7 @@ RISK_KEYS = (
 # --- the adapter of an account -------------------------------------------------------------
 
 
+@sensitive_variables("credentials")
 def broker_for(account: BrokerAccount) -> Broker:
     """The account's adapter with its credentials decrypted in memory (never stored or logged)."""
     cls = broker_class(account.broker)
@@ -93,6 +95,7 @@ def risk_limits(account: BrokerAccount) -> RiskLimits:
 # --- connect, update, delete -----------------------------------------------------------------
 
 
+@sensitive_variables("credentials")
 def account_connect(
     *,
     user: User,
@@ -131,6 +134,7 @@ def account_connect(
     return account
 
 
+@sensitive_variables("credentials")
 def account_update(
     *,
     account: BrokerAccount,
@@ -214,6 +218,7 @@ def _broker_cls(broker: str) -> type[Broker]:
     return cls
 
 
+@sensitive_variables("credentials")
 def _credentials_checked(cls: type[Broker], credentials: dict[str, Any] | None) -> dict[str, Any]:
     credentials = credentials or {}
     if not cls.capabilities.needs_credentials:
