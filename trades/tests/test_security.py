@@ -244,17 +244,17 @@ def _error_report_text(account_id: int, canary: str) -> str:
 
     account = BrokerAccount.objects.get(pk=account_id)
 
-    class Boom(Exception):
+    class BoomError(Exception):
         pass
 
     def explode(self, *args, **kwargs):
-        raise Boom("the SDK failed")
+        raise BoomError("the SDK failed")
 
     saved = dhan.DhanBroker.funds
     dhan.DhanBroker.funds = explode
     try:
         broker_for(account).funds()
-    except Boom:
+    except BoomError:
         report = SecretsReporter(None, *sys.exc_info()).get_traceback_text()
     finally:
         dhan.DhanBroker.funds = saved
