@@ -120,7 +120,7 @@ class AccountListApi(APIView):
     @extend_schema(
         tags=["trades"],
         request=s.BrokerAccountConnectSerializer,
-        responses={201: s.BrokerAccountSerializer},
+        responses={201: s.BrokerAccountSerializer, 409: None, 503: None},
     )
     def post(self, request: Request) -> Response:
         data = s.BrokerAccountConnectSerializer(data=request.data)
@@ -139,7 +139,7 @@ class AccountDetailApi(APIView):
     @extend_schema(
         tags=["trades"],
         request=s.BrokerAccountUpdateSerializer,
-        responses={200: s.BrokerAccountSerializer},
+        responses={200: s.BrokerAccountSerializer, 409: None, 503: None},
     )
     def patch(self, request: Request, account_id: int) -> Response:
         account = selectors.account_get(user=request.user, account_id=account_id)
@@ -148,7 +148,7 @@ class AccountDetailApi(APIView):
         account = account_services.account_update(account=account, **data.validated_data)
         return Response(_account_body(account))
 
-    @extend_schema(tags=["trades"], responses={204: None})
+    @extend_schema(tags=["trades"], responses={204: None, 409: None})
     def delete(self, request: Request, account_id: int) -> Response:
         account_services.account_delete(
             account=selectors.account_get(user=request.user, account_id=account_id)
@@ -160,7 +160,7 @@ class AccountHaltApi(APIView):
     @extend_schema(
         tags=["trades"],
         request=s.HaltSerializer,
-        responses={200: s.BrokerAccountSerializer},
+        responses={200: s.BrokerAccountSerializer, 503: None},
         description="HALTED: the gate refuses every order and the broker's kill switch is "
         "engaged where it has one. reducing=true: exits only.",
     )
@@ -178,7 +178,11 @@ class AccountHaltApi(APIView):
 
 
 class AccountResumeApi(APIView):
-    @extend_schema(tags=["trades"], request=None, responses={200: s.BrokerAccountSerializer})
+    @extend_schema(
+        tags=["trades"],
+        request=None,
+        responses={200: s.BrokerAccountSerializer, 409: None, 503: None},
+    )
     def post(self, request: Request, account_id: int) -> Response:
         account = selectors.account_get(user=request.user, account_id=account_id)
         account = account_services.account_resume(account=account, actor=_actor(request))
@@ -192,7 +196,7 @@ class ExecuteApi(APIView):
     @extend_schema(
         tags=["trades"],
         request=s.ExecuteSerializer,
-        responses={201: s.OrderSerializer, 200: s.OrderSerializer},
+        responses={201: s.OrderSerializer, 200: s.OrderSerializer, 404: None, 409: None, 503: None},
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
@@ -281,7 +285,9 @@ class OrderDetailApi(APIView):
 
 
 class OrderCancelApi(APIView):
-    @extend_schema(tags=["trades"], request=None, responses={200: s.OrderSerializer})
+    @extend_schema(
+        tags=["trades"], request=None, responses={200: s.OrderSerializer, 409: None, 503: None}
+    )
     def post(self, request: Request, order_id: int) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)
         order = order_services.order_cancel(order=order, actor=_actor(request))
@@ -289,7 +295,11 @@ class OrderCancelApi(APIView):
 
 
 class OrderModifyApi(APIView):
-    @extend_schema(tags=["trades"], request=s.ModifySerializer, responses={200: s.OrderSerializer})
+    @extend_schema(
+        tags=["trades"],
+        request=s.ModifySerializer,
+        responses={200: s.OrderSerializer, 409: None, 503: None},
+    )
     def post(self, request: Request, order_id: int) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)
         data = s.ModifySerializer(data=request.data)
@@ -326,7 +336,9 @@ class PositionListApi(APIView):
 
 class SquareOffApi(APIView):
     @extend_schema(
-        tags=["trades"], request=s.SquareOffSerializer, responses={200: s.SquareOffResultSerializer}
+        tags=["trades"],
+        request=s.SquareOffSerializer,
+        responses={200: s.SquareOffResultSerializer, 404: None, 409: None, 503: None},
     )
     def post(self, request: Request) -> Response:
         data = s.SquareOffSerializer(data=request.data)
@@ -351,7 +363,7 @@ class SquareOffApi(APIView):
 class AnalyticsApi(APIView):
     @extend_schema(
         tags=["trades"],
-        responses={200: s.AnalyticsSerializer},
+        responses={200: s.AnalyticsSerializer, 404: None},
         parameters=[
             OpenApiParameter("account", int),
             OpenApiParameter("strategy", int),
