@@ -23,6 +23,7 @@ from ..brokers.paper import quote_from_candles
 from ..models import OrderStatus
 from ..services import accounts as account_services
 from ..services import orders as order_services
+from ..services.polling import paper_refresh_on_read
 from . import serializers as s
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -107,6 +108,7 @@ class AccountListApi(APIView):
         parameters=PAGE_PARAMETERS,
     )
     def get(self, request: Request) -> Response:
+        paper_refresh_on_read(user=request.user)
         qs = selectors.account_list(user=request.user)
         response = paginated_response(
             request=request, view=self, queryset=qs, serializer=s.BrokerAccountSerializer
@@ -252,6 +254,7 @@ class OrderListApi(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
+        paper_refresh_on_read(user=request.user)
         state = request.query_params.get("status")
         if state and state not in OrderStatus.values:
             raise ValidationError({"status": [f"must be one of {', '.join(OrderStatus.values)}"]})
@@ -279,6 +282,7 @@ class OrderListApi(APIView):
 class OrderDetailApi(APIView):
     @extend_schema(tags=["trades"], responses={200: s.OrderDetailSerializer})
     def get(self, request: Request, order_id: int) -> Response:
+        paper_refresh_on_read(user=request.user)
         return Response(
             s.OrderDetailSerializer(selectors.order_get(user=request.user, order_id=order_id)).data
         )
@@ -324,6 +328,7 @@ class PositionListApi(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
+        paper_refresh_on_read(user=request.user)
         account_id = _int_param(request, "account")
         if account_id is not None:
             selectors.account_get(user=request.user, account_id=account_id)  # a 404 if not theirs

@@ -209,3 +209,10 @@ def test_list_filters(auth_client, paper_account, equity) -> None:
     assert auth_client.get(f"/api/trades?instrument={equity.symbol}").json()["count"] == 2
     assert auth_client.get("/api/trades?status=bogus").status_code == 400
     assert auth_client.get("/api/trades?since=yesterday").status_code == 400
+
+
+def test_without_a_beat_a_read_steps_the_paper_broker(auth_client, paper_account, equity) -> None:
+    body = execute(auth_client, paper_account, equity, order_type="LIMIT", price="95").json()
+    candles_until_now(equity, price=94.5)
+    detail = auth_client.get(f"/api/trades/{body['id']}").json()
+    assert detail["status"] == "filled" and detail["executed_price"] == "94.5000"
