@@ -85,6 +85,10 @@ def test_the_same_idempotency_key_returns_the_same_order(
     assert PaperBrokerOrder.objects.count() == 1
     changed = execute(auth_client, paper_account, equity, lots=3, headers=headers)
     assert changed.status_code == 409 and changed.json()["code"] == "idempotency_key_reused"
+    by_id = execute(auth_client, paper_account, equity, instrument=equity.pk, headers=headers)
+    assert by_id.status_code == 200  # the same instrument by id
+    other = execute(auth_client, paper_account, equity, instrument="OTHER", headers=headers)
+    assert other.status_code == 409
 
 
 def test_a_limit_order_waits_until_the_price_reaches_it(auth_client, paper_account, equity) -> None:
