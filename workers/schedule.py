@@ -41,6 +41,28 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "marketdata.tasks.tracked_instruments_refresh_task",
         "schedule": crontab(hour=16, minute=15),
     },
+    # Orders: SUBMITTING under a lapsed lease becomes UNKNOWN, UNKNOWN is settled by client id
+    # (never re-posted), NEW orders whose submission was lost are sent (docs/trades.md).
+    "trades-orders-reap": {
+        "task": "trades.tasks.orders_reap_task",
+        "schedule": 10.0,
+    },
+    # Working orders refreshed from the broker; the paper broker fills them against fresh
+    # quotes and squares intraday positions off at its configured time.
+    "trades-accounts-poll": {
+        "task": "trades.tasks.accounts_poll_task",
+        "schedule": crontab(minute="*", hour="9-15", day_of_week="mon-fri"),
+    },
+    # Reconciliation with every broker: adopt, settle, compare positions (a mismatch halts).
+    "trades-reconcile": {
+        "task": "trades.tasks.accounts_reconcile_task",
+        "schedule": crontab(minute="*/5", hour="8-16", day_of_week="mon-fri"),
+    },
+    # Dhan tokens last 24 h: alert the owner before one lapses.
+    "trades-token-expiry": {
+        "task": "trades.tasks.tokens_expiring_task",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 

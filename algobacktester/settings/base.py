@@ -396,3 +396,59 @@ BACKTESTS = {
     "DATABASE_RETRY_SECONDS": env_int("BACKTESTS_DATABASE_RETRY_SECONDS", 2),
     "CURVE_POINTS": env_int("BACKTESTS_CURVE_POINTS", 2_000),  # equity/drawdown downsampling
 }
+
+# --- Trades (trades app; docs/trades.md) -----------------------------------------------
+TRADES = {
+    # Fernet keys for broker credentials at rest, newest first, separate from SECRET_KEY
+    # (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").
+    # Rotate: put the new key first, run `manage.py trades_rotate_credentials`, drop the old one.
+    "CREDENTIALS_KEYS": env_list("TRADES_CREDENTIALS_KEYS"),
+    # Live (non-paper) brokers are off until the operator enables them (ARCHITECTURE 7).
+    "LIVE_BROKERS_ENABLED": env_bool("TRADES_LIVE_BROKERS_ENABLED", False),
+    # name -> dotted path of a trades.brokers.base.Broker; merged over the built-ins and
+    # custom_modules/exchanges/<name>.py.
+    "BROKERS": {},
+    # Submission lease: a worker that dies mid-POST leaves the order SUBMITTING until this
+    # lapses; the reaper then marks it UNKNOWN and settles it by client id (never re-posts).
+    "SUBMIT_LEASE_SECONDS": env_int("TRADES_SUBMIT_LEASE_SECONDS", 30),
+    # An order still NEW this long after commit lost its submission (a dead web process):
+    # the reaper sends it to a worker; the claim posts it once.
+    "NEW_RESEND_SECONDS": env_int("TRADES_NEW_RESEND_SECONDS", 10),
+    # An UNKNOWN order the broker still does not know after this is REJECTED (never placed).
+    "UNKNOWN_GIVE_UP_SECONDS": env_int("TRADES_UNKNOWN_GIVE_UP_SECONDS", 300),
+    # Dhan access tokens last 24 h: alert this long before one lapses.
+    "TOKEN_ALERT_HOURS": env_int("TRADES_TOKEN_ALERT_HOURS", 2),
+    # Default risk limits of a new account (engine.risk_gate.RiskLimits); per account editable.
+    "DEFAULT_RISK": {
+        "max_lots_per_order": env_int("TRADES_MAX_LOTS_PER_ORDER", 50),
+        "daily_loss_limit": None,
+        "max_open_positions": env_int("TRADES_MAX_OPEN_POSITIONS", 20),
+        "allowed_instruments": None,
+        "trading_hours": ["09:15", "15:30"],
+    },
+    # Defaults of a new paper account.
+    "PAPER": {
+        "starting_cash": env_str("TRADES_PAPER_STARTING_CASH", "1000000"),
+        "slippage_bps": 2.0,
+        "slippage_ticks": 0.0,
+        "fee_model": "zero",
+        "margin": 1.0,
+        "quote_max_age_seconds": env_int("TRADES_PAPER_QUOTE_MAX_AGE_SECONDS", 120),
+        "square_off": "15:15",
+    },
+    # Exchange freeze quantities (units per order) of index derivatives by underlying: above it
+    # an order is sliced where the broker can, else refused. Keep current from NSE/BSE circulars.
+    "FREEZE_QUANTITY": {
+        "NIFTY": 1800,
+        "BANKNIFTY": 900,
+        "FINNIFTY": 1800,
+        "MIDCPNIFTY": 2800,
+        "SENSEX": 1000,
+    },
+    # Dhan rejects a bare SL-M on options: it is sent as SL with this protective limit (%).
+    "DHAN_SLM_PROTECTION_PERCENT": 5.0,
+    # SEBI retail-algo id sent on orders an automated strategy places (empty: none).
+    "DHAN_ALGO_ID": env_str("DHAN_ALGO_ID", ""),
+}
+if order_limits := env_str("DHAN_ORDER_RATE_LIMITS"):  # e.g. "10/second;250/minute"
+    RATE_LIMITS["dhan"] = {"orders": order_limits}

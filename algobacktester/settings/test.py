@@ -46,3 +46,9 @@ REST_FRAMEWORK = {
 }
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# A fixed credentials key (tests only; never a secret) and live brokers on for the fake Dhan.
+TRADES = {
+    **TRADES,  # noqa: F405
+    "CREDENTIALS_KEYS": ["s3GLs8ew6xtzq87Pzaw8PjFK7e8ddACkKzxKV2ZEpps="],
+    "LIVE_BROKERS_ENABLED": True,
+}

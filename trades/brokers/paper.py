@@ -1,0 +1,427 @@
+"""The paper broker: a simulated broker over stored market data, with its own order book.
+
+Fills follow the engine's own rules and fee models, the code a backtest uses
+(``engine.sim.kernel._slip`` for slippage, ``engine.fees`` for charges):
+
+- a market order fills at the ask (buy) or bid (sell) when the quote has them, else at the
+  last price plus the configured slippage, against the order;
+- a limit order fills when the price reaches it, at that price or better (a limit is not
+  slipped, as in the backtest); a stop triggers when the last price crosses it, and then
+  fills as a market order (stop-loss market) or works as a limit (stop-loss);
+- nothing fills on a stale quote: older than ``quote_max_age_seconds`` or outside the day's
+  range. The order waits (PENDING) for a fresh one.
+
+Quotes come from stored candles (``marketdata.selectors.candles_load``): the last price is the
+close of the latest one-minute bar of the IST day, its time the bar's close. The account's
+ledger (cash, margin blocked, realised P&L, charges) changes with every fill; positions are
+folded from the broker-side trades. Intraday positions are squared off by the trades service
+at the configured time (trades/services/paper.py), through ordinary orders.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Any, ClassVar
+
+import numpy as np
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from engine.fees import get_fee_model
+from engine.markets.calendar import IST
+from engine.sim.config import SimConfig, Slippage, build_params
+from engine.sim.kernel import _slip
+from marketdata import selectors as md
+
+from ..models import BrokerAccount, PaperBrokerOrder, PaperBrokerTrade, PaperLedger
+from ..positions import fold
+from .base import (
+    Broker,
+    BrokerFill,
+    BrokerOrder,
+    BrokerPosition,
+    BrokerRejected,
+    Capabilities,
+    Funds,
+    OrderRequest,
+    Quote,
+)
+
+CENT = Decimal("0.01")
+TICK = Decimal("0.0001")
+WORKING = ("TRANSIT", "PENDING", "PART_TRADED")
+
+
+def now() -> datetime:
+    """The paper broker's clock (tests move it)."""
+    return timezone.now()
+
+
+class PaperBroker(Broker):
+    name: ClassVar[str] = "paper"
+    label: ClassVar[str] = "Paper (simulated fills on stored market data)"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        modify=True,
+        cancel_all=True,
+        quotes=True,
+        kill_switch=True,
+        slicing=True,  # a simulated exchange has no freeze quantity to split around
+        needs_credentials=False,
+        live=False,
+    )
+
+    def __init__(self, *, account: BrokerAccount, credentials: dict[str, Any]) -> None:
+        super().__init__(account=account, credentials=credentials)
+        self.conf = paper_conf(account)
+
+    # --- orders ----------------------------------------------------------------------------
+    def place(self, request: OrderRequest) -> BrokerOrder:
+        if self._kill_switch_on():
+            raise BrokerRejected("the paper account's kill switch is active", code="KILL_SWITCH")
+        with transaction.atomic():
+            row = PaperBrokerOrder.objects.create(
+                account_id=self.account.pk,
+                broker_order_id=f"P{uuid.uuid4().hex[:19]}",
+                correlation_id=request.client_id,
+                instrument_id=request.instrument_id,
+                side=request.side,
+                quantity=request.quantity,
+                order_type=request.order_type,
+                product=request.product,
+                price=request.price,
+                trigger_price=request.trigger_price,
+                status="PENDING",
+            )
+            self._work(row)
+        return _broker_order(row)
+
+    def order_by_client_id(self, client_id: str) -> BrokerOrder | None:
+        row = self._orders().filter(correlation_id=client_id).order_by("id").first()
+        return _broker_order(row) if row else None
+
+    def orders(self) -> list[BrokerOrder]:
+        return [_broker_order(r) for r in self._orders()]
+
+    def fills(self, broker_order_id: str | None = None) -> list[BrokerFill]:
+        rows = PaperBrokerTrade.objects.filter(order__account_id=self.account.pk)
+        if broker_order_id:
+            rows = rows.filter(order__broker_order_id=broker_order_id)
+        return [_broker_fill(t) for t in rows.select_related("order")]
+
+    def positions(self) -> list[BrokerPosition]:
+        out = []
+        for (instrument_id, product), (net, average, realised) in self._folded().items():
+            out.append(
+                BrokerPosition(
+                    security_id=str(instrument_id),
+                    segment="PAPER",
+                    product=product,
+                    net_quantity=net,
+                    average_price=average,
+                    realised_pnl=realised,
+                )
+            )
+        return out
+
+    def funds(self) -> Funds:
+        ledger = ledger_of(self.account)
+        return Funds(
+            available=(ledger.cash - ledger.margin_blocked).quantize(CENT),
+            used_margin=ledger.margin_blocked,
+            realised_pnl=ledger.realised_pnl,
+        )
+
+    def cancel(self, broker_order_id: str) -> BrokerOrder:
+        with transaction.atomic():
+            row = self._orders().select_for_update().get(broker_order_id=broker_order_id)
+            if row.status not in WORKING:
+                raise BrokerRejected(f"order {broker_order_id} is {row.status}", code="NOT_OPEN")
+            row.status = "CANCELLED"
+            row.save(update_fields=["status", "updated_at"])
+        return _broker_order(row)
+
+    def modify(
+        self,
+        broker_order_id: str,
+        *,
+        quantity: int,
+        order_type: str,
+        price: Decimal | None,
+        trigger_price: Decimal | None,
+    ) -> BrokerOrder:
+        with transaction.atomic():
+            row = self._orders().select_for_update().get(broker_order_id=broker_order_id)
+            if row.status not in WORKING:
+                raise BrokerRejected(f"order {broker_order_id} is {row.status}", code="NOT_OPEN")
+            if quantity < row.filled_quantity:
+                raise BrokerRejected("quantity is below what already filled", code="QUANTITY")
+            row.quantity, row.order_type = quantity, order_type
+            row.price, row.trigger_price = price, trigger_price
+            row.save()
+            self._work(row)
+        return _broker_order(row)
+
+    def cancel_all(self) -> int:
+        return self._orders().filter(status__in=WORKING).update(status="CANCELLED")
+
+    def kill_switch(self, *, active: bool) -> None:
+        BrokerAccount.objects.filter(pk=self.account.pk).update(
+            paper={**self.account.paper, "kill_switch": active}
+        )
+        self.account.paper = {**self.account.paper, "kill_switch": active}
+
+    def quote(self, request: OrderRequest) -> Quote | None:
+        return quote_from_candles(request.instrument_id, at=now())
+
+    def instrument_id_for(self, *, security_id: str, segment: str) -> int | None:
+        return int(security_id) if security_id.isdigit() else None
+
+    def work_open_orders(self) -> int:
+        """Try every working order against the current quote; returns how many filled."""
+        filled = 0
+        for pk in self._orders().filter(status__in=WORKING).values_list("pk", flat=True):
+            with transaction.atomic():
+                row = PaperBrokerOrder.objects.select_for_update().get(pk=pk)
+                if row.status in WORKING:
+                    filled += self._work(row)
+        return filled
+
+    # --- the simulated exchange -------------------------------------------------------------
+    def _orders(self) -> Any:
+        return PaperBrokerOrder.objects.filter(account_id=self.account.pk)
+
+    def _kill_switch_on(self) -> bool:
+        return bool(
+            BrokerAccount.objects.filter(pk=self.account.pk)
+            .values_list("paper__kill_switch", flat=True)
+            .first()
+        )
+
+    def _work(self, row: PaperBrokerOrder) -> int:
+        """Fill ``row`` (inside the caller's transaction) if the quote allows; 1 if it did."""
+        quote = quote_from_candles(row.instrument_id, at=now())
+        reason = stale_reason(quote, at=now(), max_age=self.conf["quote_max_age_seconds"])
+        if reason:
+            _note(row, f"waiting: {reason}")
+            return 0
+        assert quote is not None
+        price = fill_price(row, quote, self.conf)
+        if price is None:
+            _note(row, "waiting: the price has not reached the order")
+            return 0
+        return self._execute(row, price, quote.ts)
+
+    def _execute(self, row: PaperBrokerOrder, price: float, ts: datetime) -> int:
+        ledger = PaperLedger.objects.select_for_update().get(account_id=self.account.pk)
+        qty = row.quantity - row.filled_quantity
+        px = Decimal(str(price)).quantize(TICK, rounding=ROUND_HALF_UP)
+        signed = qty if row.side == "BUY" else -qty
+        net, average, _ = self._folded().get((row.instrument_id, row.product), (0, Decimal(0), 0))
+        after = fold(net, average, signed, px)
+        margin = Decimal(str(self.conf["margin"]))
+        blocked_now = abs(net) * average * margin
+        blocked_after = abs(after.net) * after.average * margin
+        charges = self._charges(px, qty, row.side, ts)
+        cash_after = ledger.cash - signed * px - charges.total
+        if (
+            blocked_after > blocked_now
+            and cash_after < ledger.margin_blocked - blocked_now + blocked_after
+        ):
+            row.status, row.reason = (
+                "REJECTED",
+                "insufficient funds for the margin this order needs",
+            )
+            row.save(update_fields=["status", "reason", "updated_at"])
+            return 0
+        PaperBrokerTrade.objects.create(
+            order=row,
+            trade_id=f"T{uuid.uuid4().hex[:19]}",
+            quantity=qty,
+            price=px,
+            charges=charges.total,
+            charges_breakdown=charges.breakdown,
+            ts=ts,
+        )
+        PaperLedger.objects.filter(pk=ledger.pk).update(
+            cash=F("cash") - signed * px - charges.total,
+            margin_blocked=F("margin_blocked") - blocked_now + blocked_after,
+            realised_pnl=F("realised_pnl") + after.realised,
+            charges=F("charges") + charges.total,
+        )
+        row.average_price = px if not row.filled_quantity else _avg(row, qty, px)
+        row.filled_quantity, row.status, row.reason = row.quantity, "TRADED", ""
+        row.save(
+            update_fields=["average_price", "filled_quantity", "status", "reason", "updated_at"]
+        )
+        return 1
+
+    def _charges(self, price: Decimal, qty: int, side: str, ts: datetime) -> Any:
+        model = fee_model(self.conf["fee_model"])
+        found = model.charges(
+            price=float(price),
+            qty=float(qty),
+            side="buy" if side == "BUY" else "sell",
+            on=ts.astimezone(IST_ZONE),
+        )
+        return _Charges(Decimal(str(found.total)).quantize(CENT), found.to_dict())
+
+    def _folded(self) -> dict[tuple[int, str], tuple[int, Decimal, Decimal]]:
+        """Broker-side positions: every trade of the account folded in time order."""
+        out: dict[tuple[int, str], tuple[int, Decimal, Decimal]] = {}
+        trades = (
+            PaperBrokerTrade.objects.filter(order__account_id=self.account.pk)
+            .order_by("ts", "id")
+            .values_list(
+                "order__instrument_id", "order__product", "order__side", "quantity", "price"
+            )
+        )
+        for instrument_id, product, side, qty, price in trades:
+            net, average, realised = out.get((instrument_id, product), (0, Decimal(0), Decimal(0)))
+            after = fold(net, average, qty if side == "BUY" else -qty, price)
+            out[(instrument_id, product)] = (after.net, after.average, realised + after.realised)
+        return out
+
+
+class _Charges:
+    __slots__ = ("breakdown", "total")
+
+    def __init__(self, total: Decimal, breakdown: dict[str, float]) -> None:
+        self.total, self.breakdown = total, breakdown
+
+
+def _avg(row: PaperBrokerOrder, qty: int, px: Decimal) -> Decimal:
+    done = row.filled_quantity
+    return ((row.average_price or px) * done + px * qty) / (done + qty)
+
+
+def _note(row: PaperBrokerOrder, reason: str) -> None:
+    if row.reason != reason:
+        row.reason = reason
+        row.save(update_fields=["reason", "updated_at"])
+
+
+# --- quotes and fill rules ---------------------------------------------------------------
+
+IST_ZONE = IST  # Asia/Kolkata, a ZoneInfo
+
+
+def quote_from_candles(instrument_id: int, *, at: datetime) -> Quote | None:
+    """The latest one-minute bar of ``at``'s IST day, closed by ``at``: last = its close."""
+    day = at.astimezone(IST_ZONE).replace(hour=0, minute=0, second=0, microsecond=0)
+    bars = md.candles_load(instrument=instrument_id, timeframe="1m", start=day, end=at)
+    closed = np.flatnonzero(bars.ts + 60 * 10**9 <= int(at.timestamp() * 10**9))
+    if not len(closed):
+        return None
+    last = int(closed[-1])
+    return Quote(
+        ts=datetime.fromtimestamp((int(bars.ts[last]) + 60 * 10**9) / 1e9, tz=IST_ZONE),
+        last=float(bars.close[last]),
+        day_high=float(bars.high[: last + 1].max()),
+        day_low=float(bars.low[: last + 1].min()),
+    )
+
+
+def stale_reason(quote: Quote | None, *, at: datetime, max_age: float) -> str:
+    if quote is None:
+        return "no quote for today"
+    age = (at - quote.ts).total_seconds()
+    if age > max_age:
+        return f"the quote is {age:.0f}s old (more than {max_age:.0f}s)"
+    high, low = quote.day_high, quote.day_low
+    if high is not None and low is not None and not low <= quote.last <= high:
+        return "the last price is outside the day's range"
+    return ""
+
+
+def fill_price(row: Any, quote: Quote, conf: dict[str, Any]) -> float | None:
+    """The price ``row`` fills at on ``quote``, or None while it waits."""
+    buy = row.side == "BUY"
+    touch = (quote.ask if buy else quote.bid) or quote.last  # what a buyer pays, a seller gets
+    market = touch if (quote.ask if buy else quote.bid) else slipped(quote.last, buy, conf)
+    kind = row.order_type
+    if kind == "MARKET":
+        return market
+    if kind in ("STOP_LOSS", "STOP_LOSS_MARKET"):
+        trigger = float(row.trigger_price)
+        if (quote.last < trigger) if buy else (quote.last > trigger):
+            return None  # not triggered
+        if kind == "STOP_LOSS_MARKET":
+            return market
+    limit = float(row.price)
+    if (touch <= limit) if buy else (touch >= limit):
+        return touch  # at the limit or better, not slipped (the backtest's limit rule)
+    return None
+
+
+def slipped(price: float, is_buy: bool, conf: dict[str, Any]) -> float:
+    """The backtest's slippage (``engine.sim.kernel._slip``) with this account's settings."""
+    return float(
+        _slip(
+            _slip_params(conf["slippage_ticks"], conf["tick_size"], conf["slippage_bps"]),
+            price,
+            is_buy,
+        )
+    )
+
+
+@cache
+def _slip_params(ticks: float, tick_size: float, bps: float) -> np.ndarray:
+    config = SimConfig(slippage=Slippage(ticks=ticks, tick_size=tick_size, bps=bps))
+    return build_params(config)
+
+
+@cache
+def fee_model(name: str) -> Any:
+    return get_fee_model(name)
+
+
+def paper_conf(account: BrokerAccount) -> dict[str, Any]:
+    from django.conf import settings
+
+    return {"tick_size": 0.05, **settings.TRADES["PAPER"], **(account.paper or {})}
+
+
+def ledger_of(account: BrokerAccount) -> PaperLedger:
+    ledger = PaperLedger.objects.filter(account_id=account.pk).first()
+    if ledger is None:
+        raise BrokerRejected("this paper account has no ledger", code="NO_LEDGER")
+    return ledger
+
+
+def _broker_order(row: PaperBrokerOrder) -> BrokerOrder:
+    return BrokerOrder(
+        broker_order_id=row.broker_order_id,
+        client_id=row.correlation_id,
+        status=row.status,
+        side=row.side,
+        quantity=row.quantity,
+        filled_quantity=row.filled_quantity,
+        average_price=row.average_price,
+        price=row.price,
+        trigger_price=row.trigger_price,
+        order_type=row.order_type,
+        product=row.product,
+        security_id=str(row.instrument_id),
+        segment="PAPER",
+        reason=row.reason,
+    )
+
+
+def _broker_fill(trade: PaperBrokerTrade) -> BrokerFill:
+    return BrokerFill(
+        broker_order_id=trade.order.broker_order_id,
+        trade_id=trade.trade_id,
+        client_id=trade.order.correlation_id,
+        quantity=trade.quantity,
+        price=trade.price,
+        ts=trade.ts,
+        charges=trade.charges,
+        charges_breakdown=trade.charges_breakdown,
+    )
+
+
+__all__ = ["PaperBroker", "fill_price", "quote_from_candles", "slipped", "stale_reason"]

@@ -1,0 +1,1 @@
+"""Writes of the trades app (accounts, orders, submission, reconciliation, paper work)."""
