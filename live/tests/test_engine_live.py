@@ -54,17 +54,17 @@ def test_next_bar_start_moves_to_the_next_day_after_the_close():
 
 
 def _levels(**kw) -> ProtectiveLevels:
-    base = dict(
-        side=1,
-        stop=98.0,
-        stop_reason="stop",
-        target=104.0,
-        quantity=10.0,
-        average=100.0,
-        day_loss_limit=math.nan,
-        day_pnl=0.0,
-        position_bar=1,
-    )
+    base = {
+        "side": 1,
+        "stop": 98.0,
+        "stop_reason": "stop",
+        "target": 104.0,
+        "quantity": 10.0,
+        "average": 100.0,
+        "day_loss_limit": math.nan,
+        "day_pnl": 0.0,
+        "position_bar": 1,
+    }
     return ProtectiveLevels(**{**base, **kw})
 
 
