@@ -304,10 +304,10 @@ def step_execute(*, session_id: int, bar: list[float], next_ts: int | None) -> s
             return "inactive"
         ts = int(bar[0])
         when = ns_dt(ts)
-        if SessionStep.objects.filter(session=session, bar_ts=when).exists():
-            return "duplicate"
+        # Steps run in bar order under this lock, so a done step's bar is at or before the
+        # last one (the unique (session, bar) key is the backstop).
         if session.last_bar is not None and when <= session.last_bar:
-            return "stale"
+            return "duplicate"
         if not _reconciled(session):
             return "halted"
         runner = _runner_take(session)
@@ -374,6 +374,7 @@ def _one(
     if force:
         state["force_exit"] = force
     state["engine"] = runner.snapshot()
+    state["next_ts"] = next_ts
     state["last_signal"] = signal
     state["values"] = result.values
     state["equity"] = result.equity
@@ -440,6 +441,7 @@ def _place(
             f"the {intent} order was refused ({exc.code}): the book and the broker would differ",
         )
         return
+    session.state = {**session.state, "intents": int(session.state.get("intents", 0)) + 1}
     SessionOrder.objects.create(
         session=session,
         order=order,
@@ -511,12 +513,13 @@ def _halt(session: LiveSession, reason: str) -> None:
 def _reconciled(session: LiveSession) -> bool:
     """The session's filled orders at the broker add up to the engine's position, or are
     still in flight; a mismatch halts the session with the reason (never auto-corrected)."""
+    if not session.state.get("intents"):
+        return True  # never placed an order: nothing to compare
     orders = Order.objects.filter(pk__in=session.intents.values("order_id"))
-    if orders.exclude(status__in=SETTLED).exists():
+    rows = list(orders.values_list("status", "side", "filled_quantity"))
+    if any(status not in SETTLED for status, _, _ in rows):
         return True  # in flight: settled by the trades layer, checked on a later step
-    net = 0
-    for side, filled in orders.values_list("side", "filled_quantity"):
-        net += filled if side == "BUY" else -filled
+    net = sum(filled if side == "BUY" else -filled for _, side, filled in rows)
     # A tick exit (or a square-off) already flattened the broker; this step closes the book.
     expected = 0.0 if session.state.get("force_exit") else session.position
     if abs(net - expected) < 1e-9:
@@ -537,8 +540,8 @@ def _reconciled(session: LiveSession) -> bool:
 def _missing(session: LiveSession, runner: LiveRunner, ts: int) -> list[tuple[Bar, int]]:
     """Stored bars between the session's last bar and ``ts``, in order (a restart, a lost
     task): each with the start of the bar after it."""
-    if session.last_bar is None:
-        return []
+    if session.last_bar is None or session.state.get("next_ts") == ts:
+        return []  # the bar the last step expected: nothing missed
     start = session.last_bar + timedelta(seconds=1)
     end = ns_dt(ts)
     if end <= start:
