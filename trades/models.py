@@ -154,6 +154,9 @@ class Order(LeasedJob):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Committed just before the POST: a worker that died without it provably never posted
+    # (its order goes back to NEW); with it, the outcome is UNKNOWN until looked up.
+    post_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")

@@ -267,6 +267,11 @@ SPECTACULAR_SETTINGS = {
         "NotificationEventTypeEnum": "notifications.constants.EventType",
         "AlertRuleKindEnum": "notifications.models.AlertRule.Kind",
         "DeliveryStatusEnum": "notifications.models.Delivery.Status",
+        "OrderStatusEnum": "trades.models.OrderStatus",
+        "OrderSideEnum": "trades.models.Side",
+        "SideEnum": [("long", "long"), ("short", "short")],  # backtest trades, option legs
+        "BrokerAccountStatusEnum": "trades.models.BrokerAccount.Status",
+        "TradingStateEnum": "trades.models.TradingState",
     },
 }
 

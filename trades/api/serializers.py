@@ -53,7 +53,7 @@ class CredentialsField(serializers.DictField):
         )
 
 
-class AccountConnectSerializer(_Strict):
+class BrokerAccountConnectSerializer(_Strict):
     broker = serializers.CharField(
         max_length=40, help_text="paper (default), dhan, or a plugin's name"
     )
@@ -75,14 +75,14 @@ class AccountConnectSerializer(_Strict):
     )
 
 
-class AccountUpdateSerializer(_Strict):
+class BrokerAccountUpdateSerializer(_Strict):
     name = serializers.CharField(max_length=80, required=False)
     credentials = CredentialsField(required=False, write_only=True)
     paper = serializers.DictField(required=False)
     risk = serializers.DictField(required=False)
 
 
-class LedgerSerializer(serializers.Serializer):
+class PaperLedgerSerializer(serializers.Serializer):
     starting_cash = serializers.DecimalField(max_digits=18, decimal_places=2)
     cash = serializers.DecimalField(max_digits=18, decimal_places=2)
     margin_blocked = serializers.DecimalField(max_digits=18, decimal_places=2)
@@ -91,7 +91,7 @@ class LedgerSerializer(serializers.Serializer):
     charges = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class BrokerAccountSerializer(serializers.ModelSerializer):
     capabilities = serializers.SerializerMethodField()
     ledger = serializers.SerializerMethodField()
 
@@ -124,10 +124,10 @@ class AccountSerializer(serializers.ModelSerializer):
         except (LookupError, TypeError, ImportError):
             return {}
 
-    @extend_schema_field(LedgerSerializer(allow_null=True))
+    @extend_schema_field(PaperLedgerSerializer(allow_null=True))
     def get_ledger(self, account: BrokerAccount) -> dict[str, Any] | None:
         ledger = (self.context.get("ledgers") or {}).get(account.pk)
-        return LedgerSerializer(ledger).data if ledger else None
+        return PaperLedgerSerializer(ledger).data if ledger else None
 
 
 class HaltSerializer(_Strict):
@@ -226,7 +226,7 @@ class FillSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditSerializer(serializers.ModelSerializer):
+class OrderAuditSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderAudit
         fields = ("action", "actor", "request_id", "data", "at")
@@ -235,7 +235,7 @@ class AuditSerializer(serializers.ModelSerializer):
 
 class OrderDetailSerializer(OrderSerializer):
     fills = FillSerializer(many=True, read_only=True)
-    audit = AuditSerializer(many=True, read_only=True)
+    audit = OrderAuditSerializer(many=True, read_only=True)
 
     class Meta(OrderSerializer.Meta):
         fields = (*OrderSerializer.Meta.fields, "fills", "audit")
@@ -287,14 +287,14 @@ class SquareOffResultSerializer(serializers.Serializer):
 # --- analytics ---------------------------------------------------------------------------------
 
 
-class GroupSerializer(serializers.Serializer):
+class AnalyticsGroupSerializer(serializers.Serializer):
     key = serializers.CharField()
     trades = serializers.IntegerField()
     wins = serializers.IntegerField()
     pnl = serializers.FloatField()
 
 
-class SummarySerializer(serializers.Serializer):
+class AnalyticsSummarySerializer(serializers.Serializer):
     trades = serializers.IntegerField()
     wins = serializers.IntegerField()
     losses = serializers.IntegerField()
@@ -314,9 +314,9 @@ class SummarySerializer(serializers.Serializer):
 
 class AnalyticsSerializer(serializers.Serializer):
     source = serializers.CharField(help_text='"live" or "backtest"')
-    summary = SummarySerializer()
-    by_day = GroupSerializer(many=True)
-    by_weekday = GroupSerializer(many=True)
-    by_hour = GroupSerializer(many=True)
-    by_strategy = GroupSerializer(many=True)
-    by_instrument = GroupSerializer(many=True)
+    summary = AnalyticsSummarySerializer()
+    by_day = AnalyticsGroupSerializer(many=True)
+    by_weekday = AnalyticsGroupSerializer(many=True)
+    by_hour = AnalyticsGroupSerializer(many=True)
+    by_strategy = AnalyticsGroupSerializer(many=True)
+    by_instrument = AnalyticsGroupSerializer(many=True)

@@ -94,7 +94,7 @@ def _unrealised(account: Any) -> Decimal | None:
 
 
 def _account_body(account: Any) -> dict[str, Any]:
-    return dict(s.AccountSerializer(account, context={"ledgers": _ledgers([account])}).data)
+    return dict(s.BrokerAccountSerializer(account, context={"ledgers": _ledgers([account])}).data)
 
 
 # --- accounts -----------------------------------------------------------------------------------
@@ -102,42 +102,48 @@ def _account_body(account: Any) -> dict[str, Any]:
 
 class AccountListApi(APIView):
     @extend_schema(
-        tags=["trades"], responses={200: paginated(s.AccountSerializer)}, parameters=PAGE_PARAMETERS
+        tags=["trades"],
+        responses={200: paginated(s.BrokerAccountSerializer)},
+        parameters=PAGE_PARAMETERS,
     )
     def get(self, request: Request) -> Response:
         qs = selectors.account_list(user=request.user)
         response = paginated_response(
-            request=request, view=self, queryset=qs, serializer=s.AccountSerializer
+            request=request, view=self, queryset=qs, serializer=s.BrokerAccountSerializer
         )
         ledgers = _ledgers(list(qs.filter(pk__in=[r["id"] for r in response.data["results"]])))
         for row in response.data["results"]:
             if row["id"] in ledgers:
-                row["ledger"] = s.LedgerSerializer(ledgers[row["id"]]).data
+                row["ledger"] = s.PaperLedgerSerializer(ledgers[row["id"]]).data
         return response
 
     @extend_schema(
-        tags=["trades"], request=s.AccountConnectSerializer, responses={201: s.AccountSerializer}
+        tags=["trades"],
+        request=s.BrokerAccountConnectSerializer,
+        responses={201: s.BrokerAccountSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = s.AccountConnectSerializer(data=request.data)
+        data = s.BrokerAccountConnectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         account = account_services.account_connect(user=request.user, **data.validated_data)
         return Response(_account_body(account), status=status.HTTP_201_CREATED)
 
 
 class AccountDetailApi(APIView):
-    @extend_schema(tags=["trades"], responses={200: s.AccountSerializer})
+    @extend_schema(tags=["trades"], responses={200: s.BrokerAccountSerializer})
     def get(self, request: Request, account_id: int) -> Response:
         return Response(
             _account_body(selectors.account_get(user=request.user, account_id=account_id))
         )
 
     @extend_schema(
-        tags=["trades"], request=s.AccountUpdateSerializer, responses={200: s.AccountSerializer}
+        tags=["trades"],
+        request=s.BrokerAccountUpdateSerializer,
+        responses={200: s.BrokerAccountSerializer},
     )
     def patch(self, request: Request, account_id: int) -> Response:
         account = selectors.account_get(user=request.user, account_id=account_id)
-        data = s.AccountUpdateSerializer(data=request.data)
+        data = s.BrokerAccountUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         account = account_services.account_update(account=account, **data.validated_data)
         return Response(_account_body(account))
@@ -154,7 +160,7 @@ class AccountHaltApi(APIView):
     @extend_schema(
         tags=["trades"],
         request=s.HaltSerializer,
-        responses={200: s.AccountSerializer},
+        responses={200: s.BrokerAccountSerializer},
         description="HALTED: the gate refuses every order and the broker's kill switch is "
         "engaged where it has one. reducing=true: exits only.",
     )
@@ -172,7 +178,7 @@ class AccountHaltApi(APIView):
 
 
 class AccountResumeApi(APIView):
-    @extend_schema(tags=["trades"], request=None, responses={200: s.AccountSerializer})
+    @extend_schema(tags=["trades"], request=None, responses={200: s.BrokerAccountSerializer})
     def post(self, request: Request, account_id: int) -> Response:
         account = selectors.account_get(user=request.user, account_id=account_id)
         account = account_services.account_resume(account=account, actor=_actor(request))

@@ -231,10 +231,11 @@ class PaperBroker(Broker):
         net, average, _ = self._folded().get((row.instrument_id, row.product), (0, Decimal(0), 0))
         after = fold(net, average, signed, px)
         margin = Decimal(str(self.conf["margin"]))
-        blocked_now = abs(net) * average * margin
-        blocked_after = abs(after.net) * after.average * margin
+        blocked_now = paisa(abs(net) * average * margin)
+        blocked_after = paisa(abs(after.net) * after.average * margin)
+        value = paisa(signed * px)  # cash moves in paise: the ledger adds up exactly
         charges = self._charges(px, qty, row.side, ts)
-        cash_after = ledger.cash - signed * px - charges.total
+        cash_after = ledger.cash - value - charges.total
         if (
             blocked_after > blocked_now
             and cash_after < ledger.margin_blocked - blocked_now + blocked_after
@@ -255,9 +256,9 @@ class PaperBroker(Broker):
             ts=ts,
         )
         PaperLedger.objects.filter(pk=ledger.pk).update(
-            cash=F("cash") - signed * px - charges.total,
+            cash=F("cash") - value - charges.total,
             margin_blocked=F("margin_blocked") - blocked_now + blocked_after,
-            realised_pnl=F("realised_pnl") + after.realised,
+            realised_pnl=F("realised_pnl") + paisa(after.realised),
             charges=F("charges") + charges.total,
         )
         row.average_price = px if not row.filled_quantity else _avg(row, qty, px)
@@ -292,6 +293,10 @@ class PaperBroker(Broker):
             after = fold(net, average, qty if side == "BUY" else -qty, price)
             out[(instrument_id, product)] = (after.net, after.average, realised + after.realised)
         return out
+
+
+def paisa(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class _Charges:

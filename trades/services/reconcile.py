@@ -130,8 +130,8 @@ def _adopt(account: BrokerAccount, adapter: Any, broker_order: BrokerOrder) -> O
                 actor=ACTOR,
                 data={"broker_order_id": broker_order.broker_order_id},
             )
-    except IntegrityError:
-        return Order.objects.filter(client_id=order.client_id).first()
+    except IntegrityError:  # the client id is taken: ours only if it is this account's
+        return Order.objects.filter(client_id=order.client_id, account=account).first()
     return order
 
 

@@ -34,6 +34,7 @@ from workers.leases import (
     lease_claim,
     lease_heartbeat,
     lease_release,
+    lease_renew,
     leases_reap,
     queued_to_resend,
 )
@@ -87,8 +88,16 @@ def order_submit(*, order_id: int, actor: str = "system:submit") -> str:
     audit(order, "submit", actor=actor, data={"attempt": lease.attempt})
     try:
         adapter = broker_for(order.account)
+        request = order_request(order)
+    except Exception as exc:  # nothing was sent: a broken account or plugin
+        return _close(lease, order, OrderStatus.REJECTED, f"not sent: {exc}", actor)
+    if not lease_renew(lease, fields={"post_started_at": timezone.now()}):
+        return (
+            "not_ours"  # committed before the POST, so a dead worker's row says whether it posted
+        )
+    try:
         with lease_heartbeat(lease):  # only a dead worker's lease lapses, however slow the POST
-            placed = adapter.place(order_request(order))
+            placed = adapter.place(request)
     except BrokerAuthError as exc:
         account_token_failed(account=order.account, message=str(exc))
         return _close(lease, order, OrderStatus.REJECTED, f"credentials refused: {exc}", actor)
@@ -330,7 +339,24 @@ def orders_reap() -> dict[str, int]:
 
 
 def _lapsed_to_unknown(lease: Lease) -> bool:
-    reason = "the submitting worker stopped mid-submission: settled by client id, never re-posted"
+    """A submitting worker died. Before its POST (no ``post_started_at``) the order provably
+    never left: back to NEW, sent again. After, it may be at the broker: UNKNOWN."""
+    started = Order.objects.filter(pk=lease.pk).values_list("post_started_at", flat=True).first()
+    if started is None:
+        reason = "its worker stopped before posting: submitted again"
+        if not lease_release(lease, status=OrderStatus.NEW, fields={"reason": reason}):
+            return False
+        audit(
+            Order.objects.get(pk=lease.pk),
+            "requeued",
+            actor="system:reaper",
+            data={"reason": reason},
+        )
+        from ..tasks import order_submit_task
+
+        transaction.on_commit(lambda: order_submit_task.delay(lease.pk))
+        return True
+    reason = "the submitting worker stopped mid-POST: settled by client id, never re-posted"
     if not lease_release(lease, status=OrderStatus.UNKNOWN, fields={"reason": reason}):
         return False
     order = Order.objects.get(pk=lease.pk)

@@ -85,6 +85,15 @@ class FakeDhan:
         if self.server.is_running():
             self.server.stop()
 
+    def reset(self) -> None:
+        """A fresh book, as for another login."""
+        with self.lock:
+            self.orders.clear()
+            self.trades.clear()
+            self.posts.clear()
+            self.faults.clear()
+            self.prices.clear()
+
     def fail_next(self, *kinds: str) -> None:
         self.faults.extend(kinds)
 
