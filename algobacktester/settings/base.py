@@ -272,6 +272,8 @@ SPECTACULAR_SETTINGS = {
         "SideEnum": [("long", "long"), ("short", "short")],  # backtest trades, option legs
         "BrokerAccountStatusEnum": "trades.models.BrokerAccount.Status",
         "TradingStateEnum": "trades.models.TradingState",
+        "LiveSessionStatusEnum": "live.models.LiveSession.Status",
+        "LiveSessionEventKindEnum": "live.models.SessionEvent.Kind",
     },
 }
 

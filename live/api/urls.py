@@ -1,4 +1,5 @@
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from algobacktester.api.exceptions import json_error_view
 
@@ -29,5 +30,7 @@ urlpatterns = [
         views.SessionOrdersApi.as_view(),
         name="live-session-orders",
     ),
-    re_path(r"^", json_error_view(404, "Not found."), name="live-not-found"),
+    # Anything else under /api/live/ is the JSON 404 (exempt from CSRF: it changes nothing, and
+    # a POST to a malformed id must not get Django's HTML 403 instead).
+    re_path(r"^", csrf_exempt(json_error_view(404, "Not found.")), name="live-not-found"),
 ]

@@ -39,7 +39,9 @@ class SessionListApi(APIView):
         )
 
     @extend_schema(
-        tags=TAGS, request=s.SessionCreateSerializer, responses={201: s.SessionSerializer}
+        tags=TAGS,
+        request=s.SessionCreateSerializer,
+        responses={201: s.SessionSerializer, 404: None},  # 404: not your strategy or account
     )
     def post(self, request: Request) -> Response:
         data = s.SessionCreateSerializer(data=request.data)
@@ -74,7 +76,7 @@ class SessionDetailApi(APIView):
         session = selectors.session_get(user=request.user, session_id=session_id)
         return Response(s.SessionSerializer(session).data)
 
-    @extend_schema(tags=TAGS, responses={204: None})
+    @extend_schema(tags=TAGS, responses={204: None, 409: None})
     def delete(self, request: Request, session_id: int) -> Response:
         session = selectors.session_get(user=request.user, session_id=session_id)
         services.session_delete(session=session)
@@ -93,7 +95,7 @@ def _control(action: str):  # type: ignore[no-untyped-def]
         @extend_schema(
             tags=TAGS,
             request=None,
-            responses={200: s.SessionSerializer},
+            responses={200: s.SessionSerializer, 409: None},
             operation_id=f"live_session_{action.replace('-', '_')}",
         )
         def post(self, request: Request, session_id: int) -> Response:
