@@ -97,3 +97,31 @@ def test_runner_rebuilt_from_steps_equals_saved_state(user, nifty, paper):
     rebuilt = services._runner_take(session)
     assert rebuilt is not None and rebuilt.matches(session.state["engine"])
     assert session.last_bar - session.started_at < timedelta(days=10_000)
+
+
+def test_embedded_mode_plays_a_started_session_in_a_thread(auth_client, nifty, paper, settings):
+    """``make run``: eager Celery, no feed process; starting a session over the API plays its
+    replay in a daemon thread of the web process."""
+    import time
+
+    from live.models import LiveSession
+
+    settings.LIVE = {**settings.LIVE, "EMBEDDED_FEED": True}
+    bars = synthetic_bars(days=1, seed=4)
+    with transaction.atomic():
+        store_bars(nifty, bars)
+    strategy = strategy_of(auth_client.user, "opening_range_breakout")
+    body = {
+        "strategy": strategy.pk,
+        "account": paper.pk,
+        "instrument": "NIFTY",
+        "capital": "100000000",
+        "replay": {"start": "2024-01-01", "speed": 0},
+    }
+    sid = auth_client.post("/api/live/sessions", body, format="json").json()["id"]
+    assert auth_client.post(f"/api/live/sessions/{sid}/start").status_code == 200
+    deadline = time.monotonic() + 240
+    while LiveSession.objects.get(pk=sid).steps < len(bars) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    compare(LiveSession.objects.get(pk=sid), bars)
+    assert auth_client.get(f"/api/live/sessions/{sid}/orders").json()["count"] == 2
