@@ -55,7 +55,16 @@ def _counts(session):
 
 
 def test_duplicated_and_late_step_tasks_change_nothing(session, day):
-    play_session(session.pk, speed=0)
+    states = []
+    bus.subscribe("session.state", states.append)
+    try:
+        play_session(session.pk, speed=0)
+    finally:
+        bus.unsubscribe("session.state", states.append)
+    # one /ws/ state per step, with what the dashboard shows
+    assert len(states) == len(day)
+    assert {"position", "pnl_today", "last_signal", "indicators", "levels"} <= set(states[0].data)
+    assert any(e.data["levels"] for e in states) and states[0].user_id == session.owner_id
     before = _counts(session)
     assert before[1] >= 2  # the breakout entered and exited
     for i in range(len(day)):
