@@ -45,12 +45,15 @@ def compare(session: LiveSession, bars: Bars) -> dict[str, Any]:
         for i in intents
     ]
     assert got == expected
+    # Orders of caught-up bars are placed late, after the step that found the gap: they fill
+    # at the quote of that moment, not at the missed bar's close the engine booked.
+    late = {s.bar[0] for s in steps if s.source == SessionStep.Source.CATCH_UP}
     priced = 0
     for i in intents:
         order = i.order
         assert order.status == OrderStatus.FILLED, (order.client_id, order.status, order.reason)
         assert order.filled_quantity == i.engine_quantity
-        if i.reason in CLOSE_PRICED:
+        if i.reason in CLOSE_PRICED and int(i.bar_ts.timestamp()) * 10**9 not in late:
             assert float(order.average_price) == round(i.engine_price, 4), i.intent
             priced += 1
     # placed once: one broker-side order per client id
