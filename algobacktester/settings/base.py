@@ -433,6 +433,9 @@ TRADES = {
     "UNKNOWN_GIVE_UP_SECONDS": env_int("TRADES_UNKNOWN_GIVE_UP_SECONDS", 300),
     # Dhan access tokens last 24 h: alert this long before one lapses.
     "TOKEN_ALERT_HOURS": env_int("TRADES_TOKEN_ALERT_HOURS", 2),
+    # Embedded mode has no beat: reading orders, positions or accounts steps the caller's
+    # paper broker (working orders against fresh quotes, square-off), at most every 5 s.
+    "REFRESH_ON_READ": env_bool("TRADES_REFRESH_ON_READ", not SERVICES_MODE),
     # Default risk limits of a new account (engine.risk_gate.RiskLimits); per account editable.
     "DEFAULT_RISK": {
         "max_lots_per_order": env_int("TRADES_MAX_LOTS_PER_ORDER", 50),

@@ -1,4 +1,5 @@
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from algobacktester.api.exceptions import json_error_view
 
@@ -28,5 +29,6 @@ urlpatterns = [
     path("trades/<id:order_id>/cancel", views.OrderCancelApi.as_view(), name="trades-order-cancel"),
     path("trades/<id:order_id>/modify", views.OrderModifyApi.as_view(), name="trades-order-modify"),
     # Anything else under /api/trades/ is the project's JSON 404, even with DEBUG on.
-    re_path(r"^trades/", json_error_view(404, "Not found."), name="trades-not-found"),
+    # csrf_exempt: an unknown path answers its 404 to any method, never a CSRF page.
+    re_path(r"^trades/", csrf_exempt(json_error_view(404, "Not found.")), name="trades-not-found"),
 ]

@@ -23,6 +23,7 @@ from ..brokers.paper import quote_from_candles
 from ..models import OrderStatus
 from ..services import accounts as account_services
 from ..services import orders as order_services
+from ..services.polling import paper_refresh_on_read
 from . import serializers as s
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -107,6 +108,7 @@ class AccountListApi(APIView):
         parameters=PAGE_PARAMETERS,
     )
     def get(self, request: Request) -> Response:
+        paper_refresh_on_read(user=request.user)
         qs = selectors.account_list(user=request.user)
         response = paginated_response(
             request=request, view=self, queryset=qs, serializer=s.BrokerAccountSerializer
@@ -120,7 +122,7 @@ class AccountListApi(APIView):
     @extend_schema(
         tags=["trades"],
         request=s.BrokerAccountConnectSerializer,
-        responses={201: s.BrokerAccountSerializer},
+        responses={201: s.BrokerAccountSerializer, 409: None, 503: None},
     )
     def post(self, request: Request) -> Response:
         data = s.BrokerAccountConnectSerializer(data=request.data)
@@ -139,7 +141,7 @@ class AccountDetailApi(APIView):
     @extend_schema(
         tags=["trades"],
         request=s.BrokerAccountUpdateSerializer,
-        responses={200: s.BrokerAccountSerializer},
+        responses={200: s.BrokerAccountSerializer, 409: None, 503: None},
     )
     def patch(self, request: Request, account_id: int) -> Response:
         account = selectors.account_get(user=request.user, account_id=account_id)
@@ -148,7 +150,7 @@ class AccountDetailApi(APIView):
         account = account_services.account_update(account=account, **data.validated_data)
         return Response(_account_body(account))
 
-    @extend_schema(tags=["trades"], responses={204: None})
+    @extend_schema(tags=["trades"], responses={204: None, 409: None})
     def delete(self, request: Request, account_id: int) -> Response:
         account_services.account_delete(
             account=selectors.account_get(user=request.user, account_id=account_id)
@@ -160,7 +162,7 @@ class AccountHaltApi(APIView):
     @extend_schema(
         tags=["trades"],
         request=s.HaltSerializer,
-        responses={200: s.BrokerAccountSerializer},
+        responses={200: s.BrokerAccountSerializer, 503: None},
         description="HALTED: the gate refuses every order and the broker's kill switch is "
         "engaged where it has one. reducing=true: exits only.",
     )
@@ -178,7 +180,11 @@ class AccountHaltApi(APIView):
 
 
 class AccountResumeApi(APIView):
-    @extend_schema(tags=["trades"], request=None, responses={200: s.BrokerAccountSerializer})
+    @extend_schema(
+        tags=["trades"],
+        request=None,
+        responses={200: s.BrokerAccountSerializer, 409: None, 503: None},
+    )
     def post(self, request: Request, account_id: int) -> Response:
         account = selectors.account_get(user=request.user, account_id=account_id)
         account = account_services.account_resume(account=account, actor=_actor(request))
@@ -192,7 +198,7 @@ class ExecuteApi(APIView):
     @extend_schema(
         tags=["trades"],
         request=s.ExecuteSerializer,
-        responses={201: s.OrderSerializer, 200: s.OrderSerializer},
+        responses={201: s.OrderSerializer, 200: s.OrderSerializer, 404: None, 409: None, 503: None},
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
@@ -248,6 +254,7 @@ class OrderListApi(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
+        paper_refresh_on_read(user=request.user)
         state = request.query_params.get("status")
         if state and state not in OrderStatus.values:
             raise ValidationError({"status": [f"must be one of {', '.join(OrderStatus.values)}"]})
@@ -275,13 +282,16 @@ class OrderListApi(APIView):
 class OrderDetailApi(APIView):
     @extend_schema(tags=["trades"], responses={200: s.OrderDetailSerializer})
     def get(self, request: Request, order_id: int) -> Response:
+        paper_refresh_on_read(user=request.user)
         return Response(
             s.OrderDetailSerializer(selectors.order_get(user=request.user, order_id=order_id)).data
         )
 
 
 class OrderCancelApi(APIView):
-    @extend_schema(tags=["trades"], request=None, responses={200: s.OrderSerializer})
+    @extend_schema(
+        tags=["trades"], request=None, responses={200: s.OrderSerializer, 409: None, 503: None}
+    )
     def post(self, request: Request, order_id: int) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)
         order = order_services.order_cancel(order=order, actor=_actor(request))
@@ -289,7 +299,11 @@ class OrderCancelApi(APIView):
 
 
 class OrderModifyApi(APIView):
-    @extend_schema(tags=["trades"], request=s.ModifySerializer, responses={200: s.OrderSerializer})
+    @extend_schema(
+        tags=["trades"],
+        request=s.ModifySerializer,
+        responses={200: s.OrderSerializer, 409: None, 503: None},
+    )
     def post(self, request: Request, order_id: int) -> Response:
         order = selectors.order_get(user=request.user, order_id=order_id)
         data = s.ModifySerializer(data=request.data)
@@ -314,6 +328,7 @@ class PositionListApi(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
+        paper_refresh_on_read(user=request.user)
         account_id = _int_param(request, "account")
         if account_id is not None:
             selectors.account_get(user=request.user, account_id=account_id)  # a 404 if not theirs
@@ -326,7 +341,9 @@ class PositionListApi(APIView):
 
 class SquareOffApi(APIView):
     @extend_schema(
-        tags=["trades"], request=s.SquareOffSerializer, responses={200: s.SquareOffResultSerializer}
+        tags=["trades"],
+        request=s.SquareOffSerializer,
+        responses={200: s.SquareOffResultSerializer, 404: None, 409: None, 503: None},
     )
     def post(self, request: Request) -> Response:
         data = s.SquareOffSerializer(data=request.data)
@@ -351,7 +368,7 @@ class SquareOffApi(APIView):
 class AnalyticsApi(APIView):
     @extend_schema(
         tags=["trades"],
-        responses={200: s.AnalyticsSerializer},
+        responses={200: s.AnalyticsSerializer, 404: None},
         parameters=[
             OpenApiParameter("account", int),
             OpenApiParameter("strategy", int),

@@ -166,12 +166,24 @@ def _replayed(order: Order, fingerprint: list[Any], strategy_id: int | None) -> 
         order.trigger_price,
     ]
     same = all(a == b for i, (a, b) in enumerate(zip(first, fingerprint, strict=True)) if i != 1)
-    if not same or strategy_id not in (None, order.strategy_id):
+    if (
+        not same
+        or not _same_instrument(order, fingerprint[1])
+        or strategy_id not in (None, order.strategy_id)
+    ):
         raise Conflict(
             {"Idempotency-Key": ["was already used for a different order; use a new key"]},
             code="idempotency_key_reused",
         )
     return order
+
+
+def _same_instrument(order: Order, ref: int | str) -> bool:
+    if isinstance(ref, int):
+        return ref == order.instrument_id
+    exchange, _, symbol = str(ref).upper().rpartition(":")
+    instrument = order.instrument
+    return symbol == instrument.symbol.upper() and exchange in ("", instrument.exchange)
 
 
 def account_of(*, user: User, account_id: int) -> BrokerAccount:

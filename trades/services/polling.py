@@ -82,3 +82,24 @@ def accounts_poll() -> int:
         except Exception:
             logger.exception("poll of account %s failed", account.pk)
     return done
+
+
+def paper_refresh_on_read(*, user: object) -> int:
+    """Embedded mode (no beat): a read of the user's trades steps their paper accounts that
+    have working orders or intraday positions, each at most every 5 seconds."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if not settings.TRADES.get("REFRESH_ON_READ"):
+        return 0
+    stepped = 0
+    busy = BrokerAccount.objects.filter(owner=user, broker="paper").filter(
+        Q(orders__status__in=LIVE_STATUSES)
+        | Q(positions__product=Product.INTRADAY, positions__net_quantity__gt=0)
+        | Q(positions__product=Product.INTRADAY, positions__net_quantity__lt=0)
+    )
+    for account in busy.distinct():
+        if cache.add(f"trades:refresh:{account.pk}", 1, timeout=5):
+            account_poll(account=account)
+            stepped += 1
+    return stepped

@@ -85,6 +85,10 @@ def test_the_same_idempotency_key_returns_the_same_order(
     assert PaperBrokerOrder.objects.count() == 1
     changed = execute(auth_client, paper_account, equity, lots=3, headers=headers)
     assert changed.status_code == 409 and changed.json()["code"] == "idempotency_key_reused"
+    by_id = execute(auth_client, paper_account, equity, instrument=equity.pk, headers=headers)
+    assert by_id.status_code == 200  # the same instrument by id
+    other = execute(auth_client, paper_account, equity, instrument="OTHER", headers=headers)
+    assert other.status_code == 409
 
 
 def test_a_limit_order_waits_until_the_price_reaches_it(auth_client, paper_account, equity) -> None:
@@ -209,3 +213,10 @@ def test_list_filters(auth_client, paper_account, equity) -> None:
     assert auth_client.get(f"/api/trades?instrument={equity.symbol}").json()["count"] == 2
     assert auth_client.get("/api/trades?status=bogus").status_code == 400
     assert auth_client.get("/api/trades?since=yesterday").status_code == 400
+
+
+def test_without_a_beat_a_read_steps_the_paper_broker(auth_client, paper_account, equity) -> None:
+    body = execute(auth_client, paper_account, equity, order_type="LIMIT", price="95").json()
+    candles_until_now(equity, price=94.5)
+    detail = auth_client.get(f"/api/trades/{body['id']}").json()
+    assert detail["status"] == "filled" and detail["executed_price"] == "94.5000"
