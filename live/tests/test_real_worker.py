@@ -142,3 +142,47 @@ def test_a_worker_killed_mid_replay_loses_no_bar_and_doubles_no_order(redis_brok
     # every order once; the exit is one order however many copies of its bar ran
     client_ids = list(Order.objects.values_list("client_id", flat=True))
     assert len(client_ids) == len(set(client_ids)) == 2
+
+
+def test_a_pool_process_sigkilled_mid_step_redoes_the_step_once(redis_broker, replay, tmp_path):
+    """The step that places the entry is killed inside its transaction (its order intent
+    written, not committed); the task is redelivered and the step done once, one order."""
+    import os
+    from pathlib import Path
+
+    session, bars = replay
+    marker = Path(tmp_path) / "slow-step.pid"
+    env = worker_env(redis_broker, LIVE_EMBEDDED_FEED="0", LIVE_SLOW_STEP_FILE=str(marker))
+    entry_bar = int(bars.ts[127])
+    with worker_process(
+        env=env, queues=QUEUES, concurrency=1, name="slow", include="live.tests.slow_step"
+    ):
+
+        def until_entry(session_id, bar, next_ts):
+            if bar[0] < entry_bar:
+                _paced(session_id, bar, next_ts)
+            elif bar[0] == entry_bar:
+                send_step(session_id, bar, next_ts)
+
+        play_session(session.pk, speed=0, send=until_entry)
+        wait_for(marker.exists, timeout=60, what="the slow step to start")
+        time.sleep(0.5)
+        os.kill(int(marker.read_text()), signal.SIGKILL)  # the pool process, mid-step
+        wait_for(
+            lambda: (
+                LiveSession.objects.get(pk=session.pk).last_bar is not None
+                and int(LiveSession.objects.get(pk=session.pk).last_bar.timestamp()) * 10**9
+                == entry_bar
+            ),
+            timeout=60,
+            what="the redelivered step",
+        )
+        wait_for(
+            lambda: not Order.objects.exclude(status__in=SETTLED).exists(),
+            timeout=60,
+            what="the entry to settle",
+        )
+    session.refresh_from_db()
+    assert session.status == LiveSession.Status.RUNNING, session.status_reason
+    assert session.steps == 128 and session.position > 0
+    assert Order.objects.count() == 1 and Order.objects.get().status == OrderStatus.FILLED
