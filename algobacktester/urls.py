@@ -18,6 +18,7 @@ api = [
     path("", include("strategies.api.urls")),
     path("", include("backtests.api.urls")),
     path("", include("trades.api.urls")),
+    path("live/", include("live.api.urls")),
     path("health", HealthApi.as_view(), name="health"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

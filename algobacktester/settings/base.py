@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "notifications",
     "marketdata",
     "workers",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +296,8 @@ SPECTACULAR_SETTINGS = {
         "SideEnum": [("long", "long"), ("short", "short")],  # backtest trades, option legs
         "BrokerAccountStatusEnum": "trades.models.BrokerAccount.Status",
         "TradingStateEnum": "trades.models.TradingState",
+        "LiveSessionStatusEnum": "live.models.LiveSession.Status",
+        "LiveSessionEventKindEnum": "live.models.SessionEvent.Kind",
     },
 }
 
@@ -427,6 +430,13 @@ BACKTESTS = {
 }
 
 # --- Trades (trades app; docs/trades.md) -----------------------------------------------
+# Live sessions (docs/live.md): the embedded replay thread (on with eager Celery, i.e. `make run`)
+# and the feed's leader lease.
+LIVE = {
+    "EMBEDDED_FEED": env_bool("LIVE_EMBEDDED_FEED", CELERY_TASK_ALWAYS_EAGER),
+    "LEASE_SECONDS": env_int("LIVE_FEED_LEASE_SECONDS", 15),
+}
+
 TRADES = {
     # Fernet keys for broker credentials at rest, newest first, separate from SECRET_KEY
     # (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").

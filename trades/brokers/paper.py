@@ -61,6 +61,13 @@ def now() -> datetime:
     return timezone.now()
 
 
+def account_clock(account: BrokerAccount) -> datetime:
+    """A paper account's clock: the replay clock a live replay session set (``paper.clock``,
+    ISO time of the bar it stepped; live/services.py), else :func:`now`."""
+    clock = (account.paper or {}).get("clock") if account.broker == "paper" else None
+    return datetime.fromisoformat(clock) if clock else now()
+
+
 class PaperBroker(Broker):
     name: ClassVar[str] = "paper"
     label: ClassVar[str] = "Paper (simulated fills on stored market data)"
@@ -175,7 +182,7 @@ class PaperBroker(Broker):
         self.account.paper = {**self.account.paper, "kill_switch": active}
 
     def quote(self, request: OrderRequest) -> Quote | None:
-        return quote_from_candles(request.instrument_id, at=now())
+        return quote_from_candles(request.instrument_id, at=account_clock(self.account))
 
     def instrument_id_for(self, *, security_id: str, segment: str) -> int | None:
         return int(security_id) if security_id.isdigit() else None
@@ -203,8 +210,9 @@ class PaperBroker(Broker):
 
     def _work(self, row: PaperBrokerOrder) -> int:
         """Fill ``row`` (inside the caller's transaction) if the quote allows; 1 if it did."""
-        quote = quote_from_candles(row.instrument_id, at=now())
-        reason = stale_reason(quote, at=now(), max_age=self.conf["quote_max_age_seconds"])
+        at = account_clock(self.account)
+        quote = quote_from_candles(row.instrument_id, at=at)
+        reason = stale_reason(quote, at=at, max_age=self.conf["quote_max_age_seconds"])
         if reason:
             _note(row, f"waiting: {reason}")
             return 0

@@ -255,7 +255,7 @@ def gate(*, account: BrokerAccount, instrument: Instrument, side: str, lots: int
     )
     view = AccountView(
         state=TradingState(account.trading_state),
-        minute_of_day=_minute_now(),
+        minute_of_day=_minute_now(account),
         day_pnl=day_pnl(account),
         positions=_positions(account),
         rate_slot=True,
@@ -300,8 +300,10 @@ def freeze_quantity(instrument: Instrument) -> int | None:
     return settings.TRADES.get("FREEZE_QUANTITY", {}).get(instrument.underlying.upper())
 
 
-def _minute_now() -> int:
-    local = timezone.now().astimezone(IST_ZONE)
+def _minute_now(account: BrokerAccount) -> int:
+    from ..brokers.paper import account_clock  # a replay session's clock on a paper account
+
+    local = account_clock(account).astimezone(IST_ZONE)
     return local.hour * 60 + local.minute
 
 

@@ -1,0 +1,243 @@
+"""The feed: plays stored candles as bar closes (replay), checks ticks against protective
+levels, and holds a leader lease so one feed runs per broker login.
+
+Each bar close becomes one ``live.tasks.session_step_task`` per subscribed session on the
+``live`` queue; the feed itself never runs a strategy. Bars are sent in order; a bar whose
+task is lost is caught up by the session's next step from stored candles.
+
+Run it as ``manage.py live_feed`` (Procfile/compose ``feed``). In embedded mode (eager
+Celery, ``make run``) starting a replay session starts its replay in a daemon thread of the
+web process instead (:func:`embedded_replay_start`), so a paper session works with no other
+process; docs/live.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from engine.live import tick_exit
+from marketdata.timeframes import MINUTES
+from workers.leases import holder_name
+
+from .models import ACTIVE_STATUSES, FeedLease, LiveSession
+from .services import replay_bars
+
+logger = logging.getLogger(__name__)
+
+
+def live_settings() -> dict[str, Any]:
+    return {
+        "EMBEDDED_FEED": settings.CELERY_TASK_ALWAYS_EAGER,
+        "LEASE_SECONDS": 15,
+        **getattr(settings, "LIVE", {}),
+    }
+
+
+# --- the leader lease ---------------------------------------------------------------------------
+def feed_lease_acquire(name: str, *, seconds: float, holder: str | None = None) -> bool:
+    """Take or renew the lease of feed ``name`` (one conditional UPDATE); False while another
+    live holder has it."""
+    holder = holder or holder_name()
+    now = timezone.now()
+    until = now + timedelta(seconds=seconds)
+    try:
+        with transaction.atomic():
+            FeedLease.objects.get_or_create(name=name)
+    except IntegrityError:
+        pass  # created by the other copy meanwhile
+    return bool(
+        FeedLease.objects.filter(name=name)
+        .filter(Q(holder=holder) | Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(holder=holder, lease_until=until)
+    )
+
+
+def feed_lease_release(name: str, *, holder: str | None = None) -> None:
+    FeedLease.objects.filter(name=name, holder=holder or holder_name()).update(lease_until=None)
+
+
+# --- replay --------------------------------------------------------------------------------------
+def send_step(session_id: int, bar: list[float], next_ts: int | None) -> None:
+    from .tasks import session_step_task
+
+    session_step_task.delay(session_id, bar, next_ts)
+
+
+def play_session(
+    session_id: int,
+    *,
+    speed: float | None = None,
+    send: Callable[[int, list[float], int | None], None] = send_step,
+    sleep: Callable[[float], None] = time.sleep,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Play a replay session's bars after its last one, in order, ``speed`` times real time
+    (0: as fast as possible); stop when the session stops running. Returns bars sent."""
+    session = LiveSession.objects.select_related("instrument").get(pk=session_id)
+    speed = float(session.replay.get("speed", 60.0)) if speed is None else speed
+    gap = MINUTES[session.timeframe] * 60 / speed if speed > 0 else 0.0
+    last = session.last_bar
+    sent = 0
+    for bar, nxt in replay_bars(session):
+        if last is not None and bar.ts <= int(last.timestamp()) * 1_000_000_000:
+            continue
+        if should_stop() or not _still_active(session_id):
+            break
+        send(session_id, list(bar.row()), nxt)
+        sent += 1
+        if gap:
+            sleep(gap)
+    return sent
+
+
+def _still_active(session_id: int) -> bool:
+    return LiveSession.objects.filter(pk=session_id, status__in=ACTIVE_STATUSES).exists()
+
+
+class ReplayFeed:
+    """Every active replay session, each at its own speed, from one process (``live_feed``)."""
+
+    def __init__(
+        self,
+        *,
+        send: Callable[[int, list[float], int | None], None] = send_step,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.send, self.clock = send, clock
+        self._queues: dict[int, list[tuple[Any, int | None]]] = {}
+        self._due: dict[int, float] = {}
+        self._gap: dict[int, float] = {}
+
+    def tick(self) -> int:
+        """Send every bar that is due now; pick up started sessions, drop stopped ones."""
+        active = set(
+            LiveSession.objects.filter(
+                status__in=ACTIVE_STATUSES, feed=LiveSession.Feed.REPLAY
+            ).values_list("pk", flat=True)
+        )
+        for gone in set(self._queues) - active:
+            self._queues.pop(gone), self._due.pop(gone, None), self._gap.pop(gone, None)
+        for sid in active - set(self._queues):
+            self._load(sid)
+        sent, now = 0, self.clock()
+        for sid, queue in self._queues.items():
+            while queue and self._due[sid] <= now:
+                bar, nxt = queue.pop(0)
+                self.send(sid, list(bar.row()), nxt)
+                sent += 1
+                self._due[sid] += self._gap[sid]
+        return sent
+
+    def _load(self, sid: int) -> None:
+        session = LiveSession.objects.get(pk=sid)
+        last = session.last_bar
+        after = int(last.timestamp()) * 1_000_000_000 if last else None
+        self._queues[sid] = [
+            (b, n) for b, n in replay_bars(session) if after is None or b.ts > after
+        ]
+        speed = float(session.replay.get("speed", 60.0))
+        self._gap[sid] = MINUTES[session.timeframe] * 60 / speed if speed > 0 else 0.0
+        self._due[sid] = self.clock()
+
+
+def run_feed(
+    *,
+    name: str = "replay",
+    once: bool = False,
+    poll: float = 0.2,
+    stop: threading.Event | None = None,
+) -> None:
+    """The ``live_feed`` loop: hold the leader lease, play due bars; a second copy waits."""
+    stop = stop or threading.Event()
+    seconds = float(live_settings()["LEASE_SECONDS"])
+    feed = ReplayFeed()
+    leading = False
+    while not stop.is_set():
+        close_old_connections()
+        if feed_lease_acquire(name, seconds=seconds):
+            if not leading:
+                logger.info("feed %s: leading (%s)", name, holder_name())
+            leading = True
+            feed.tick()
+        elif leading or once:
+            logger.info("feed %s: another copy leads; waiting", name)
+            leading = False
+        if once:
+            break
+        stop.wait(poll)
+    if leading:
+        feed_lease_release(name)
+
+
+# --- embedded mode ------------------------------------------------------------------------------
+_THREADS: dict[int, threading.Thread] = {}
+
+
+def embedded_replay_start(session_id: int) -> bool:
+    """Eager Celery (``make run``): play the session's replay in a daemon thread here."""
+    if not live_settings()["EMBEDDED_FEED"]:
+        return False
+    old = _THREADS.get(session_id)
+    if old is not None and old.is_alive():
+        return False
+
+    def play() -> None:
+        try:
+            play_session(session_id)
+        except Exception:  # a thread's failure is logged; the session's events tell the user
+            logger.exception("embedded replay of session %s failed", session_id)
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=play, name=f"live-replay-{session_id}", daemon=True)
+    _THREADS[session_id] = thread
+    transaction.on_commit(thread.start)
+    return True
+
+
+# --- ticks between bars --------------------------------------------------------------------------
+class TickGuard:
+    """Checks each tick against the protective levels the sessions' last steps published and
+    enqueues one exit per (session, position, reason); the exit itself is idempotent too."""
+
+    def __init__(self, send: Callable[[int, int, str, float], None] | None = None) -> None:
+        self.send = send or _send_exit
+        self._levels: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        self._sent: set[tuple[int, int, str]] = set()
+
+    def refresh(self) -> None:
+        """Re-read the levels (after each bar's steps)."""
+        self._levels = {}
+        rows = LiveSession.objects.filter(status__in=ACTIVE_STATUSES, levels__isnull=False)
+        for sid, iid, levels in rows.values_list("pk", "instrument_id", "levels"):
+            self._levels.setdefault(iid, []).append((sid, levels))
+
+    def tick(self, instrument_id: int, price: float) -> int:
+        sent = 0
+        for sid, levels in self._levels.get(instrument_id, []):
+            reason = tick_exit(levels, price)
+            if reason is None:
+                continue
+            key = (sid, int(levels["position_bar"]), reason)
+            if key in self._sent:
+                continue
+            self._sent.add(key)
+            self.send(sid, key[1], reason, price)
+            sent += 1
+        return sent
+
+
+def _send_exit(session_id: int, position_bar: int, reason: str, price: float) -> None:
+    from .tasks import session_tick_exit_task
+
+    session_tick_exit_task.delay(session_id, position_bar, reason, price)
