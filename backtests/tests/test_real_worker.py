@@ -12,6 +12,7 @@ Skipped, saying why, when Redis or PostgreSQL is not reachable on 127.0.0.1.
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -203,10 +204,17 @@ def _freeze_mid_run(proc) -> int:
             .values_list("pk", flat=True)
             .first()
         )
-        if running is not None:
+        if running is not None and _still_running_after_in_flight_work(running):
             return running
         kill_group(proc, signal.SIGCONT)  # it finished just before the freeze: try the next one
     raise AssertionError("never caught a run in progress")
+
+
+def _still_running_after_in_flight_work(run_id: int) -> bool:
+    """SIGSTOP freezes the worker, not its PostgreSQL backend: a COMMIT the worker sent just
+    before the freeze still lands. Give the server a moment, then look again."""
+    time.sleep(0.5)
+    return BacktestRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).exists()
 
 
 @pytest.fixture
