@@ -13,6 +13,7 @@ from algobacktester.api.converters import MAX_ID
 from algobacktester.api.fields import InstrumentRefField
 from engine.graph.schema import UNDERLYINGS
 from engine.options.legs import EXPIRY_CHOICES, STRIKE_MODES
+from marketdata.models import Instrument
 
 from ..brokers.registry import broker_class
 from ..models import (
@@ -146,7 +147,7 @@ class OptionLegShape(serializers.Serializer):
     """The documented shape of ``option_leg``; the engine's ``check_option_leg`` validates it."""
 
     underlying = serializers.ChoiceField(choices=UNDERLYINGS)
-    option_type = serializers.ChoiceField(choices=("CE", "PE"))
+    option_type = serializers.ChoiceField(choices=Instrument.OptionType.choices)
     position = serializers.ChoiceField(
         choices=("buy", "sell"), required=False, help_text="optional; must agree with side"
     )
@@ -174,7 +175,11 @@ class OptionLegField(serializers.DictField):
 
 class ExecuteSerializer(_Strict):
     account = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    instrument = InstrumentRefField(required=False, help_text="or option_leg: exactly one")
+    instrument = InstrumentRefField(
+        required=False,
+        help_text='An instrument id, or its symbol: "NIFTY", "BSE:SENSEX"; or send option_leg '
+        "instead (exactly one of the two)",
+    )
     option_leg = OptionLegField(
         required=False,
         help_text="An option leg spec (an option_leg node's params) resolved now to a listed "

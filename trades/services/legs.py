@@ -63,6 +63,7 @@ ORDER_KEYS = (
     "percent",
     "atm_from",
 )
+PREMIUMS_ARE = "premiums are the contracts' stored one-minute closes of today, when fresh"
 STRIKES_SEARCHED = 30  # strikes each side of ATM a premium search reads (the engine's default)
 
 
@@ -205,7 +206,8 @@ def leg_resolve(spec: LegSpec, params: dict[str, Any], *, at: datetime) -> Resol
             search=STRIKES_SEARCHED,
         )
     except LegError as exc:
-        raise _fail("strike", f"{exc} (premiums are the contracts' fresh stored quotes)") from exc
+        why = "" if spec.strike in ("ATM", "ITM", "OTM") else f" ({PREMIUMS_ARE})"
+        raise _fail("strike", f"{exc}{why}") from exc
     contract = book[spec.right][strike]
     row = (
         option_contract_list(

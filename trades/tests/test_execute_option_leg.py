@@ -124,6 +124,10 @@ def _errors(response) -> str:
     return str(response.json())
 
 
+def _fields(response) -> set[str]:
+    return {e["field"] for e in response.json()["errors"]}
+
+
 def test_no_recent_quote_of_the_underlying_is_a_400_naming_it(
     auth_client, paper_account, nifty, chain
 ) -> None:
@@ -132,14 +136,16 @@ def test_no_recent_quote_of_the_underlying_is_a_400_naming_it(
     Candle.objects.filter(instrument=nifty).delete()
     response = execute(auth_client, paper_account, {"underlying": "NIFTY", "option_type": "CE"})
     assert response.status_code == 400
-    assert "underlying" in _errors(response) and "no recent quote" in _errors(response)
+    assert _fields(response) == {"option_leg.underlying"}
+    assert "no recent quote" in _errors(response)
     assert not Order.objects.exists()
 
 
 def test_no_listed_contract_is_a_400_naming_the_expiry(auth_client, paper_account, nifty) -> None:
     response = execute(auth_client, paper_account, {"underlying": "NIFTY", "option_type": "PE"})
     assert response.status_code == 400
-    assert "expiry" in _errors(response) and "no NIFTY PE contracts" in _errors(response)
+    assert _fields(response) == {"option_leg.expiry"}
+    assert "no NIFTY PE contracts" in _errors(response)
     assert not Order.objects.exists()
 
 
@@ -149,7 +155,8 @@ def test_a_strike_beyond_the_chain_is_a_400_naming_the_strike(
     leg = {"underlying": "NIFTY", "option_type": "CE", "strike": "ATM", "offset": 9}
     response = execute(auth_client, paper_account, leg)
     assert response.status_code == 400
-    assert "strike" in _errors(response) and "no listed strike" in _errors(response)
+    assert _fields(response) == {"option_leg.strike"}
+    assert "no listed strike" in _errors(response)
 
 
 def test_premium_strikes_need_fresh_quotes_of_the_chain(
@@ -157,8 +164,8 @@ def test_premium_strikes_need_fresh_quotes_of_the_chain(
 ) -> None:
     leg = {"underlying": "NIFTY", "option_type": "PE", "strike": "premium_closest", "premium": 50}
     refused = execute(auth_client, paper_account, leg)
-    assert refused.status_code == 400 and "premium" in _errors(refused)
-    assert "strike" in _errors(refused)
+    assert refused.status_code == 400 and _fields(refused) == {"option_leg.strike"}
+    assert "stored one-minute closes" in _errors(refused)
     for strike, premium in ((23900, 31.0), (23950, 48.0), (24000, 70.0)):
         candles_until_now(chain[(strike, "PE")], price=premium)
     response = execute(auth_client, paper_account, leg)
@@ -175,16 +182,19 @@ def test_premium_strikes_need_fresh_quotes_of_the_chain(
         ),
         ({}, "instrument"),
         ({"option_leg": "NIFTY 24000 CE"}, "option_leg"),
-        ({"option_leg": {"option_type": "CE"}}, "underlying"),
-        ({"option_leg": {"underlying": "NIFTY", "option_type": "XX"}}, "option_type"),
-        ({"option_leg": {"underlying": "NIFTY", "option_type": "CE", "lots": 2}}, "lots"),
+        ({"option_leg": {"option_type": "CE"}}, "option_leg.underlying"),
+        ({"option_leg": {"underlying": "NIFTY", "option_type": "XX"}}, "option_leg.option_type"),
+        (
+            {"option_leg": {"underlying": "NIFTY", "option_type": "CE", "lots": 2}},
+            "option_leg.lots",
+        ),
         (
             {"option_leg": {"underlying": "NIFTY", "option_type": "CE", "stop": {"value": 5}}},
-            "stop",
+            "option_leg.stop",
         ),
         (
             {"option_leg": {"underlying": "NIFTY", "option_type": "CE", "position": "sell"}},
-            "position",
+            "option_leg.position",
         ),
         (
             {
@@ -195,11 +205,11 @@ def test_premium_strikes_need_fresh_quotes_of_the_chain(
                     "delta": 0.3,
                 }
             },
-            "strike",
+            "option_leg.strike",
         ),
         (
             {"option_leg": {"underlying": "NIFTY", "option_type": "CE", "expiry": "someday"}},
-            "expiry",
+            "option_leg.expiry",
         ),
     ],
 )
@@ -208,7 +218,7 @@ def test_a_bad_leg_or_both_or_neither_is_a_400_naming_the_field(
 ) -> None:
     response = execute(auth_client, paper_account, None, **body)
     assert response.status_code == 400, response.content
-    assert field in _errors(response)
+    assert field in _fields(response)
     assert not Order.objects.exists()
 
 
