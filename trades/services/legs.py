@@ -101,8 +101,11 @@ def leg_parse(raw: Any, *, side: str) -> tuple[LegSpec, dict[str, Any]]:
         raise InvalidInput({FIELD: ["must be an object: an option_leg node's params"]})
     errors: dict[str, list[str]] = {}
     for key in sorted(set(raw) - set(ORDER_KEYS)):
-        why = "size the order with the request's lots" if key == "lots" else ""
-        errors[key] = [why or "is not taken by a manual order (it manages a strategy's leg)"]
+        why = {
+            "lots": "size the order with the request's lots",
+            "delta": "goes with strike delta_closest, which a manual order cannot use",
+        }.get(key, "is not taken by a manual order (it manages a strategy's leg)")
+        errors[key] = [why]
     if raw.get("underlying") in (None, ""):
         errors["underlying"] = ["is required: a manual order has no run instrument"]
     position = side.lower()

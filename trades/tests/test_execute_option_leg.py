@@ -76,7 +76,7 @@ def execute(client, account, leg=None, /, **extra):
     [
         ({"strike": "ATM"}, 24000, "CE"),
         ({"strike": "ATM", "offset": 2}, 24100, "CE"),
-        ({"strike": "ATM", "offset": -1}, 23950, "CE"),
+        ({"strike": "ATM", "offset": -1, "position": "buy"}, 23950, "CE"),
         ({"strike": "OTM", "offset": 2, "option_type": "PE"}, 23900, "PE"),
         ({"strike": "ITM", "offset": 1, "option_type": "PE"}, 24050, "PE"),
     ],
