@@ -11,6 +11,9 @@ from rest_framework import serializers
 
 from algobacktester.api.converters import MAX_ID
 from algobacktester.api.fields import InstrumentRefField
+from engine.graph.schema import UNDERLYINGS
+from engine.options.legs import EXPIRY_CHOICES, STRIKE_MODES
+from marketdata.models import Instrument
 
 from ..brokers.registry import broker_class
 from ..models import (
@@ -140,9 +143,48 @@ class HaltSerializer(_Strict):
 # --- orders -----------------------------------------------------------------------------------
 
 
+class OptionLegShape(serializers.Serializer):
+    """The documented shape of ``option_leg``; the engine's ``check_option_leg`` validates it."""
+
+    underlying = serializers.ChoiceField(choices=UNDERLYINGS)
+    option_type = serializers.ChoiceField(choices=Instrument.OptionType.choices)
+    position = serializers.ChoiceField(
+        choices=("buy", "sell"), required=False, help_text="optional; must agree with side"
+    )
+    expiry = serializers.CharField(
+        required=False,
+        help_text=f"{', '.join(EXPIRY_CHOICES)} (default current_week), weekly, monthly, "
+        "or an expiry date YYYY-MM-DD",
+    )
+    strike = serializers.ChoiceField(
+        choices=tuple(m for m in STRIKE_MODES if m != "delta_closest"),
+        required=False,
+        help_text="ATM (default) with offset ±n strikes; ITM/OTM n; premium_* and straddle_pct "
+        "need fresh stored premiums of the chain",
+    )
+    offset = serializers.IntegerField(required=False, min_value=-100, max_value=100)
+    premium = serializers.FloatField(required=False)
+    percent = serializers.FloatField(required=False)
+    atm_from = serializers.ChoiceField(choices=("spot", "futures"), required=False)
+
+
+@extend_schema_field(OptionLegShape)
+class OptionLegField(serializers.DictField):
+    pass
+
+
 class ExecuteSerializer(_Strict):
     account = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    instrument = InstrumentRefField()
+    instrument = InstrumentRefField(
+        required=False,
+        help_text='An instrument id, or its symbol: "NIFTY", "BSE:SENSEX"; or send option_leg '
+        "instead (exactly one of the two)",
+    )
+    option_leg = OptionLegField(
+        required=False,
+        help_text="An option leg spec (an option_leg node's params) resolved now to a listed "
+        "contract: spot from the underlying's latest stored one-minute close",
+    )
     side = serializers.ChoiceField(choices=Side.choices)
     lots = serializers.IntegerField(min_value=1, max_value=100_000)
     order_type = serializers.ChoiceField(choices=OrderType.choices, default=OrderType.MARKET)
@@ -152,6 +194,16 @@ class ExecuteSerializer(_Strict):
     strategy = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "instrument" in attrs and "option_leg" in attrs:
+            raise serializers.ValidationError(
+                {"option_leg": ["send instrument or option_leg, not both"]}
+            )
+        if "instrument" not in attrs and "option_leg" not in attrs:
+            message = ["send one of instrument or option_leg"]
+            raise serializers.ValidationError({"instrument": message, "option_leg": message})
+        return attrs
 
 
 class ModifySerializer(_Strict):
@@ -209,6 +261,30 @@ class OrderSerializer(serializers.ModelSerializer):
             "submitted_at",
         )
         read_only_fields = fields
+
+
+class LegResolutionSerializer(serializers.Serializer):
+    spec = serializers.DictField(help_text="the leg as validated")
+    underlying = serializers.CharField()
+    spot = serializers.FloatField(help_text="the underlying's close the strike was chosen from")
+    spot_at = serializers.DateTimeField(help_text="when that close was")
+    expiry = serializers.DateField()
+    strike = serializers.FloatField()
+    option_type = serializers.CharField()
+    symbol = serializers.CharField()
+    instrument = serializers.IntegerField()
+
+
+class ExecutedOrderSerializer(OrderSerializer):
+    option_leg = serializers.SerializerMethodField()
+
+    class Meta(OrderSerializer.Meta):
+        fields = (*OrderSerializer.Meta.fields, "option_leg")
+        read_only_fields = fields
+
+    @extend_schema_field(LegResolutionSerializer(allow_null=True))
+    def get_option_leg(self, order: Order) -> dict[str, Any] | None:
+        return self.context.get("option_leg")
 
 
 class FillSerializer(serializers.ModelSerializer):

@@ -22,6 +22,7 @@ from .. import analytics, selectors
 from ..brokers.paper import quote_from_candles
 from ..models import OrderStatus
 from ..services import accounts as account_services
+from ..services import legs as leg_services
 from ..services import orders as order_services
 from ..services.polling import paper_refresh_on_read
 from . import serializers as s
@@ -198,7 +199,14 @@ class ExecuteApi(APIView):
     @extend_schema(
         tags=["trades"],
         request=s.ExecuteSerializer,
-        responses={201: s.OrderSerializer, 200: s.OrderSerializer, 404: None, 409: None, 503: None},
+        responses={
+            201: s.ExecutedOrderSerializer,
+            200: s.ExecutedOrderSerializer,
+            400: None,
+            404: None,
+            409: None,
+            503: None,
+        },
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
@@ -209,7 +217,9 @@ class ExecuteApi(APIView):
         ],
         description="Runs the pre-trade risk gate (a refusal is a 409, or 429 for the order rate, "
         "whose code names the rule), writes the order with a fresh client id and posts it once. "
-        "201 with the order; its executed_price once it filled.",
+        "201 with the order; its executed_price once it filled. Send instrument, or option_leg "
+        "(an option_leg node's spec) to trade the listed contract it resolves to now; the "
+        "response's option_leg then says what was resolved (contract, spot and its time).",
     )
     def post(self, request: Request) -> Response:
         key = request.headers.get(IDEMPOTENCY_HEADER, "")
@@ -218,23 +228,28 @@ class ExecuteApi(APIView):
         data = s.ExecuteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        order, created = order_services.order_execute(
-            user=request.user,
-            account_id=v["account"],
-            instrument_ref=v["instrument"],
-            side=v["side"],
-            lots=v["lots"],
-            order_type=v["order_type"],
-            product=v["product"],
-            price=v.get("price"),
-            trigger_price=v.get("trigger_price"),
-            strategy_id=v.get("strategy"),
-            idempotency_key=key,
-            actor=_actor(request),
-        )
+        common = {
+            "user": request.user,
+            "account_id": v["account"],
+            "side": v["side"],
+            "lots": v["lots"],
+            "order_type": v["order_type"],
+            "product": v["product"],
+            "price": v.get("price"),
+            "trigger_price": v.get("trigger_price"),
+            "strategy_id": v.get("strategy"),
+            "idempotency_key": key,
+            "actor": _actor(request),
+        }
+        leg = None
+        if "option_leg" in v:
+            order, created, leg = leg_services.order_execute_leg(leg=v["option_leg"], **common)
+        else:
+            order, created = order_services.order_execute(instrument_ref=v["instrument"], **common)
         order.refresh_from_db()
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(s.OrderSerializer(order).data, status=code)
+        body = s.ExecutedOrderSerializer(order, context={"option_leg": leg}).data
+        return Response(body, status=code)
 
 
 class OrderListApi(APIView):
