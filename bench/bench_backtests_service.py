@@ -27,6 +27,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+import scratchdb  # bench/ is the script's own folder on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 DB = "bench_backtests"
 REDIS = "redis://127.0.0.1:6379/14"
@@ -53,11 +55,11 @@ def main() -> None:
         print(f"SKIP: {missing}")
         return
     print(f"load average before: {_load()} on {os.cpu_count()} cores (other work shares them)")
-    _recreate_database()
+    scratchdb.recreate(DB)
     try:
         _bench(args)
     finally:
-        _drop_database()
+        scratchdb.drop(DB)
         print(f"load average after: {_load()}")
 
 
@@ -70,7 +72,7 @@ def _load() -> str:
 
 def _services_missing() -> str | None:
     try:
-        with _admin():
+        with scratchdb.admin():
             pass
     except Exception as exc:
         return f"PostgreSQL is not reachable on 127.0.0.1:5432 ({type(exc).__name__})"
@@ -81,26 +83,6 @@ def _services_missing() -> str | None:
     except Exception as exc:
         return f"Redis is not reachable on 127.0.0.1:6379 ({type(exc).__name__})"
     return None
-
-
-def _admin():
-    import psycopg
-
-    return psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
-
-
-def _recreate_database() -> None:
-    with _admin() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
-
-
-def _drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with _admin() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 
 def _setup_django() -> None:

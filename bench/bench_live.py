@@ -27,6 +27,8 @@ import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 
+import scratchdb  # bench/ is the script's own folder on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 DB = "bench_live"
 
@@ -36,33 +38,13 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 100])
     parser.add_argument("--bars", type=int, default=240, help="bars of the day to play")
     args = parser.parse_args()
-    _recreate_database()
+    scratchdb.recreate(DB)
     try:
         _setup_django()
         for n in args.sessions:
             _bench(n, args.bars)
     finally:
-        _drop_database()
-
-
-def _admin():
-    import psycopg
-
-    return psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
-
-
-def _recreate_database() -> None:
-    with _admin() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
-
-
-def _drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with _admin() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        scratchdb.drop(DB)
 
 
 def _setup_django() -> None:

@@ -17,6 +17,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import scratchdb  # bench/ is the script's own folder on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 DB = "bench_trades"
 
@@ -26,34 +28,14 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=500)
     parser.add_argument("--posts", type=int, default=200)
     args = parser.parse_args()
-    _recreate_database()
+    scratchdb.recreate(DB)
     try:
         _setup_django()
         user, equity = _fixtures()
         _paper_throughput(user, equity, args.orders)
         _execute_to_post_latency(user, equity, args.posts)
     finally:
-        _drop_database()
-
-
-def _admin():
-    import psycopg
-
-    return psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
-
-
-def _recreate_database() -> None:
-    with _admin() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
-
-
-def _drop_database() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with _admin() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        scratchdb.drop(DB)
 
 
 def _setup_django() -> None:
