@@ -1,7 +1,11 @@
-/** In-app (push) alerts as they arrive on /ws/: a polite live region, dismissable. */
+/** In-app (push) alerts as they arrive on /ws/: a polite live region, dismissable, gone
+ * by themselves after a while. */
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { useEvents } from "../lib/useEvents";
+
+// Long enough to read, short enough not to sit over a page's table for the rest of the visit.
+const TOAST_MS = 10_000;
 
 interface Toast {
   id: string;
@@ -20,6 +24,7 @@ export function Toasts() {
         body: String(d.body ?? d.message ?? "").split("\n")[0] ?? "",
       };
       setToasts((t) => [...t.slice(-3), toast]);
+      window.setTimeout(() => setToasts((all) => all.filter((x) => x.id !== toast.id)), TOAST_MS);
     },
     ["notification"],
   );
