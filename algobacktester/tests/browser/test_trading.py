@@ -57,10 +57,20 @@ def test_paper_trade_from_settings_to_analytics(
     # Connect a paper account.
     page.get_by_label("Starting balance (₹)").fill("500000")
     page.get_by_role("button", name="Connect", exact=True).click()
-    accounts = page.get_by_role("table", name="Broker accounts")
+    accounts = page.get_by_role("list", name="Broker accounts")
     expect(accounts).to_contain_text("Paper")
     expect(accounts).to_contain_text("5,00,000.00")
     screenshot("trading-accounts")
+
+    # A Dhan connect the server refuses (live brokers are off here) shows the server's reason.
+    page.get_by_label("Broker", exact=True).select_option("dhan")
+    page.get_by_label("Client id").fill("1000000001")
+    page.get_by_label("Access token").fill("not-a-token")
+    page.get_by_role("button", name="Connect", exact=True).click()
+    # The message stands beside the field the server named (broker), not only in the banner.
+    form = page.get_by_role("form", name="Connect an account")
+    expect(form.locator(".field-error")).to_contain_text("dhan")
+    expect(accounts.get_by_role("listitem")).to_have_count(1)
     account = BrokerAccount.objects.get(owner=who.user)
     # The server process keeps the default 09:15–15:30 IST rule; the test runs at any hour.
     BrokerAccount.objects.filter(pk=account.pk).update(risk={"trading_hours": None})

@@ -1,5 +1,6 @@
 /** Settings → Broker accounts: list, connect (paper or Dhan), refresh, halt/resume, delete. */
 import { useState, type FormEvent } from "react";
+import "./trades.css";
 import {
   connectAccount,
   deleteAccount,
@@ -62,73 +63,54 @@ export function BrokerAccounts() {
       ) : rows.length === 0 ? (
         <p className="muted">No broker account yet. Connect a paper account to practise.</p>
       ) : (
-        <div className="table-wrap">
-          <table aria-label="Broker accounts">
-            <thead>
-              <tr>
-                <th>Account</th>
-                <th>Status</th>
-                <th className="num">Funds (₹)</th>
-                <th>Token expires</th>
-                <th>Capabilities</th>
-                <th>Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((a) => (
-                <tr key={a.id}>
-                  <td>
-                    {a.name} <span className="muted">({a.broker})</span>
-                    {a.broker_client_hint && (
-                      <span className="muted"> …{a.broker_client_hint}</span>
-                    )}
-                  </td>
-                  <td>
-                    <span className={`badge badge-${a.status}`}>{a.status}</span>{" "}
-                    <span className={`badge badge-${a.trading_state}`}>{a.trading_state}</span>
-                    {a.state_reason && <div className="muted small">{a.state_reason}</div>}
-                  </td>
-                  <td className="num">{formatMoney(fundsOf(a))}</td>
-                  <td>{a.token_expires_at ? formatDateTime(a.token_expires_at) : "—"}</td>
-                  <td className="small">{capabilities(a)}</td>
-                  <td>
-                    <div className="row">
-                      <button
-                        type="button"
-                        disabled={busy === a.id}
-                        onClick={() => void run(a.id, () => getAccount(a.id))}
-                      >
-                        Refresh
-                      </button>
-                      {a.trading_state === "active" ? (
-                        <button
-                          type="button"
-                          onClick={() => setPending({ kind: "halt", account: a })}
-                        >
-                          Halt
-                        </button>
-                      ) : (
-                        <button
-                          type="button"
-                          onClick={() => setPending({ kind: "resume", account: a })}
-                        >
-                          Resume
-                        </button>
-                      )}
-                      <button
-                        type="button"
-                        className="danger"
-                        onClick={() => setPending({ kind: "delete", account: a })}
-                      >
-                        Delete
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ul className="broker-accounts" aria-label="Broker accounts">
+          {rows.map((a) => (
+            <li key={a.id} className="broker-account">
+              <div>
+                <strong>{a.name}</strong> <span className="muted">({a.broker})</span>
+                {a.broker_client_hint && (
+                  <span className="muted"> …{a.broker_client_hint}</span>
+                )}{" "}
+                <span className={`badge badge-${a.status}`}>{a.status}</span>{" "}
+                <span className={`badge badge-${a.trading_state}`}>{a.trading_state}</span>
+              </div>
+              {a.state_reason && <div className="muted small">{a.state_reason}</div>}
+              <dl className="facts small">
+                <dt>Funds</dt>
+                <dd>₹{formatMoney(fundsOf(a))}</dd>
+                <dt>Token expires</dt>
+                <dd>{a.token_expires_at ? formatDateTime(a.token_expires_at) : "—"}</dd>
+                <dt>Capabilities</dt>
+                <dd>{capabilities(a)}</dd>
+              </dl>
+              <div className="row">
+                <button
+                  type="button"
+                  disabled={busy === a.id}
+                  onClick={() => void run(a.id, () => getAccount(a.id))}
+                >
+                  Refresh
+                </button>
+                {a.trading_state === "active" ? (
+                  <button type="button" onClick={() => setPending({ kind: "halt", account: a })}>
+                    Halt
+                  </button>
+                ) : (
+                  <button type="button" onClick={() => setPending({ kind: "resume", account: a })}>
+                    Resume
+                  </button>
+                )}
+                <button
+                  type="button"
+                  className="danger"
+                  onClick={() => setPending({ kind: "delete", account: a })}
+                >
+                  Delete
+                </button>
+              </div>
+            </li>
+          ))}
+        </ul>
       )}
       <Connect onConnected={accounts.reload} />
       <ConfirmDialog

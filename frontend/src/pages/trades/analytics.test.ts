@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { groupLabel, streakText, summaryRows, winRate } from "./analytics";
+import { groupLabel, rupees, streakText, summaryRows, winRate } from "./analytics";
 
 describe("trade analytics labels", () => {
   it("labels hours as IST clock hours and keeps weekday names", () => {
@@ -21,6 +21,12 @@ describe("trade analytics labels", () => {
     expect(streakText(3)).toBe("3 wins");
     expect(streakText(-1)).toBe("1 loss");
     expect(streakText(-2)).toBe("2 losses");
+  });
+
+  it("puts the sign before the rupee", () => {
+    expect(rupees(-0.04)).toBe("-₹0.04");
+    expect(rupees(1234567.5)).toBe("₹12,34,567.50");
+    expect(rupees(null)).toBe("—");
   });
 
   it("shows missing ratios as a dash", () => {

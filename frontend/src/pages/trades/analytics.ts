@@ -30,18 +30,23 @@ export function streakText(n: number): string {
   return n > 0 ? `${n} win${n === 1 ? "" : "s"}` : `${-n} loss${n === -1 ? "" : "es"}`;
 }
 
+/** Rupees with the sign first: "-₹0.04", never "₹-0.04". */
+export function rupees(v: number | null): string {
+  if (v === null) return "—";
+  return `${v < 0 ? "-" : ""}₹${formatMoney(Math.abs(v))}`;
+}
+
 /** The summary as label/value pairs, in reading order. */
 export function summaryRows(s: TradeAnalytics["summary"]): [string, string][] {
-  const money = (v: number | null) => (v === null ? "—" : `₹${formatMoney(v)}`);
   return [
     ["Trades", String(s.trades)],
-    ["Net P&L", money(s.net_pnl)],
+    ["Net P&L", rupees(s.net_pnl)],
     ["Win rate", s.win_rate === null ? "—" : `${s.win_rate.toFixed(1)}%`],
     ["Profit factor", s.profit_factor === null ? "—" : s.profit_factor.toFixed(2)],
-    ["Expectancy", money(s.expectancy)],
-    ["Average win", money(s.average_win)],
-    ["Average loss", money(s.average_loss)],
-    ["Max drawdown", money(s.max_drawdown)],
+    ["Expectancy", rupees(s.expectancy)],
+    ["Average win", rupees(s.average_win)],
+    ["Average loss", rupees(s.average_loss)],
+    ["Max drawdown", rupees(s.max_drawdown)],
     ["Longest win streak", String(s.longest_win_streak)],
     ["Longest loss streak", String(s.longest_loss_streak)],
     ["Current streak", streakText(s.current_streak)],
