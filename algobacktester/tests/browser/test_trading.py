@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from .conftest import PHONE, sign_in
+from .conftest import DESKTOP, PHONE, sign_in
 
 
 @pytest.fixture
@@ -92,12 +92,14 @@ def test_paper_trade_from_settings_to_analytics(
     expect(page.get_by_role("table", name="Fills").get_by_role("row")).to_have_count(2)
     expect(page.get_by_role("list", name="Audit trail")).not_to_be_empty()
     screenshot("trading-orders")
+    _fits_a_phone(page, screenshot, "trading-orders-phone")
 
     # The position, squared off after a confirmation.
     page.get_by_role("navigation", name="Trading").get_by_role("link", name="Positions").click()
     positions = page.get_by_role("table", name="Positions")
     expect(positions.get_by_role("row").filter(has_text="TESTCO")).to_contain_text("CNC")
     screenshot("trading-positions")
+    _fits_a_phone(page, screenshot, "trading-positions-phone")
     positions.get_by_role("button", name="Square off", exact=True).click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Square off TESTCO?")
@@ -113,7 +115,13 @@ def test_paper_trade_from_settings_to_analytics(
     expect(page.get_by_role("table", name="Trades by day").get_by_role("row")).to_have_count(2)
     page.get_by_label("by instrument").check()
     expect(page.get_by_role("table", name="Trades by instrument")).to_contain_text("TESTCO")
+    _fits_a_phone(page, screenshot, "trading-analytics-phone")
+
+
+def _fits_a_phone(page: Page, screenshot, name: str) -> None:
+    """At 390 px the page does not scroll sideways (wide tables scroll inside their frame)."""
     page.set_viewport_size(PHONE)
-    screenshot("trading-analytics-phone")
+    screenshot(name)
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the analytics page scrolls sideways at 390 px ({width})"
+    assert width <= PHONE["width"], f"{name}: the page scrolls sideways at 390 px ({width})"
+    page.set_viewport_size(DESKTOP)

@@ -85,35 +85,35 @@ export default function OrdersPage() {
             <table aria-label="Orders">
               <thead>
                 <tr>
-                  <th>Time</th>
                   <th>Instrument</th>
                   <th>Side</th>
                   <th className="num">Lots</th>
-                  <th>Type</th>
                   <th>Status</th>
+                  <th>Type</th>
                   <th className="num">Filled</th>
                   <th className="num">Price (₹)</th>
+                  <th>Time</th>
                   <th>Actions</th>
                 </tr>
               </thead>
               <tbody>
                 {rows.map((o) => (
                   <tr key={o.id} data-order={o.id}>
-                    <td>{formatDateTime(o.created_at)}</td>
                     <td>{o.symbol}</td>
                     <td>{o.side}</td>
                     <td className="num">{o.lots}</td>
                     <td>
-                      {o.order_type} · {o.product}
-                    </td>
-                    <td>
                       <span className={`badge badge-${o.status}`}>{statusLabel(o.status)}</span>
                       {o.reason && <div className="muted small">{o.reason}</div>}
+                    </td>
+                    <td>
+                      {o.order_type} · {o.product}
                     </td>
                     <td className="num">
                       {o.filled_quantity}/{o.quantity}
                     </td>
                     <td className="num">{formatMoney(o.executed_price ?? o.price)}</td>
+                    <td>{formatDateTime(o.created_at)}</td>
                     <td>
                       <div className="row">
                         <button
@@ -158,7 +158,13 @@ export default function OrdersPage() {
   );
 }
 
-function Ticket({ accounts, onPlaced }: { accounts: BrokerAccount[]; onPlaced: () => void }) {
+export function Ticket({
+  accounts,
+  onPlaced,
+}: {
+  accounts: BrokerAccount[];
+  onPlaced: () => void;
+}) {
   const [fields, setFields] = useState<TicketFields>(NEW_TICKET);
   const [error, setError] = useState<unknown>(null);
   const [placed, setPlaced] = useState<Order | null>(null);
