@@ -17,6 +17,7 @@ import { formatDateTime } from "../../lib/time";
 import { useAsync } from "../../lib/useAsync";
 import { useEvents, useReconnect } from "../../lib/useEvents";
 import { TradesNav } from "./TradesNav";
+import { rupees } from "./analytics";
 
 type Pending =
   | { kind: "one"; position: Position }
@@ -108,29 +109,21 @@ export default function PositionsPage() {
               <thead>
                 <tr>
                   <th>Instrument</th>
+                  <th className="num">Net qty</th>
+                  <th>Actions</th>
                   <th>Account</th>
                   <th>Product</th>
-                  <th className="num">Net qty</th>
                   <th className="num">Average (₹)</th>
                   <th className="num">Realised (₹)</th>
                   <th className="num">Charges (₹)</th>
                   <th>Updated</th>
-                  <th>Actions</th>
                 </tr>
               </thead>
               <tbody>
                 {rows.map((p) => (
                   <tr key={p.id}>
                     <td>{p.symbol}</td>
-                    <td>{names.get(p.account) ?? `#${p.account}`}</td>
-                    <td>{p.product}</td>
                     <td className={`num ${signClass(p.net_quantity)}`}>{p.net_quantity}</td>
-                    <td className="num">{formatMoney(p.average_price)}</td>
-                    <td className={`num ${signClass(p.realised_pnl)}`}>
-                      {formatMoney(p.realised_pnl)}
-                    </td>
-                    <td className="num">{formatMoney(p.charges)}</td>
-                    <td>{formatDateTime(p.updated_at)}</td>
                     <td>
                       {p.net_quantity !== 0 && (
                         <button
@@ -142,6 +135,14 @@ export default function PositionsPage() {
                         </button>
                       )}
                     </td>
+                    <td>{names.get(p.account) ?? `#${p.account}`}</td>
+                    <td>{p.product}</td>
+                    <td className="num">{formatMoney(p.average_price)}</td>
+                    <td className={`num ${signClass(p.realised_pnl)}`}>
+                      {formatMoney(p.realised_pnl)}
+                    </td>
+                    <td className="num">{formatMoney(p.charges)}</td>
+                    <td>{formatDateTime(p.updated_at)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -159,9 +160,11 @@ export default function PositionsPage() {
                 {a.ledger && (
                   <span className="muted small">
                     {" "}
-                    cash ₹{formatMoney(a.ledger.cash)}, realised ₹
-                    {formatMoney(a.ledger.realised_pnl)}, unrealised ₹
-                    {formatMoney(a.ledger.unrealised_pnl)}
+                    cash {rupees(Number(a.ledger.cash))}, realised{" "}
+                    {rupees(Number(a.ledger.realised_pnl))}, unrealised{" "}
+                    {a.ledger.unrealised_pnl === null
+                      ? "—"
+                      : rupees(Number(a.ledger.unrealised_pnl))}
                   </span>
                 )}
               </span>
