@@ -23,13 +23,22 @@ export function listAccounts() {
   return unwrap(api.GET("/api/trades/accounts", { params: { query: { page_size: 100 } } }));
 }
 
-/** Reading one account refreshes its funds and token state at the broker. */
+/** One account as stored (its state, funds snapshot and token expiry); this does not call
+ * the broker: new credentials (updateAccount) do. */
 export function getAccount(id: number) {
   return unwrap(api.GET("/api/trades/accounts/{account_id}", { params: acct(id) }));
 }
 
 export function connectAccount(body: ConnectRequest) {
   return unwrap(api.POST("/api/trades/accounts", { body }));
+}
+
+/** New credentials reconnect an account: the broker is asked (funds) before they are kept. */
+export function updateAccount(
+  id: number,
+  body: components["schemas"]["PatchedBrokerAccountUpdateRequest"],
+) {
+  return unwrap(api.PATCH("/api/trades/accounts/{account_id}", { params: acct(id), body }));
 }
 
 export function deleteAccount(id: number) {

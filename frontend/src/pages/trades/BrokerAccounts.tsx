@@ -6,6 +6,7 @@ import {
   deleteAccount,
   getAccount,
   haltAccount,
+  updateAccount,
   listAccounts,
   resumeAccount,
   type BrokerAccount,
@@ -24,6 +25,7 @@ export function BrokerAccounts() {
   const [pending, setPending] = useState<Pending>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [busy, setBusy] = useState<number | null>(null);
+  const [reconnecting, setReconnecting] = useState<number | null>(null);
   useEvents(() => accounts.reload(), ["trades.halted", "trades.token_expired"]);
   useReconnect(accounts.reload);
 
@@ -89,8 +91,17 @@ export function BrokerAccounts() {
                   disabled={busy === a.id}
                   onClick={() => void run(a.id, () => getAccount(a.id))}
                 >
-                  Refresh
+                  Reload
                 </button>
+                {a.broker !== "paper" && (
+                  <button
+                    type="button"
+                    aria-expanded={reconnecting === a.id}
+                    onClick={() => setReconnecting(reconnecting === a.id ? null : a.id)}
+                  >
+                    Reconnect
+                  </button>
+                )}
                 {a.trading_state === "active" ? (
                   <button type="button" onClick={() => setPending({ kind: "halt", account: a })}>
                     Halt
@@ -108,6 +119,15 @@ export function BrokerAccounts() {
                   Delete
                 </button>
               </div>
+              {reconnecting === a.id && (
+                <Reconnect
+                  account={a}
+                  onDone={() => {
+                    setReconnecting(null);
+                    accounts.reload();
+                  }}
+                />
+              )}
             </li>
           ))}
         </ul>
@@ -241,6 +261,63 @@ function Connect({ onConnected }: { onConnected: () => void }) {
       <div className="row">
         <button type="submit" className="primary" disabled={saving}>
           {saving ? "Connecting…" : "Connect"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** New credentials for an account (an expired Dhan token): tested at the broker, then kept. */
+function Reconnect({ account, onDone }: { account: BrokerAccount; onDone: () => void }) {
+  const [clientId, setClientId] = useState("");
+  const [token, setToken] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [saving, setSaving] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setSaving(true);
+    setError(null);
+    try {
+      await updateAccount(account.id, {
+        credentials: { client_id: clientId, access_token: token },
+      });
+      setToken("");
+      onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <form
+      className="stack"
+      onSubmit={(e) => void submit(e)}
+      aria-label={`Reconnect ${account.name}`}
+    >
+      <TextInput
+        label="Client id"
+        value={clientId}
+        autoComplete="off"
+        required
+        onChange={(e) => setClientId(e.target.value)}
+        error={fieldError(error, "credentials.client_id")}
+      />
+      <TextInput
+        label="New access token"
+        type="password"
+        value={token}
+        autoComplete="off"
+        required
+        onChange={(e) => setToken(e.target.value)}
+        error={fieldError(error, "credentials") ?? fieldError(error, "credentials.access_token")}
+      />
+      <ErrorBanner error={error} />
+      <div className="row">
+        <button type="submit" className="primary" disabled={saving}>
+          {saving ? "Testing…" : "Test and save"}
         </button>
       </div>
     </form>
