@@ -86,6 +86,10 @@ def test_paper_trade_from_settings_to_analytics(
     expect(orders.get_by_role("row").filter(has_text="TESTCO")).to_have_count(1)
     expect(orders).to_contain_text("filled")
     assert Order.objects.filter(account=account).count() == 1
+    page.get_by_label("Status filter").select_option("rejected")
+    expect(page.get_by_text("No orders match these filters.")).to_be_visible()
+    page.get_by_label("Status filter").select_option("filled")
+    expect(orders.get_by_role("row").filter(has_text="TESTCO")).to_have_count(1)
 
     # Its detail: the fill and the audit trail.
     orders.get_by_role("button", name="Details").click()

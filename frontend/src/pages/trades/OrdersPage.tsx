@@ -10,6 +10,7 @@ import {
   listOrders,
   type BrokerAccount,
   type Order,
+  type OrderStatus,
   type OrderType,
   type Product,
   type Side,
@@ -35,11 +36,38 @@ import {
 } from "./ticket";
 
 const PAGE_SIZE = 50;
+const STATUSES: OrderStatus[] = [
+  "new",
+  "submitting",
+  "unknown",
+  "open",
+  "partially_filled",
+  "filled",
+  "cancelled",
+  "rejected",
+  "expired",
+];
 
 export default function OrdersPage() {
   const [page, setPage] = useState(1);
+  const [filter, setFilter] = useState<{ account: string; status: string }>({
+    account: "",
+    status: "",
+  });
   const accounts = useAsync(() => listAccounts(), []);
-  const orders = useAsync(() => listOrders({ page }), [page]);
+  const orders = useAsync(
+    () =>
+      listOrders({
+        page,
+        ...(filter.account ? { account: Number(filter.account) } : {}),
+        ...(filter.status ? { status: filter.status as OrderStatus } : {}),
+      }),
+    [page, filter.account, filter.status],
+  );
+  const refilter = (k: "account" | "status", v: string) => {
+    setFilter((f) => ({ ...f, [k]: v }));
+    setPage(1);
+  };
   const [selected, setSelected] = useState<number | null>(null);
   const [cancelling, setCancelling] = useState<Order | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
@@ -75,11 +103,36 @@ export default function OrdersPage() {
       <Ticket accounts={accounts.data?.results ?? []} onPlaced={refresh} />
       <section className="panel stack" aria-labelledby="orders-h">
         <h2 id="orders-h">Orders</h2>
+        <div className="row" role="group" aria-label="Filter orders">
+          <Select
+            label="Account filter"
+            value={filter.account}
+            onChange={(e) => refilter("account", e.target.value)}
+            options={[
+              { value: "", label: "All accounts" },
+              ...(accounts.data?.results ?? []).map((a) => ({
+                value: String(a.id),
+                label: a.name,
+              })),
+            ]}
+          />
+          <Select
+            label="Status filter"
+            value={filter.status}
+            onChange={(e) => refilter("status", e.target.value)}
+            options={[
+              { value: "", label: "Any status" },
+              ...STATUSES.map((st) => ({ value: st, label: statusLabel(st) })),
+            ]}
+          />
+        </div>
         <ErrorBanner error={orders.error ?? actionError} />
         {orders.data === undefined && !orders.error ? (
           <Spinner />
         ) : rows.length === 0 ? (
-          <p className="muted">No orders yet.</p>
+          <p className="muted">
+            {filter.account || filter.status ? "No orders match these filters." : "No orders yet."}
+          </p>
         ) : (
           <div className="table-wrap">
             <table aria-label="Orders">
