@@ -112,7 +112,7 @@ def test_settings_profile_timezone_sessions_and_password(
     who = make_browser_user()
     sign_in(page, who, path="/settings")
     expect(page.get_by_role("region", name="Broker accounts")).to_contain_text(
-        "arrives with live trading"
+        "No broker account yet"
     )
     sessions = page.get_by_role("table", name="Sessions")
     expect(sessions).to_contain_text("(this browser)")

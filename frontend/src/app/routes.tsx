@@ -31,6 +31,9 @@ const Compare = lazy(() => import("../pages/backtests/ComparePage"));
 const Alerts = lazy(() => import("../pages/alerts/AlertsPage"));
 const Settings = lazy(() => import("../pages/settings/SettingsPage"));
 const MarketData = lazy(() => import("../pages/marketdata/MarketDataPage"));
+const Orders = lazy(() => import("../pages/trades/OrdersPage"));
+const Positions = lazy(() => import("../pages/trades/PositionsPage"));
+const TradeAnalytics = lazy(() => import("../pages/trades/AnalyticsPage"));
 
 export const routes: RouteObject[] = [
   { path: "/signin", element: page(SignIn), errorElement: <RouteError /> },
@@ -52,6 +55,9 @@ export const routes: RouteObject[] = [
       { path: "backtests/new", element: page(NewBacktest) },
       { path: "backtests/:id", element: page(Backtest) },
       { path: "compare", element: page(Compare) },
+      { path: "trades", element: page(Orders) },
+      { path: "trades/positions", element: page(Positions) },
+      { path: "trades/analytics", element: page(TradeAnalytics) },
       { path: "alerts", element: page(Alerts) },
       { path: "settings", element: page(Settings) },
       { path: "marketdata", element: page(MarketData) },

@@ -12,6 +12,7 @@ const NAV: { to: string; label: string; staff?: boolean }[] = [
   { to: "/strategies", label: "Strategies" },
   { to: "/backtests", label: "Backtests" },
   { to: "/sweeps", label: "Sweeps" },
+  { to: "/trades", label: "Trading" },
   { to: "/alerts", label: "Alerts" },
   { to: "/marketdata", label: "Market data", staff: true },
   { to: "/settings", label: "Settings" },

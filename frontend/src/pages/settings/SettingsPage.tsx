@@ -1,4 +1,4 @@
-/** Settings: profile and timezone, password, sessions, and the place for broker accounts. */
+/** Settings: profile and timezone, password, sessions, and broker accounts. */
 import { useMemo, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router-dom";
 import { changePassword, endSession, listSessions, updateProfile } from "../../api/account";
@@ -8,6 +8,7 @@ import { ErrorBanner, Select, Spinner, TextInput, fieldError } from "../../compo
 import { useAsync } from "../../lib/useAsync";
 import { useUser } from "../../lib/useAuth";
 import { formatDateTime, setDisplayZone } from "../../lib/time";
+import { BrokerAccounts } from "../trades/BrokerAccounts";
 
 export default function SettingsPage() {
   return (
@@ -16,13 +17,7 @@ export default function SettingsPage() {
       <Profile />
       <Password />
       <Sessions />
-      <section className="panel" aria-labelledby="brokers-h">
-        <h2 id="brokers-h">Broker accounts</h2>
-        <p>
-          Connecting a broker (paper trading first, then Dhan) arrives with live trading. Your
-          accounts will be listed and managed here; nothing is connected today.
-        </p>
-      </section>
+      <BrokerAccounts />
     </div>
   );
 }
