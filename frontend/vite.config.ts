@@ -16,9 +16,16 @@ export default defineConfig({
       output: {
         // Named chunks for the two big libraries, loaded only by the pages that draw.
         codeSplitting: {
+          // React goes to its own chunk first: a group otherwise takes the modules its
+          // library depends on, and the entry would then preload React Flow to get React.
           groups: [
-            { name: "charts", test: /node_modules[\\/]lightweight-charts/ },
-            { name: "flow", test: /node_modules[\\/]@xyflow/ },
+            {
+              name: "react",
+              test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/,
+              priority: 30,
+            },
+            { name: "charts", test: /node_modules[\\/]lightweight-charts/, priority: 20 },
+            { name: "flow", test: /node_modules[\\/]@xyflow/, priority: 20 },
           ],
         },
       },
