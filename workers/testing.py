@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -138,6 +139,27 @@ def reset_producer_pool() -> None:
     # thread-local drops every thread's copy, or ``result.get`` waits on a stale backend.
     app._backend_cache = None
     app._local = threading.local()
+
+
+@contextmanager
+def tasks_on_redis(test_settings: Any) -> Iterator[str]:
+    """Send this test's tasks to the test Redis (flushed) for real worker processes, not
+    eagerly; restore Celery's settings after. Yields the Redis URL (the workers' broker)."""
+    import redis
+
+    from algobacktester.celery import app
+
+    url = test_settings.TEST_REDIS_URL
+    redis.Redis.from_url(url).flushdb()
+    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
+    test_settings.CELERY_TASK_ALWAYS_EAGER = False
+    reset_producer_pool()
+    try:
+        yield url
+    finally:
+        app.conf.update(saved)
+        reset_producer_pool()
 
 
 def free_port() -> int:

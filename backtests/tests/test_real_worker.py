@@ -24,14 +24,13 @@ from rest_framework.test import APIClient
 
 from algobacktester.accounts.tokens import token_pair
 from algobacktester.asgi import application
-from algobacktester.celery import app
 from backtests.models import BacktestRun, BacktestTrade, RunStatus
 from engine.graph import example_documents
 from strategies.services import strategy_create
 from workers.testing import (
     SERVICES_MARKS,
     kill_group,
-    reset_producer_pool,
+    tasks_on_redis,
     wait_for,
     worker_env,
     worker_process,
@@ -44,25 +43,20 @@ LEASE = 2  # seconds: short, so the reaper recovers a killed run quickly
 @pytest.fixture
 def redis_broker(settings) -> Iterator[str]:
     """The test process sends tasks to Redis (not eagerly) and listens on channels-redis."""
-    import redis
-
-    url = settings.TEST_REDIS_URL
-    redis.Redis.from_url(url).flushdb()
-    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
-    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": url, **settings.CHANNEL_LAYER_REDIS_OPTIONS}]},
+    with tasks_on_redis(settings) as url:
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [{"address": url, **settings.CHANNEL_LAYER_REDIS_OPTIONS}]},
+            }
         }
-    }
-    settings.BACKTESTS = {**settings.BACKTESTS, "LEASE_SECONDS": LEASE, "MAX_CONCURRENT_RUNS": 50}
-    channel_layers.backends.clear()
-    reset_producer_pool()
-    yield url
-    app.conf.update(saved)
-    reset_producer_pool()
+        settings.BACKTESTS = {
+            **settings.BACKTESTS,
+            "LEASE_SECONDS": LEASE,
+            "MAX_CONCURRENT_RUNS": 50,
+        }
+        channel_layers.backends.clear()
+        yield url
     channel_layers.backends.clear()
 
 

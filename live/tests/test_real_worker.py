@@ -14,7 +14,6 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from algobacktester.celery import app
 from live import services
 from live.feed import play_session, send_step
 from live.models import LiveSession
@@ -25,7 +24,7 @@ from trades.services.accounts import account_connect
 from workers.testing import (
     SERVICES_MARKS,
     kill_group,
-    reset_producer_pool,
+    tasks_on_redis,
     wait_for,
     worker_env,
     worker_process,
@@ -38,17 +37,8 @@ SETTLED = (OrderStatus.FILLED, OrderStatus.REJECTED, OrderStatus.CANCELLED)
 
 @pytest.fixture
 def redis_broker(settings) -> Iterator[str]:
-    import redis
-
-    url = settings.TEST_REDIS_URL
-    redis.Redis.from_url(url).flushdb()
-    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
-    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    reset_producer_pool()
-    yield url
-    app.conf.update(saved)
-    reset_producer_pool()
+    with tasks_on_redis(settings) as url:
+        yield url
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from algobacktester.celery import app
 from trades.models import Order, OrderStatus
 from trades.services.accounts import account_connect
 from trades.services.submission import orders_reap
@@ -26,7 +25,7 @@ from trades.tasks import order_submit_task
 from workers.testing import (
     SERVICES_MARKS,
     kill_group,
-    reset_producer_pool,
+    tasks_on_redis,
     wait_for,
     worker_env,
     worker_process,
@@ -40,17 +39,8 @@ INTENTS = int(os.environ.get("TRADES_TEST_INTENTS", "1000"))
 
 @pytest.fixture
 def redis_broker(settings) -> Iterator[str]:
-    import redis
-
-    url = settings.TEST_REDIS_URL
-    redis.Redis.from_url(url).flushdb()
-    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
-    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    reset_producer_pool()
-    yield url
-    app.conf.update(saved)
-    reset_producer_pool()
+    with tasks_on_redis(settings) as url:
+        yield url
 
 
 @pytest.fixture
