@@ -14,13 +14,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from algobacktester.api.converters import MAX_ID
 from algobacktester.api.pagination import (
     PAGE_PARAMETERS,
     paginated,
     paginated_data,
     paginated_response,
 )
+from algobacktester.api.params import id_param
 from algobacktester.api.renderers import json_bytes_response
 from algobacktester.api.timezones import local_iso
 from algobacktester.jsonout import dumps
@@ -32,19 +32,6 @@ from . import serializers as s
 
 def _accepted(run_id: int, path: str, state: str) -> Response:
     return Response({"id": run_id, "status": state, "url": path}, status=status.HTTP_202_ACCEPTED)
-
-
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValidationError({name: ["must be an integer"]}) from exc
-    if not 0 <= value <= MAX_ID:
-        raise ValidationError({name: ["is out of range"]})
-    return value
 
 
 class BacktestListApi(APIView):
@@ -62,7 +49,7 @@ class BacktestListApi(APIView):
         if state and state not in RunStatus.values:
             raise ValidationError({"status": [f"must be one of {', '.join(RunStatus.values)}"]})
         qs = selectors.backtest_list(
-            user=request.user, strategy_id=_int_param(request, "strategy"), status=state
+            user=request.user, strategy_id=id_param(request, "strategy", lowest=0), status=state
         )
         return paginated_response(
             request=request, view=self, queryset=qs, serializer=s.RunListSerializer

@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from algobacktester.api.converters import MAX_ID
 from algobacktester.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
+from algobacktester.api.params import id_param
 from marketdata import selectors as md
 
 from .. import analytics, selectors
@@ -33,19 +33,6 @@ _KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
 
 def _actor(request: Request) -> str:
     return f"user:{request.user.pk}"
-
-
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValidationError({name: ["must be an integer"]}) from exc
-    if not 1 <= value <= MAX_ID:
-        raise ValidationError({name: ["is out of range"]})
-    return value
 
 
 def _time_param(request: Request, name: str) -> Any:
@@ -282,10 +269,10 @@ class OrderListApi(APIView):
             instrument_id = md.instrument_by_ref(ref=ref).pk
         qs = selectors.order_list(
             user=request.user,
-            account_id=_int_param(request, "account"),
+            account_id=id_param(request, "account"),
             status=state,
             instrument_id=instrument_id,
-            strategy_id=_int_param(request, "strategy"),
+            strategy_id=id_param(request, "strategy"),
             since=_time_param(request, "since"),
             until=_time_param(request, "until"),
         )
@@ -344,7 +331,7 @@ class PositionListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         paper_refresh_on_read(user=request.user)
-        account_id = _int_param(request, "account")
+        account_id = id_param(request, "account")
         if account_id is not None:
             selectors.account_get(user=request.user, account_id=account_id)  # a 404 if not theirs
         closed = request.query_params.get("closed") in ("1", "true")
@@ -394,8 +381,8 @@ class AnalyticsApi(APIView):
         "expectancy, max drawdown and streaks.",
     )
     def get(self, request: Request) -> Response:
-        backtest = _int_param(request, "backtest")
-        account, strategy = _int_param(request, "account"), _int_param(request, "strategy")
+        backtest = id_param(request, "backtest")
+        account, strategy = id_param(request, "account"), id_param(request, "strategy")
         if backtest is not None and (account is not None or strategy is not None):
             raise ValidationError({"backtest": ["cannot be combined with account or strategy"]})
         if account is not None:
