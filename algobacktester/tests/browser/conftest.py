@@ -99,9 +99,11 @@ def app_server(_server_env: dict[str, str]) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker(_server_env: dict[str, str]) -> Iterator[None]:
-    """A worker on every queue, for tests that run backtests or sweeps."""
+    """A worker on every queue, for tests that run backtests or sweeps. Per module, not per
+    session: a worker left running on the test Redis would take the tasks of the real-worker
+    suites that run later (and rescue their deliberately orphaned runs)."""
     queues = "backtests,marketdata,live,notifications,default"
     with worker_process(env=_server_env, queues=queues, name="browser"):
         yield
