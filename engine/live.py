@@ -17,7 +17,7 @@ Celery (docs/live.md, docs/adr/0016-live-sessions.md).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from engine.markets.calendar import IST_OFFSET_NS, SESSION_OPEN_MINUTE
 from engine.signals import RiskSettings
 from engine.sim import SimConfig, SimSession
 from engine.sim import layout as L
-from engine.sim.kernel import _dist, _stop_level
+from engine.sim.kernel import _dist, _slip, _stop_level
 
 NS = 1_000_000_000
 MINUTE_NS = 60 * NS
@@ -128,6 +128,13 @@ class Fill:
     price: float  # the engine's fill price
     reason: str = ""  # exits: signal, stop, target, trailing, square_off, guardrail
     position_bar: int = 0  # the entry bar's start (UTC ns): names the position
+    # How the broker is told, so its fill is the engine's: MARKET (filled at the bar's close,
+    # the quote right after it), STOP_LOSS_MARKET at ``level`` (a stop, trailing stop or
+    # per-trade loss inside the bar, or an exit at the bar's open: a stop at the open
+    # triggers at once) or LIMIT at ``level`` (a target). The paper broker fills the last
+    # two from the bar's range with the backtest's stop and limit rules (docs/live.md).
+    order_type: str = "MARKET"
+    level: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +203,7 @@ class LiveRunner:
         st = self.sim.state
         before_qty, before_n = float(st[L.S_QTY]), int(st[L.S_NTRADES])
         before_bar = self._position_bar()
+        before = protective_levels(self.sim, before_bar)  # what this bar's range is checked on
         long_exit = signal.exit_long or (force_exit and before_qty > 0)
         short_exit = signal.exit_short or (force_exit and before_qty < 0)
         i = len(self.bar_ts)
@@ -212,7 +220,9 @@ class LiveRunner:
             exit_short=short_exit,
             next_ts=next_ts,
         )
-        fills = self._fills(before_qty, before_n, before_bar, i)
+        fills = tuple(
+            self._as_order(f, bar, before) for f in self._fills(before_qty, before_n, before_bar, i)
+        )
         st = self.sim.state
         return StepResult(
             bar=bar,
@@ -268,6 +278,23 @@ class LiveRunner:
                 )
             )
         return tuple(out)
+
+    def _as_order(self, fill: Fill, bar: Bar, before: ProtectiveLevels | None) -> Fill:
+        """``fill`` with the order that gets the broker the engine's price: which rule of
+        the state machine priced it is read back from the price (the kernel's own ``_slip``)."""
+        if fill.intent != "exit":
+            return fill  # entries fill at the signal bar's close (``fill = close``)
+        p, buy = self.sim.params, fill.side == "BUY"
+        if fill.reason == "target":
+            return replace(fill, order_type="LIMIT", level=fill.price)  # a limit: not slipped
+        if fill.price == _slip(p, bar.close, buy):
+            return fill
+        if fill.price == _slip(p, bar.open, buy):
+            return replace(fill, order_type="STOP_LOSS_MARKET", level=bar.open)
+        stop = before.stop if before is not None else math.nan
+        if not math.isnan(stop) and fill.price == _slip(p, stop, buy):
+            return replace(fill, order_type="STOP_LOSS_MARKET", level=stop)
+        return fill  # no rule known: a market order (parity would show the difference)
 
     def indicator_values(self) -> dict[str, float]:
         """The latest output of every indicator node, ``"node.port"`` (the dashboard's)."""

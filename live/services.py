@@ -367,6 +367,8 @@ def _one(
             bar_ts=bar.ts,
             reason=fill.reason,
             price=fill.price,
+            order_type=fill.order_type,
+            level=fill.level,
         )
     state = {k: v for k, v in session.state.items() if k != "force_exit"}
     if force_exit and result.position == 0:
@@ -401,10 +403,13 @@ def _place(
     bar_ts: int,
     reason: str,
     price: float,
+    order_type: str = "MARKET",
+    level: float | None = None,
 ) -> None:
     """An order intent for one fill of the state machine, written in the step's transaction;
     the trades layer submits it after commit. The client id is (session, bar, leg, intent):
-    a step done again finds the order and places nothing."""
+    a step done again finds the order and places nothing. ``order_type``/``level``: a
+    protective exit inside the bar is a stop (or a target's limit) at the engine's level."""
     cid = client_id_for("live", session.pk, key_bar, LEG, intent)
     if Order.objects.filter(client_id=cid).exists():
         return  # the exit a tick (or a square-off) already placed for this position
@@ -420,7 +425,9 @@ def _place(
             instrument_ref=session.instrument_id,
             side=side,
             lots=lots,
-            order_type="MARKET",
+            order_type=order_type,
+            price=_price(level) if order_type in ("LIMIT", "STOP_LOSS") else None,
+            trigger_price=_price(level) if order_type.startswith("STOP") else None,
             product=Product.INTRADAY,
             strategy_id=session.strategy_version.strategy_id,
             actor=f"session:{session.pk}",
@@ -484,9 +491,16 @@ def _place(
     )
 
 
+def _price(level: float | None) -> Decimal:
+    assert level is not None, "a stop or limit order needs the engine's level"
+    return Decimal(repr(float(level))).quantize(Decimal("0.0001"))
+
+
 def _paper_clock(session: LiveSession, bar: Bar) -> None:
     """A replay on a paper account: the paper broker's clock is the bar's close, so its quote
-    is this bar's last price (trades/brokers/paper.py ``account_clock``)."""
+    is this bar's last price (trades/brokers/paper.py ``account_clock``), and ``bar_from`` is
+    the bar's start: a stop or limit order placed now rested through this bar, and fills from
+    its range by the backtest's rules (``trades.brokers.paper.bar_fill_price``)."""
     close = ns_dt(bar.ts + MINUTES[session.timeframe] * 60 * NS)
     account = BrokerAccount.objects.select_for_update().get(pk=session.account_id)
     if account.broker != "paper":
@@ -494,7 +508,11 @@ def _paper_clock(session: LiveSession, bar: Bar) -> None:
     old = (account.paper or {}).get("clock")
     if old and datetime.fromisoformat(old) >= close:
         return
-    account.paper = {**(account.paper or {}), "clock": close.isoformat()}
+    account.paper = {
+        **(account.paper or {}),
+        "clock": close.isoformat(),
+        "bar_from": ns_dt(bar.ts).isoformat(),
+    }
     account.save(update_fields=["paper", "updated_at"])
 
 

@@ -14,7 +14,7 @@ from live.models import LiveSession, SessionOrder, SessionStep
 from trades.models import OrderStatus, PaperBrokerOrder
 
 SIGNALS = ("entry_long", "exit_long", "entry_short", "exit_short")
-CLOSE_PRICED = ("", "signal")  # fills the engine makes at the bar's close, as the paper broker
+PROTECTIVE = ("stop", "trailing", "target", "guardrail", "square_off")
 
 
 def compare(session: LiveSession, bars: Bars) -> dict[str, Any]:
@@ -48,14 +48,22 @@ def compare(session: LiveSession, bars: Bars) -> dict[str, Any]:
     # Orders of caught-up bars are placed late, after the step that found the gap: they fill
     # at the quote of that moment, not at the missed bar's close the engine booked.
     late = {s.bar[0] for s in steps if s.source == SessionStep.Source.CATCH_UP}
-    priced = 0
+    # Every other fill is at the engine's price: entries and signal exits at the bar's close,
+    # protective exits inside the bar at the stop or target level (or the open they gapped
+    # through), by the paper broker's resting-order rule.
+    priced = protective = 0
     for i in intents:
         order = i.order
         assert order.status == OrderStatus.FILLED, (order.client_id, order.status, order.reason)
         assert order.filled_quantity == i.engine_quantity
-        if i.reason in CLOSE_PRICED and int(i.bar_ts.timestamp()) * 10**9 not in late:
-            assert float(order.average_price) == round(i.engine_price, 4), i.intent
+        if int(i.bar_ts.timestamp()) * 10**9 not in late:
+            assert float(order.average_price) == round(i.engine_price, 4), (
+                i.intent,
+                i.reason,
+                order.order_type,
+            )
             priced += 1
+            protective += i.reason in PROTECTIVE
     # placed once: one broker-side order per client id
     ids = list(
         PaperBrokerOrder.objects.filter(account=session.account).values_list(
@@ -66,7 +74,8 @@ def compare(session: LiveSession, bars: Bars) -> dict[str, Any]:
     return {
         "steps": len(steps),
         "orders": len(intents),
-        "close_priced": priced,
+        "priced": priced,
+        "protective": protective,
         "trades": len(backtest.trades.to_records(tz)),
     }
 
