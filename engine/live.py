@@ -401,6 +401,7 @@ class LegStepResult:
     fills: tuple[LegFill, ...]
     held: tuple[dict[str, Any], ...]  # legs open after the bar
     equity: float
+    values: dict[str, float] = field(default_factory=dict)
 
 
 class LegRunner:
@@ -423,6 +424,7 @@ class LegRunner:
         self.bars: list[Bar] = []
         self.blocked: list[int] = []  # bars whose entries a paused session dropped
         self.run: Any = None  # the last LegRun
+        self._feed: Any = None  # the last step's premium feed
 
     @property
     def bar_ts(self) -> list[int]:
@@ -481,7 +483,7 @@ class LegRunner:
         from engine.options.premiums import PremiumFeed
 
         run, ts = self.run, bars.ts
-        feed = PremiumFeed(bars, self.timeframe, self.config.options)
+        feed = self._feed = PremiumFeed(bars, self.timeframe, self.config.options)
         exits, entries = [], []
         for k, fact in enumerate(run.facts):
             rec = run.records[k]
@@ -535,6 +537,10 @@ class LegRunner:
             for fact, side, entry_bar, price in entries
         ]
         return (*exits, *out)
+
+    def premium_now(self, held: dict[str, Any]) -> tuple[float, float, float, float]:
+        """The premium bar of a held leg's contract on the last step's bar."""
+        return _premium_bar(self._feed, held, len(self.bars) - 1)
 
     def trades(self) -> Any:
         """The legs' closed trades so far, as a backtest reports them (``LegTrades``)."""

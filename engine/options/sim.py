@@ -219,9 +219,11 @@ class _Sim:
             "side": leg.spec.side,
             "entry_bar": leg.entry_bar,
             "contract": c.symbol,
+            "underlying": c.underlying,
             "expiry": c.expiry.isoformat(),
             "strike": c.strike,
             "option_type": c.right,
+            "lot_size": c.lot_size,
             "units": leg.units,
             "premium_in": leg.entry_price,
         }

@@ -183,7 +183,7 @@ class PaperBroker(Broker):
         self.account.paper = {**self.account.paper, "kill_switch": active}
 
     def quote(self, request: OrderRequest) -> Quote | None:
-        return quote_from_candles(request.instrument_id, at=account_clock(self.account))
+        return account_quote(self.account, request.instrument_id, at=account_clock(self.account))
 
     def instrument_id_for(self, *, security_id: str, segment: str) -> int | None:
         return int(security_id) if security_id.isdigit() else None
@@ -212,7 +212,7 @@ class PaperBroker(Broker):
     def _work(self, row: PaperBrokerOrder) -> int:
         """Fill ``row`` (inside the caller's transaction) if the quote allows; 1 if it did."""
         at = account_clock(self.account)
-        quote = quote_from_candles(row.instrument_id, at=at)
+        quote = account_quote(self.account, row.instrument_id, at=at)
         reason = stale_reason(quote, at=at, max_age=self.conf["quote_max_age_seconds"])
         if reason:
             _note(row, f"waiting: {reason}")
@@ -384,6 +384,26 @@ class BarRange:
     low: float
 
 
+def published(account: BrokerAccount, instrument_id: int, at: datetime) -> list[float] | None:
+    """The premium bar (open, high, low, close) a live replay session published for an option
+    contract at the replay clock ``at``: the premium its engine priced the bar at, from the
+    session's premium source (model, or the stored candles). Option contracts of a model
+    run have no stored candles, and a real run's are read the same way by both."""
+    paper = (account.paper or {}) if account.broker == "paper" else {}
+    quotes = paper.get("quotes") or {}
+    if quotes.get("at") != at.isoformat():
+        return None
+    return quotes.get("bars", {}).get(str(instrument_id))
+
+
+def account_quote(account: BrokerAccount, instrument_id: int, *, at: datetime) -> Quote | None:
+    """The quote of ``instrument_id`` at ``at``: a published premium bar, else the candles."""
+    bar = published(account, instrument_id, at)
+    if bar is None:
+        return quote_from_candles(instrument_id, at=at)
+    return Quote(ts=at, last=bar[3], day_high=bar[1], day_low=bar[2])
+
+
 def bar_window(account: BrokerAccount, row: Any, at: datetime) -> BarRange | None:
     """The range of the replay bar a live replay session just stepped (``paper.bar_from`` to
     the clock), for a stop or limit order: it rested at the broker through that bar, as the
@@ -391,6 +411,9 @@ def bar_window(account: BrokerAccount, row: Any, at: datetime) -> BarRange | Non
     start = (account.paper or {}).get("bar_from") if account.broker == "paper" else None
     if not start or row.order_type not in RESTING:
         return None
+    bar = published(account, row.instrument_id, at)
+    if bar is not None:
+        return BarRange(bar[0], bar[1], bar[2])
     bars = md.candles_load(
         instrument=row.instrument_id,
         timeframe="1m",
