@@ -55,12 +55,14 @@ def test_supertrend_options_bot_on_synthetic_days_equals_backtest(user, nifty, p
 
 
 def test_supertrend_options_bot_on_nifty_history_equals_backtest(user, nifty, paper, shared_data):
-    bars = load_csv(shared_data / "nifty50_1min_2024-01_2024-08.csv.gz").slice(0, 375 * 5)
+    # Nine trading days, 2024-01-01 to 01-11: the bot's filters let one trade through, an
+    # ATM CE bought on the weekly expiry day (11 January) and closed by its trailing stop.
+    bars = load_csv(shared_data / "nifty50_1min_2024-01_2024-08.csv.gz").slice(0, 375 * 9)
     with transaction.atomic():
         store_bars(nifty, bars)
-    session, bars5 = _played(user, nifty, paper, "2024-01-01", "2024-01-07")
+    session, bars5 = _played(user, nifty, paper, "2024-01-01", "2024-01-11")
     counts = compare_legs(session, bars5)
-    assert counts["orders"] > 0, counts
+    assert counts["orders"] == 2, counts
 
 
 def test_a_rebuilt_leg_runner_equals_the_saved_one(user, nifty, paper):
