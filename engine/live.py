@@ -425,6 +425,7 @@ class LegRunner:
         self.blocked: list[int] = []  # bars whose entries a paused session dropped
         self.run: Any = None  # the last LegRun
         self._feed: Any = None  # the last step's premium feed
+        self.last_fills: tuple[LegFill, ...] = ()
 
     @property
     def bar_ts(self) -> list[int]:
@@ -451,10 +452,11 @@ class LegRunner:
             self.blocked.append(len(self.bars) - 1)
         bars, signals = self._simulate(next_ts)
         i = len(bars) - 1
+        self.last_fills = self._fills(bars, i)
         return LegStepResult(
             bar=bar,
             signal=_signal_at(signals, i),
-            fills=self._fills(bars, i),
+            fills=self.last_fills,
             held=self.run.open_legs,
             equity=float(self.run.equity[-1]),
         )
@@ -492,7 +494,7 @@ class LegRunner:
             if entry_bar == i:
                 entries.append((fact, side, entry_bar, float(rec[L.T_ENTRY_PRICE])))
             if int(rec[L.T_EXIT_BAR]) == i:
-                premium = _premium_bar(feed, fact, i)
+                premium = _premium_bar(feed, _contract_of(fact), i)
                 exit_side = _side(-side)
                 price = float(rec[L.T_EXIT_PRICE])
                 order, level = _leg_order(
@@ -532,15 +534,16 @@ class LegRunner:
                 _contract_of(fact),
                 int(fact["units"]),
                 price,
-                _premium_bar(feed, fact, i),
+                _premium_bar(feed, _contract_of(fact), i),
             )
             for fact, side, entry_bar, price in entries
         ]
         return (*exits, *out)
 
-    def premium_now(self, held: dict[str, Any]) -> tuple[float, float, float, float]:
-        """The premium bar of a held leg's contract on the last step's bar."""
-        return _premium_bar(self._feed, held, len(self.bars) - 1)
+    def premium_now(self, leg: dict[str, Any]) -> tuple[float, float, float, float]:
+        """The premium bar on the last step's bar of a held leg's contract (or a contract)."""
+        c = _contract_of(leg) if "contract" in leg else leg
+        return _premium_bar(self._feed, c, len(self.bars) - 1)
 
     def trades(self) -> Any:
         """The legs' closed trades so far, as a backtest reports them (``LegTrades``)."""
@@ -599,10 +602,9 @@ def _leg_slip(config: SimConfig, price: float, buy: bool) -> float:
     return price + slip if buy else max(price - slip, 0.0)
 
 
-def _premium_bar(feed: Any, fact: dict[str, Any], i: int) -> tuple[float, float, float, float]:
+def _premium_bar(feed: Any, c: dict[str, Any], i: int) -> tuple[float, float, float, float]:
     from engine.options.contracts import OptionContract
 
-    c = _contract_of(fact)
     contract = OptionContract(
         symbol=c["symbol"],
         underlying=c["underlying"],

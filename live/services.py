@@ -417,7 +417,8 @@ def _one(
             bar_ts=bar.ts,
             reason=fill.reason,
             price=fill.price,
-            order_type=fill.order_type,
+            # A caught-up bar's level is in the past: its exit goes out at the market.
+            order_type=fill.order_type if source == SessionStep.Source.FEED else "MARKET",
             level=fill.level,
         )
     state = {k: v for k, v in session.state.items() if k != "force_exit"}
@@ -465,7 +466,8 @@ def _one_legs(
     if any(signal[k] for k in ("entry_long", "exit_long", "entry_short", "exit_short")):
         _event(session, "signal", _signal_text(signal), bar_ts=bar.ts, data=signal)
     contracts = {_key(f.contract): _leg_instrument(f.contract) for f in result.fills}
-    quotes = {str(contracts[_key(f.contract)].pk): list(f.premium) for f in result.fills}
+    quotes = _caught_up_quotes(session, runner, contracts, source)
+    quotes.update({str(contracts[_key(f.contract)].pk): list(f.premium) for f in result.fills})
     quotes.update(_held_quotes(session, runner, result.held))
     _paper_clock(session, bar, quotes)
     for fill in result.fills:
@@ -478,7 +480,8 @@ def _one_legs(
             bar_ts=bar.ts,
             reason=fill.reason,
             price=fill.price,
-            order_type=fill.order_type,
+            # A caught-up bar's level is in the past: its exit goes out at the market.
+            order_type=fill.order_type if source == SessionStep.Source.FEED else "MARKET",
             level=fill.level,
             instrument=contracts[_key(fill.contract)],
             leg=f"{fill.leg}#{fill.group}",
@@ -497,6 +500,31 @@ def _one_legs(
     session.levels = None  # leg levels are premiums: checked on the steps' premium bars
     session.last_bar = ns_dt(bar.ts)
     return result
+
+
+def _caught_up_quotes(
+    session: LiveSession,
+    runner: LegRunner,
+    contracts: dict[tuple[Any, ...], Instrument],
+    source: str,
+) -> dict[str, list[float]]:
+    """Orders of caught-up bars are submitted after the step commits, at its last bar's clock:
+    the contracts they trade are quoted at that bar too (their premium of that moment)."""
+    pending: dict[tuple[Any, ...], tuple[dict[str, Any], Instrument]] = session.__dict__.setdefault(
+        "_caught_up_contracts", {}
+    )
+    if source == SessionStep.Source.CATCH_UP:
+        for fill in runner.last_fills:
+            pending[_key(fill.contract)] = (fill.contract, contracts[_key(fill.contract)])
+        return {}
+    out = {}
+    for contract, row in pending.values():
+        try:
+            out[str(row.pk)] = list(runner.premium_now(contract))
+        except ValueError:  # expired since: its order waits, and reconciliation says so
+            continue
+    pending.clear()
+    return out
 
 
 def _key(contract: dict[str, Any]) -> tuple[Any, ...]:
@@ -775,7 +803,10 @@ def _missing(
         )
         for i in range(len(bars))
     ]
-    rows = [b for b in rows if b.ts < ts]
+    # A timeframe above a minute: the first bucket read is the last bar's own, partial
+    # (its first minute is before ``start``); it was stepped already.
+    last = dt_ns(session.last_bar)
+    rows = [b for b in rows if last < b.ts < ts]
     if rows:
         _event(session, "state", f"caught up {len(rows)} missed bar(s) from stored candles")
     return [(b, rows[k + 1].ts if k + 1 < len(rows) else ts) for k, b in enumerate(rows)]

@@ -158,13 +158,15 @@ def compare_legs(session: LiveSession, bars: Bars) -> dict[str, Any]:
     prices |= {
         (int(bars.ts[t["exit_bar"]]), "exit", t["contract"]): t["exit_price"] for t in expected
     }
+    late = {s.bar[0] for s in steps if s.source == SessionStep.Source.CATCH_UP}
     for i in intents:
         order = i.order
         assert order.status == OrderStatus.FILLED, (order.client_id, order.status, order.reason)
         assert order.filled_quantity == i.engine_quantity
         key = (int(i.bar_ts.timestamp()) * 10**9, i.intent, order.instrument.symbol)
         assert i.engine_price == prices[key]
-        assert float(order.average_price) == round(i.engine_price, 4), (i.intent, i.reason)
+        if key[0] not in late:  # caught-up orders fill late, at the premium of that moment
+            assert float(order.average_price) == round(i.engine_price, 4), (i.intent, i.reason)
     ids = list(
         PaperBrokerOrder.objects.filter(account=session.account).values_list(
             "correlation_id", flat=True

@@ -75,6 +75,35 @@ def test_a_rebuilt_leg_runner_equals_the_saved_one(user, nifty, paper):
     assert rebuilt is not None and rebuilt.matches(session.state["engine"])
 
 
+def test_lost_bars_and_a_forgotten_runner_catch_up_and_still_match(user, nifty, paper):
+    """Sixty bar closes lost (the feed was down) while a leg is open, then a worker without
+    the runner: the next step replays the missed bars, rebuilds the legs from the steps, and
+    the session still equals the backtest; no order is placed twice."""
+    with transaction.atomic():
+        store_bars(nifty, synthetic_bars(days=6, seed=SEED))
+    session = _session(user, nifty, paper, "2024-01-01", "2024-01-06")
+    bars = md.candles_load(
+        instrument=nifty.pk, timeframe="5m", start="2024-01-01", end="2024-01-06"
+    )
+    sent = []
+
+    def lossy(session_id, bar, next_ts):
+        sent.append(bar[0])
+        if 150 <= len(sent) < 210:
+            return
+        if len(sent) == 300:
+            services.runners_clear()
+        services.step_execute(session_id=session_id, bar=bar, next_ts=next_ts)
+
+    play_session(session.pk, speed=0, send=lossy)
+    session.refresh_from_db()
+    events = list(
+        session.events.filter(kind__in=("state", "guardrail")).values_list("message", flat=True)
+    )
+    assert any(m.startswith("caught up 60") for m in events), (session.status_reason, events)
+    assert compare_legs(session, bars)["orders"] >= 4
+
+
 def test_option_legs_need_the_options_block(user, nifty, paper):
     from algobacktester.errors import InvalidInput
 
