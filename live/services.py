@@ -2,7 +2,8 @@
 
 A step (:func:`step_execute`) is one short transaction holding the session's row lock:
 it checks the (session, bar) step is new, catches up any stored bars the session missed,
-feeds the bar to the session's :class:`engine.live.LiveRunner`, writes the step, the events
+feeds the bar to the session's :class:`engine.live.LiveRunner` (or, with option legs, its
+:class:`engine.live.LegRunner`), writes the step, the events
 and an order intent for every fill with a deterministic client id, and saves the session's
 state. Orders are submitted by the trades layer after commit (``order_execute(submit="task")``).
 A duplicated or redelivered step task finds its step row and changes nothing; a worker killed
@@ -326,15 +327,14 @@ def _exit_now(session: LiveSession, reason: str, price: float) -> None:
 
 
 # --- the step ----------------------------------------------------------------------------------
-_RUNNERS: dict[
-    int, tuple[int, LiveRunner | LegRunner]
-] = {}  # session -> (steps, runner): this process's
+Runner = LiveRunner | LegRunner  # a session without option legs, or with
+_RUNNERS: dict[int, tuple[int, Runner]] = {}  # session -> (steps, runner): this process's
 _RUNNERS_LOCK = threading.Lock()
 
 
 def step_execute(*, session_id: int, bar: list[float], next_ts: int | None) -> str:
     """Run one closed bar of one session exactly once; return what happened."""
-    runner: LiveRunner | LegRunner | None = None
+    runner: Runner | None = None
     with transaction.atomic():
         session = (
             LiveSession.objects.select_for_update()
@@ -371,9 +371,7 @@ def step_execute(*, session_id: int, bar: list[float], next_ts: int | None) -> s
     return "done"
 
 
-def _one(
-    session: LiveSession, runner: LiveRunner | LegRunner, bar: Bar, next_ts: int | None, source: str
-) -> Any:
+def _one(session: LiveSession, runner: Runner, bar: Bar, next_ts: int | None, source: str) -> Any:
     """One bar through the runner: the step row, the intents, the session's state."""
     if isinstance(runner, LegRunner):
         return _one_legs(session, runner, bar, next_ts, source)
@@ -778,9 +776,7 @@ def _legs_reconciled(session: LiveSession, rows: list[tuple[Any, ...]]) -> bool:
     return False
 
 
-def _missing(
-    session: LiveSession, runner: LiveRunner | LegRunner, ts: int
-) -> list[tuple[Bar, int]]:
+def _missing(session: LiveSession, runner: Runner, ts: int) -> list[tuple[Bar, int]]:
     """Stored bars between the session's last bar and ``ts``, in order (a restart, a lost
     task): each with the start of the bar after it."""
     if session.last_bar is None or session.state.get("next_ts") == ts:
@@ -823,7 +819,7 @@ def _bar(row: list[float]) -> Bar:
     )
 
 
-def runner_new(session: LiveSession) -> LiveRunner | LegRunner:
+def runner_new(session: LiveSession) -> Runner:
     graph = _graph_with(session.strategy_version, session.risk_overrides)
     if session.options:
         return LegRunner(graph, leg_sim_config(session), session.timeframe)
@@ -873,7 +869,7 @@ def _paper_defaults() -> dict[str, Any]:
     return dict(settings.TRADES["PAPER"])
 
 
-def _runner_take(session: LiveSession) -> LiveRunner | LegRunner | None:
+def _runner_take(session: LiveSession) -> Runner | None:
     """This process's runner if it saw the last step, else one rebuilt from the session's
     steps (their bars and flags, in order) and checked against the persisted state."""
     with _RUNNERS_LOCK:
@@ -914,7 +910,7 @@ def _legs_rebuilt(session: LiveSession, runner: LegRunner) -> LegRunner | None:
     return runner
 
 
-def _runner_put(session_id: int, steps: int, runner: LiveRunner | LegRunner) -> None:
+def _runner_put(session_id: int, steps: int, runner: Runner) -> None:
     with _RUNNERS_LOCK:
         _RUNNERS[session_id] = (steps, runner)
 
