@@ -17,7 +17,7 @@ Celery (docs/live.md, docs/adr/0016-live-sessions.md).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,10 +25,11 @@ import numpy as np
 from engine.graph.compile import CompiledGraph
 from engine.graph.stream import BarSignal
 from engine.markets.calendar import IST_OFFSET_NS, SESSION_OPEN_MINUTE
+from engine.options.sim import LEG_EXIT_REASONS
 from engine.signals import RiskSettings
 from engine.sim import SimConfig, SimSession
 from engine.sim import layout as L
-from engine.sim.kernel import _dist, _stop_level
+from engine.sim.kernel import _dist, _slip, _stop_level
 
 NS = 1_000_000_000
 MINUTE_NS = 60 * NS
@@ -128,6 +129,13 @@ class Fill:
     price: float  # the engine's fill price
     reason: str = ""  # exits: signal, stop, target, trailing, square_off, guardrail
     position_bar: int = 0  # the entry bar's start (UTC ns): names the position
+    # How the broker is told, so its fill is the engine's: MARKET (filled at the bar's close,
+    # the quote right after it), STOP_LOSS_MARKET at ``level`` (a stop, trailing stop or
+    # per-trade loss inside the bar, or an exit at the bar's open: a stop at the open
+    # triggers at once) or LIMIT at ``level`` (a target). The paper broker fills the last
+    # two from the bar's range with the backtest's stop and limit rules (docs/live.md).
+    order_type: str = "MARKET"
+    level: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +204,7 @@ class LiveRunner:
         st = self.sim.state
         before_qty, before_n = float(st[L.S_QTY]), int(st[L.S_NTRADES])
         before_bar = self._position_bar()
+        before = protective_levels(self.sim, before_bar)  # what this bar's range is checked on
         long_exit = signal.exit_long or (force_exit and before_qty > 0)
         short_exit = signal.exit_short or (force_exit and before_qty < 0)
         i = len(self.bar_ts)
@@ -212,7 +221,9 @@ class LiveRunner:
             exit_short=short_exit,
             next_ts=next_ts,
         )
-        fills = self._fills(before_qty, before_n, before_bar, i)
+        fills = tuple(
+            self._as_order(f, bar, before) for f in self._fills(before_qty, before_n, before_bar, i)
+        )
         st = self.sim.state
         return StepResult(
             bar=bar,
@@ -268,6 +279,23 @@ class LiveRunner:
                 )
             )
         return tuple(out)
+
+    def _as_order(self, fill: Fill, bar: Bar, before: ProtectiveLevels | None) -> Fill:
+        """``fill`` with the order that gets the broker the engine's price: which rule of
+        the state machine priced it is read back from the price (the kernel's own ``_slip``)."""
+        if fill.intent != "exit":
+            return fill  # entries fill at the signal bar's close (``fill = close``)
+        p, buy = self.sim.params, fill.side == "BUY"
+        if fill.reason == "target":
+            return replace(fill, order_type="LIMIT", level=fill.price)  # a limit: not slipped
+        if fill.price == _slip(p, bar.close, buy):
+            return fill
+        if fill.price == _slip(p, bar.open, buy):
+            return replace(fill, order_type="STOP_LOSS_MARKET", level=bar.open)
+        stop = before.stop if before is not None else math.nan
+        if not math.isnan(stop) and fill.price == _slip(p, stop, buy):
+            return replace(fill, order_type="STOP_LOSS_MARKET", level=stop)
+        return fill  # no rule known: a market order (parity would show the difference)
 
     def indicator_values(self) -> dict[str, float]:
         """The latest output of every indicator node, ``"node.port"`` (the dashboard's)."""
@@ -345,3 +373,304 @@ def tick_exit(levels: dict[str, Any] | ProtectiveLevels | None, price: float) ->
 
 def bars_array(bars: list[Bar]) -> np.ndarray:
     return np.asarray([b.row() for b in bars], dtype=np.float64)
+
+
+# --- option legs ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class LegFill:
+    """An option leg's entry or exit the engine made on a step: an order on ``contract``."""
+
+    intent: str  # "entry" or "exit"
+    side: str  # "BUY" or "SELL"
+    leg: str  # the option_leg node
+    group: int  # legs one gate fired on one bar
+    position_bar: int  # the leg's entry bar start (UTC ns): names the position
+    contract: dict[str, Any]  # symbol, underlying, expiry, strike, option_type, lot_size
+    units: int
+    price: float  # the engine's premium (slipped)
+    premium: tuple[float, float, float, float]  # the contract's premium bar: what it quotes
+    reason: str = ""
+    order_type: str = "MARKET"  # as Fill: a level inside the bar is a stop or a limit
+    level: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LegStepResult:
+    bar: Bar
+    signal: dict[str, Any]
+    fills: tuple[LegFill, ...]
+    held: tuple[dict[str, Any], ...]  # legs open after the bar
+    equity: float
+    values: dict[str, float] = field(default_factory=dict)
+
+
+class LegRunner:
+    """A session whose entries fire option legs, one bar at a time.
+
+    Each step runs the backtest's own leg simulator (``engine.options.sim.simulate_legs``,
+    the resolver, the premium feed) over every bar the session has seen, with ``open_end``
+    (held legs stay open) and reports what it did on the newest bar: the legs that entered
+    and exited there. Every rule of the simulator looks only at bars up to the one it
+    decides on, so the history a step recomputes is the one earlier steps reported (the
+    snapshot checks it). Cost grows with the bars seen; a session is one day or a few."""
+
+    def __init__(self, graph: CompiledGraph, config: SimConfig, timeframe: str) -> None:
+        from engine.options.run import leg_inputs
+
+        if config.options is None:
+            raise ValueError("a session with option legs needs SimConfig.options")
+        self.graph, self.config, self.timeframe = graph, config, timeframe
+        self.legs, self.group_levels = leg_inputs(graph.plan, graph.risk)
+        self.bars: list[Bar] = []
+        self.blocked: list[int] = []  # bars whose entries a paused session dropped
+        self.run: Any = None  # the last LegRun
+        self._feed: Any = None  # the last step's premium feed
+        self.last_fills: tuple[LegFill, ...] = ()
+
+    @property
+    def bar_ts(self) -> list[int]:
+        return [b.ts for b in self.bars]
+
+    @property
+    def last_ts(self) -> int | None:
+        return self.bars[-1].ts if self.bars else None
+
+    def step(
+        self,
+        bar: Bar,
+        next_ts: int | None,
+        *,
+        force_exit: bool = False,
+        allow_entries: bool = True,
+    ) -> LegStepResult:
+        if force_exit:
+            raise ValueError("tick exits of option legs are not available yet")
+        if self.bars and bar.ts <= self.bars[-1].ts:
+            raise ValueError(f"bar {bar.ts} is not after the last one ({self.bars[-1].ts})")
+        self.bars.append(bar)
+        if not allow_entries:
+            self.blocked.append(len(self.bars) - 1)
+        bars, signals = self._simulate(next_ts)
+        i = len(bars) - 1
+        self.last_fills = self._fills(bars, i)
+        return LegStepResult(
+            bar=bar,
+            signal=_signal_at(signals, i),
+            fills=self.last_fills,
+            held=self.run.open_legs,
+            equity=float(self.run.equity[-1]),
+        )
+
+    def _simulate(self, next_ts: int | None) -> tuple[Any, Any]:
+        from engine.options.sim import simulate_legs
+
+        bars = _bars(self.bars)
+        signals = self.graph.evaluate(bars)
+        if self.blocked:
+            signals = _without_entries(signals, self.blocked)
+        self.run = simulate_legs(
+            bars,
+            signals,
+            self.legs,
+            self.config,
+            self.graph.risk,
+            timeframe=self.timeframe,
+            group_levels=self.group_levels,
+            open_end=True,
+            next_ts=next_ts,
+        )
+        return bars, signals
+
+    def _fills(self, bars: Any, i: int) -> tuple[LegFill, ...]:
+        from engine.options.premiums import PremiumFeed
+
+        run, ts = self.run, bars.ts
+        feed = self._feed = PremiumFeed(bars, self.timeframe, self.config.options)
+        exits, entries = [], []
+        for k, fact in enumerate(run.facts):
+            rec = run.records[k]
+            side = int(rec[L.T_SIDE])
+            entry_bar = int(rec[L.T_ENTRY_BAR])
+            if entry_bar == i:
+                entries.append((fact, side, entry_bar, float(rec[L.T_ENTRY_PRICE])))
+            if int(rec[L.T_EXIT_BAR]) == i:
+                premium = _premium_bar(feed, _contract_of(fact), i)
+                exit_side = _side(-side)
+                price = float(rec[L.T_EXIT_PRICE])
+                order, level = _leg_order(
+                    self.config,
+                    exit_side == "BUY",
+                    price,
+                    run.raw_exits[k],
+                    premium,
+                    LEG_REASONS[int(rec[L.T_REASON])],
+                )
+                exits.append(
+                    LegFill(
+                        "exit",
+                        exit_side,
+                        str(fact["leg"]),
+                        int(fact["group"]),  # type: ignore[call-overload]
+                        int(ts[entry_bar]),
+                        _contract_of(fact),
+                        int(fact["units"]),  # type: ignore[call-overload]
+                        price,
+                        premium,
+                        LEG_REASONS[int(rec[L.T_REASON])],
+                        order,
+                        level,
+                    )
+                )
+        for held in run.open_legs:
+            if held["entry_bar"] == i:
+                entries.append((held, int(held["side"]), i, float(held["premium_in"])))
+        out = [
+            LegFill(
+                "entry",
+                _side(side),
+                str(fact["leg"]),
+                int(fact["group"]),
+                int(ts[entry_bar]),
+                _contract_of(fact),
+                int(fact["units"]),
+                price,
+                _premium_bar(feed, _contract_of(fact), i),
+            )
+            for fact, side, entry_bar, price in entries
+        ]
+        return (*exits, *out)
+
+    def premium_now(self, leg: dict[str, Any]) -> tuple[float, float, float, float]:
+        """The premium bar on the last step's bar of a held leg's contract (or a contract)."""
+        c = _contract_of(leg) if "contract" in leg else leg
+        return _premium_bar(self._feed, c, len(self.bars) - 1)
+
+    def trades(self) -> Any:
+        """The legs' closed trades so far, as a backtest reports them (``LegTrades``)."""
+        from engine.options.run import LegTrades
+
+        return LegTrades(self.run.records, _bars(self.bars).ts, tuple(self.run.facts))
+
+    def snapshot(self) -> dict[str, Any]:
+        run = self.run
+        return {
+            "bars": len(self.bars),
+            "last_bar": self.last_ts,
+            "trades": 0 if run is None else len(run.records),
+            "held": [] if run is None else [_jsonable(h) for h in run.open_legs],
+        }
+
+    def matches(self, snapshot: dict[str, Any]) -> bool:
+        return self.snapshot() == {
+            k: snapshot.get(k) for k in ("bars", "last_bar", "trades", "held")
+        }
+
+    def restore(self, bars: list[Bar], blocked: list[int], next_ts: int | None) -> None:
+        """The runner of a session whose steps read ``bars``: one simulation, not one a bar."""
+        self.bars, self.blocked = list(bars), list(blocked)
+        if self.bars:
+            self._simulate(next_ts)
+
+
+LEG_REASONS = LEG_EXIT_REASONS
+
+
+def _leg_order(
+    config: SimConfig,
+    buy: bool,
+    price: float,
+    raw: float,
+    premium: tuple[float, float, float, float],
+    reason: str,
+) -> tuple[str, float | None]:
+    """The order that gets a leg's exit the engine's premium at the paper broker: read back
+    from the price, as :meth:`LiveRunner._as_order` does for the kernel."""
+    o, _, _, c = premium
+    if price == _leg_slip(config, c, buy):
+        return "MARKET", None
+    if price == _leg_slip(config, o, buy):
+        return "STOP_LOSS_MARKET", o  # at the open: a stop there triggers at once
+    if reason == "target":
+        return "LIMIT", price  # the leg simulator slips its target fill: the limit is that
+    return "STOP_LOSS_MARKET", raw
+
+
+def _leg_slip(config: SimConfig, price: float, buy: bool) -> float:
+    """``engine.options.sim._Sim._slipped``: the leg simulator's slippage."""
+    s = config.slippage
+    slip = s.ticks * s.tick_size + price * s.bps / 10_000.0
+    return price + slip if buy else max(price - slip, 0.0)
+
+
+def _premium_bar(feed: Any, c: dict[str, Any], i: int) -> tuple[float, float, float, float]:
+    from engine.options.contracts import OptionContract
+
+    contract = OptionContract(
+        symbol=c["symbol"],
+        underlying=c["underlying"],
+        expiry=_date(c["expiry"]),
+        strike=float(c["strike"]),
+        right=c["option_type"],
+        lot_size=int(c["lot_size"]),
+    )
+    series = feed.series(contract, i, i + 1)
+    return tuple(float(getattr(series, f)[0]) for f in ("open", "high", "low", "close"))  # type: ignore[return-value]
+
+
+def _contract_of(fact: dict[str, Any]) -> dict[str, Any]:
+    units = int(fact["units"])
+    lots = int(fact.get("lots") or 0)
+    return {
+        "symbol": str(fact["contract"]),
+        "underlying": str(fact.get("underlying") or str(fact["contract"]).split()[0]),
+        "expiry": str(fact["expiry"]),
+        "strike": float(fact["strike"]),
+        "option_type": str(fact["option_type"]),
+        "lot_size": int(fact.get("lot_size") or (units // lots if lots else units)),
+    }
+
+
+def _date(value: str) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(value)
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in d.items()}
+
+
+def _bars(rows: list[Bar]) -> Any:
+    from engine.bars import Bars
+
+    a = bars_array(rows)
+    return Bars.from_arrays(a[:, 0].astype(np.int64), a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5])
+
+
+def _without_entries(signals: Any, blocked: list[int]) -> Any:
+    """``signals`` with no entry (and no leg fired) on the ``blocked`` bars."""
+    from dataclasses import replace as dc_replace
+
+    idx = np.asarray(blocked, dtype=np.int64)
+
+    def cleared(a: np.ndarray) -> np.ndarray:
+        out = np.array(a, dtype=np.bool_, copy=True)
+        out[idx] = False
+        return out
+
+    return dc_replace(
+        signals,
+        entry_long=cleared(signals.entry_long),
+        entry_short=cleared(signals.entry_short),
+        fired={k: cleared(v) for k, v in signals.fired.items()},
+    )
+
+
+def _signal_at(signals: Any, i: int) -> dict[str, Any]:
+    return {
+        "entry_long": bool(signals.entry_long[i]),
+        "exit_long": bool(signals.exit_long[i]),
+        "entry_short": bool(signals.entry_short[i]),
+        "exit_short": bool(signals.exit_short[i]),
+        "actions": list(signals.actions_at(i)),
+    }

@@ -48,6 +48,9 @@ class LiveSession(models.Model):
     feed = models.CharField(max_length=8, choices=Feed.choices, default=Feed.REPLAY)
     # replay: {"start": "2024-01-01", "end": "2024-01-05", "speed": 60.0} (speed 0: as fast as possible)
     replay = models.JSONField(default=dict, blank=True)
+    # A strategy whose entries fire option legs: the options block of POST /api/backtest
+    # (premium_source, iv or iv_series, rate, short_margin_pct); null for one without legs.
+    options = models.JSONField(null=True, blank=True)
     status = models.CharField(
         max_length=8, choices=Status.choices, default=Status.DRAFT, db_index=True
     )

@@ -2,7 +2,8 @@
 
 A step (:func:`step_execute`) is one short transaction holding the session's row lock:
 it checks the (session, bar) step is new, catches up any stored bars the session missed,
-feeds the bar to the session's :class:`engine.live.LiveRunner`, writes the step, the events
+feeds the bar to the session's :class:`engine.live.LiveRunner` (or, with option legs, its
+:class:`engine.live.LegRunner`), writes the step, the events
 and an order intent for every fill with a deterministic client id, and saves the session's
 state. Orders are submitted by the trades layer after commit (``order_execute(submit="task")``).
 A duplicated or redelivered step task finds its step row and changes nothing; a worker killed
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,7 +29,7 @@ from algobacktester.accounts.models import User
 from algobacktester.bus import Event, emit
 from algobacktester.errors import ApplicationError, Conflict, InvalidInput, NotFound
 from engine.graph import GraphValidationError, compile_graph
-from engine.live import Bar, LiveRunner
+from engine.live import Bar, LegRunner, LiveRunner
 from engine.sim import SimConfig
 from engine.sim.config import Sizing, Slippage
 from marketdata import selectors as md
@@ -64,6 +66,7 @@ def session_create(
     schedule: dict[str, Any] | None = None,
     feed: str = LiveSession.Feed.REPLAY,
     replay: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
     name: str = "",
 ) -> LiveSession:
     from backtests.services import runnable_timeframe  # the same runnable check as a backtest
@@ -97,6 +100,8 @@ def session_create(
         raise InvalidInput({"lots": ["must be at least 1"]})
     overrides = risk_overrides or {}
     _graph_with(strategy_version, overrides)  # refuses a bad override, naming it
+    played = _replay_checked(replay, instrument, tf)
+    legs = _options_checked(strategy_version, options, instrument, played, lots)
     return LiveSession.objects.create(
         owner=user,
         name=name[:120],
@@ -107,7 +112,8 @@ def session_create(
         lots=lots,
         risk_overrides=overrides,
         feed=feed,
-        replay=_replay_checked(replay, instrument, tf),
+        replay=played,
+        options=legs,
         state={"capital": str(capital if capital is not None else DEFAULT_CAPITAL)},
     )
 
@@ -137,6 +143,32 @@ def _replay_checked(
             {"replay.start": [f"no stored {instrument.symbol} {tf} candles from {start} to {end}"]}
         )
     return {"start": start.isoformat(), "end": end.isoformat(), "speed": float(speed)}
+
+
+def _options_checked(
+    version: StrategyVersion,
+    options: dict[str, Any] | None,
+    instrument: Instrument,
+    replay: dict[str, Any],
+    lots: int,
+) -> dict[str, Any] | None:
+    """The options block of a strategy with option legs, checked as a backtest's is
+    (``backtests.options.options_checked``: the premium source, its IV input, the legs'
+    underlying); None for a strategy without legs (an options block then is a 400)."""
+    from backtests.options import options_checked
+
+    if options is not None and (not isinstance(options, dict) or "premium_source" not in options):
+        raise InvalidInput({"options.premium_source": ["required: real, model or real_then_model"]})
+    checked = options_checked(
+        graph=version.graph,
+        config={"options": options} if options else {},
+        instrument=instrument,
+        start=date.fromisoformat(replay["start"]),
+        end=date.fromisoformat(replay["end"]),
+    )
+    if checked and lots != 1:
+        raise InvalidInput({"lots": ["option legs are sized by their own lots: leave lots at 1"]})
+    return checked
 
 
 def _graph_with(version: StrategyVersion, overrides: dict[str, Any]) -> Any:
@@ -238,6 +270,15 @@ def session_square_off(*, session: LiveSession) -> LiveSession:
         locked = LiveSession.objects.select_for_update().get(pk=session.pk)
         if locked.status not in ACTIVE_STATUSES:
             raise Conflict({"status": [f"a {locked.status} session has nothing to square off"]})
+        if locked.options:
+            raise Conflict(
+                {
+                    "position": [
+                        "square-off of option legs is not available yet: pause or stop the "
+                        "session and exit the legs' positions from the trades page"
+                    ]
+                }
+            )
         if not locked.levels or not locked.position:
             raise Conflict({"position": ["the session holds no position"]})
         _exit_now(locked, "square_off", float(locked.levels.get("average") or 0.0))
@@ -286,13 +327,14 @@ def _exit_now(session: LiveSession, reason: str, price: float) -> None:
 
 
 # --- the step ----------------------------------------------------------------------------------
-_RUNNERS: dict[int, tuple[int, LiveRunner]] = {}  # session -> (steps, runner): this process's
+Runner = LiveRunner | LegRunner  # a session without option legs, or with
+_RUNNERS: dict[int, tuple[int, Runner]] = {}  # session -> (steps, runner): this process's
 _RUNNERS_LOCK = threading.Lock()
 
 
 def step_execute(*, session_id: int, bar: list[float], next_ts: int | None) -> str:
     """Run one closed bar of one session exactly once; return what happened."""
-    runner: LiveRunner | None = None
+    runner: Runner | None = None
     with transaction.atomic():
         session = (
             LiveSession.objects.select_for_update()
@@ -315,18 +357,24 @@ def step_execute(*, session_id: int, bar: list[float], next_ts: int | None) -> s
             return "halted"
         for missed, nxt in _missing(session, runner, ts):
             _one(session, runner, missed, nxt, SessionStep.Source.CATCH_UP)
-        result = _one(session, runner, _bar(bar), next_ts, SessionStep.Source.FEED)
+            if session.status == Status.HALTED:
+                break
+        result = None
+        if session.status != Status.HALTED:
+            result = _one(session, runner, _bar(bar), next_ts, SessionStep.Source.FEED)
         session.save()
+        if result is None:  # halted: the step's rows roll forward with the reason
+            return "halted"
         steps = session.steps
         transaction.on_commit(lambda: _runner_put(session_id, steps, runner))
         _announce_state(session, result)
     return "done"
 
 
-def _one(
-    session: LiveSession, runner: LiveRunner, bar: Bar, next_ts: int | None, source: str
-) -> Any:
+def _one(session: LiveSession, runner: Runner, bar: Bar, next_ts: int | None, source: str) -> Any:
     """One bar through the runner: the step row, the intents, the session's state."""
+    if isinstance(runner, LegRunner):
+        return _one_legs(session, runner, bar, next_ts, source)
     force = session.state.get("force_exit")
     force_exit = bool(force) and session.position != 0
     allow = session.status == Status.RUNNING
@@ -367,6 +415,9 @@ def _one(
             bar_ts=bar.ts,
             reason=fill.reason,
             price=fill.price,
+            # A caught-up bar's level is in the past: its exit goes out at the market.
+            order_type=fill.order_type if source == SessionStep.Source.FEED else "MARKET",
+            level=fill.level,
         )
     state = {k: v for k, v in session.state.items() if k != "force_exit"}
     if force_exit and result.position == 0:
@@ -386,6 +437,146 @@ def _one(
     return result
 
 
+def _one_legs(
+    session: LiveSession, runner: LegRunner, bar: Bar, next_ts: int | None, source: str
+) -> Any:
+    """One bar of a session with option legs: the legs the backtest's leg simulator entered
+    and exited on it become one order each on the leg's contract (its ``Instrument``), keyed
+    (session, the leg's entry bar, leg and group, intent)."""
+    allow = session.status == Status.RUNNING
+    try:
+        result = runner.step(bar, next_ts, allow_entries=allow)
+    except ValueError as exc:  # LegError: a contract or premium the source cannot give
+        _halt(session, f"option legs: {exc}")
+        return None
+    signal = {**result.signal, "entries_allowed": allow}
+    session.steps += 1
+    SessionStep.objects.create(
+        session=session,
+        bar_ts=ns_dt(bar.ts),
+        seq=session.steps,
+        bar=list(bar.row()),
+        next_ts=next_ts,
+        signal=signal,
+        source=source,
+        attempt=holder_name(),
+    )
+    if any(signal[k] for k in ("entry_long", "exit_long", "entry_short", "exit_short")):
+        _event(session, "signal", _signal_text(signal), bar_ts=bar.ts, data=signal)
+    contracts = {_key(f.contract): _leg_instrument(f.contract) for f in result.fills}
+    quotes = _caught_up_quotes(session, runner, contracts, source)
+    quotes.update({str(contracts[_key(f.contract)].pk): list(f.premium) for f in result.fills})
+    quotes.update(_held_quotes(session, runner, result.held))
+    _paper_clock(session, bar, quotes)
+    for fill in result.fills:
+        _place(
+            session,
+            intent=fill.intent,
+            side=fill.side,
+            quantity=fill.units,
+            key_bar=fill.position_bar,
+            bar_ts=bar.ts,
+            reason=fill.reason,
+            price=fill.price,
+            # A caught-up bar's level is in the past: its exit goes out at the market.
+            order_type=fill.order_type if source == SessionStep.Source.FEED else "MARKET",
+            level=fill.level,
+            instrument=contracts[_key(fill.contract)],
+            leg=f"{fill.leg}#{fill.group}",
+        )
+    held = [dict(h) for h in result.held]
+    session.state = {
+        **session.state,
+        "engine": runner.snapshot(),
+        "next_ts": next_ts,
+        "last_signal": signal,
+        "equity": result.equity,
+        "legs": held,
+    }
+    session.position = float(sum(h["side"] * h["units"] for h in held))
+    session.average_price = None
+    session.levels = None  # leg levels are premiums: checked on the steps' premium bars
+    session.last_bar = ns_dt(bar.ts)
+    return result
+
+
+def _caught_up_quotes(
+    session: LiveSession,
+    runner: LegRunner,
+    contracts: dict[tuple[Any, ...], Instrument],
+    source: str,
+) -> dict[str, list[float]]:
+    """Orders of caught-up bars are submitted after the step commits, at its last bar's clock:
+    the contracts they trade are quoted at that bar too (their premium of that moment)."""
+    pending: dict[tuple[Any, ...], tuple[dict[str, Any], Instrument]] = session.__dict__.setdefault(
+        "_caught_up_contracts", {}
+    )
+    if source == SessionStep.Source.CATCH_UP:
+        for fill in runner.last_fills:
+            pending[_key(fill.contract)] = (fill.contract, contracts[_key(fill.contract)])
+        return {}
+    out = {}
+    for contract, row in pending.values():
+        try:
+            out[str(row.pk)] = list(runner.premium_now(contract))
+        except ValueError:  # expired since: its order waits, and reconciliation says so
+            continue
+    pending.clear()
+    return out
+
+
+def _key(contract: dict[str, Any]) -> tuple[Any, ...]:
+    return (contract["underlying"], contract["expiry"], contract["strike"], contract["option_type"])
+
+
+def _leg_instrument(contract: dict[str, Any]) -> Instrument:
+    """The ``Instrument`` row of a leg's contract: the listed one, or for a contract only the
+    model prices (no stored chain) a row made now, without a broker security id (a paper
+    account books it; a broker would refuse it)."""
+    found = Instrument.objects.filter(
+        kind=Instrument.Kind.OPTION,
+        underlying=contract["underlying"],
+        expiry=contract["expiry"],
+        strike=Decimal(str(contract["strike"])),
+        option_type=contract["option_type"],
+    ).first()
+    if found is not None:
+        return found
+    exchange = calendar_exchange(contract["underlying"])
+    row, _ = Instrument.objects.get_or_create(
+        exchange=exchange,
+        segment=f"{exchange}_FNO",
+        symbol=contract["symbol"],
+        defaults={
+            "kind": Instrument.Kind.OPTION,
+            "name": contract["symbol"],
+            "underlying": contract["underlying"],
+            "expiry": contract["expiry"],
+            "strike": Decimal(str(contract["strike"])),
+            "option_type": contract["option_type"],
+            "lot_size": int(contract["lot_size"]),
+        },
+    )
+    return row
+
+
+def calendar_exchange(underlying: str) -> str:
+    from engine.markets import calendar
+
+    return str(calendar.exchange_of(underlying))
+
+
+def _held_quotes(
+    session: LiveSession, runner: LegRunner, held: tuple[dict[str, Any], ...]
+) -> dict[str, list[float]]:
+    """Premium bars of the contracts still held: the paper broker quotes them every bar,
+    as an exchange would (an order sent late fills at the bar of that moment)."""
+    return {
+        str(_leg_instrument({**h, "symbol": h["contract"]}).pk): list(runner.premium_now(h))
+        for h in held
+    }
+
+
 def _signal_text(signal: dict[str, Any]) -> str:
     names = [k for k in ("entry_long", "exit_long", "entry_short", "exit_short") if signal[k]]
     return "signal: " + ", ".join(names)
@@ -401,14 +592,20 @@ def _place(
     bar_ts: int,
     reason: str,
     price: float,
+    order_type: str = "MARKET",
+    level: float | None = None,
+    instrument: Instrument | None = None,
+    leg: str = LEG,
 ) -> None:
     """An order intent for one fill of the state machine, written in the step's transaction;
     the trades layer submits it after commit. The client id is (session, bar, leg, intent):
-    a step done again finds the order and places nothing."""
-    cid = client_id_for("live", session.pk, key_bar, LEG, intent)
+    a step done again finds the order and places nothing. ``order_type``/``level``: a
+    protective exit inside the bar is a stop (or a target's limit) at the engine's level."""
+    cid = client_id_for("live", session.pk, key_bar, leg, intent)
     if Order.objects.filter(client_id=cid).exists():
         return  # the exit a tick (or a square-off) already placed for this position
-    lot = session.instrument.lot_size
+    instrument = instrument or session.instrument
+    lot = instrument.lot_size
     lots = round(quantity / lot)
     if lots < 1 or abs(lots * lot - quantity) > 1e-9:
         _halt(session, f"the engine traded {quantity} units, not whole lots of {lot}")
@@ -417,10 +614,12 @@ def _place(
         order, _ = order_execute(
             user=session.owner,
             account_id=session.account_id,
-            instrument_ref=session.instrument_id,
+            instrument_ref=instrument.pk,
             side=side,
             lots=lots,
-            order_type="MARKET",
+            order_type=order_type,
+            price=_price(level) if order_type in ("LIMIT", "STOP_LOSS") else None,
+            trigger_price=_price(level) if order_type.startswith("STOP") else None,
             product=Product.INTRADAY,
             strategy_id=session.strategy_version.strategy_id,
             actor=f"session:{session.pk}",
@@ -446,7 +645,7 @@ def _place(
         session=session,
         order=order,
         bar_ts=ns_dt(bar_ts),
-        leg=LEG,
+        leg=leg,
         intent=intent,
         reason=reason,
         engine_price=price,
@@ -455,7 +654,7 @@ def _place(
     _event(
         session,
         "order",
-        f"{intent} {side} {lots} lot(s) ({reason or 'signal'})",
+        f"{intent} {side} {lots} lot(s) of {instrument.symbol} ({reason or 'signal'})",
         bar_ts=bar_ts,
         data={
             "order": order.pk,
@@ -463,6 +662,8 @@ def _place(
             "intent": intent,
             "side": side,
             "lots": lots,
+            "instrument": instrument.symbol,
+            "leg": leg,
             "engine_price": price,
             "reason": reason,
         },
@@ -484,17 +685,32 @@ def _place(
     )
 
 
-def _paper_clock(session: LiveSession, bar: Bar) -> None:
+def _price(level: float | None) -> Decimal:
+    assert level is not None, "a stop or limit order needs the engine's level"
+    return Decimal(repr(float(level))).quantize(Decimal("0.0001"))
+
+
+def _paper_clock(
+    session: LiveSession, bar: Bar, quotes: dict[str, list[float]] | None = None
+) -> None:
     """A replay on a paper account: the paper broker's clock is the bar's close, so its quote
-    is this bar's last price (trades/brokers/paper.py ``account_clock``)."""
+    is this bar's last price (trades/brokers/paper.py ``account_clock``), and ``bar_from`` is
+    the bar's start: a stop or limit order placed now rested through this bar, and fills from
+    its range by the backtest's rules (``trades.brokers.paper.bar_fill_price``)."""
     close = ns_dt(bar.ts + MINUTES[session.timeframe] * 60 * NS)
     account = BrokerAccount.objects.select_for_update().get(pk=session.account_id)
     if account.broker != "paper":
         return
     old = (account.paper or {}).get("clock")
-    if old and datetime.fromisoformat(old) >= close:
+    if old and datetime.fromisoformat(old) > close:
         return
-    account.paper = {**(account.paper or {}), "clock": close.isoformat()}
+    account.paper = {
+        **(account.paper or {}),
+        "clock": close.isoformat(),
+        "bar_from": ns_dt(bar.ts).isoformat(),
+        # option premiums the engine priced this bar at (trades.brokers.paper.published)
+        "quotes": {"at": close.isoformat(), "bars": quotes or {}},
+    }
     account.save(update_fields=["paper", "updated_at"])
 
 
@@ -516,10 +732,12 @@ def _reconciled(session: LiveSession) -> bool:
     if not session.state.get("intents"):
         return True  # never placed an order: nothing to compare
     orders = Order.objects.filter(pk__in=session.intents.values("order_id"))
-    rows = list(orders.values_list("status", "side", "filled_quantity"))
-    if any(status not in SETTLED for status, _, _ in rows):
+    rows = list(orders.values_list("status", "side", "filled_quantity", "instrument__symbol"))
+    if any(status not in SETTLED for status, _, _, _ in rows):
         return True  # in flight: settled by the trades layer, checked on a later step
-    net = sum(filled if side == "BUY" else -filled for _, side, filled in rows)
+    if session.options:
+        return _legs_reconciled(session, rows)
+    net = sum(filled if side == "BUY" else -filled for _, side, filled, _ in rows)
     # A tick exit (or a square-off) already flattened the broker; this step closes the book.
     expected = 0.0 if session.state.get("force_exit") else session.position
     if abs(net - expected) < 1e-9:
@@ -537,7 +755,28 @@ def _reconciled(session: LiveSession) -> bool:
     return False
 
 
-def _missing(session: LiveSession, runner: LiveRunner, ts: int) -> list[tuple[Bar, int]]:
+def _legs_reconciled(session: LiveSession, rows: list[tuple[Any, ...]]) -> bool:
+    """Per contract: the filled orders add up to the units of the legs the engine holds."""
+    net: dict[str, float] = {}
+    for _, side, filled, symbol in rows:
+        net[symbol] = net.get(symbol, 0.0) + (filled if side == "BUY" else -filled)
+    held: dict[str, float] = {}
+    for h in session.state.get("legs", []):
+        held[h["contract"]] = held.get(h["contract"], 0.0) + h["side"] * h["units"]
+    diff = sorted(s for s in set(net) | set(held) if abs(net.get(s, 0.0) - held.get(s, 0.0)) > 1e-9)
+    if not diff:
+        return True
+    s0 = diff[0]
+    _halt(
+        session,
+        f"position mismatch on {s0}: the engine holds {held.get(s0, 0.0):g}, the broker "
+        f"filled {net.get(s0, 0.0):g}",
+    )
+    session.save(update_fields=["status", "status_reason", "updated_at"])
+    return False
+
+
+def _missing(session: LiveSession, runner: Runner, ts: int) -> list[tuple[Bar, int]]:
     """Stored bars between the session's last bar and ``ts``, in order (a restart, a lost
     task): each with the start of the bar after it."""
     if session.last_bar is None or session.state.get("next_ts") == ts:
@@ -560,7 +799,10 @@ def _missing(session: LiveSession, runner: LiveRunner, ts: int) -> list[tuple[Ba
         )
         for i in range(len(bars))
     ]
-    rows = [b for b in rows if b.ts < ts]
+    # A timeframe above a minute: the first bucket read is the last bar's own, partial
+    # (its first minute is before ``start``); it was stepped already.
+    last = dt_ns(session.last_bar)
+    rows = [b for b in rows if last < b.ts < ts]
     if rows:
         _event(session, "state", f"caught up {len(rows)} missed bar(s) from stored candles")
     return [(b, rows[k + 1].ts if k + 1 < len(rows) else ts) for k, b in enumerate(rows)]
@@ -577,9 +819,27 @@ def _bar(row: list[float]) -> Bar:
     )
 
 
-def runner_new(session: LiveSession) -> LiveRunner:
+def runner_new(session: LiveSession) -> Runner:
     graph = _graph_with(session.strategy_version, session.risk_overrides)
+    if session.options:
+        return LegRunner(graph, leg_sim_config(session), session.timeframe)
     return LiveRunner(graph, sim_config(session))
+
+
+def leg_sim_config(session: LiveSession) -> SimConfig:
+    """A session with option legs: the session's config with the backtest's ``options``
+    (``backtests.options.with_options``: the stored chain, the IV input); legs size
+    themselves, and the legs' own fill is at the signal bar's close."""
+    from backtests.options import with_options
+
+    rep = session.replay
+    return with_options(
+        replace(sim_config(session), sizing=Sizing()),
+        config={"options": session.options},
+        instrument=session.instrument,
+        start=date.fromisoformat(rep["start"]),
+        end=date.fromisoformat(rep["end"]),
+    )
 
 
 def sim_config(session: LiveSession) -> SimConfig:
@@ -609,7 +869,7 @@ def _paper_defaults() -> dict[str, Any]:
     return dict(settings.TRADES["PAPER"])
 
 
-def _runner_take(session: LiveSession) -> LiveRunner | None:
+def _runner_take(session: LiveSession) -> Runner | None:
     """This process's runner if it saw the last step, else one rebuilt from the session's
     steps (their bars and flags, in order) and checked against the persisted state."""
     with _RUNNERS_LOCK:
@@ -617,6 +877,8 @@ def _runner_take(session: LiveSession) -> LiveRunner | None:
     if cached is not None and cached[0] == session.steps:
         return cached[1]
     runner = runner_new(session)
+    if isinstance(runner, LegRunner):
+        return _legs_rebuilt(session, runner)
     for step in SessionStep.objects.filter(session=session).order_by("seq").iterator():
         sig = step.signal
         runner.step(
@@ -636,7 +898,19 @@ def _runner_take(session: LiveSession) -> LiveRunner | None:
     return runner
 
 
-def _runner_put(session_id: int, steps: int, runner: LiveRunner) -> None:
+def _legs_rebuilt(session: LiveSession, runner: LegRunner) -> LegRunner | None:
+    steps = list(SessionStep.objects.filter(session=session).order_by("seq"))
+    blocked = [k for k, st in enumerate(steps) if not st.signal.get("entries_allowed", True)]
+    runner.restore([_bar(st.bar) for st in steps], blocked, steps[-1].next_ts if steps else None)
+    saved = session.state.get("engine")
+    if saved and not runner.matches(saved):
+        _halt(session, "the rebuilt option legs differ from the saved ones (data changed?)")
+        session.save(update_fields=["status", "status_reason", "updated_at"])
+        return None
+    return runner
+
+
+def _runner_put(session_id: int, steps: int, runner: Runner) -> None:
     with _RUNNERS_LOCK:
         _RUNNERS[session_id] = (steps, runner)
 
@@ -689,7 +963,7 @@ def _announce_state(session: LiveSession, result: Any) -> None:
                 "pnl_today": session.day_pnl,
                 "equity": result.equity,
                 "last_signal": session.state.get("last_signal"),
-                "indicators": result.values,
+                "indicators": getattr(result, "values", {}),
                 "levels": session.levels,
             },
         )

@@ -68,6 +68,11 @@ class PremiumFeed:
         end = pd.Timestamp(datetime.combine(contract.expiry, _EXPIRY_CLOSE), tz=IST).value
         return int(np.searchsorted(self.bars.ts, end, side="left")) - 1
 
+    def alive_at(self, contract: OptionContract, ts_ns: int) -> bool:
+        """True when a bar starting at ``ts_ns`` is still before the contract's expiry close."""
+        end = pd.Timestamp(datetime.combine(contract.expiry, _EXPIRY_CLOSE), tz=IST).value
+        return ts_ns < end
+
     def series(
         self, contract: OptionContract, start: int, until: int | None = None
     ) -> PremiumSeries:

@@ -86,16 +86,7 @@ def run_legs(
 ) -> SimResult:
     """Simulate the plan's option legs; the strategy's stop/target/trailing are the legs'
     premium levels where a leg sets none of its own."""
-    defaults = {
-        "stop": _premium(risk.stop_loss),
-        "target": _premium(risk.target),
-        "trailing": _premium(risk.trailing_stop),
-    }
-    legs = {
-        node: (with_defaults(spec, **defaults), signal)
-        for node, (spec, signal) in option_legs(plan).items()
-    }
-    levels = GroupLevels(stop=_premium(risk.group_stop_loss), target=_premium(risk.group_target))
+    legs, levels = leg_inputs(plan, risk)
     run = simulate_legs(bars, signals, legs, config, risk, timeframe=timeframe, group_levels=levels)
     state = np.zeros(L.NS)
     state[L.S_CASH] = run.cash[-1] if len(run.cash) else config.initial_cash
@@ -110,6 +101,24 @@ def run_legs(
         state=state,
         open_position=None,
     )
+
+
+def leg_inputs(
+    plan: Plan, risk: RiskSettings
+) -> tuple[dict[str, tuple[LegSpec, str]], GroupLevels]:
+    """The legs ``simulate_legs`` trades (with the strategy's levels as their defaults) and
+    the group levels: what a backtest and a live session (engine/live.py) both run."""
+    defaults = {
+        "stop": _premium(risk.stop_loss),
+        "target": _premium(risk.target),
+        "trailing": _premium(risk.trailing_stop),
+    }
+    legs = {
+        node: (with_defaults(spec, **defaults), signal)
+        for node, (spec, signal) in option_legs(plan).items()
+    }
+    levels = GroupLevels(stop=_premium(risk.group_stop_loss), target=_premium(risk.group_target))
+    return legs, levels
 
 
 def leg_stats(trades: Trades) -> dict[str, dict[str, Any]]:
@@ -141,4 +150,11 @@ def _premium(level: Level | None) -> PremiumLevel | None:
     return None if level is None else PremiumLevel(level.value, level.unit)
 
 
-__all__ = ["LegTrades", "has_option_legs", "leg_stats", "option_legs", "run_legs"]
+__all__ = [
+    "LegTrades",
+    "has_option_legs",
+    "leg_inputs",
+    "leg_stats",
+    "option_legs",
+    "run_legs",
+]

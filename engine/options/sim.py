@@ -122,6 +122,11 @@ class LegRun:
     cash: np.ndarray
     rejections: np.ndarray  # (m, NR)
     reject_counts: np.ndarray  # (NREASONS,)
+    # Each record's exit premium before slippage (the level or the bar's open/close the rule
+    # read): a live session sends its stop or limit order there (engine/live.py).
+    raw_exits: tuple[float, ...] = ()
+    # ``open_end``: the legs still held after the last bar (a live session's bars go on).
+    open_legs: tuple[dict[str, object], ...] = ()
 
 
 class _Sim:
@@ -134,8 +139,12 @@ class _Sim:
         risk: RiskSettings,
         timeframe: str,
         group_levels: GroupLevels,
+        open_end: bool = False,
+        next_ts: int | None = None,
     ) -> None:
         assert config.options is not None
+        self.open_end, self.next_ts = open_end, next_ts
+        self.raw_exits: list[float] = []
         self.bars, self.signals, self.config, self.risk = bars, signals, config, risk
         self.opts: OptionsConfig = config.options
         self.legs = legs
@@ -193,10 +202,31 @@ class _Sim:
             self._expiries(i)
             self._at_close(i)
             equity[i], cash[i] = self._mark(i), self.cash
-        self._end(n - 1, equity, cash)
+        held: tuple[dict[str, object], ...] = ()
+        if self.open_end:
+            held = tuple(self._held(leg) for leg in self._open())
+        else:
+            self._end(n - 1, equity, cash)
         rec = np.array(self.records).reshape(-1, L.NT)
         rej = np.array(self.rejects, dtype=np.float64).reshape(-1, L.NR)
-        return LegRun(rec, self.facts, equity, cash, rej, self.counts)
+        return LegRun(rec, self.facts, equity, cash, rej, self.counts, tuple(self.raw_exits), held)
+
+    def _held(self, leg: Leg) -> dict[str, object]:
+        c = leg.contract
+        return {
+            "leg": leg.spec.node,
+            "group": leg.group.id,
+            "side": leg.spec.side,
+            "entry_bar": leg.entry_bar,
+            "contract": c.symbol,
+            "underlying": c.underlying,
+            "expiry": c.expiry.isoformat(),
+            "strike": c.strike,
+            "option_type": c.right,
+            "lot_size": c.lot_size,
+            "units": leg.units,
+            "premium_in": leg.entry_price,
+        }
 
     def _new_day(self, i: int) -> None:
         if self.days[i] != self.day:
@@ -435,6 +465,16 @@ class _Sim:
         n = len(self.bars)
         if last == n - 1 and ist_date(int(self.bars.ts[-1])) < contract.expiry:
             return n
+        # A live session's next bar is known to come: the expiry's last bar is the last one
+        # before its close, which this bar is only when the next one starts past it.
+        nxt = self.next_ts
+        if (
+            last == n - 1
+            and self.open_end
+            and nxt is not None
+            and self.feed.alive_at(contract, nxt)
+        ):
+            return n
         return last
 
     def _held_until(self, i: int) -> int | None:
@@ -552,6 +592,7 @@ class _Sim:
         rec[L.T_REASON], rec[L.T_NENTRIES] = reason, 1
         rec[L.T_C : L.T_C + NC] = leg.entry_fees + fees
         self.records.append(rec)
+        self.raw_exits.append(float(raw))
         c = leg.contract
         self.facts.append(
             {
@@ -636,13 +677,20 @@ def simulate_legs(
     *,
     timeframe: str = "1m",
     group_levels: GroupLevels | None = None,
+    open_end: bool = False,
+    next_ts: int | None = None,
 ) -> LegRun:
     """Trade ``legs`` (node id -> (spec, the entry signal that fires it)) on ``bars`` of the
     underlying. Raises LegError (a ValueError) naming the leg, contract and time when a leg
-    cannot be resolved or priced."""
+    cannot be resolved or priced.
+
+    ``open_end`` (a live session, engine/live.py): the bars end at the latest closed bar, not
+    the data's end; legs still held stay open (``LegRun.open_legs``) instead of closing at the
+    last bar, and ``next_ts``, the start of the bar that comes next (None: none is known),
+    tells whether the last bar is an expiry's last."""
     if config.options is None:
         raise LegError("option legs need SimConfig.options (premium source, iv, rate)")
-    if config.end_of_data == "keep_open":
+    if config.end_of_data == "keep_open" and not open_end:
         raise LegError("end_of_data 'keep_open' is not supported with option legs")
     named = {spec.underlying for spec, _ in legs.values()} | {config.options.underlying}
     named.discard(None)
@@ -651,7 +699,17 @@ def simulate_legs(
             f"legs on {', '.join(sorted(str(u) for u in named))}: every leg trades options on "
             "the run's own underlying, whose bars price and resolve it"
         )
-    sim = _Sim(bars, signals, legs, config, risk, timeframe, group_levels or GroupLevels())
+    sim = _Sim(
+        bars,
+        signals,
+        legs,
+        config,
+        risk,
+        timeframe,
+        group_levels or GroupLevels(),
+        open_end=open_end,
+        next_ts=next_ts,
+    )
     return sim.run()
 
 

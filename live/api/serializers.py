@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from algobacktester.api.converters import MAX_ID
 from algobacktester.api.fields import InstrumentRefField
+from backtests.api.config import OptionsSerializer
 
 from ..models import LiveSession, SessionEvent
 
@@ -34,6 +35,11 @@ class SessionCreateSerializer(serializers.Serializer):
     schedule = serializers.DictField(required=False)
     feed = serializers.ChoiceField(choices=LiveSession.Feed.values, required=False)
     replay = ReplaySerializer(required=False)
+    options = OptionsSerializer(
+        required=False,
+        help_text="Required when the strategy's entries fire option legs: how premiums are "
+        "priced (the options block of POST /api/backtest).",
+    )
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -67,6 +73,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "schedule",
             "feed",
             "replay",
+            "options",
             "status",
             "status_reason",
             "position",

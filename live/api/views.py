@@ -65,6 +65,7 @@ class SessionListApi(APIView):
             schedule=v.get("schedule"),
             feed=v.get("feed", LiveSession.Feed.REPLAY),
             replay=replay,
+            options=dict(v["options"]) if v.get("options") else None,
             name=v.get("name", ""),
         )
         return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)

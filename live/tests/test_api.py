@@ -80,10 +80,26 @@ def test_bad_input_is_a_4xx_naming_the_field(auth_client, body, patch, field):
     assert any(f.startswith(field) for f in fields), r.json()
 
 
-def test_option_leg_strategies_are_refused_until_they_trade_live(auth_client, body):
+def test_option_leg_strategies_need_the_options_block(auth_client, body):
     strategy = strategy_of(auth_client.user, "supertrend_index_options")
     r = auth_client.post(URL, {**body, "strategy": strategy.pk}, format="json")
-    assert r.status_code == 400 and r.json()["code"] == "not_executable", r.json()
+    assert r.status_code == 400, r.json()
+    assert [e["field"] for e in r.json()["errors"]] == ["options.premium_source"], r.json()
+    bad = {**body, "strategy": strategy.pk, "options": {"premium_source": "model"}}
+    r = auth_client.post(URL, bad, format="json")
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "options.iv", r.json()
+    ok = {**body, "strategy": strategy.pk, "options": {"premium_source": "model", "iv": 0.14}}
+    r = auth_client.post(URL, ok, format="json")
+    assert r.status_code == 201, r.json()
+    assert r.json()["options"]["premium_source"] == "model"
+    assert r.json()["options"]["rate"] == 0.065  # the backtest's default, filled in
+
+
+def test_an_options_block_without_legs_is_refused(auth_client, body):
+    r = auth_client.post(
+        URL, {**body, "options": {"premium_source": "model", "iv": 0.1}}, format="json"
+    )
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "options", r.json()
 
 
 def test_one_active_session_per_slot(auth_client, body):

@@ -49,7 +49,7 @@ def test_synthetic_replay_equals_backtest(user, nifty, paper, key):
     session = _session(user, nifty, paper, key, "2024-01-01", "2024-01-03")
     assert play_session(session.pk, speed=0) == len(bars)
     counts = compare(session, bars)
-    assert counts["orders"] > 0 and counts["close_priced"] > 0
+    assert counts["orders"] > 0 and counts["priced"] == counts["orders"]
 
 
 @pytest.mark.parametrize("key", ["sma_cross", "opening_range_breakout"])

@@ -176,3 +176,40 @@ def test_a_pool_process_sigkilled_mid_step_redoes_the_step_once(redis_broker, re
     assert session.status == LiveSession.Status.RUNNING, session.status_reason
     assert session.steps == 128 and session.position > 0
     assert Order.objects.count() == 1 and Order.objects.get().status == OrderStatus.FILLED
+
+
+def test_supertrend_options_bot_on_a_real_worker_equals_the_backtest(redis_broker, user, nifty):
+    """The SuperTrend options bot (model premiums) on real worker processes: each leg's
+    orders on its contract, filled at the engine's premiums, as a backtest of the same bars."""
+    from live.tests.parity import compare_legs
+    from live.tests.test_legs import OPTIONS, SEED
+    from marketdata import selectors as md
+
+    with transaction.atomic():
+        store_bars(nifty, synthetic_bars(days=6, seed=SEED))
+    account = account_connect(
+        user=user,
+        broker="paper",
+        name="Paper legs",
+        paper={"starting_cash": "1000000000", "slippage_bps": 0},
+        risk={"trading_hours": None, "max_orders_per_second": 1000},
+    )
+    strategy = strategy_of(user, "supertrend_index_options")
+    session = services.session_create(
+        user=user,
+        strategy_id=strategy.pk,
+        version=None,
+        account_id=account.pk,
+        instrument_ref=nifty.pk,
+        capital=Decimal("100000000"),
+        replay={"start": "2024-01-01", "end": "2024-01-06", "speed": 0},
+        options=OPTIONS,
+    )
+    session = services.session_start(session=session)
+    bars = md.candles_load(
+        instrument=nifty.pk, timeframe="5m", start="2024-01-01", end="2024-01-06"
+    )
+    env = worker_env(redis_broker, LIVE_EMBEDDED_FEED="0")
+    with worker_process(env=env, queues=QUEUES, concurrency=2, name="legs"):
+        assert play_session(session.pk, speed=0, send=_paced) == len(bars)
+    assert compare_legs(session, bars)["orders"] >= 4

@@ -21,6 +21,7 @@ at the configured time (trades/services/paper.py), through ordinary orders.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -182,7 +183,7 @@ class PaperBroker(Broker):
         self.account.paper = {**self.account.paper, "kill_switch": active}
 
     def quote(self, request: OrderRequest) -> Quote | None:
-        return quote_from_candles(request.instrument_id, at=account_clock(self.account))
+        return account_quote(self.account, request.instrument_id, at=account_clock(self.account))
 
     def instrument_id_for(self, *, security_id: str, segment: str) -> int | None:
         return int(security_id) if security_id.isdigit() else None
@@ -211,13 +212,16 @@ class PaperBroker(Broker):
     def _work(self, row: PaperBrokerOrder) -> int:
         """Fill ``row`` (inside the caller's transaction) if the quote allows; 1 if it did."""
         at = account_clock(self.account)
-        quote = quote_from_candles(row.instrument_id, at=at)
+        quote = account_quote(self.account, row.instrument_id, at=at)
         reason = stale_reason(quote, at=at, max_age=self.conf["quote_max_age_seconds"])
         if reason:
             _note(row, f"waiting: {reason}")
             return 0
         assert quote is not None
-        price = fill_price(row, quote, self.conf)
+        window = bar_window(self.account, row, at)
+        price = (
+            bar_fill_price(row, window, self.conf) if window else fill_price(row, quote, self.conf)
+        )
         if price is None:
             _note(row, "waiting: the price has not reached the order")
             return 0
@@ -368,6 +372,84 @@ def fill_price(row: Any, quote: Quote, conf: dict[str, Any]) -> float | None:
     if (touch <= limit) if buy else (touch >= limit):
         return touch  # at the limit or better, not slipped (the backtest's limit rule)
     return None
+
+
+RESTING = ("LIMIT", "STOP_LOSS", "STOP_LOSS_MARKET")
+
+
+@dataclass(frozen=True, slots=True)
+class BarRange:
+    open: float
+    high: float
+    low: float
+
+
+def published(account: BrokerAccount, instrument_id: int, at: datetime) -> list[float] | None:
+    """The premium bar (open, high, low, close) a live replay session published for an option
+    contract at the replay clock ``at``: the premium its engine priced the bar at, from the
+    session's premium source (model, or the stored candles). Option contracts of a model
+    run have no stored candles, and a real run's are read the same way by both."""
+    paper = (account.paper or {}) if account.broker == "paper" else {}
+    quotes = paper.get("quotes") or {}
+    if quotes.get("at") != at.isoformat():
+        return None
+    return quotes.get("bars", {}).get(str(instrument_id))
+
+
+def account_quote(account: BrokerAccount, instrument_id: int, *, at: datetime) -> Quote | None:
+    """The quote of ``instrument_id`` at ``at``: a published premium bar, else the candles."""
+    bar = published(account, instrument_id, at)
+    if bar is None:
+        return quote_from_candles(instrument_id, at=at)
+    return Quote(ts=at, last=bar[3], day_high=bar[1], day_low=bar[2])
+
+
+def bar_window(account: BrokerAccount, row: Any, at: datetime) -> BarRange | None:
+    """The range of the replay bar a live replay session just stepped (``paper.bar_from`` to
+    the clock), for a stop or limit order: it rested at the broker through that bar, as the
+    engine's stop and target did. None outside a replay, or for a market order."""
+    start = (account.paper or {}).get("bar_from") if account.broker == "paper" else None
+    if not start or row.order_type not in RESTING:
+        return None
+    bar = published(account, row.instrument_id, at)
+    if bar is not None:
+        return BarRange(bar[0], bar[1], bar[2])
+    bars = md.candles_load(
+        instrument=row.instrument_id,
+        timeframe="1m",
+        start=datetime.fromisoformat(start),
+        end=at,
+    )
+    inside = np.flatnonzero(bars.ts + 60 * 10**9 <= int(at.timestamp() * 10**9))
+    if not len(inside):
+        return None
+    first, last = int(inside[0]), int(inside[-1]) + 1
+    return BarRange(
+        float(bars.open[first]),
+        float(bars.high[first:last].max()),
+        float(bars.low[first:last].min()),
+    )
+
+
+def bar_fill_price(row: Any, bar: BarRange, conf: dict[str, Any]) -> float | None:
+    """A resting stop or limit order against a bar's range, by the backtest's rules
+    (``engine.sim.kernel._protect``): a stop fills at its trigger, slipped, or at the open
+    when the bar opened through it; a limit at its price, or at the open when that is
+    better; neither when the range did not reach it."""
+    buy = row.side == "BUY"
+    if row.order_type in ("STOP_LOSS", "STOP_LOSS_MARKET"):
+        trigger = float(row.trigger_price)
+        if not ((bar.high >= trigger) if buy else (bar.low <= trigger)):
+            return None
+        at = bar.open if ((bar.open >= trigger) if buy else (bar.open <= trigger)) else trigger
+        if row.order_type == "STOP_LOSS_MARKET":
+            return slipped(at, buy, conf)
+        limit = float(row.price)
+        return at if ((at <= limit) if buy else (at >= limit)) else None
+    limit = float(row.price)
+    if (bar.open <= limit) if buy else (bar.open >= limit):
+        return bar.open
+    return limit if ((bar.low <= limit) if buy else (bar.high >= limit)) else None
 
 
 def slipped(price: float, is_buy: bool, conf: dict[str, Any]) -> float:
