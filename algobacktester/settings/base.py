@@ -362,8 +362,14 @@ NOTIFICATIONS = {
     "DEFAULT_EVENT_CHANNELS": {
         "backtest.finished": ["push"],
         "backtest.failed": ["push"],
+        "order.placed": [],  # every order a person places is already on their screen
         "order.filled": ["push"],
         "order.rejected": ["push"],
+        "order.unknown": ["push"],
+        "trades.halted": ["push"],
+        "trades.reconciliation_mismatch": ["push", "email"],
+        "trades.token_expiring": ["push", "email"],
+        "trades.token_expired": ["push", "email"],
         "live.guardrail": ["push"],
         "ingestion.failed": ["push", "email"],
     },

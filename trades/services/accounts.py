@@ -317,7 +317,13 @@ def account_halt(
         Event(
             "trades.halted",
             user_id=account.owner_id,
-            data={"account": account.pk, "state": state, "reason": reason, "by": actor},
+            data={
+                "account": account.pk,
+                "name": account.name,
+                "state": state,
+                "reason": reason,
+                "by": actor,
+            },
         )
     )
     return account
@@ -362,7 +368,7 @@ def account_token_failed(*, account: BrokerAccount, message: str) -> None:
             Event(
                 "trades.token_expired",
                 user_id=account.owner_id,
-                data={"account": account.pk, "message": message[:300]},
+                data={"account": account.pk, "name": account.name, "message": message[:300]},
                 key=f"token-expired:{account.pk}:{account.token_expires_at}",
             )
         )

@@ -186,7 +186,7 @@ def _settle_soon(order_id: int) -> None:
 
 def order_settle(*, order_id: int, actor: str = "system:settle") -> str:
     """Look an UNKNOWN order up by client id; never posts it again."""
-    order = Order.objects.select_related("account").filter(pk=order_id).first()
+    order = Order.objects.select_related("account", "instrument").filter(pk=order_id).first()
     if order is None or order.status != OrderStatus.UNKNOWN:
         return "not_unknown"
     try:
@@ -229,7 +229,11 @@ def order_apply(
 
     ``audits`` are rows the caller wants written with this one's (one INSERT for all)."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("instrument").get(pk=order_id)
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("instrument", "account")
+            .get(pk=order_id)
+        )
         if order.status == OrderStatus.SUBMITTING:
             audit_many(audits or [])
             return order.status  # its submitter will apply the answer it gets
@@ -344,9 +348,13 @@ def order_event_data(order: Order, status: str | None = None) -> dict[str, Any]:
         "id": order.pk,
         "client_id": order.client_id,
         "account": order.account_id,
+        "account_name": order.account.name,
         "instrument": order.instrument_id,
+        "symbol": order.instrument.symbol,  # the notification says what was traded
         "side": order.side,
+        "lots": order.lots,
         "quantity": order.quantity,
+        "order_type": order.order_type,
         "status": status or order.status,
         "filled_quantity": order.filled_quantity,
         "average_price": str(order.average_price) if order.average_price is not None else None,
@@ -410,7 +418,7 @@ def _lapsed_to_unknown(lease: Lease) -> bool:
     reason = "the submitting worker stopped mid-POST: settled by client id, never re-posted"
     if not lease_release(lease, status=OrderStatus.UNKNOWN, fields={"reason": reason}):
         return False
-    order = Order.objects.get(pk=lease.pk)
+    order = Order.objects.select_related("account", "instrument").get(pk=lease.pk)
     audit(order, "unknown", actor="system:reaper", data={"reason": reason})
     _announce(order)
     return True
