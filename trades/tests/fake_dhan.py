@@ -61,6 +61,7 @@ class FakeDhan:
         self.prices: dict[str, float] = {}
         self.duplicate_trades = False
         self.kill_switch = False
+        self.funds_fault = ""  # "5xx": the funds call answers 500 (DH-908)
         self.timeout_seconds = 3.0
         self.lock = threading.RLock()
         self._held = threading.Event()
@@ -137,9 +138,7 @@ class FakeDhan:
             ("GET", "/trades/"): lambda: _json(self._trade_rows(None)),
             ("GET", "/trades/{id}"): lambda: _json(self._trade_rows(path.rsplit("/", 1)[1])),
             ("GET", "/positions"): lambda: _json(self._positions()),
-            ("GET", "/fundlimit"): lambda: _json(
-                {"dhanClientId": self.client_id, "availabelBalance": 250000.5, "utilizedAmount": 0}
-            ),
+            ("GET", "/fundlimit"): self._funds,
             ("POST", "/killswitch"): lambda: self._kill(request.args.get("killSwitchStatus", "")),
         }
         handler = handlers.get(route) or handlers.get((request.method, path))
@@ -288,6 +287,13 @@ class FakeDhan:
             }
             for (sid, seg, product), qty in net.items()
         ]
+
+    def _funds(self) -> Response:
+        if self.funds_fault == "5xx":
+            return _json(SERVER, 500)
+        return _json(
+            {"dhanClientId": self.client_id, "availabelBalance": 250000.5, "utilizedAmount": 0}
+        )
 
     def _kill(self, status: str) -> Response:
         self.kill_switch = status == "ACTIVATE"
