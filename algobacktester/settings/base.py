@@ -405,6 +405,9 @@ DHAN_SECURITY_MASTER_URL = env_str(
     "DHAN_SECURITY_MASTER_URL", "https://images.dhan.co/api-data/api-scrip-master.csv"
 )
 DHAN_TIMEOUT_SECONDS = env_int("DHAN_TIMEOUT_SECONDS", 30)
+# Dhan's live order-update WebSocket (manage.py trades_order_updates); tests point it at a
+# local fake.
+DHAN_ORDER_UPDATE_URL = env_str("DHAN_ORDER_UPDATE_URL", "wss://api-order-update.dhan.co")
 DHAN_MAX_RETRIES = env_int("DHAN_MAX_RETRIES", 4)
 # Broker limits count per account, so the windows are shared by every process: in Redis in
 # services mode, in memory when embedded (algobacktester/ratelimits.py has the defaults;

@@ -31,7 +31,7 @@ settles it. Reads raise :class:`BrokerUnavailable` on transient trouble and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -236,7 +236,11 @@ class Broker:
     def kill_switch(self, *, active: bool) -> None:
         raise NotSupported(f"{self.name} has no kill switch")
 
-    def order_updates(self) -> Iterator[BrokerOrder]:
+    def order_updates(
+        self, *, stop: Any = None, on_connect: Callable[[], None] | None = None
+    ) -> Iterable[BrokerOrder]:
+        """The broker's pushed order changes until ``stop`` (a ``threading.Event``) is set;
+        ``on_connect`` runs after each (re)connection, to catch up on what was missed."""
         raise NotSupported(f"{self.name} has no order-update stream")
 
     # --- hooks ----------------------------------------------------------------------------

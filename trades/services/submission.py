@@ -224,10 +224,14 @@ def order_apply(
     fills: list[BrokerFill],
     actor: str,
     audits: list[OrderAudit] | None = None,
+    monotonic: bool = False,
 ) -> str:
     """Fills by the broker's ids (new ones fold into the position) and the broker's status.
 
-    ``audits`` are rows the caller wants written with this one's (one INSERT for all)."""
+    ``audits`` are rows the caller wants written with this one's (one INSERT for all).
+    ``monotonic``: ``broker_order`` is a pushed update that may arrive late or twice, so a
+    status it reports never moves the order back (open after partially filled, anything after
+    a final status); its fills, keyed by trade id, still count."""
     with transaction.atomic():
         order = (
             Order.objects.select_for_update(of=("self",))
@@ -247,7 +251,9 @@ def order_apply(
         order.filled_quantity = done
         order.average_price = _average(rows) if done else None
         order.broker_order_id = broker_id
-        if broker_order is not None:
+        if broker_order is not None and not (
+            monotonic and _goes_back(order.status, status_ours(broker_order.status))
+        ):
             order.broker_status = broker_order.status
             order.status = status_ours(broker_order.status)
             if broker_order.reason and order.status == OrderStatus.REJECTED:
@@ -263,6 +269,16 @@ def order_apply(
         if order.status != before:
             _announce(order)
     return order.status
+
+
+# How far along an order is: a pushed update may only move it forward.
+PROGRESS = {OrderStatus.UNKNOWN: 0, OrderStatus.OPEN: 1, OrderStatus.PARTIALLY_FILLED: 2}
+FINAL = 3
+
+
+def _goes_back(current: str, reported: str) -> bool:
+    here, there = PROGRESS.get(current, FINAL), PROGRESS.get(reported, FINAL)
+    return there < here or (here == FINAL and reported != current)
 
 
 APPLIED_FIELDS = [
