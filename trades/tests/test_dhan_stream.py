@@ -216,3 +216,21 @@ def test_quotes_come_from_the_market_quote_api(dhan, equity, fake) -> None:
     fake.quote_fault = "5xx"
     with pytest.raises(BrokerUnavailable):
         broker_for(dhan).quote(_request(equity))
+
+
+def test_the_command_streams_every_connected_dhan_account(dhan, paper_account, equity, stream):
+    from trades.management.commands.trades_order_updates import streams_run
+
+    order = limit_buy(dhan, equity)
+    stop = threading.Event()
+    runner = threading.Thread(target=streams_run, kwargs={"stop": stop, "rescan": 0.2}, daemon=True)
+    runner.start()
+    try:
+        assert stream.wait_connected()
+        stream.fill(order.broker_order_id)
+        assert wait_for(lambda: _status(order) == "filled")
+        assert stream.connected == 1  # the paper account has no stream; one per Dhan login
+    finally:
+        stop.set()
+        runner.join(10)
+    assert not runner.is_alive()

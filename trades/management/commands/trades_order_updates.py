@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import connection
 
 from trades.services.order_stream import account_order_stream, stream_accounts
 
@@ -51,6 +52,7 @@ def streams_run(*, stop: threading.Event, rescan: float, only: list[int] | None 
         stop.wait(rescan)
     for thread in threads.values():
         thread.join(timeout=5)
+    connection.close()  # this thread's own, used by the scans
 
 
 def _run_one(account_id: int, stop: threading.Event) -> None:
@@ -60,6 +62,4 @@ def _run_one(account_id: int, stop: threading.Event) -> None:
     except Exception:
         logger.exception("order updates of account %s stopped", account_id)
     finally:
-        from django.db import connection
-
         connection.close()
