@@ -92,7 +92,7 @@ def _live_guardrail(data: Data) -> Text:
     session = _ref("Live session", data.get("session"))
     verb = "halted" if data.get("halted") else "hit a guardrail"
     reason = data.get("reason") or data.get("message") or ""
-    return f"{session} {verb}", f"{session} {verb}" + (f": {reason}" if reason else ".")
+    return f"{session} {verb}", str(reason) or f"{session} {verb}."
 
 
 def _ingestion_failed(data: Data) -> Text:
@@ -119,39 +119,40 @@ def _order_what(data: Data) -> str:
 
 
 def _order_footer(data: Data) -> str:
-    parts = [_ref("Order", data.get("id"))]
+    """Order #5; client id ab12; account #3 (Paper)."""
+    parts = [f"Order #{data['id']}"] if data.get("id") else []
     if data.get("client_id"):
         parts.append(f"client id {data['client_id']}")
     if data.get("account"):
         name = f" ({data['account_name']})" if data.get("account_name") else ""
         parts.append(f"account #{data['account']}{name}")
-    return "; ".join(parts) + "."
+    return "; ".join(parts) + "." if parts else ""
+
+
+# A toast shows the subject and the body's first line: the first line adds to the subject.
 
 
 def _order_filled(data: Data) -> Text:
     price = rupees(data.get("average_price"))
     subject = f"{_order_what(data)} filled" + (f" at {price}" if price else "")
-    return subject, f"{subject}.\n{_order_footer(data)}"
+    return subject, _order_footer(data)
 
 
 def _order_placed(data: Data) -> Text:
-    subject = f"{_order_what(data)} placed"
-    return subject, f"{subject} with the broker.\n{_order_footer(data)}"
+    return f"{_order_what(data)} placed", f"Sent to the broker. {_order_footer(data)}".strip()
 
 
 def _order_rejected(data: Data) -> Text:
-    subject = f"{_order_what(data)} rejected"
-    reason = data.get("reason")
-    return subject, f"{subject}" + (f": {reason}" if reason else ".") + f"\n{_order_footer(data)}"
+    reason = data.get("reason") or "the broker gave no reason"
+    return f"{_order_what(data)} rejected", f"{reason}\n{_order_footer(data)}".strip()
 
 
 def _order_unknown(data: Data) -> Text:
-    subject = f"{_order_what(data)}: outcome unknown"
     body = (
-        f"{subject}. The broker did not answer clearly; the order is being looked up by its "
-        "client id and is never sent again."
+        "The broker did not answer clearly: the order is being looked up by its client id "
+        "and is never sent again."
     )
-    return subject, f"{body}\n{_order_footer(data)}"
+    return f"{_order_what(data)}: outcome unknown", f"{body}\n{_order_footer(data)}".strip()
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -167,31 +168,28 @@ def _halted(data: Data) -> Text:
     reducing = data.get("state") == "reducing"
     state = "set to exits only" if reducing else "halted"
     subject = f"Trading {state} on {_account(data)}"
-    reason = data.get("reason")
-    by = f" (by {data['by']})" if data.get("by") else ""
-    return subject, f"{subject}{by}" + (f": {reason}" if reason else ".")
+    reason = str(data.get("reason") or "no reason given")
+    by = f" (set by {data['by']})" if data.get("by") else ""
+    return subject, f"{reason}{by}."
 
 
 def _mismatch(data: Data) -> Text:
     subject = f"Positions differ from the broker's on {_account(data)}"
     problems = [str(p) for p in data.get("problems") or []]
-    body = f"{subject}; automated trading is halted until you look.\n" + "\n".join(
-        f"- {p}" for p in problems[:12]
-    )
-    return subject, body.strip()
+    body = "Automated trading is halted until you look (nothing is corrected by itself).\n"
+    return subject, (body + "\n".join(f"- {p}" for p in problems[:12])).strip()
 
 
 def _token_expiring(data: Data) -> Text:
     when = _when(data["expires_at"]) if data.get("expires_at") else "soon"
     subject = f"Broker token of {_account(data)} expires {when}"
-    body = f"{subject}. Reconnect the account with a new token before then to keep trading."
-    return subject, body
+    return subject, "Reconnect the account with a new token before then to keep trading."
 
 
 def _token_expired(data: Data) -> Text:
     subject = f"The broker refused the token of {_account(data)}"
-    message = f": {data['message']}" if data.get("message") else ""
-    return subject, f"{subject}{message}. New entries are refused until you reconnect it."
+    message = f" ({data['message']})" if data.get("message") else ""
+    return subject, f"New entries are refused until you reconnect it{message}."
 
 
 def _generic(data: Data) -> Text:

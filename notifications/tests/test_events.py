@@ -32,7 +32,7 @@ def test_preferences_and_rules_choose_the_channels(user, notif_settings) -> None
     assert set(by_channel) == {"push", "email"}  # push from the defaults, email from the rule
     assert by_channel["email"].rule == rule and by_channel["push"].rule is None
     assert by_channel["email"].subject == "BUY 1 lot NIFTY filled at ₹101.50"
-    assert by_channel["email"].body.startswith("BUY 1 lot NIFTY filled at ₹101.50.")
+    assert by_channel["email"].body == "BUY 1 lot NIFTY filled at ₹101.50"  # no id: no more
 
 
 def test_an_empty_preference_silences_the_default(user, notif_settings) -> None:
