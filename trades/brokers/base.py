@@ -20,7 +20,7 @@ named ``Broker`` to add a broker, or to replace a built-in of the same name (reg
 | ``flatten()`` | optional | exit every position at the broker |
 | ``quote(instrument)`` | optional | last, bid, ask and the day's range |
 | ``kill_switch(active)`` | optional | the broker's own trading halt |
-| ``order_updates()`` | optional | a stream of order updates (a generator of ``BrokerOrder``) |
+| ``order_updates(stop, on_connect)`` | optional | pushed order updates (an iterable of ``BrokerOrder``) until ``stop`` is set; ``on_connect`` after each (re)connection |
 
 Outcomes of ``place``: a :class:`BrokerOrder` (accepted), :class:`BrokerRejected` (the broker
 said no: nothing was placed), or :class:`OutcomeUnknown` (timeout, 5xx, a failure the SDK
