@@ -97,6 +97,14 @@ class Unavailable(ApplicationError):
     default_detail = "A service this request needs is unavailable; try again shortly."
 
 
+class BadGateway(ApplicationError):
+    """A dependency answered, but with an error or nonsense (502): a broker's 5xx or refusal
+    that is not the caller's input."""
+
+    code = "bad_gateway"
+    default_detail = "A service this request needs answered with an error."
+
+
 def message_text(detail: Any) -> str:
     """One line from any ``detail`` shape: for logs, commands and rows."""
     if isinstance(detail, Mapping):
@@ -108,6 +116,7 @@ def message_text(detail: Any) -> str:
 
 __all__ = [
     "ApplicationError",
+    "BadGateway",
     "Conflict",
     "InvalidInput",
     "LimitExceeded",

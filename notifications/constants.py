@@ -15,8 +15,14 @@ class Channel(models.TextChoices):
 class EventType(models.TextChoices):
     BACKTEST_FINISHED = "backtest.finished", "Backtest finished"
     BACKTEST_FAILED = "backtest.failed", "Backtest failed"
+    ORDER_PLACED = "order.placed", "Order placed"
     ORDER_FILLED = "order.filled", "Order filled"
     ORDER_REJECTED = "order.rejected", "Order rejected"
+    ORDER_UNKNOWN = "order.unknown", "Order outcome unknown"
+    TRADES_HALTED = "trades.halted", "Trading halted"
+    TRADES_MISMATCH = "trades.reconciliation_mismatch", "Positions differ from the broker's"
+    TRADES_TOKEN_EXPIRING = "trades.token_expiring", "Broker token expiring"
+    TRADES_TOKEN_EXPIRED = "trades.token_expired", "Broker token refused"
     LIVE_GUARDRAIL = "live.guardrail", "Live guardrail hit"
     INGESTION_FAILED = "ingestion.failed", "Ingestion failed (operators)"
 

@@ -53,6 +53,7 @@ _STATUS = {
     errors.Conflict: status.HTTP_409_CONFLICT,
     errors.LimitExceeded: status.HTTP_429_TOO_MANY_REQUESTS,
     errors.Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    errors.BadGateway: status.HTTP_502_BAD_GATEWAY,
 }
 
 

@@ -362,8 +362,14 @@ NOTIFICATIONS = {
     "DEFAULT_EVENT_CHANNELS": {
         "backtest.finished": ["push"],
         "backtest.failed": ["push"],
+        "order.placed": [],  # every order a person places is already on their screen
         "order.filled": ["push"],
         "order.rejected": ["push"],
+        "order.unknown": ["push"],
+        "trades.halted": ["push"],
+        "trades.reconciliation_mismatch": ["push", "email"],
+        "trades.token_expiring": ["push", "email"],
+        "trades.token_expired": ["push", "email"],
         "live.guardrail": ["push"],
         "ingestion.failed": ["push", "email"],
     },
@@ -399,6 +405,9 @@ DHAN_SECURITY_MASTER_URL = env_str(
     "DHAN_SECURITY_MASTER_URL", "https://images.dhan.co/api-data/api-scrip-master.csv"
 )
 DHAN_TIMEOUT_SECONDS = env_int("DHAN_TIMEOUT_SECONDS", 30)
+# Dhan's live order-update WebSocket (manage.py trades_order_updates); tests point it at a
+# local fake.
+DHAN_ORDER_UPDATE_URL = env_str("DHAN_ORDER_UPDATE_URL", "wss://api-order-update.dhan.co")
 DHAN_MAX_RETRIES = env_int("DHAN_MAX_RETRIES", 4)
 # Broker limits count per account, so the windows are shared by every process: in Redis in
 # services mode, in memory when embedded (algobacktester/ratelimits.py has the defaults;

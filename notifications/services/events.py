@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -13,7 +12,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from algobacktester.errors import InvalidInput
-from algobacktester.rounding import money
 
 from ..constants import OPERATOR_EVENTS, QUOTA_CHANNELS, SEND_NOW, Channel, EventType, quota_reason
 from ..errors import QuotaExceeded
@@ -21,15 +19,7 @@ from ..models import AlertRule, Delivery
 from ..selectors import event_channels_for, preferences_for
 from ..timeutil import within_hours
 from .deliveries import dedupe_key_for, deliveries_create, quota_left
-
-TITLES = {
-    EventType.BACKTEST_FINISHED: "Backtest finished",
-    EventType.BACKTEST_FAILED: "Backtest failed",
-    EventType.ORDER_FILLED: "Order filled",
-    EventType.ORDER_REJECTED: "Order rejected",
-    EventType.LIVE_GUARDRAIL: "Live guardrail hit",
-    EventType.INGESTION_FAILED: "Market-data ingestion failed",
-}
+from .texts import event_text
 
 
 def event_notify(
@@ -89,25 +79,6 @@ def rule_cooldown_take(*, rule: AlertRule, now: datetime) -> bool:
         last_fired_at__lte=now - timedelta(seconds=rule.cooldown_seconds)
     )
     return AlertRule.objects.filter(ready, pk=rule.pk).update(last_fired_at=now) == 1
-
-
-def event_text(*, event_type: str, data: Mapping[str, Any]) -> tuple[str, str]:
-    title = TITLES.get(event_type, event_type)
-    name = data.get("name") or data.get("strategy") or data.get("symbol")
-    subject = f"{title}: {name}" if name else title
-    lines = [str(data["message"])] if data.get("message") else []
-    for key, value in data.items():
-        if key != "message" and isinstance(value, str | int | float | bool) and len(lines) < 12:
-            lines.append(f"{key}: {_shown(value)}")
-    return subject[:200], "\n".join(lines)[:2000] or title
-
-
-def _shown(value: str | int | float | bool) -> str:
-    # A fraction in an event is a percentage or rupees (or an index price, ticked at 0.05):
-    # two decimals, not the float's noise ("-17.082169999999646").
-    if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
-        return money(value) or str(value)
-    return str(value)
 
 
 def alert_send(

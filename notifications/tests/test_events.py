@@ -27,12 +27,12 @@ def _notify(user, key: str = "e1", event_type: str = "order.filled", **data):
 
 def test_preferences_and_rules_choose_the_channels(user, notif_settings) -> None:
     rule = _rule(user, channels=["email"])
-    deliveries = _notify(user, symbol="NIFTY", qty=65)
+    deliveries = _notify(user, symbol="NIFTY", side="BUY", lots=1, average_price="101.5")
     by_channel = {d.channel: d for d in deliveries}
     assert set(by_channel) == {"push", "email"}  # push from the defaults, email from the rule
     assert by_channel["email"].rule == rule and by_channel["push"].rule is None
-    assert by_channel["email"].subject == "Order filled: NIFTY"
-    assert "qty: 65" in by_channel["email"].body
+    assert by_channel["email"].subject == "BUY 1 lot NIFTY filled at ₹101.50"
+    assert by_channel["email"].body == "BUY 1 lot NIFTY filled at ₹101.50"  # no id: no more
 
 
 def test_an_empty_preference_silences_the_default(user, notif_settings) -> None:

@@ -32,12 +32,109 @@ def test_history_shows_the_bar_time_in_the_users_zone(auth_client, notif_setting
     assert shown["bar_start"] == "2026-11-23T03:00:00-05:00"
 
 
-def test_event_bodies_round_percentages_and_money() -> None:
-    _, body = services.event_text(
+def test_a_finished_backtest_reads_as_words_not_data() -> None:
+    subject, body = services.event_text(
         event_type="backtest.finished",
-        data={"strategy": "x", "return_pct": -17.082169999999646, "pnl": 1234.5678, "id": 7},
+        data={"strategy": "EMA cross", "return_pct": -1.27361, "id": 9, "status": "succeeded"},
     )
-    assert body.splitlines() == ["strategy: x", "return_pct: -17.08", "pnl: 1234.57", "id: 7"]
+    assert subject == "Backtest #9 finished: \u22121.27%"
+    assert body == "EMA cross: return \u22121.27%."
+    assert "id:" not in body and "status" not in body
+
+
+def test_a_fill_says_what_was_bought_and_at_what_price() -> None:
+    data = {
+        "id": 5,
+        "client_id": "ab12",
+        "account": 3,
+        "account_name": "Paper",
+        "symbol": "NIFTY-24000-CE",
+        "side": "BUY",
+        "lots": 2,
+        "quantity": 130,
+        "average_price": "123.4500",
+        "status": "filled",
+    }
+    subject, body = services.event_text(event_type="order.filled", data=data)
+    assert subject == "BUY 2 lots NIFTY-24000-CE filled at \u20b9123.45"
+    assert body == "Order #5; client id ab12; account #3 (Paper)."
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data", "subject"),
+    [
+        ("backtest.failed", {"id": 4, "error": "no data"}, "Backtest #4 failed"),
+        (
+            "order.placed",
+            {"id": 1, "side": "SELL", "lots": 1, "symbol": "TCS"},
+            "SELL 1 lot TCS placed",
+        ),
+        (
+            "order.rejected",
+            {"id": 1, "side": "BUY", "lots": 3, "symbol": "TCS", "reason": "RMS: margin"},
+            "BUY 3 lots TCS rejected",
+        ),
+        (
+            "order.unknown",
+            {"id": 1, "side": "BUY", "lots": 3, "symbol": "TCS"},
+            "BUY 3 lots TCS: outcome unknown",
+        ),
+        (
+            "trades.halted",
+            {"account": 3, "name": "Dhan", "state": "halted", "reason": "by hand"},
+            "Trading halted on account #3 (Dhan)",
+        ),
+        (
+            "trades.reconciliation_mismatch",
+            {"account": 3, "problems": ["instrument 7 INTRADAY: ours 5, broker 0"]},
+            "Positions differ from the broker's on account #3",
+        ),
+        (
+            "trades.token_expiring",
+            {"account": 3, "name": "Dhan", "expires_at": "2026-11-30T10:00:00+00:00"},
+            "Broker token of account #3 (Dhan) expires 30 Nov 2026 15:30 IST",
+        ),
+        (
+            "trades.token_expired",
+            {"account": 3, "message": "DH-901"},
+            "The broker refused the token of account #3",
+        ),
+        (
+            "live.guardrail",
+            {"session": 2, "halted": True, "reason": "loss"},
+            "Live session #2 halted",
+        ),
+        (
+            "ingestion.failed",
+            {"run": 8, "symbol": "NIFTY", "timeframe": "1m", "error": "timeout"},
+            "Market-data ingestion failed: NIFTY 1m",
+        ),
+    ],
+)
+def test_every_event_kind_has_a_human_title_and_body(event_type, data, subject) -> None:
+    from notifications.constants import EventType
+
+    got_subject, body = services.event_text(event_type=event_type, data=data)
+    assert got_subject == subject
+    assert body.splitlines()[0] != subject  # a toast shows both: the body adds something
+    assert (
+        body
+        and "None" not in body
+        and not any(line.startswith(f"{key}:") for key in data for line in body.splitlines())
+    )
+    assert event_type in EventType.values
+
+
+def test_every_alertable_event_type_has_a_writer() -> None:
+    from notifications.constants import EventType
+    from notifications.services.texts import WRITERS
+
+    assert set(EventType.values) == set(WRITERS)
+
+
+def test_missing_fields_are_left_out_not_printed_as_none() -> None:
+    subject, body = services.event_text(event_type="order.filled", data={"id": 5})
+    assert subject == "Order #5 filled" and "None" not in body
 
 
 @pytest.mark.parametrize("ref", ["NSE:NIFTY", "nse:nifty", "NIFTY"])

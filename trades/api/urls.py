@@ -18,6 +18,11 @@ urlpatterns = [
         name="trades-account-halt",
     ),
     path(
+        "trades/accounts/<id:account_id>/test",
+        views.AccountTestApi.as_view(),
+        name="trades-account-test",
+    ),
+    path(
         "trades/accounts/<id:account_id>/resume",
         views.AccountResumeApi.as_view(),
         name="trades-account-resume",

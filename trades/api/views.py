@@ -167,6 +167,28 @@ class AccountHaltApi(APIView):
         return Response(_account_body(account))
 
 
+class AccountTestApi(APIView):
+    @extend_schema(
+        tags=["trades"],
+        request=None,
+        responses={
+            200: s.BrokerAccountSerializer,
+            403: None,
+            404: None,
+            409: None,
+            502: None,
+            503: None,
+        },
+        description="Test the stored credentials: the broker's funds call. 200 records the "
+        "funds, the token's expiry and status connected; 409 (code credentials_refused) when "
+        "the broker refuses the token (the account becomes token_expired); 502 when the broker "
+        "fails otherwise; 503 when the stored credentials cannot be decrypted.",
+    )
+    def post(self, request: Request, account_id: int) -> Response:
+        account = selectors.account_get(user=request.user, account_id=account_id)
+        return Response(_account_body(account_services.account_test(account=account)))
+
+
 class AccountResumeApi(APIView):
     @extend_schema(
         tags=["trades"],

@@ -20,7 +20,7 @@ named ``Broker`` to add a broker, or to replace a built-in of the same name (reg
 | ``flatten()`` | optional | exit every position at the broker |
 | ``quote(instrument)`` | optional | last, bid, ask and the day's range |
 | ``kill_switch(active)`` | optional | the broker's own trading halt |
-| ``order_updates()`` | optional | a stream of order updates (a generator of ``BrokerOrder``) |
+| ``order_updates(stop, on_connect)`` | optional | pushed order updates (an iterable of ``BrokerOrder``) until ``stop`` is set; ``on_connect`` after each (re)connection |
 
 Outcomes of ``place``: a :class:`BrokerOrder` (accepted), :class:`BrokerRejected` (the broker
 said no: nothing was placed), or :class:`OutcomeUnknown` (timeout, 5xx, a failure the SDK
@@ -31,7 +31,7 @@ settles it. Reads raise :class:`BrokerUnavailable` on transient trouble and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -236,7 +236,11 @@ class Broker:
     def kill_switch(self, *, active: bool) -> None:
         raise NotSupported(f"{self.name} has no kill switch")
 
-    def order_updates(self) -> Iterator[BrokerOrder]:
+    def order_updates(
+        self, *, stop: Any = None, on_connect: Callable[[], None] | None = None
+    ) -> Iterable[BrokerOrder]:
+        """The broker's pushed order changes until ``stop`` (a ``threading.Event``) is set;
+        ``on_connect`` runs after each (re)connection, to catch up on what was missed."""
         raise NotSupported(f"{self.name} has no order-update stream")
 
     # --- hooks ----------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -43,10 +45,11 @@ from .base import (
     BrokerUnavailable,
     Capabilities,
     Funds,
-    NotSupported,
     OrderRequest,
     OutcomeUnknown,
+    Quote,
 )
+from .dhan_stream import OrderUpdateStream
 from .reads import read_with_backoff
 
 logger = logging.getLogger(__name__)
@@ -71,10 +74,15 @@ class DhanBroker(Broker):
         modify=True,
         cancel_all=False,
         flatten=False,
-        quotes=False,
+        quotes=True,  # POST /marketfeed/quote: last price, best bid and ask, the day's range
         kill_switch=True,
+        order_updates=True,  # the order-update WebSocket (dhan_stream.py)
         slicing=True,  # POST /orders/slicing splits above the freeze quantity
-        rate_limits={"orders": "10/second;250/minute;1000/hour;7000/day", "data": "5/second"},
+        rate_limits={
+            "orders": "10/second;250/minute;1000/hour;7000/day",
+            "data": "5/second",
+            "quotes": "1/second",
+        },
     )
 
     @sensitive_variables("credentials", "context")
@@ -244,8 +252,31 @@ class DhanBroker(Broker):
         if answer.get("status") != "success":
             raise _read_failure(answer, what="kill switch")
 
-    def quote(self, request: OrderRequest) -> Any:
-        raise NotSupported("quotes from Dhan are not wired (the paper broker serves quotes)")
+    def quote(self, request: OrderRequest) -> Quote | None:
+        """Dhan's market quote (``POST /marketfeed/quote``, 1 request a second per login):
+        the last price stamped with its last trade time, the best bid and ask, the day's range.
+        None when Dhan has no quote for the instrument."""
+        limiter = account_limiter(broker="dhan", account=self._client_id, purpose="quotes")
+        limiter.acquire(max_wait=5.0)
+        securities = {request.segment: [int(request.security_id)]}
+        body = self._read(lambda: self._sdk.quote_data(securities), "quote") or {}
+        row = ((body.get("data") or {}).get(request.segment) or {}).get(str(request.security_id))
+        return _quote(row) if isinstance(row, dict) and row.get("last_price") else None
+
+    def order_updates(
+        self,
+        *,
+        stop: threading.Event | None = None,
+        on_connect: Callable[[], None] | None = None,
+    ) -> OrderUpdateStream:
+        """Dhan's order-update WebSocket for this login, reconnecting until ``stop`` is set."""
+        return OrderUpdateStream(
+            url=settings.DHAN_ORDER_UPDATE_URL,
+            client_id=self._client_id,
+            token=self._token,
+            stop=stop or threading.Event(),
+            on_connect=on_connect,
+        )
 
     # --- reads -----------------------------------------------------------------------------
     def _read(self, call: Any, what: str) -> Any:
@@ -349,6 +380,35 @@ def _fill(row: dict[str, Any]) -> BrokerFill:
         ts=when,
         client_id=str(row.get("correlationId") or ""),
     )
+
+
+def _quote(row: dict[str, Any]) -> Quote:
+    depth = row.get("depth") or {}
+    ohlc = row.get("ohlc") or {}
+    return Quote(
+        ts=_trade_time(row.get("last_trade_time")),
+        last=float(row["last_price"]),
+        bid=_best(depth.get("buy")),
+        ask=_best(depth.get("sell")),
+        day_high=float(ohlc["high"]) if ohlc.get("high") else None,
+        day_low=float(ohlc["low"]) if ohlc.get("low") else None,
+    )
+
+
+def _best(levels: Any) -> float | None:
+    """The top of one side of the book; Dhan sends zeros for an empty level."""
+    if isinstance(levels, list) and levels and isinstance(levels[0], dict):
+        price = float(levels[0].get("price") or 0)
+        return price if price > 0 else None
+    return None
+
+
+def _trade_time(stamp: Any) -> datetime:
+    """Dhan's ``last_trade_time`` is IST wall clock, ``DD/MM/YYYY HH:MM:SS``."""
+    try:
+        return datetime.strptime(str(stamp), "%d/%m/%Y %H:%M:%S").replace(tzinfo=IST_ZONE)
+    except ValueError:
+        return datetime.now(tz=UTC)
 
 
 def _position(row: dict[str, Any]) -> BrokerPosition:

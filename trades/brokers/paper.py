@@ -85,13 +85,19 @@ class PaperBroker(Broker):
     def __init__(self, *, account: BrokerAccount, credentials: dict[str, Any]) -> None:
         super().__init__(account=account, credentials=credentials)
         self.conf = paper_conf(account)
+        # broker order id -> the trades this adapter just wrote for it (fills() answers them)
+        self._just_filled: dict[str, list[BrokerFill]] = {}
 
     # --- orders ----------------------------------------------------------------------------
     def place(self, request: OrderRequest) -> BrokerOrder:
-        if self._kill_switch_on():
-            raise BrokerRejected("the paper account's kill switch is active", code="KILL_SWITCH")
         with transaction.atomic():
-            row = PaperBrokerOrder.objects.create(
+            if self._lock_account():
+                raise BrokerRejected(
+                    "the paper account's kill switch is active", code="KILL_SWITCH"
+                )
+            # Worked before it is stored: an order that fills at once is one INSERT, not an
+            # INSERT and an UPDATE.
+            row = PaperBrokerOrder(
                 account_id=self.account.pk,
                 broker_order_id=f"P{uuid.uuid4().hex[:19]}",
                 correlation_id=request.client_id,
@@ -105,6 +111,8 @@ class PaperBroker(Broker):
                 status="PENDING",
             )
             self._work(row)
+            if row.pk is None:
+                row.save()
         return _broker_order(row)
 
     def order_by_client_id(self, client_id: str) -> BrokerOrder | None:
@@ -115,6 +123,8 @@ class PaperBroker(Broker):
         return [_broker_order(r) for r in self._orders()]
 
     def fills(self, broker_order_id: str | None = None) -> list[BrokerFill]:
+        if broker_order_id in self._just_filled:  # this adapter's own fills: no need to read
+            return list(self._just_filled[broker_order_id])
         rows = PaperBrokerTrade.objects.filter(order__account_id=self.account.pk)
         if broker_order_id:
             rows = rows.filter(order__broker_order_id=broker_order_id)
@@ -162,6 +172,7 @@ class PaperBroker(Broker):
         trigger_price: Decimal | None,
     ) -> BrokerOrder:
         with transaction.atomic():
+            self._lock_account()
             row = self._orders().select_for_update().get(broker_order_id=broker_order_id)
             if row.status not in WORKING:
                 raise BrokerRejected(f"order {broker_order_id} is {row.status}", code="NOT_OPEN")
@@ -193,6 +204,7 @@ class PaperBroker(Broker):
         filled = 0
         for pk in self._orders().filter(status__in=WORKING).values_list("pk", flat=True):
             with transaction.atomic():
+                self._lock_account()
                 row = PaperBrokerOrder.objects.select_for_update().get(pk=pk)
                 if row.status in WORKING:
                     filled += self._work(row)
@@ -202,9 +214,13 @@ class PaperBroker(Broker):
     def _orders(self) -> Any:
         return PaperBrokerOrder.objects.filter(account_id=self.account.pk)
 
-    def _kill_switch_on(self) -> bool:
+    def _lock_account(self) -> bool:
+        """Lock the account's row until the caller's transaction ends; True if its kill switch
+        is on. Fills of one account are worked one at a time under this lock, so each one
+        folds the position and moves the ledger the one before it left."""
         return bool(
-            BrokerAccount.objects.filter(pk=self.account.pk)
+            BrokerAccount.objects.select_for_update()
+            .filter(pk=self.account.pk)
             .values_list("paper__kill_switch", flat=True)
             .first()
         )
@@ -228,29 +244,43 @@ class PaperBroker(Broker):
         return self._execute(row, price, quote.ts)
 
     def _execute(self, row: PaperBrokerOrder, price: float, ts: datetime) -> int:
-        ledger = PaperLedger.objects.select_for_update().get(account_id=self.account.pk)
         qty = row.quantity - row.filled_quantity
         px = Decimal(str(price)).quantize(TICK, rounding=ROUND_HALF_UP)
         signed = qty if row.side == "BUY" else -qty
-        net, average, _ = self._folded().get((row.instrument_id, row.product), (0, Decimal(0), 0))
+        net, average, _ = self._folded(row.instrument_id, row.product).get(
+            (row.instrument_id, row.product), (0, Decimal(0), 0)
+        )
         after = fold(net, average, signed, px)
         margin = Decimal(str(self.conf["margin"]))
         blocked_now = paisa(abs(net) * average * margin)
         blocked_after = paisa(abs(after.net) * after.average * margin)
         value = paisa(signed * px)  # cash moves in paise: the ledger adds up exactly
         charges = self._charges(px, qty, row.side, ts)
-        cash_after = ledger.cash - value - charges.total
-        if (
-            blocked_after > blocked_now
-            and cash_after < ledger.margin_blocked - blocked_now + blocked_after
-        ):
+        ledger = PaperLedger.objects.filter(account_id=self.account.pk)
+        if blocked_after > blocked_now:  # more margin: the cash left must cover it
+            need = value + charges.total - blocked_now + blocked_after
+            ledger = ledger.filter(cash__gte=F("margin_blocked") + need)
+        # One conditional UPDATE checks the funds and moves the ledger; the caller holds the
+        # account's lock (_lock_account), so nothing moved it since the fold above.
+        moved = ledger.update(
+            cash=F("cash") - value - charges.total,
+            margin_blocked=F("margin_blocked") - blocked_now + blocked_after,
+            realised_pnl=F("realised_pnl") + paisa(after.realised),
+            charges=F("charges") + charges.total,
+            updated_at=timezone.now(),
+        )
+        if not moved:
+            ledger_of(self.account)  # no ledger at all is its own error
             row.status, row.reason = (
                 "REJECTED",
                 "insufficient funds for the margin this order needs",
             )
-            row.save(update_fields=["status", "reason", "updated_at"])
+            _store(row, ["status", "reason", "updated_at"])
             return 0
-        PaperBrokerTrade.objects.create(
+        row.average_price = px if not row.filled_quantity else _avg(row, qty, px)
+        row.filled_quantity, row.status, row.reason = row.quantity, "TRADED", ""
+        _store(row, ["average_price", "filled_quantity", "status", "reason", "updated_at"])
+        trade = PaperBrokerTrade.objects.create(
             order=row,
             trade_id=f"T{uuid.uuid4().hex[:19]}",
             quantity=qty,
@@ -259,17 +289,7 @@ class PaperBroker(Broker):
             charges_breakdown=charges.breakdown,
             ts=ts,
         )
-        PaperLedger.objects.filter(pk=ledger.pk).update(
-            cash=F("cash") - value - charges.total,
-            margin_blocked=F("margin_blocked") - blocked_now + blocked_after,
-            realised_pnl=F("realised_pnl") + paisa(after.realised),
-            charges=F("charges") + charges.total,
-        )
-        row.average_price = px if not row.filled_quantity else _avg(row, qty, px)
-        row.filled_quantity, row.status, row.reason = row.quantity, "TRADED", ""
-        row.save(
-            update_fields=["average_price", "filled_quantity", "status", "reason", "updated_at"]
-        )
+        self._just_filled.setdefault(row.broker_order_id, []).append(_broker_fill(trade))
         return 1
 
     def _charges(self, price: Decimal, qty: int, side: str, ts: datetime) -> Any:
@@ -282,15 +302,17 @@ class PaperBroker(Broker):
         )
         return _Charges(Decimal(str(found.total)).quantize(CENT), found.to_dict())
 
-    def _folded(self) -> dict[tuple[int, str], tuple[int, Decimal, Decimal]]:
-        """Broker-side positions: every trade of the account folded in time order."""
+    def _folded(
+        self, instrument_id: int | None = None, product: str | None = None
+    ) -> dict[tuple[int, str], tuple[int, Decimal, Decimal]]:
+        """Broker-side positions: every trade of the account (or of one instrument and product)
+        folded in time order."""
         out: dict[tuple[int, str], tuple[int, Decimal, Decimal]] = {}
-        trades = (
-            PaperBrokerTrade.objects.filter(order__account_id=self.account.pk)
-            .order_by("ts", "id")
-            .values_list(
-                "order__instrument_id", "order__product", "order__side", "quantity", "price"
-            )
+        trades = PaperBrokerTrade.objects.filter(order__account_id=self.account.pk)
+        if instrument_id is not None:
+            trades = trades.filter(order__instrument_id=instrument_id, order__product=product)
+        trades = trades.order_by("ts", "id").values_list(
+            "order__instrument_id", "order__product", "order__side", "quantity", "price"
         )
         for instrument_id, product, side, qty, price in trades:
             net, average, realised = out.get((instrument_id, product), (0, Decimal(0), Decimal(0)))
@@ -318,7 +340,15 @@ def _avg(row: PaperBrokerOrder, qty: int, px: Decimal) -> Decimal:
 def _note(row: PaperBrokerOrder, reason: str) -> None:
     if row.reason != reason:
         row.reason = reason
-        row.save(update_fields=["reason", "updated_at"])
+        _store(row, ["reason", "updated_at"])
+
+
+def _store(row: PaperBrokerOrder, fields: list[str]) -> None:
+    """Save the changed ``fields``; a row not yet stored (being placed) is inserted whole."""
+    if row.pk is None:
+        row.save()
+    else:
+        row.save(update_fields=fields)
 
 
 # --- quotes and fill rules ---------------------------------------------------------------

@@ -15,7 +15,13 @@ from django.views.decorators.debug import sensitive_variables
 
 from algobacktester.accounts.models import User
 from algobacktester.bus import Event, emit
-from algobacktester.errors import Conflict, InvalidInput, PermissionDenied, Unavailable
+from algobacktester.errors import (
+    BadGateway,
+    Conflict,
+    InvalidInput,
+    PermissionDenied,
+    Unavailable,
+)
 from engine.fees import get_fee_model
 from engine.risk_gate import RiskLimits
 from engine.sim.config import square_off_minute
@@ -68,12 +74,15 @@ RISK_KEYS = (
 @sensitive_variables("credentials")
 def broker_for(account: BrokerAccount) -> Broker:
     """The account's adapter with its credentials decrypted in memory (never stored or logged)."""
-    cls = broker_class(account.broker)
+    return broker_class(account.broker)(account=account, credentials=_credentials(account))
+
+
+@sensitive_variables("credentials")
+def _credentials(account: BrokerAccount) -> dict[str, Any]:
     try:
-        credentials = credentials_decrypt(account.credentials)
+        return credentials_decrypt(account.credentials)
     except CredentialsUnreadable as exc:
         raise Unavailable(str(exc), code="credentials_unreadable") from exc
-    return cls(account=account, credentials=credentials)
 
 
 def risk_limits(account: BrokerAccount) -> RiskLimits:
@@ -184,6 +193,53 @@ def account_delete(*, account: BrokerAccount) -> None:
     if Position.objects.filter(account=account).exclude(net_quantity=0).exists():
         raise Conflict("the account has open positions: square them off first")
     account.delete()
+
+
+@sensitive_variables("credentials")
+def account_test(*, account: BrokerAccount) -> BrokerAccount:
+    """ "Test credentials": the broker's funds call with the stored credentials.
+
+    Success records the funds, the token's expiry and CONNECTED (a reconnected token clears
+    an earlier ``token_expired``). A refused token marks the account ``token_expired`` and is a
+    409 naming ``credentials``; a broker that fails otherwise leaves the status alone and is a
+    502. Messages never carry the token: the broker's text is scrubbed of every credential."""
+    cls = _broker_cls(account.broker)  # a live broker the operator switched off: 403
+    credentials = _credentials(account)  # that no key decrypts: 503 "reconnect"
+    adapter = cls(account=account, credentials=credentials)
+    try:
+        funds = adapter.funds()
+    except BrokerAuthError as exc:
+        message = _scrubbed(str(exc), credentials)
+        account_token_failed(account=account, message=message)
+        raise Conflict(
+            {"credentials": [f"the broker refused them: {message}; reconnect with new ones"]},
+            code="credentials_refused",
+        ) from None
+    except BrokerError as exc:
+        raise BadGateway(
+            f"the broker's funds call failed: {_scrubbed(str(exc), credentials)}",
+            code="broker_error",
+        ) from None
+    account.funds, account.funds_at = funds.to_dict(), timezone.now()
+    expiry = adapter.credentials_expiry()
+    fields = {"funds": account.funds, "funds_at": account.funds_at, "token_expires_at": expiry}
+    if account.status != BrokerAccount.Status.CONNECTED:
+        fields["status"] = BrokerAccount.Status.CONNECTED
+    if expiry != account.token_expires_at:
+        fields["token_alerted_at"] = None  # a new token earns its own expiry alert
+    BrokerAccount.objects.filter(pk=account.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(account, name, value)
+    return account
+
+
+@sensitive_variables("credentials")
+def _scrubbed(text: str, credentials: dict[str, Any]) -> str:
+    """``text`` without any credential value in it (a broker may echo what it was sent)."""
+    for value in credentials.values():
+        if value and len(str(value)) >= 6:
+            text = text.replace(str(value), "[redacted]")
+    return text[:300]
 
 
 def account_funds_refresh(*, account: BrokerAccount) -> Funds:
@@ -317,7 +373,13 @@ def account_halt(
         Event(
             "trades.halted",
             user_id=account.owner_id,
-            data={"account": account.pk, "state": state, "reason": reason, "by": actor},
+            data={
+                "account": account.pk,
+                "name": account.name,
+                "state": state,
+                "reason": reason,
+                "by": actor,
+            },
         )
     )
     return account
@@ -362,7 +424,7 @@ def account_token_failed(*, account: BrokerAccount, message: str) -> None:
             Event(
                 "trades.token_expired",
                 user_id=account.owner_id,
-                data={"account": account.pk, "message": message[:300]},
+                data={"account": account.pk, "name": account.name, "message": message[:300]},
                 key=f"token-expired:{account.pk}:{account.token_expires_at}",
             )
         )

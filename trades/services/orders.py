@@ -143,7 +143,7 @@ def order_execute(
             return _replayed(existing, fingerprint, strategy_id), False
         raise
     if inline:
-        order_submit(order_id=order.pk, actor="system:submit")
+        order_submit(order_id=order.pk, actor="system:submit", order=order)
     order.refresh_from_db()
     return order, True
 
@@ -256,7 +256,8 @@ def gate(*, account: BrokerAccount, instrument: Instrument, side: str, lots: int
     view = AccountView(
         state=TradingState(account.trading_state),
         minute_of_day=_minute_now(account),
-        day_pnl=day_pnl(account),
+        # The day's P&L is a query; only the daily-loss rule reads it.
+        day_pnl=day_pnl(account) if limits.daily_loss_limit is not None else 0.0,
         positions=_positions(account),
         rate_slot=True,
         can_slice=caps.slicing,

@@ -164,7 +164,7 @@ def _mismatch(account: BrokerAccount, problems: list[str]) -> None:
         Event(
             "trades.reconciliation_mismatch",
             user_id=account.owner_id,
-            data={"account": account.pk, "problems": problems[:20]},
+            data={"account": account.pk, "name": account.name, "problems": problems[:20]},
         )
     )
     if account.trading_state != TradingState.HALTED:

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from algobacktester.bus import Event, emit
@@ -47,10 +48,10 @@ from ..brokers.base import (
     OrderRequest,
     status_ours,
 )
-from ..models import Fill, Order, OrderStatus, Position
+from ..models import Fill, Order, OrderAudit, OrderStatus, Position
 from ..positions import fold
 from .accounts import account_token_failed, broker_for
-from .audit import audit
+from .audit import audit, audit_many, audit_row
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +71,11 @@ def _conf(key: str) -> Any:
 # --- submit ----------------------------------------------------------------------------------
 
 
-def order_submit(*, order_id: int, actor: str = "system:submit") -> str:
-    """Post the order once if it is still NEW; returns what happened."""
+def order_submit(*, order_id: int, actor: str = "system:submit", order: Order | None = None) -> str:
+    """Post the order once if it is still NEW; returns what happened.
+
+    ``order``: the row its creator just wrote (with account and instrument), so an inline
+    submission does not read it again; the claim below still decides on the database's row."""
     lease = lease_claim(
         Order,
         pk=order_id,
@@ -83,7 +87,8 @@ def order_submit(*, order_id: int, actor: str = "system:submit") -> str:
     )
     if lease is None:
         return "not_new"
-    order = Order.objects.select_related("account", "instrument").get(pk=order_id)
+    if order is None or order.pk != order_id:
+        order = Order.objects.select_related("account", "instrument").get(pk=order_id)
     audit(order, "submit", actor=actor, data={"attempt": lease.attempt})
     try:
         adapter = broker_for(order.account)
@@ -151,7 +156,7 @@ def _accepted(lease: Lease, order: Order, placed: BrokerOrder, adapter: Any, act
         # The reaper called it UNKNOWN while the POST ran long: the answer settles it now.
         Order.objects.filter(pk=order.pk, status=OrderStatus.UNKNOWN).update(**fields)
     order.broker_order_id = placed.broker_order_id
-    audit(order, "placed", actor=actor, data={**fields, "status": status})
+    placed_row = audit_row(order, "placed", actor=actor, data={**fields, "status": status})
     emit(
         Event(
             "order.placed", user_id=order.owner_id, data=order_event_data(order, OrderStatus.OPEN)
@@ -165,7 +170,9 @@ def _accepted(lease: Lease, order: Order, placed: BrokerOrder, adapter: Any, act
     except BrokerError as exc:  # the poll and reconciliation pick the rest up
         logger.info("order %s details not read after placing: %s", order.client_id, exc)
         fills = []
-    return order_apply(order_id=order.pk, broker_order=placed, fills=fills, actor=actor)
+    return order_apply(
+        order_id=order.pk, broker_order=placed, fills=fills, actor=actor, audits=[placed_row]
+    )
 
 
 # --- settle unknown outcomes ---------------------------------------------------------------------
@@ -179,7 +186,7 @@ def _settle_soon(order_id: int) -> None:
 
 def order_settle(*, order_id: int, actor: str = "system:settle") -> str:
     """Look an UNKNOWN order up by client id; never posts it again."""
-    order = Order.objects.select_related("account").filter(pk=order_id).first()
+    order = Order.objects.select_related("account", "instrument").filter(pk=order_id).first()
     if order is None or order.status != OrderStatus.UNKNOWN:
         return "not_unknown"
     try:
@@ -211,75 +218,137 @@ def order_settle(*, order_id: int, actor: str = "system:settle") -> str:
 
 
 def order_apply(
-    *, order_id: int, broker_order: BrokerOrder | None, fills: list[BrokerFill], actor: str
+    *,
+    order_id: int,
+    broker_order: BrokerOrder | None,
+    fills: list[BrokerFill],
+    actor: str,
+    audits: list[OrderAudit] | None = None,
+    monotonic: bool = False,
 ) -> str:
-    """Fills by the broker's ids (new ones fold into the position) and the broker's status."""
+    """Fills by the broker's ids (new ones fold into the position) and the broker's status.
+
+    ``audits`` are rows the caller wants written with this one's (one INSERT for all).
+    ``monotonic``: ``broker_order`` is a pushed update that may arrive late or twice, so a
+    status it reports never moves the order back (open after partially filled, anything after
+    a final status); its fills, keyed by trade id, still count."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("instrument").get(pk=order_id)
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("instrument", "account")
+            .get(pk=order_id)
+        )
         if order.status == OrderStatus.SUBMITTING:
+            audit_many(audits or [])
             return order.status  # its submitter will apply the answer it gets
         before = order.status
         broker_id = broker_order.broker_order_id if broker_order else order.broker_order_id
-        new = [f for f in fills if f.broker_order_id == broker_id and _fill_insert(order, f)]
-        rows = list(Fill.objects.filter(order=order).values_list("quantity", "price"))
+        known = _fills_known(order, broker_id)
+        new = _fills_insert(order, [f for f in fills if f.broker_order_id == broker_id], known)
+        rows = [(q, p) for oid, _, q, p in known if oid == order.pk]
+        rows += [(f.quantity, f.price) for f in new]
         done = sum(q for q, _ in rows)
         order.filled_quantity = done
         order.average_price = _average(rows) if done else None
         order.broker_order_id = broker_id
-        if broker_order is not None:
+        if broker_order is not None and not (
+            monotonic and _goes_back(order.status, status_ours(broker_order.status))
+        ):
             order.broker_status = broker_order.status
             order.status = status_ours(broker_order.status)
             if broker_order.reason and order.status == OrderStatus.REJECTED:
                 order.reason = broker_order.reason[:300]
         if order.status == OrderStatus.FILLED and done < order.quantity:
             order.status = OrderStatus.PARTIALLY_FILLED  # the trade book lags: fills decide
-        order.save()
+        order.save(update_fields=APPLIED_FIELDS)
+        rows_to_audit = list(audits or [])
         if new or order.status != before:
-            audit(
-                order,
-                "update",
-                actor=actor,
-                data={"from": before, "to": order.status, "new_fills": [f.trade_id for f in new]},
-            )
+            data = {"from": before, "to": order.status, "new_fills": [f.trade_id for f in new]}
+            rows_to_audit.append(audit_row(order, "update", actor=actor, data=data))
+        audit_many(rows_to_audit)
         if order.status != before:
             _announce(order)
     return order.status
 
 
-def _fill_insert(order: Order, fill: BrokerFill) -> bool:
-    """Insert the fill unless its (order id, trade id) is known; fold it into the position."""
-    if not fill.trade_id or fill.quantity <= 0:
-        return False
-    fill_row, created = Fill.objects.get_or_create(
-        account_id=order.account_id,
-        broker_order_id=fill.broker_order_id,
-        trade_id=fill.trade_id,
-        defaults={
-            "order": order,
-            "quantity": fill.quantity,
-            "price": fill.price,
-            "charges": fill.charges,
-            "charges_breakdown": fill.charges_breakdown,
-            "ts": fill.ts,
-        },
-    )
-    if not created:
-        return False
+# How far along an order is: a pushed update may only move it forward.
+PROGRESS = {OrderStatus.UNKNOWN: 0, OrderStatus.OPEN: 1, OrderStatus.PARTIALLY_FILLED: 2}
+FINAL = 3
+
+
+def _goes_back(current: str, reported: str) -> bool:
+    here, there = PROGRESS.get(current, FINAL), PROGRESS.get(reported, FINAL)
+    return there < here or (here == FINAL and reported != current)
+
+
+APPLIED_FIELDS = [
+    "filled_quantity",
+    "average_price",
+    "broker_order_id",
+    "broker_status",
+    "status",
+    "reason",
+    "updated_at",
+]
+
+
+def _fills_known(order: Order, broker_id: str) -> list[tuple[int, str, int, Decimal]]:
+    """(order id, trade id, quantity, price) of the order's fills and of its broker id's, in
+    one read: which trades are already known, and what the order has filled so far."""
+    mine = Q(order=order)
+    if broker_id:
+        mine |= Q(account_id=order.account_id, broker_order_id=broker_id)
+    return list(Fill.objects.filter(mine).values_list("order_id", "trade_id", "quantity", "price"))
+
+
+def _fills_insert(
+    order: Order, fills: list[BrokerFill], known: list[tuple[int, str, int, Decimal]]
+) -> list[BrokerFill]:
+    """Insert the fills whose (order id, trade id) is new; fold them into the position.
+
+    The order row is locked (``select_for_update``) by the caller, so no other apply of this
+    order inserts the same trade meanwhile; the unique constraint stays the last word."""
+    seen = {trade for _, trade, _, _ in known}
+    new = []
+    for fill in fills:
+        if fill.trade_id and fill.quantity > 0 and fill.trade_id not in seen:
+            seen.add(fill.trade_id)
+            new.append(fill)
+    if not new:
+        return []
     position, _ = Position.objects.select_for_update().get_or_create(
         account_id=order.account_id, instrument_id=order.instrument_id, product=order.product
     )
-    after = fold(
-        position.net_quantity, position.average_price, order.signed * fill.quantity, fill.price
+    rows = []
+    for fill in new:
+        after = fold(
+            position.net_quantity, position.average_price, order.signed * fill.quantity, fill.price
+        )
+        position.net_quantity = after.net
+        position.average_price = after.average.quantize(Decimal("0.0001"))
+        position.realised_pnl += after.realised
+        position.charges += fill.charges
+        rows.append(_fill_row(order, fill, after.realised))
+    Fill.objects.bulk_create(rows)
+    position.save(
+        update_fields=["net_quantity", "average_price", "realised_pnl", "charges", "updated_at"]
     )
-    position.net_quantity, position.average_price = (
-        after.net,
-        after.average.quantize(Decimal("0.0001")),
+    return new
+
+
+def _fill_row(order: Order, fill: BrokerFill, realised: Decimal) -> Fill:
+    return Fill(
+        order=order,
+        account_id=order.account_id,
+        broker_order_id=fill.broker_order_id,
+        trade_id=fill.trade_id,
+        quantity=fill.quantity,
+        price=fill.price,
+        charges=fill.charges,
+        charges_breakdown=fill.charges_breakdown,
+        realised_pnl=realised,
+        ts=fill.ts,
     )
-    position.realised_pnl += after.realised
-    position.charges += fill.charges
-    position.save()
-    Fill.objects.filter(pk=fill_row.pk).update(realised_pnl=after.realised)
-    return True
 
 
 def _average(rows: list[tuple[int, Decimal]]) -> Decimal:
@@ -295,9 +364,13 @@ def order_event_data(order: Order, status: str | None = None) -> dict[str, Any]:
         "id": order.pk,
         "client_id": order.client_id,
         "account": order.account_id,
+        "account_name": order.account.name,
         "instrument": order.instrument_id,
+        "symbol": order.instrument.symbol,  # the notification says what was traded
         "side": order.side,
+        "lots": order.lots,
         "quantity": order.quantity,
+        "order_type": order.order_type,
         "status": status or order.status,
         "filled_quantity": order.filled_quantity,
         "average_price": str(order.average_price) if order.average_price is not None else None,
@@ -361,7 +434,7 @@ def _lapsed_to_unknown(lease: Lease) -> bool:
     reason = "the submitting worker stopped mid-POST: settled by client id, never re-posted"
     if not lease_release(lease, status=OrderStatus.UNKNOWN, fields={"reason": reason}):
         return False
-    order = Order.objects.get(pk=lease.pk)
+    order = Order.objects.select_related("account", "instrument").get(pk=lease.pk)
     audit(order, "unknown", actor="system:reaper", data={"reason": reason})
     _announce(order)
     return True

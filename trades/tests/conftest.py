@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+
+from .fake_dhan import FakeDhan, token_for
 
 
 @pytest.fixture(autouse=True)
@@ -89,4 +92,28 @@ def paper_account(user):
         broker="paper",
         name="Paper",
         paper={"starting_cash": "100000", "slippage_bps": 0},
+    )
+
+
+@pytest.fixture
+def fake(settings):
+    token = token_for(f"CANARY{uuid.uuid4().hex}")
+    server = FakeDhan(token=token, client_id=str(uuid.uuid4().int)[:10]).start()
+    settings.DHAN_BASE_URL = server.base_url
+    settings.DHAN_TIMEOUT_SECONDS = 1
+    settings.DHAN_MAX_RETRIES = 2
+    server.timeout_seconds = 2.5
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dhan(user, fake):
+    from trades.services.accounts import account_connect
+
+    return account_connect(
+        user=user,
+        broker="dhan",
+        name="Dhan",
+        credentials={"client_id": fake.client_id, "access_token": fake.token},
     )

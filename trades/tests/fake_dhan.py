@@ -13,6 +13,18 @@ SDK parses, checks the ``access-token`` header, and injects, on the next order P
 Always on: a bare STOP_LOSS_MARKET on an option (NSE_FNO) is rejected, as Dhan does;
 ``duplicate_trades`` repeats every trade row in the trade book (a duplicated update).
 Every POST to ``/orders`` is counted per correlation id: the test of "placed once".
+
+Quotes: ``POST /marketfeed/ltp`` and ``/marketfeed/quote`` answer from ``prices`` (100.0 by
+default) with a one-tick book around it, stamped now; ``quote_age_seconds`` ages the last
+trade time, ``quote_fault = "5xx"`` fails the call.
+
+The order-update WebSocket (``ws_url``; start it with :meth:`start_stream`) takes Dhan's login
+message (MsgCode 42, the client id and the token; anything else is closed with 4001) and then
+pushes an ``order_alert`` for every change of an order, in Dhan's field names. Faults:
+``stream_duplicates`` sends each alert twice; :meth:`stream_hold` keeps alerts back and
+:meth:`stream_release` sends them newest first (out of order); :meth:`stream_drop` closes every
+connection (the client must reconnect); alerts sent while nobody is connected are lost, as at
+Dhan.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from collections import Counter, deque
 from typing import Any
 
 from pytest_httpserver import HTTPServer
+from websockets.sync.server import ServerConnection, serve
 from werkzeug import Request, Response
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -61,14 +74,26 @@ class FakeDhan:
         self.prices: dict[str, float] = {}
         self.duplicate_trades = False
         self.kill_switch = False
+        self.funds_fault = ""  # "5xx": the funds call answers 500 (DH-908)
         self.timeout_seconds = 3.0
         self.lock = threading.RLock()
         self._held = threading.Event()
         self._release = threading.Event()
         self._ids = itertools.count(5_000_000_001)
         self._tids = itertools.count(9_000_000_001)
+        self.quote_age_seconds = 0.0
+        self.quote_fault = ""
         self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
         self.server.expect_request(re.compile("/v2/.*")).respond_with_handler(self._handle)
+        # the order-update WebSocket
+        self.stream_duplicates = False
+        self.stream_mute = False  # alerts are lost (as while a client is away)
+        self.logins: list[dict[str, Any]] = []
+        self.sent_alerts = 0
+        self._clients: set[ServerConnection] = set()
+        self._held_alerts: list[str] | None = None
+        self._ws: Any = None
+        self._ws_thread: threading.Thread | None = None
 
     # --- control --------------------------------------------------------------------------
     @property
@@ -81,6 +106,9 @@ class FakeDhan:
 
     def stop(self) -> None:
         self._release.set()
+        if self._ws is not None:
+            self._ws.shutdown()
+            self._ws_thread.join(5)
         self.server.clear()
         if self.server.is_running():
             self.server.stop()
@@ -117,6 +145,119 @@ class FakeDhan:
             self._trade(order, order["quantity"])
             return order["orderId"]
 
+    # --- the order-update WebSocket ---------------------------------------------------------
+    def start_stream(self) -> FakeDhan:
+        self._ws = serve(self._ws_session, "127.0.0.1", 0)
+        self._ws_thread = threading.Thread(target=self._ws.serve_forever, daemon=True)
+        self._ws_thread.start()
+        return self
+
+    @property
+    def ws_url(self) -> str:
+        host, port = self._ws.socket.getsockname()[:2]
+        return f"ws://{host}:{port}"
+
+    @property
+    def connected(self) -> int:
+        with self.lock:
+            return len(self._clients)
+
+    def wait_connected(self, count: int = 1, timeout: float = 10) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.connected >= count:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def stream_drop(self) -> None:
+        """A dropped connection: every client is disconnected (it must log in again)."""
+        with self.lock:
+            clients = list(self._clients)
+        for ws in clients:
+            ws.close(code=1011, reason="dropped by the fake")
+
+    def stream_hold(self) -> None:
+        with self.lock:
+            self._held_alerts = []
+
+    def stream_release(self) -> None:
+        """Send the held alerts newest first: the stream delivers out of order."""
+        with self.lock:
+            held, self._held_alerts = self._held_alerts or [], None
+        for message in reversed(held):
+            self._broadcast(message)
+
+    def _ws_session(self, ws: ServerConnection) -> None:
+        try:
+            login = json.loads(ws.recv(timeout=5))
+        except Exception:
+            ws.close(code=4001, reason="login expected")
+            return
+        req = login.get("LoginReq") or {}
+        self.logins.append({"MsgCode": req.get("MsgCode"), "ClientId": req.get("ClientId")})
+        if (
+            req.get("MsgCode") != 42
+            or req.get("ClientId") != self.client_id
+            or req.get("Token") != self.token
+            or login.get("UserType") != "SELF"
+        ):
+            ws.close(code=4001, reason="invalid login")
+            return
+        with self.lock:
+            self._clients.add(ws)
+        try:
+            _drain(ws)
+        finally:
+            with self.lock:
+                self._clients.discard(ws)
+
+    def _alert(self, order: dict[str, Any]) -> None:
+        """Dhan's ``order_alert`` for the order's current state."""
+        status = order["orderStatus"].title()  # Dhan writes "Traded", "Part_Traded", …
+        data = {
+            "Exchange": "NSE",
+            "Segment": "D" if order["exchangeSegment"] == "NSE_FNO" else "E",
+            "SecurityId": order["securityId"],
+            "ClientId": self.client_id,
+            "OrderNo": order["orderId"],
+            "ExchOrderNo": f"14{order['orderId']}",
+            "Product": order["productType"][:1],
+            "TxnType": order["transactionType"][:1],
+            "OrderType": SHORT_TYPES.get(order["orderType"], order["orderType"]),
+            "Validity": "DAY",
+            "Quantity": order["quantity"],
+            "TradedQty": order["filledQty"],
+            "RemainingQuantity": order["quantity"] - order["filledQty"],
+            "Price": order["price"],
+            "TriggerPrice": order["triggerPrice"],
+            "TradedPrice": order["averageTradedPrice"],
+            "AvgTradedPrice": order["averageTradedPrice"],
+            "Status": status,
+            "CorrelationId": order["correlationId"],
+            "ReasonDescription": order["omsErrorDescription"] or "CONFIRMED",
+            "LastUpdatedTime": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        message = json.dumps({"Type": "order_alert", "Data": data})
+        if self.stream_mute:
+            return
+        with self.lock:
+            if self._held_alerts is not None:
+                self._held_alerts.append(message)
+                return
+        self._broadcast(message)
+
+    def _broadcast(self, message: str) -> None:
+        with self.lock:
+            clients = list(self._clients)
+        for ws in clients:
+            for _ in range(2 if self.stream_duplicates else 1):
+                try:
+                    ws.send(message)
+                    self.sent_alerts += 1
+                except Exception:  # a client that just left
+                    break
+
     # --- HTTP --------------------------------------------------------------------------------
     def _handle(self, request: Request) -> Response:
         if request.headers.get("access-token") != self.token:
@@ -125,6 +266,8 @@ class FakeDhan:
         route = (request.method, re.sub(r"/[^/]+$", "/{id}", path) if path.count("/") > 1 else path)
         if request.method == "POST" and path in ("/orders", "/orders/slicing"):
             return self._place(json.loads(request.data or b"{}"))
+        if request.method == "POST" and path in ("/marketfeed/ltp", "/marketfeed/quote"):
+            return self._quotes(json.loads(request.data or b"{}"), full=path.endswith("quote"))
         if request.method == "GET" and path.startswith("/orders/external/"):
             return self._by_correlation(path.rsplit("/", 1)[1])
         handlers = {
@@ -137,9 +280,7 @@ class FakeDhan:
             ("GET", "/trades/"): lambda: _json(self._trade_rows(None)),
             ("GET", "/trades/{id}"): lambda: _json(self._trade_rows(path.rsplit("/", 1)[1])),
             ("GET", "/positions"): lambda: _json(self._positions()),
-            ("GET", "/fundlimit"): lambda: _json(
-                {"dhanClientId": self.client_id, "availabelBalance": 250000.5, "utilizedAmount": 0}
-            ),
+            ("GET", "/fundlimit"): self._funds,
             ("POST", "/killswitch"): lambda: self._kill(request.args.get("killSwitchStatus", "")),
         }
         handler = handlers.get(route) or handlers.get((request.method, path))
@@ -199,6 +340,7 @@ class FakeDhan:
             "createTime": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
         self.orders[order_id] = order
+        self._alert(order)
         return order
 
     def _trade(self, order: dict[str, Any], quantity: int) -> None:
@@ -211,6 +353,7 @@ class FakeDhan:
         order["orderStatus"] = (
             "TRADED" if order["filledQty"] >= order["quantity"] else "PART_TRADED"
         )
+        self._alert(order)
         self.trades.append(
             {
                 "dhanClientId": self.client_id,
@@ -249,6 +392,7 @@ class FakeDhan:
                     400,
                 )
             order["orderStatus"] = "CANCELLED"
+            self._alert(order)
         return _json({"orderId": order_id, "orderStatus": "CANCELLED"})
 
     def _modify(self, order_id: str, body: dict[str, Any]) -> Response:
@@ -289,9 +433,52 @@ class FakeDhan:
             for (sid, seg, product), qty in net.items()
         ]
 
+    def _quotes(self, body: dict[str, Any], *, full: bool) -> Response:
+        if self.quote_fault == "5xx":
+            return _json(SERVER, 500)
+        stamp = time.strftime(
+            "%d/%m/%Y %H:%M:%S", time.gmtime(time.time() + 19_800 - self.quote_age_seconds)
+        )  # IST wall clock, as Dhan writes it
+        data: dict[str, dict[str, Any]] = {}
+        for segment, ids in body.items():
+            for sid in ids:
+                price = self.prices.get(str(sid), 100.0)
+                row: dict[str, Any] = {"last_price": price}
+                if full:
+                    row.update(
+                        last_trade_time=stamp,
+                        ohlc={"open": price, "close": price, "high": price + 1, "low": price - 1},
+                        depth={
+                            "buy": [{"quantity": 10, "orders": 1, "price": price - 0.05}],
+                            "sell": [{"quantity": 10, "orders": 1, "price": price + 0.05}],
+                        },
+                        volume=1000,
+                    )
+                data.setdefault(segment, {})[str(sid)] = row
+        return _json({"data": data, "status": "success"})
+
+    def _funds(self) -> Response:
+        if self.funds_fault == "5xx":
+            return _json(SERVER, 500)
+        return _json(
+            {"dhanClientId": self.client_id, "availabelBalance": 250000.5, "utilizedAmount": 0}
+        )
+
     def _kill(self, status: str) -> Response:
         self.kill_switch = status == "ACTIVATE"
         return _json({"dhanClientId": self.client_id, "killSwitchStatus": status})
+
+
+SHORT_TYPES = {"MARKET": "MKT", "LIMIT": "LMT", "STOP_LOSS": "SL", "STOP_LOSS_MARKET": "SLM"}
+
+
+def _drain(ws: ServerConnection) -> None:
+    """Until the client goes: what it sends after login is ignored."""
+    try:
+        for _ in ws:
+            pass
+    except Exception:  # closed
+        return
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,31 +13,7 @@ from trades.services.accounts import account_connect
 from trades.services.orders import order_cancel, order_execute
 from trades.services.polling import account_poll
 
-from .fake_dhan import FakeDhan, token_for
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fake(settings):
-    token = token_for(f"CANARY{uuid.uuid4().hex}")
-    server = FakeDhan(token=token, client_id=str(uuid.uuid4().int)[:10]).start()
-    settings.DHAN_BASE_URL = server.base_url
-    settings.DHAN_TIMEOUT_SECONDS = 1
-    settings.DHAN_MAX_RETRIES = 2
-    server.timeout_seconds = 2.5
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def dhan(user, fake):
-    return account_connect(
-        user=user,
-        broker="dhan",
-        name="Dhan",
-        credentials={"client_id": fake.client_id, "access_token": fake.token},
-    )
 
 
 def buy(account, instrument, **extra):

@@ -46,6 +46,7 @@ def urls(account_id: int, order_id: int) -> list[tuple[str, str, dict | None]]:
         ("delete", f"/api/trades/accounts/{account_id}", None),
         ("post", f"/api/trades/accounts/{account_id}/halt", {}),
         ("post", f"/api/trades/accounts/{account_id}/resume", None),
+        ("post", f"/api/trades/accounts/{account_id}/test", None),
         ("get", f"/api/trades/{order_id}", None),
         ("post", f"/api/trades/{order_id}/cancel", None),
         ("post", f"/api/trades/{order_id}/modify", {"lots": 2}),
@@ -193,6 +194,9 @@ def test_a_canary_token_never_leaves_the_encrypted_column(
     responses.append(
         auth_client.patch(f"/api/trades/accounts/{account_id}", {"credentials": bad}, format="json")
     )
+    responses.append(auth_client.post(f"/api/trades/accounts/{account_id}/test"))
+    fake.funds_fault = "5xx"
+    responses.append(auth_client.post(f"/api/trades/accounts/{account_id}/test"))  # a 502
     for url in (
         "/api/trades/accounts",
         f"/api/trades/accounts/{account_id}",
