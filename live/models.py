@@ -163,3 +163,23 @@ class FeedLease(models.Model):
 
     def __str__(self) -> str:
         return f"feed {self.name} held by {self.holder or 'nobody'}"
+
+
+class DriftReport(models.Model):
+    """One session day compared with a backtest of the bars the session read that day
+    (live/drift.py). Rebuilt when the day gained steps since it was built (``bars``)."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="drift")
+    day = models.DateField()  # the IST trading day
+    bars = models.PositiveIntegerField()  # the session's steps on that day when built
+    report = models.JSONField(default=dict)
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("session", "day")
+        constraints = [
+            models.UniqueConstraint(fields=("session", "day"), name="live_drift_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"drift of session {self.session_id} on {self.day}"

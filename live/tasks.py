@@ -17,3 +17,10 @@ def session_tick_exit_task(session_id: int, position_bar: int, reason: str, pric
     return services.session_tick_exit(
         session_id=session_id, position_bar=position_bar, reason=reason, price=price
     )
+
+
+@shared_task(name="live.tasks.drift_reports_task")
+def drift_reports_task() -> int:
+    from .drift import drift_reports_due
+
+    return drift_reports_due()
