@@ -9,11 +9,12 @@ import pytest
 from live import drift, services
 from live.feed import play_session
 from live.models import DriftReport, SessionOrder
-from live.tests.test_faults import day, session  # noqa: F401  (fixtures)
+from live.tests import test_faults
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/live/sessions"
+day, session = test_faults.day, test_faults.session  # one ORB day, a started session
 
 
 @pytest.fixture
@@ -43,7 +44,9 @@ def test_a_replayed_day_matches_its_backtest_trade_for_trade(session, client_of)
     # the target exit: the engine books its level, the paper broker fills at the bar's close
     order = SessionOrder.objects.get(session=session, intent="exit").order
     assert trade["exit_price"] == float(order.average_price)
-    assert trade["exit_slippage"] == pytest.approx(trade["backtest_exit_price"] - trade["exit_price"])
+    assert trade["exit_slippage"] == pytest.approx(
+        trade["backtest_exit_price"] - trade["exit_price"]
+    )
     assert trade["pnl_difference"] == pytest.approx(trade["pnl_live"] - trade["pnl_backtest"])
     assert summary["pnl_difference"] == pytest.approx(trade["pnl_difference"])
     assert trade["slippage"] == pytest.approx(-trade["pnl_difference"])
@@ -61,7 +64,7 @@ def test_a_paused_session_shows_the_backtests_trade_as_unmatched(session):
     assert report["summary"]["pnl_difference"] == -report["summary"]["pnl_backtest"]
 
 
-def test_the_report_is_rebuilt_when_the_day_gains_bars(session, day):  # noqa: F811
+def test_the_report_is_rebuilt_when_the_day_gains_bars(session, day):
     sent = []
 
     def first_half(session_id, bar, next_ts):
