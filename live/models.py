@@ -44,7 +44,10 @@ class LiveSession(models.Model):
     timeframe = models.CharField(max_length=8)
     lots = models.PositiveIntegerField(default=1)
     risk_overrides = models.JSONField(default=dict, blank=True)
+    # {"start": "09:05", "stop": "15:35", "muhurat": false} (IST; live/schedule.py); {}: none
     schedule = models.JSONField(default=dict, blank=True)
+    # The trading day the schedule last started the session on (its claim: one start a day).
+    schedule_day = models.DateField(null=True, blank=True)
     feed = models.CharField(max_length=8, choices=Feed.choices, default=Feed.REPLAY)
     # replay: {"start": "2024-01-01", "end": "2024-01-05", "speed": 60.0} (speed 0: as fast as possible)
     replay = models.JSONField(default=dict, blank=True)

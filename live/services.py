@@ -40,6 +40,7 @@ from trades.services.orders import account_of, client_id_for, order_execute
 from workers.leases import holder_name
 
 from .models import ACTIVE_STATUSES, LiveSession, SessionEvent, SessionOrder, SessionStep
+from .schedule import schedule_checked
 
 logger = logging.getLogger(__name__)
 Status = LiveSession.Status
@@ -79,14 +80,6 @@ def session_create(
         raise InvalidInput({"timeframe": [f"live sessions run on intraday bars, not {tf}"]})
     account = account_of(user=user, account_id=account_id)
     instrument = md.instrument_by_ref(ref=instrument_ref)
-    if schedule:
-        raise InvalidInput(
-            {
-                "schedule": [
-                    "auto-start on trading days is not available yet: start sessions by hand"
-                ]
-            }
-        )
     if feed != LiveSession.Feed.REPLAY:
         raise InvalidInput(
             {"feed": ["the broker market feed (Dhan v2) is not available yet; use feed=replay"]}
@@ -96,7 +89,8 @@ def session_create(
     if lots < 1:
         raise InvalidInput({"lots": ["must be at least 1"]})
     overrides = risk_overrides or {}
-    _graph_with(strategy_version, overrides)  # refuses a bad override, naming it
+    graph = _graph_with(strategy_version, overrides)  # refuses a bad override, naming it
+    schedule = schedule_checked(schedule, square_off=graph.risk.square_off)
     return LiveSession.objects.create(
         owner=user,
         name=name[:120],
@@ -106,6 +100,7 @@ def session_create(
         timeframe=tf,
         lots=lots,
         risk_overrides=overrides,
+        schedule=schedule,
         feed=feed,
         replay=_replay_checked(replay, instrument, tf),
         state={"capital": str(capital if capital is not None else DEFAULT_CAPITAL)},

@@ -24,3 +24,10 @@ def drift_reports_task() -> int:
     from .drift import drift_reports_due
 
     return drift_reports_due()
+
+
+@shared_task(name="live.tasks.schedules_tick_task")
+def schedules_tick_task() -> dict[str, int]:
+    from .schedule import schedules_tick
+
+    return schedules_tick()

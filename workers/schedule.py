@@ -58,6 +58,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "trades.tasks.accounts_reconcile_task",
         "schedule": crontab(minute="*/5", hour="8-16", day_of_week="mon-fri"),
     },
+    # Scheduled live sessions start before the open on trading days and stop after the
+    # square-off (live/schedule.py: calendar-aware, a tick delivered twice starts once).
+    "live-schedules": {
+        "task": "live.tasks.schedules_tick_task",
+        "schedule": crontab(minute="*"),
+    },
     # The daily drift report of every session day that ended (after the 15:25 square-off and
     # the 15:30 close); GET …/drift builds one on demand too (docs/live.md).
     "live-drift-reports": {

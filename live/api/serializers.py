@@ -31,7 +31,11 @@ class SessionCreateSerializer(serializers.Serializer):
     lots = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     capital = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=1, required=False)
     risk_overrides = serializers.DictField(required=False)
-    schedule = serializers.DictField(required=False)
+    schedule = serializers.DictField(
+        required=False,
+        help_text='{"start": "09:05", "stop": "15:35", "muhurat": false}: IST times, '
+        "start before the open, stop after the square-off (docs/live.md).",
+    )
     feed = serializers.ChoiceField(choices=LiveSession.Feed.values, required=False)
     replay = ReplaySerializer(required=False)
 
@@ -65,6 +69,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "capital",
             "risk_overrides",
             "schedule",
+            "schedule_day",
             "feed",
             "replay",
             "status",
