@@ -22,11 +22,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from algobacktester.bus import Event, emit
 from algobacktester.errors import ApplicationError, InvalidInput
 from engine.markets.calendar import IST
 from engine.markets.calendar import session as market_session
 
+from . import notify
 from .models import ACTIVE_STATUSES, LiveSession
 
 logger = logging.getLogger(__name__)
@@ -142,17 +142,12 @@ def _start(session: LiveSession, day: date) -> int:
     except ApplicationError as exc:
         with transaction.atomic():
             _event(session, "guardrail", f"scheduled start refused: {exc}"[:300])
-            emit(
-                Event(
-                    type="live.guardrail",
-                    user_id=session.owner_id,
-                    key=f"live.schedule:{session.pk}:{day.isoformat()}",
-                    data={
-                        "session": session.pk,
-                        "message": f"The scheduled start of session {session.pk} on "
-                        f"{day:%d %b %Y} was refused: {exc}",
-                    },
-                )
+            notify.guardrail_notify(
+                session,
+                kind="schedule",
+                key=f"{session.pk}:{day.isoformat()}",
+                message=f"The scheduled start of {notify.label(session)} on {day:%d %b %Y} "
+                f"was refused: {exc}",
             )
         _announce(session)
         return 0

@@ -39,6 +39,7 @@ from trades.models import BrokerAccount, Order, OrderStatus, Product
 from trades.services.orders import account_of, client_id_for, order_execute
 from workers.leases import holder_name
 
+from . import notify
 from .models import ACTIVE_STATUSES, LiveSession, SessionEvent, SessionOrder, SessionStep
 from .schedule import schedule_checked
 
@@ -290,8 +291,8 @@ def step_execute(*, session_id: int, bar: list[float], next_ts: int | None) -> s
     runner: LiveRunner | None = None
     with transaction.atomic():
         session = (
-            LiveSession.objects.select_for_update()
-            .select_related("strategy_version", "instrument", "account")
+            LiveSession.objects.select_for_update(of=("self",))
+            .select_related("strategy_version__strategy", "instrument", "account")
             .filter(pk=session_id)
             .first()
         )
@@ -325,7 +326,10 @@ def _one(
     force = session.state.get("force_exit")
     force_exit = bool(force) and session.position != 0
     allow = session.status == Status.RUNNING
+    blocked = notify.day_blocked(runner)
     result = runner.step(bar, next_ts, force_exit=force_exit, allow_entries=allow)
+    if notify.day_blocked(runner) not in (blocked, None):
+        notify.day_loss_notify(session, bar_ts=bar.ts, day_pnl=result.day_pnl)
     sig = result.signal
     signal = {
         "entry_long": sig.entry_long,
@@ -477,6 +481,16 @@ def _place(
             },
         )
     )
+    notify.order_notify(
+        session,
+        intent=intent,
+        side=side,
+        lots=lots,
+        reason=reason,
+        price=price,
+        bar_ts=bar_ts,
+        client_id=cid,
+    )
 
 
 def _paper_clock(session: LiveSession, bar: Bar) -> None:
@@ -493,16 +507,10 @@ def _paper_clock(session: LiveSession, bar: Bar) -> None:
     account.save(update_fields=["paper", "updated_at"])
 
 
-def _halt(session: LiveSession, reason: str) -> None:
+def _halt(session: LiveSession, reason: str, *, reconciliation: bool = False) -> None:
     session.status, session.status_reason = Status.HALTED, reason[:300]
     _event(session, "guardrail", f"halted: {reason}"[:300])
-    emit(
-        Event(
-            type="live.guardrail",
-            user_id=session.owner_id,
-            data={"session": session.pk, "halted": True, "reason": reason[:300]},
-        )
-    )
+    notify.halt_notify(session, reason, reconciliation=reconciliation)
 
 
 def _reconciled(session: LiveSession) -> bool:
@@ -527,6 +535,7 @@ def _reconciled(session: LiveSession) -> bool:
         session,
         f"position mismatch: the engine holds {session.position:g}, the broker "
         f"filled {net:g}" + (f" ({why})" if why else ""),
+        reconciliation=True,
     )
     session.save(update_fields=["status", "status_reason", "updated_at"])
     return False

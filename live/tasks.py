@@ -31,3 +31,10 @@ def schedules_tick_task() -> dict[str, int]:
     from .schedule import schedules_tick
 
     return schedules_tick()
+
+
+@shared_task(name="live.tasks.feed_watch_task")
+def feed_watch_task() -> int:
+    from .notify import feed_watch
+
+    return feed_watch()

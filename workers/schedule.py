@@ -64,6 +64,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "live.tasks.schedules_tick_task",
         "schedule": crontab(minute="*"),
     },
+    # Owners of running replay sessions are told (once per outage) when no feed holds a lease.
+    "live-feed-watch": {
+        "task": "live.tasks.feed_watch_task",
+        "schedule": 60.0,
+    },
     # The daily drift report of every session day that ended (after the 15:25 square-off and
     # the 15:30 close); GET …/drift builds one on demand too (docs/live.md).
     "live-drift-reports": {
