@@ -286,16 +286,48 @@ _RUNNERS: dict[int, tuple[int, LiveRunner]] = {}  # session -> (steps, runner): 
 _RUNNERS_LOCK = threading.Lock()
 
 
+# What a step changes on the session row (an UPDATE of these only: the JSON of the rest is
+# neither re-encoded nor re-sent on every bar).
+STEP_FIELDS = (
+    "state",
+    "position",
+    "average_price",
+    "levels",
+    "day_pnl",
+    "last_bar",
+    "steps",
+    "status",
+    "status_reason",
+    "updated_at",
+)
+# session -> its strategy version (with the strategy), instrument and account: fixed for a
+# session's life (the version is pinned), so a worker reads them once, not with every bar.
+_RELATED: dict[int, tuple[Any, Any, Any]] = {}
+
+
+def _session_locked(session_id: int) -> LiveSession | None:
+    """The session's row under ``FOR UPDATE`` (that row only: the instrument and account rows
+    other sessions share are not locked), its relations from this worker's cache."""
+    related = _RELATED.get(session_id)
+    qs = LiveSession.objects.select_for_update(of=("self",))
+    if related is None:
+        qs = qs.select_related("strategy_version__strategy", "instrument", "account")
+    try:
+        session = qs.get(pk=session_id)  # get(): no ORDER BY (the model's ordering)
+    except LiveSession.DoesNotExist:
+        return None
+    if related is None:
+        _RELATED[session_id] = (session.strategy_version, session.instrument, session.account)
+    else:
+        session.strategy_version, session.instrument, session.account = related
+    return session
+
+
 def step_execute(*, session_id: int, bar: list[float], next_ts: int | None) -> str:
     """Run one closed bar of one session exactly once; return what happened."""
     runner: LiveRunner | None = None
     with transaction.atomic():
-        session = (
-            LiveSession.objects.select_for_update(of=("self",))
-            .select_related("strategy_version__strategy", "instrument", "account")
-            .filter(pk=session_id)
-            .first()
-        )
+        session = _session_locked(session_id)
         if session is None or session.status not in ACTIVE_STATUSES:
             return "inactive"
         ts = int(bar[0])
@@ -312,7 +344,7 @@ def step_execute(*, session_id: int, bar: list[float], next_ts: int | None) -> s
         for missed, nxt in _missing(session, runner, ts):
             _one(session, runner, missed, nxt, SessionStep.Source.CATCH_UP)
         result = _one(session, runner, _bar(bar), next_ts, SessionStep.Source.FEED)
-        session.save()
+        session.save(update_fields=STEP_FIELDS)
         steps = session.steps
         transaction.on_commit(lambda: _runner_put(session_id, steps, runner))
         _announce_state(session, result)
@@ -516,8 +548,12 @@ def _halt(session: LiveSession, reason: str, *, reconciliation: bool = False) ->
 def _reconciled(session: LiveSession) -> bool:
     """The session's filled orders at the broker add up to the engine's position, or are
     still in flight; a mismatch halts the session with the reason (never auto-corrected)."""
-    if not session.state.get("intents"):
+    intents = int(session.state.get("intents", 0))
+    if not intents:
         return True  # never placed an order: nothing to compare
+    # Settled orders never change again: with no order since the last match, nothing to read.
+    if session.state.get("reconciled") == [intents, session.position]:
+        return True
     orders = Order.objects.filter(pk__in=session.intents.values("order_id"))
     rows = list(orders.values_list("status", "side", "filled_quantity"))
     if any(status not in SETTLED for status, _, _ in rows):
@@ -526,6 +562,8 @@ def _reconciled(session: LiveSession) -> bool:
     # A tick exit (or a square-off) already flattened the broker; this step closes the book.
     expected = 0.0 if session.state.get("force_exit") else session.position
     if abs(net - expected) < 1e-9:
+        if not session.state.get("force_exit"):
+            session.state = {**session.state, "reconciled": [intents, session.position]}
         return True
     bad = orders.filter(
         status__in=(OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
@@ -649,6 +687,7 @@ def runners_clear() -> None:
     """Forget this process's runners (tests; a restarted worker starts without any)."""
     with _RUNNERS_LOCK:
         _RUNNERS.clear()
+        _RELATED.clear()
 
 
 # --- events -------------------------------------------------------------------------------------
