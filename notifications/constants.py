@@ -23,6 +23,8 @@ class EventType(models.TextChoices):
     TRADES_MISMATCH = "trades.reconciliation_mismatch", "Positions differ from the broker's"
     TRADES_TOKEN_EXPIRING = "trades.token_expiring", "Broker token expiring"
     TRADES_TOKEN_EXPIRED = "trades.token_expired", "Broker token refused"
+    LIVE_ENTRY = "live.entry", "Live session entered"
+    LIVE_EXIT = "live.exit", "Live session exited"
     LIVE_GUARDRAIL = "live.guardrail", "Live guardrail hit"
     INGESTION_FAILED = "ingestion.failed", "Ingestion failed (operators)"
 

@@ -370,6 +370,8 @@ NOTIFICATIONS = {
         "trades.reconciliation_mismatch": ["push", "email"],
         "trades.token_expiring": ["push", "email"],
         "trades.token_expired": ["push", "email"],
+        "live.entry": ["push"],
+        "live.exit": ["push"],
         "live.guardrail": ["push"],
         "ingestion.failed": ["push", "email"],
     },

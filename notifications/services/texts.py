@@ -95,6 +95,21 @@ def _live_guardrail(data: Data) -> Text:
     return f"{session} {verb}", str(reason) or f"{session} {verb}."
 
 
+def _live_entry(data: Data) -> Text:
+    return _live_order("entered", data)
+
+
+def _live_exit(data: Data) -> Text:
+    reason = f" ({data['reason']})" if data.get("reason") else ""
+    return _live_order(f"exited{reason}", data)
+
+
+def _live_order(what: str, data: Data) -> Text:
+    who = data.get("name") or _ref("Live session", data.get("session"))
+    subject = f"{who} {what}"
+    return subject, str(data.get("message") or subject)
+
+
 def _ingestion_failed(data: Data) -> Text:
     what = " ".join(str(data[k]) for k in ("symbol", "timeframe") if data.get(k))
     subject = f"Market-data ingestion failed{': ' + what if what else ''}"
@@ -203,6 +218,8 @@ def _generic(data: Data) -> Text:
 WRITERS: dict[str, Callable[[Data], Text]] = {
     EventType.BACKTEST_FINISHED: _backtest_finished,
     EventType.BACKTEST_FAILED: _backtest_failed,
+    EventType.LIVE_ENTRY: _live_entry,
+    EventType.LIVE_EXIT: _live_exit,
     EventType.LIVE_GUARDRAIL: _live_guardrail,
     EventType.INGESTION_FAILED: _ingestion_failed,
     EventType.ORDER_PLACED: _order_placed,
