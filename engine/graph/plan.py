@@ -30,6 +30,8 @@ class Plan:
     clocks: dict[str, int | None]
     gates: dict[str, list[str]]  # signal name -> gate node ids
     actions: dict[str, tuple[str, ...]]  # signal name -> action node ids, chain order
+    # "stop"/"target" -> (node, port) the risk settings take their level from (stop_at/target_at)
+    levels: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def build_plan(spec: Spec) -> Plan:
@@ -48,7 +50,12 @@ def build_plan(spec: Spec) -> Plan:
         name: tuple(dict.fromkeys(a for g in ids for a in gate_actions[g]))
         for name, ids in gates.items()
     }
-    return Plan(spec.base_seconds, nodes, clocks, gates, actions)
+    levels = {
+        name: (ref.partition(".")[0], ref.partition(".")[2])
+        for name, ref in (("stop", spec.risk.stop_at), ("target", spec.risk.target_at))
+        if ref is not None
+    }
+    return Plan(spec.base_seconds, nodes, clocks, gates, actions, levels)
 
 
 def _plan_node(ns: NodeSpec, clock: int | None) -> PlanNode:

@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.graph.errors import ErrorDict, error
 from engine.graph.params import SIMPLE_CHECKS, Ctx, Errors, check_indicator, check_source
-from engine.graph.risk import check_settings
+from engine.graph.risk import check_level_refs, check_settings
 from engine.graph.schema import (
     ID_RE,
     KINDS,
@@ -75,11 +75,43 @@ def analyse(doc: object, registry: Registry | None = None) -> tuple[Spec | None,
         order = _topo_order(nodes, errors)
         _check_gates(nodes, errors)
         _check_reachable(nodes, errors)
+        if risk is not None:
+            check_level_refs(risk, {k: dict(n.outs) for k, n in nodes.items()}, errors)
+            _check_leg_rules(risk, nodes, errors)
     if errors or base is None or risk is None:
         return None, errors
     name = doc.get("name") if isinstance(doc.get("name"), str) else ""
     spec = Spec(nodes, order, timeframe, base, risk, with_loops(risk, nodes), name)
     return spec, []
+
+
+# Rules the underlying's simulator has and the option-leg simulator does not (yet): refused
+# on a graph with legs rather than silently ignored.
+_UNDERLYING_ONLY = (
+    "cooldown_seconds",
+    "min_hold_seconds",
+    "entry_cutoff",
+    "stop_at",
+    "target_at",
+    "trailing_activation",
+    "move_stop_to_cost",
+    "exit_priority",
+)
+
+
+def _check_leg_rules(risk: RiskSettings, nodes: dict[str, NodeSpec], errors: Errors) -> None:
+    legs = any(n.kind == "action" and n.params.get("type") == "option_leg" for n in nodes.values())
+    if not legs:
+        return
+    default = RiskSettings()
+    for key in _UNDERLYING_ONLY:
+        if getattr(risk, key) != getattr(default, key):
+            name = {"cooldown_seconds": "cooldown", "min_hold_seconds": "min_hold"}.get(key, key)
+            msg = "is not supported with option legs yet (legs have their own stop/target/trailing)"
+            errors.append(error(None, f"settings.risk.{name}", msg))
+    if risk.daily_loss_check != "close":
+        msg = "'bar' is not supported with option legs yet"
+        errors.append(error(None, "settings.risk.daily_loss_check", msg))
 
 
 def _check_top(doc: dict[str, Any], errors: Errors) -> None:
