@@ -74,7 +74,7 @@ def analyse(doc: object, registry: Registry | None = None) -> tuple[Spec | None,
         _check_required(nodes, errors)
         order = _topo_order(nodes, errors)
         _check_gates(nodes, errors)
-        _check_reachable(nodes, errors)
+        _check_reachable(nodes, errors, _level_nodes(doc.get("settings")))
         if risk is not None:
             check_level_refs(risk, {k: dict(n.outs) for k, n in nodes.items()}, errors)
             _check_leg_rules(risk, nodes, errors)
@@ -328,15 +328,25 @@ def _gate_of(n: NodeSpec, nodes: dict[str, NodeSpec]) -> NodeSpec | None:
     return n if n.kind in ("entry", "exit") else None
 
 
-def _check_reachable(nodes: dict[str, NodeSpec], errors: Errors) -> None:
-    reached = _feeders(nodes) | _downstream_of_gates(nodes)
+def _level_nodes(settings: object) -> set[str]:
+    """Nodes the risk settings read a level from (``stop_at``/``target_at``): they are used
+    (read from the raw settings, so a mistake elsewhere in the risk block adds no error)."""
+    risk = settings.get("risk") if isinstance(settings, dict) else None
+    if not isinstance(risk, dict):
+        return set()
+    refs = (risk.get("stop_at"), risk.get("target_at"))
+    return {r.partition(".")[0] for r in refs if isinstance(r, str)}
+
+
+def _check_reachable(nodes: dict[str, NodeSpec], errors: Errors, used: set[str]) -> None:
+    reached = _feeders(nodes, used) | _downstream_of_gates(nodes)
     for k in nodes:
         if k not in reached:
             errors.append(error(k, "outputs", "feeds no entry or exit (unreachable)"))
 
 
-def _feeders(nodes: dict[str, NodeSpec]) -> set[str]:
-    todo = [k for k, n in nodes.items() if n.kind in ("entry", "exit")]
+def _feeders(nodes: dict[str, NodeSpec], used: set[str]) -> set[str]:
+    todo = [k for k, n in nodes.items() if n.kind in ("entry", "exit") or k in used]
     seen = set(todo)
     while todo:
         for src, _ in nodes[todo.pop()].wired.values():
