@@ -143,13 +143,12 @@ def _priority(c: Ctx) -> tuple[str, ...] | None:
     names = RULE_NAMES
     if (
         not isinstance(value, list)
-        or not value
         or any(not isinstance(v, str) or v not in names for v in value)
         or len(set(value)) != len(value)
     ):
         c.fail("exit_priority", f"must be a list of distinct rule names from {', '.join(names)}")
         return None
-    return tuple(value)
+    return tuple(value)  # [] is the default order
 
 
 def check_level_refs(risk: RiskSettings, outs: dict[str, dict[str, str]], errors: Errors) -> None:

@@ -340,3 +340,15 @@ def test_backtest_and_live_runner_agree_with_every_intraday_rule(timeframe: str)
     assert len(full.trades) > 3 and {"stop", "target"} <= reasons, reasons
     np.testing.assert_array_equal(runner.sim.trades.records, full.trades.records)
     assert runner.sim.rejection_counts == full.rejection_counts
+
+
+def test_a_swept_stop_at_must_name_a_number_output() -> None:
+    from engine.graph import compile_graph
+    from engine.graph.errors import GraphValidationError
+
+    graph = compile_graph(_orb_doc({"stop_at": "orl.out"}))
+    with pytest.raises(GraphValidationError) as exc:
+        graph.with_params({"settings.risk.stop_at": "go_long.fire"})
+    assert [e["field"] for e in exc.value.errors] == ["settings.risk.stop_at"]
+    moved = graph.with_params({"settings.risk.exit_priority": []}).risk
+    assert moved.exit_priority == () and moved.stop_at == "orl.out"
