@@ -27,18 +27,21 @@ REJECTION_HELP = {
     "zero_size": "the order size rounded to zero units: size in lots, or raise capital",
     "insufficient_margin": "the margin the order blocks was more than the account's equity: "
     "raise capital, or lower sizing",
-    "outside_window": "the entry signal came in or next to the square-off window, or on a "
-    "day's last bar, where no new position may open: move risk.square_off later or check the "
-    "entry conditions' timing",
+    "outside_window": "the entry signal came in or next to the square-off window, at or after "
+    "the entry cut-off, or on a day's last bar, where no new position may open: move "
+    "risk.square_off or risk.entry_cutoff later or check the entry conditions' timing",
     "max_trades_per_day": "the day's trade limit was already reached: raise "
     "risk.max_trades_per_day or remove it",
     "daily_loss_limit": "the day's loss reached risk.daily_max_loss, which blocks entries for "
     "the rest of the day: raise the limit or remove it",
-    "cooldown": "the signal came within risk.cooldown_bars of the last exit: lower cooldown_bars",
+    "cooldown": "the signal came within risk.cooldown_bars (or risk.cooldown in time) of the "
+    "last exit: lower it",
     "order_expired": "a limit or stop entry was not reached before it expired: widen the "
     "entry's price offset or give it more bars (order_valid_bars)",
     "end_of_data": "the signal came on the last bar, with no bar left to fill it: extend the "
     "range's end",
+    "no_level": "risk.stop_at or risk.target_at names a series that was empty (NaN) on the "
+    "signal bar, e.g. an opening range before it completes: enter later or check the node",
 }
 
 

@@ -29,7 +29,7 @@ from engine.options.sim import LEG_EXIT_REASONS
 from engine.signals import RiskSettings
 from engine.sim import SimConfig, SimSession
 from engine.sim import layout as L
-from engine.sim.kernel import _dist, _slip, _stop_level
+from engine.sim.kernel import _rule_level, _slip, _stop_level, _target_level
 
 NS = 1_000_000_000
 MINUTE_NS = 60 * NS
@@ -151,12 +151,21 @@ class ProtectiveLevels:
     day_loss_limit: float  # NaN: none
     day_pnl: float  # realised today
     position_bar: int
+    # With an exit priority (RiskSettings.exit_priority): each rule's level (NaN: inactive) and
+    # the order they win in when one tick crosses several; empty: the price order above.
+    rule_levels: dict[str, float] = field(default_factory=dict)
+    priority: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            k: (None if isinstance(v, float) and math.isnan(v) else v)
-            for k, v in asdict(self).items()
-        }
+        return {k: _none_nan(v) for k, v in asdict(self).items()}
+
+
+def _none_nan(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _none_nan(x) for k, x in v.items()}
+    if isinstance(v, tuple):
+        return list(v)
+    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +229,8 @@ class LiveRunner:
             entry_short=signal.entry_short and allow_entries,
             exit_short=short_exit,
             next_ts=next_ts,
+            stop_level=signal.levels.get("stop", math.nan),
+            target_level=signal.levels.get("target", math.nan),
         )
         fills = tuple(
             self._as_order(f, bar, before) for f in self._fills(before_qty, before_n, before_bar, i)
@@ -292,9 +303,10 @@ class LiveRunner:
             return fill
         if fill.price == _slip(p, bar.open, buy):
             return replace(fill, order_type="STOP_LOSS_MARKET", level=bar.open)
-        stop = before.stop if before is not None else math.nan
-        if not math.isnan(stop) and fill.price == _slip(p, stop, buy):
-            return replace(fill, order_type="STOP_LOSS_MARKET", level=stop)
+        levels = [before.stop, *before.rule_levels.values()] if before is not None else []
+        for level in levels:  # the stop, or a rule's level (in-bar daily or trade loss)
+            if not math.isnan(level) and fill.price == _slip(p, level, buy):
+                return replace(fill, order_type="STOP_LOSS_MARKET", level=level)
         return fill  # no rule known: a market order (parity would show the difference)
 
     def indicator_values(self) -> dict[str, float]:
@@ -335,9 +347,13 @@ def protective_levels(sim: SimSession, position_bar: int) -> ProtectiveLevels | 
         return None
     side = 1.0 if qty > 0 else -1.0
     stop, reason = _stop_level(st, p, side)
-    target = math.nan
-    if not math.isnan(p[L.P_TP]):
-        target = float(st[L.S_AVG] + side * _dist(st[L.S_AVG], p[L.P_TP], p[L.P_TP_PCT]))
+    target = float(_target_level(st, p, side))
+    rules: dict[str, float] = {}
+    priority: tuple[str, ...] = ()
+    if p[L.P_PRIO] > 0:
+        rules = {n: float(_rule_level(st, p, side, k)) for k, n in enumerate(L.RULE_NAMES)}
+        ranks = p[L.P_RANK : L.P_RANK + L.NRULES]
+        priority = tuple(L.RULE_NAMES[k] for k in np.argsort(ranks, kind="stable"))
     return ProtectiveLevels(
         side=int(side),
         stop=float(stop),
@@ -348,17 +364,22 @@ def protective_levels(sim: SimSession, position_bar: int) -> ProtectiveLevels | 
         day_loss_limit=float(p[L.P_DAY_LOSS]),
         day_pnl=float(st[L.S_DAY_PNL]),
         position_bar=position_bar,
+        rule_levels=rules,
+        priority=priority,
     )
 
 
 def tick_exit(levels: dict[str, Any] | ProtectiveLevels | None, price: float) -> str | None:
-    """The exit reason a tick at ``price`` triggers, or None. Priority as the engine's: the
-    day's loss limit (stop for the day), then the tightest protective level (per-trade max
-    loss, stop or trailing), then the target."""
+    """The exit reason a tick at ``price`` triggers, or None. Priority as the engine's: with an
+    exit priority, the first rule in it whose level the tick crossed; else the day's loss
+    limit (stop for the day), then the tightest protective level (per-trade max loss, stop or
+    trailing), then the target."""
     if levels is None:
         return None
     lv = levels.to_dict() if isinstance(levels, ProtectiveLevels) else levels
     side, qty, avg = lv["side"], lv["quantity"], lv["average"]
+    if lv.get("priority"):
+        return _tick_by_rank(lv, price)
     limit = lv.get("day_loss_limit")
     if limit is not None and lv["day_pnl"] + side * (price - avg) * qty <= -limit:
         return "guardrail"
@@ -368,6 +389,32 @@ def tick_exit(levels: dict[str, Any] | ProtectiveLevels | None, price: float) ->
     target = lv.get("target")
     if target is not None and side * (price - target) >= 0:
         return "target"
+    return None
+
+
+_RULE_REASONS = {
+    "daily_loss": "guardrail",
+    "trade_loss": "guardrail",
+    "stop": "stop",
+    "target": "target",
+    "trailing": "trailing",
+}
+
+
+def _tick_by_rank(lv: dict[str, Any], price: float) -> str | None:
+    side, qty, avg = lv["side"], lv["quantity"], lv["average"]
+    for rule in lv["priority"]:
+        level = lv["rule_levels"].get(rule)
+        if rule == "daily_loss" and lv.get("day_loss_limit") is not None:
+            # per tick the day's limit is exact: realised today plus this position's P&L
+            if lv["day_pnl"] + side * (price - avg) * qty <= -lv["day_loss_limit"]:
+                return "guardrail"
+            continue
+        if level is None:
+            continue
+        away = side if rule == "target" else -side
+        if away * (price - level) >= 0:
+            return _RULE_REASONS[rule]
     return None
 
 

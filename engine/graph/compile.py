@@ -11,7 +11,7 @@ import numpy as np
 from engine.bars import Bars
 from engine.graph.errors import ErrorDict, GraphValidationError, error
 from engine.graph.plan import Plan, build_plan
-from engine.graph.risk import check_risk
+from engine.graph.risk import check_level_refs, check_risk
 from engine.graph.stream import StreamEvaluator
 from engine.graph.validate import NodeSpec, Spec, _node_spec, analyse, with_loops
 from engine.graph.vector import evaluate as evaluate_vector
@@ -73,6 +73,9 @@ class CompiledGraph:
         spec.nodes = self._changed_nodes(doc, node_changes, errors)
         if len(node_changes) < len(changes):
             spec.base_risk = _changed_risk(doc, changes, errors)
+            if spec.base_risk is not None:  # a swept stop_at must still name a number output
+                outs = {k: dict(n.outs) for k, n in spec.nodes.items()}
+                check_level_refs(spec.base_risk, outs, errors)
         if errors or spec.base_risk is None:
             raise GraphValidationError(errors)
         spec.risk = with_loops(spec.base_risk, spec.nodes)
@@ -95,7 +98,7 @@ class CompiledGraph:
                 node_id,
                 old.kind,
                 nodes[node_id]["params"],
-                self._spec.base_minutes,
+                self._spec.base_seconds,
                 self._registry,
                 errors,
             )

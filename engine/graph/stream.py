@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.bars import Bars
@@ -37,6 +37,8 @@ class BarSignal:
     entry_short: bool
     exit_short: bool
     actions: tuple[str, ...] = ()
+    # the risk settings' graph levels on this bar ("stop"/"target"; see Signals.levels)
+    levels: dict[str, float] = field(default_factory=dict)
 
 
 class StreamEvaluator:
@@ -65,6 +67,7 @@ class StreamEvaluator:
         by_id = {n.id: n for n in plan.nodes}
         order = dict.fromkeys(a for ids in plan.actions.values() for a in ids)
         self._actions = [(a, self._slot[by_id[a].wired["trigger"]]) for a in order]
+        self._levels = [(name, self._slot[ref]) for name, ref in plan.levels.items()]
         if warmup is not None:
             cols = [getattr(warmup, f).tolist() for f in BAR_FIELDS]
             for row in zip(*cols, strict=True):
@@ -81,7 +84,8 @@ class StreamEvaluator:
         for name, slots in self._gates:
             flags[name] = any(vals[s] for s in slots)
         fired = tuple(a for a, slot in self._actions if vals[slot])
-        return BarSignal(ts, **flags, actions=fired)
+        levels = {name: float(vals[slot]) for name, slot in self._levels}
+        return BarSignal(ts, **flags, actions=fired, levels=levels)
 
     def _run(self, clock: int, bar: list[Any]) -> None:
         vals = self._vals
@@ -148,7 +152,7 @@ def _out_ports(node: PlanNode) -> tuple[str, ...]:
 def _make_step(
     node: PlanNode, ins: dict[str, int], outs: dict[str, int], bar: list[int], clock: int
 ) -> Step | None:
-    """One node's update; ``bar`` holds the slots of its clock's bar, ``clock`` its minutes."""
+    """One node's update; ``bar`` holds the slots of its clock's bar, ``clock`` its seconds."""
     kind = node.kind
     if kind == "indicator":
         return _indicator_step(node, ins, outs, bar)

@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.graph.errors import ErrorDict, error
 from engine.graph.params import SIMPLE_CHECKS, Ctx, Errors, check_indicator, check_source
-from engine.graph.risk import check_settings
+from engine.graph.risk import check_level_refs, check_settings
 from engine.graph.schema import (
     ID_RE,
     KINDS,
@@ -49,7 +49,7 @@ class Spec:
     nodes: dict[str, NodeSpec]
     order: list[str]
     timeframe: str
-    base_minutes: int
+    base_seconds: int  # the strategy timeframe's bar size
     base_risk: RiskSettings  # as the settings say
     risk: RiskSettings  # with loop nodes applied
     name: str = ""
@@ -74,12 +74,44 @@ def analyse(doc: object, registry: Registry | None = None) -> tuple[Spec | None,
         _check_required(nodes, errors)
         order = _topo_order(nodes, errors)
         _check_gates(nodes, errors)
-        _check_reachable(nodes, errors)
+        _check_reachable(nodes, errors, _level_nodes(doc.get("settings")))
+        if risk is not None:
+            check_level_refs(risk, {k: dict(n.outs) for k, n in nodes.items()}, errors)
+            _check_leg_rules(risk, nodes, errors)
     if errors or base is None or risk is None:
         return None, errors
     name = doc.get("name") if isinstance(doc.get("name"), str) else ""
     spec = Spec(nodes, order, timeframe, base, risk, with_loops(risk, nodes), name)
     return spec, []
+
+
+# Rules the underlying's simulator has and the option-leg simulator does not (yet): refused
+# on a graph with legs rather than silently ignored.
+_UNDERLYING_ONLY = (
+    "cooldown_seconds",
+    "min_hold_seconds",
+    "entry_cutoff",
+    "stop_at",
+    "target_at",
+    "trailing_activation",
+    "move_stop_to_cost",
+    "exit_priority",
+)
+
+
+def _check_leg_rules(risk: RiskSettings, nodes: dict[str, NodeSpec], errors: Errors) -> None:
+    legs = any(n.kind == "action" and n.params.get("type") == "option_leg" for n in nodes.values())
+    if not legs:
+        return
+    default = RiskSettings()
+    for key in _UNDERLYING_ONLY:
+        if getattr(risk, key) != getattr(default, key):
+            name = {"cooldown_seconds": "cooldown", "min_hold_seconds": "min_hold"}.get(key, key)
+            msg = "is not supported with option legs yet (legs have their own stop/target/trailing)"
+            errors.append(error(None, f"settings.risk.{name}", msg))
+    if risk.daily_loss_check != "close":
+        msg = "'bar' is not supported with option legs yet"
+        errors.append(error(None, "settings.risk.daily_loss_check", msg))
 
 
 def _check_top(doc: dict[str, Any], errors: Errors) -> None:
@@ -296,15 +328,25 @@ def _gate_of(n: NodeSpec, nodes: dict[str, NodeSpec]) -> NodeSpec | None:
     return n if n.kind in ("entry", "exit") else None
 
 
-def _check_reachable(nodes: dict[str, NodeSpec], errors: Errors) -> None:
-    reached = _feeders(nodes) | _downstream_of_gates(nodes)
+def _level_nodes(settings: object) -> set[str]:
+    """Nodes the risk settings read a level from (``stop_at``/``target_at``): they are used
+    (read from the raw settings, so a mistake elsewhere in the risk block adds no error)."""
+    risk = settings.get("risk") if isinstance(settings, dict) else None
+    if not isinstance(risk, dict):
+        return set()
+    refs = (risk.get("stop_at"), risk.get("target_at"))
+    return {r.partition(".")[0] for r in refs if isinstance(r, str)}
+
+
+def _check_reachable(nodes: dict[str, NodeSpec], errors: Errors, used: set[str]) -> None:
+    reached = _feeders(nodes, used) | _downstream_of_gates(nodes)
     for k in nodes:
         if k not in reached:
             errors.append(error(k, "outputs", "feeds no entry or exit (unreachable)"))
 
 
-def _feeders(nodes: dict[str, NodeSpec]) -> set[str]:
-    todo = [k for k, n in nodes.items() if n.kind in ("entry", "exit")]
+def _feeders(nodes: dict[str, NodeSpec], used: set[str]) -> set[str]:
+    todo = [k for k, n in nodes.items() if n.kind in ("entry", "exit") or k in used]
     seen = set(todo)
     while todo:
         for src, _ in nodes[todo.pop()].wired.values():

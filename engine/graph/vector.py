@@ -44,7 +44,13 @@ class _Frames:
 
 def evaluate(plan: Plan, bars: Bars) -> Signals:
     vals, frames = _run(plan, bars)
-    return _signals(plan, vals, frames.n)
+    sig = _signals(plan, vals, frames.n)
+    for name, (nid, port) in plan.levels.items():
+        v, clock = vals[(nid, port)], plan.clocks[nid]
+        if clock is not None and clock != plan.base:
+            v = frames.to_base(v, clock)
+        sig.levels[name] = np.asarray(_arr(v, frames.n), dtype=np.float64)
+    return sig
 
 
 def series(plan: Plan, bars: Bars) -> dict[str, np.ndarray]:

@@ -106,11 +106,21 @@ risks = st.builds(
     square_off=st.sampled_from([None, "09:20", "15:25"]),
     cooldown_bars=st.integers(0, 3),
     min_hold_bars=st.integers(0, 3),
+    # the intraday rules (issue 15)
+    cooldown_seconds=st.sampled_from([0, 60, 150]),
+    min_hold_seconds=st.sampled_from([0, 120]),
+    entry_cutoff=st.sampled_from([None, "09:40", "15:00"]),
+    trailing_activation=levels,
+    move_stop_to_cost=levels,
+    daily_loss_check=st.sampled_from(["close", "bar"]),
+    exit_priority=st.none()
+    | st.permutations(["daily_loss", "trade_loss", "stop", "target", "trailing"]).map(tuple),
 )
 
 
 def _replay(case: Case, cfg: SimConfig, risk: RiskSettings) -> tuple[SimSession, list[float]]:
     bars, sig = case.bars, case.signals
+    lv = {k: sig.levels.get(k, np.full(len(bars), np.nan)) for k in ("stop", "target")}
     session = SimSession(cfg, risk)
     equity = []
     for i in range(len(bars)):
@@ -127,9 +137,39 @@ def _replay(case: Case, cfg: SimConfig, risk: RiskSettings) -> tuple[SimSession,
                 entry_short=bool(sig.entry_short[i]),
                 exit_short=bool(sig.exit_short[i]),
                 next_ts=nxt,
+                stop_level=float(lv["stop"][i]),
+                target_level=float(lv["target"][i]),
             )
         )
     return session, equity
+
+
+def _graph_levels(case: Case, risk: RiskSettings, seed: int) -> tuple[Case, RiskSettings]:
+    """Stop/target at per-bar "graph" levels (some NaN) in place of the fixed ones."""
+    rng = np.random.default_rng(seed)
+    close = case.bars.close
+    n = len(close)
+    stop = close * (1 - rng.choice([-1, 1], n) * rng.uniform(0.001, 0.02, n))
+    target = close * (1 + rng.choice([-1, 1], n) * rng.uniform(0.001, 0.02, n))
+    stop[rng.random(n) < 0.1] = np.nan
+    sig = dataclasses.replace(case.signals, levels={"stop": stop, "target": target})
+    risk = dataclasses.replace(risk, stop_loss=None, target=None, stop_at="g.lo", target_at="g.hi")
+    return Case(case.bars, sig, case.per_day), risk
+
+
+@settings(max_examples=60)
+@given(case=cases(), cfg=configs, risk=risks, seed=st.integers(0, 1000))
+def test_graph_levels_agree_between_loop_and_step(
+    case: Case, cfg: SimConfig, risk: RiskSettings, seed: int
+) -> None:
+    case, risk = _graph_levels(case, risk, seed)
+    cfg = dataclasses.replace(cfg, end_of_data="close_at_close")
+    full = simulate(case.bars, case.signals, cfg, risk)
+    session, equity = _replay(case, cfg, risk)
+    equity[-1] = session.finish()
+    np.testing.assert_array_equal(session.trades.records, full.trades.records)
+    assert session.rejection_counts == full.rejection_counts
+    np.testing.assert_array_equal(np.asarray(equity), full.equity)
 
 
 @settings(max_examples=100)
@@ -241,6 +281,8 @@ def _levels_respected(res: SimResult, risk: RiskSettings) -> None:
     avg = f.entry_price.to_numpy()
     for reason, level, sign in (("stop", risk.stop_loss, -1.0), ("target", risk.target, 1.0)):
         hit = (f.exit_reason == reason).to_numpy()
+        if reason == "stop" and risk.move_stop_to_cost is not None:
+            continue  # the stop moves to cost, on the favourable side of its start
         if level is None:
             assert not hit.any()
             continue
@@ -262,6 +304,10 @@ def _rules_respected(res: SimResult, bars: Bars, cfg: SimConfig, risk: RiskSetti
         sq = square_off_minute(risk.square_off)
         last_of_day = np.r_[day[1:] != day[:-1], False]
         assert np.all(res.position[(minute >= sq) | last_of_day] == 0)
+    if risk.entry_cutoff is not None:
+        # no position is opened at or after the cut-off (positions already open stay)
+        cutoff = square_off_minute(risk.entry_cutoff)
+        assert np.all(minute[rec[:, L.T_ENTRY_BAR].astype(np.int64)] < cutoff)
 
 
 @settings(max_examples=50)

@@ -5,6 +5,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from engine.sim.layout import RULE_NAMES
+
 from ..models import Strategy, StrategyVersion
 
 
@@ -135,6 +137,17 @@ def _refuse_unknown(serializer: serializers.Serializer, data: Any, message: str)
             raise serializers.ValidationError({str(k)[:60]: [message] for k in unknown})
 
 
+class DurationSerializer(serializers.Serializer):
+    """A cooldown or minimum hold: a whole number of bars, seconds or minutes."""
+
+    value = serializers.IntegerField(min_value=0, max_value=100_000)
+    unit = serializers.ChoiceField(choices=("bars", "seconds", "minutes"), default="bars")
+
+    def to_internal_value(self, data: Any) -> Any:
+        _refuse_unknown(self, data, "is not a duration key (value, unit)")
+        return super().to_internal_value(data)
+
+
 class RiskSerializer(serializers.Serializer):
     """The strategy's risk settings (``graph.settings.risk``); omitted means off."""
 
@@ -159,6 +172,31 @@ class RiskSerializer(serializers.Serializer):
     )
     cooldown_bars = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
     min_hold_bars = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    # Intraday rules (docs/strategy-language.md "Intraday rules"); the engine checks values.
+    cooldown = DurationSerializer(required=False, allow_null=True)
+    min_hold = DurationSerializer(required=False, allow_null=True)
+    entry_cutoff = serializers.RegexField(
+        r"^([01]\d|2[0-3]):[0-5]\d$",
+        required=False,
+        allow_null=True,
+        help_text="HH:MM IST: no new entries from then on (before square_off)",
+        error_messages={"invalid": "must be HH:MM, e.g. 14:30"},
+    )
+    stop_at = serializers.CharField(
+        max_length=130, required=False, allow_null=True, help_text="'node.port': a graph level"
+    )
+    target_at = serializers.CharField(
+        max_length=130, required=False, allow_null=True, help_text="'node.port': a graph level"
+    )
+    trailing_activation = LevelSerializer(required=False, allow_null=True)
+    move_stop_to_cost = LevelSerializer(required=False, allow_null=True)
+    daily_loss_check = serializers.ChoiceField(choices=("close", "bar"), required=False)
+    exit_priority = serializers.ListField(
+        child=serializers.ChoiceField(choices=RULE_NAMES),
+        required=False,
+        allow_null=True,
+        help_text="which exit wins when several fire on one bar; absent: price order",
+    )
 
     def to_internal_value(self, data: Any) -> Any:
         _refuse_unknown(self, data, "is not a risk setting")

@@ -123,6 +123,10 @@ def test_risk_get_and_put_make_a_version(auth_client: APIClient) -> None:
         ({"square_off": "25:00"}, "square_off"),
         ({"max_trades_per_day": 0}, "max_trades_per_day"),
         ({"stoploss": 1}, "stoploss"),
+        ({"cooldown": {"value": 1, "unit": "hours"}}, "cooldown.unit"),
+        ({"entry_cutoff": "9:30"}, "entry_cutoff"),
+        ({"daily_loss_check": "bar"}, "daily_loss_check"),  # the engine: needs daily_max_loss
+        ({"trailing_activation": {"value": 5}}, "trailing_activation"),
     ],
 )
 def test_risk_put_names_the_bad_field(auth_client: APIClient, risk: dict, field: str) -> None:
@@ -174,3 +178,29 @@ def test_versions_carry_warnings_too(auth_client: APIClient) -> None:
     created = _strategy(auth_client)
     version = auth_client.get(f"/api/strategies/{created['id']}/versions/1").json()
     assert [w["code"] for w in version["warnings"]] == ["no_stop", "no_square_off"]
+
+
+def test_risk_put_takes_the_intraday_rules(auth_client: APIClient) -> None:
+    created = _strategy(auth_client)
+    url = f"/api/strategies/{created['id']}/risk"
+    risk = {
+        "cooldown": {"value": 2, "unit": "minutes"},
+        "min_hold": {"value": 30, "unit": "seconds"},
+        "entry_cutoff": "14:30",
+        "square_off": "15:15",
+        "stop_at": "ma_slow.out",
+        "trailing_stop": {"value": 20},
+        "trailing_activation": {"value": 30},
+        "move_stop_to_cost": {"value": 10},
+        "daily_max_loss": 5000,
+        "daily_loss_check": "bar",
+        "exit_priority": ["daily_loss", "trade_loss", "target", "trailing"],
+    }
+    response = auth_client.put(url, risk, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["stop_at"] == "ma_slow.out" and body["entry_cutoff"] == "14:30"
+    assert body["cooldown"] == {"value": 2, "unit": "minutes"}
+    assert body["exit_priority"] == ["daily_loss", "trade_loss", "target", "trailing"]
+    strategy = auth_client.get(f"/api/strategies/{created['id']}").json()
+    assert strategy["graph"]["settings"]["risk"]["daily_loss_check"] == "bar"
