@@ -16,16 +16,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from engine.live import tick_exit
+from engine.live import exit_bounds, tick_exit
 from marketdata.timeframes import MINUTES
 from workers.leases import holder_name
 
@@ -208,23 +209,40 @@ def embedded_replay_start(session_id: int) -> bool:
 # --- ticks between bars --------------------------------------------------------------------------
 class TickGuard:
     """Checks each tick against the protective levels the sessions' last steps published and
-    enqueues one exit per (session, position, reason); the exit itself is idempotent too."""
+    enqueues one exit per (session, position, reason); the exit itself is idempotent too.
+
+    Per instrument the levels are kept as arrays of "no exit strictly between" bounds
+    (:func:`engine.live.exit_bounds`), so a tick costs one vectorised comparison however many
+    sessions watch the instrument; :func:`engine.live.tick_exit` decides for the few outside
+    (the engine's priority)."""
 
     def __init__(self, send: Callable[[int, int, str, float], None] | None = None) -> None:
         self.send = send or _send_exit
-        self._levels: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        self._levels: dict[int, _Watch] = {}
         self._sent: set[tuple[int, int, str]] = set()
 
-    def refresh(self) -> None:
-        """Re-read the levels (after each bar's steps)."""
-        self._levels = {}
+    def refresh(self, *, feeds: tuple[str, ...] | None = None) -> None:
+        """Re-read the levels of active sessions (of ``feeds`` only, when given)."""
         rows = LiveSession.objects.filter(status__in=ACTIVE_STATUSES, levels__isnull=False)
-        for sid, iid, levels in rows.values_list("pk", "instrument_id", "levels"):
-            self._levels.setdefault(iid, []).append((sid, levels))
+        if feeds is not None:
+            rows = rows.filter(feed__in=feeds)
+        self.load(rows.values_list("pk", "instrument_id", "levels"))
+
+    def load(self, rows: Iterable[tuple[int, int, dict[str, Any]]]) -> None:
+        grouped: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        for sid, iid, levels in rows:
+            grouped.setdefault(iid, []).append((sid, levels))
+        self._levels = {iid: _Watch(items) for iid, items in grouped.items()}
+        live = {(sid, int(lv["position_bar"])) for items in grouped.values() for sid, lv in items}
+        self._sent = {k for k in self._sent if (k[0], k[1]) in live}  # closed positions forgotten
 
     def tick(self, instrument_id: int, price: float) -> int:
+        watch = self._levels.get(instrument_id)
+        if watch is None:
+            return 0
         sent = 0
-        for sid, levels in self._levels.get(instrument_id, []):
+        for i in np.flatnonzero((price <= watch.lo) | (price >= watch.hi)):
+            sid, levels = watch.items[i]
             reason = tick_exit(levels, price)
             if reason is None:
                 continue
@@ -235,6 +253,17 @@ class TickGuard:
             self.send(sid, key[1], reason, price)
             sent += 1
         return sent
+
+
+class _Watch:
+    """The sessions watching one instrument and their exit bounds."""
+
+    __slots__ = ("hi", "items", "lo")
+
+    def __init__(self, items: list[tuple[int, dict[str, Any]]]) -> None:
+        self.items = items
+        bounds = np.array([exit_bounds(lv) for _, lv in items], dtype=np.float64).reshape(-1, 2)
+        self.lo, self.hi = bounds[:, 0].copy(), bounds[:, 1].copy()
 
 
 def _send_exit(session_id: int, position_bar: int, reason: str, price: float) -> None:
