@@ -268,6 +268,18 @@ def session_tick_exit(*, session_id: int, position_bar: int, reason: str, price:
     return "exit"
 
 
+def sessions_feed_halted(*, message: str) -> int:
+    """The market feed stopped (refused credentials): tell every active market session's owner
+    in its log. Entries stop by themselves (no ticks, no bars); the account's token state
+    refuses its orders at the gate. Returns the sessions told."""
+    sessions = LiveSession.objects.filter(status__in=ACTIVE_STATUSES, feed=LiveSession.Feed.MARKET)
+    n = 0
+    for session in sessions:
+        _event(session, "error", message, data={"feed": "halted"})
+        n += 1
+    return n
+
+
 def _exit_now(session: LiveSession, reason: str, price: float) -> None:
     levels = session.levels or {}
     position_bar = int(levels.get("position_bar") or 0)

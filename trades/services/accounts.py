@@ -69,11 +69,17 @@ RISK_KEYS = (
 def broker_for(account: BrokerAccount) -> Broker:
     """The account's adapter with its credentials decrypted in memory (never stored or logged)."""
     cls = broker_class(account.broker)
+    return cls(account=account, credentials=account_credentials(account))
+
+
+@sensitive_variables("credentials")
+def account_credentials(account: BrokerAccount) -> dict[str, Any]:
+    """The account's credentials, decrypted in memory for an adapter or the market feed: never
+    stored, logged, returned by the API or passed as a task argument."""
     try:
-        credentials = credentials_decrypt(account.credentials)
+        return credentials_decrypt(account.credentials)
     except CredentialsUnreadable as exc:
         raise Unavailable(str(exc), code="credentials_unreadable") from exc
-    return cls(account=account, credentials=credentials)
 
 
 def risk_limits(account: BrokerAccount) -> RiskLimits:
