@@ -327,14 +327,14 @@ def to_timeframe(bars: Bars, timeframe: str) -> Bars:
     """Bars at the strategy's timeframe: resampled up from finer data (as the backtest
     service does, buckets from 09:15 IST), saying so on stderr; finer or misaligned
     timeframes are refused rather than run on the wrong bars."""
-    from engine.graph.resample import bar_minutes, resample
-    from engine.graph.schema import timeframe_minutes
+    from engine.graph.resample import bar_seconds, resample
+    from engine.graph.schema import timeframe_seconds
 
-    want = timeframe_minutes(timeframe)
-    have = bar_minutes(bars.ts)
+    want = timeframe_seconds(timeframe)
+    have = bar_seconds(bars.ts)
     assert want is not None  # a compiled graph's timeframe is valid
     if have is None:
-        raise UsageError("the data's bar spacing is not a whole number of minutes")
+        raise UsageError("the data's bar spacing is not a whole number of seconds")
     if have == want:
         return bars
     if want < have:
@@ -356,9 +356,12 @@ def to_timeframe(bars: Bars, timeframe: str) -> Bars:
     return out
 
 
-def _label(minutes: int) -> str:
-    if minutes == 1440:
+def _label(seconds: int) -> str:
+    if seconds == 86_400:
         return "1d"
+    if seconds % 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 

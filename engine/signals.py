@@ -36,6 +36,19 @@ class RiskSettings:
     square_off: str | None = None  # "HH:MM" IST, e.g. "15:25"
     cooldown_bars: int = 0
     min_hold_bars: int = 0
+    # Intraday rules (docs/backtests.md "Intraday rules"). Time-based cooldown and hold apply
+    # with the bar-based ones (both must pass).
+    cooldown_seconds: int = 0
+    min_hold_seconds: int = 0
+    entry_cutoff: str | None = None  # "HH:MM" IST: no new entries from then on
+    stop_at: str | None = None  # "node.port": the stop is that series' value on the signal bar
+    target_at: str | None = None  # likewise for the target
+    trailing_activation: Level | None = None  # trailing works once price moved this far
+    move_stop_to_cost: Level | None = None  # the stop moves to entry after this favourable move
+    daily_loss_check: str = "close"  # "close", or "bar": also a level inside each bar
+    # Rule names (daily_loss, trade_loss, stop, target, trailing) in the order they win when
+    # several fire on one bar; None: price order (the tightest stop-type level, stop_first).
+    exit_priority: tuple[str, ...] | None = None
     # Option-leg groups only (engine.options): on the group's combined P&L, "points" meaning
     # rupees, "percent" of the premium value the group paid or received at entry.
     group_stop_loss: Level | None = None
@@ -55,6 +68,9 @@ class Signals:
     # Per action node id: the bars it fires on (a chained action fires with the action before
     # it; after a ``wait`` of n bars, n bars later). See docs/strategy-language.md.
     fired: dict[str, np.ndarray] = field(default_factory=dict)
+    # The graph series the risk settings name (``stop_at``/``target_at``), one value per bar,
+    # keyed "stop" and "target"; an entry takes the values of its signal bar.
+    levels: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.entry_long)

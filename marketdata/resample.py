@@ -1,4 +1,4 @@
-"""Resample one-minute bars to larger session-aligned buckets (anchored at 09:15 IST).
+"""Resample one-minute (or one-second) bars to larger session-aligned buckets (09:15 IST anchor).
 
 A 15m bucket holds 09:15-09:29, 09:30-09:44, ...; 1h holds 09:15-10:14 ... 15:15-15:29 (the last
 bar of the day is short). A day bucket is the IST date, labelled 00:00 IST. Buckets are
@@ -12,7 +12,7 @@ import numpy as np
 from engine.bars import Bars
 from engine.markets.calendar import IST_OFFSET_NS, SESSION_OPEN_MINUTE
 
-from .timeframes import DAY, MINUTE_NS, MINUTES
+from .timeframes import DAY, SECOND_NS, SECONDS
 
 DAY_NS = 86_400_000_000_000
 
@@ -23,15 +23,16 @@ def bucket_starts(ts: np.ndarray, timeframe: str) -> np.ndarray:
     day_start = local // DAY_NS * DAY_NS
     if timeframe == DAY:
         return day_start - int(IST_OFFSET_NS)
-    tf = MINUTES[timeframe]
-    minute = (local - day_start) // MINUTE_NS - SESSION_OPEN_MINUTE
-    bucket = SESSION_OPEN_MINUTE + np.floor_divide(minute, tf) * tf
-    return day_start + bucket * MINUTE_NS - int(IST_OFFSET_NS)
+    tf = SECONDS[timeframe]
+    open_s = SESSION_OPEN_MINUTE * 60
+    second = (local - day_start) // SECOND_NS - open_s
+    bucket = open_s + np.floor_divide(second, tf) * tf
+    return day_start + bucket * SECOND_NS - int(IST_OFFSET_NS)
 
 
 def bars_resample(bars: Bars, timeframe: str) -> Bars:
-    """Aggregate sorted one-minute ``bars`` into ``timeframe`` buckets."""
-    if timeframe == "1m" or len(bars) == 0:
+    """Aggregate sorted one-minute (or one-second) ``bars`` into ``timeframe`` buckets."""
+    if timeframe in ("1m", "1s") or len(bars) == 0:
         return bars
     key = bucket_starts(bars.ts, timeframe)
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])

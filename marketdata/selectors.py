@@ -22,7 +22,7 @@ from .models import Candle, IngestionRun, Instrument, QuarantinedCandle
 from .ranges import datetime_to_ns, ns_to_datetime, time_range
 from .resample import bars_resample, bucket_starts
 from .storage import candles_read
-from .timeframes import MINUTES, RESAMPLED_FROM_1M, timeframe_check
+from .timeframes import RESAMPLED_FROM_1M, RESAMPLED_FROM_1S, SECONDS, timeframe_check
 from .validation import expected_bar_count, frame_validate, gaps_find
 
 HASH_VERSION = "md1"
@@ -101,13 +101,16 @@ def _instrument_id(instrument: Instrument | int) -> int:
 def candles_source(
     *, instrument: Instrument | int, timeframe: str, start: datetime, end: datetime
 ) -> tuple[str, int]:
-    """Which stored timeframe serves a request (itself, else 1m resampled) and its row count."""
+    """Which stored timeframe serves a request (itself, else 1m or 1s resampled) and its rows."""
     iid = _instrument_id(instrument)
     rows = Candle.objects.filter(instrument_id=iid, ts__gte=start, ts__lt=end)
     native = rows.filter(timeframe=timeframe).count()
-    if native or timeframe not in RESAMPLED_FROM_1M:
+    base = (
+        "1m" if timeframe in RESAMPLED_FROM_1M else "1s" if timeframe in RESAMPLED_FROM_1S else None
+    )
+    if native or base is None:
         return timeframe, native
-    return "1m", rows.filter(timeframe="1m").count()
+    return base, rows.filter(timeframe=base).count()
 
 
 def candles_load(
@@ -120,7 +123,8 @@ def candles_load(
     """Bars in ``[start, end)`` (naive = IST; a date ``end`` includes that day) as numpy arrays.
 
     Stored bars of ``timeframe`` when there are any in the range, else stored one-minute bars
-    resampled on session-aligned buckets (09:15 IST anchor) for 3m/5m/15m/30m/1h/1d.
+    resampled on session-aligned buckets (09:15 IST anchor) for 3m/5m/15m/30m/1h/1d, or stored
+    one-second bars resampled for 5s/15s/30s.
     """
     timeframe_check(timeframe)
     lo, hi = time_range(start, end)
@@ -133,7 +137,7 @@ def _load(iid: int, timeframe: str, source: str, lo: datetime, hi: datetime) -> 
         return candles_read(instrument_id=iid, timeframe=timeframe, start=lo, end=hi)
     # widen to the start of the first bucket, so it is not built from a partial set
     first = int(bucket_starts(np.array([datetime_to_ns(lo)]), timeframe)[0])
-    bars = candles_read(instrument_id=iid, timeframe="1m", start=ns_to_datetime(first), end=hi)
+    bars = candles_read(instrument_id=iid, timeframe=source, start=ns_to_datetime(first), end=hi)
     return bars_resample(bars, timeframe)
 
 
@@ -146,7 +150,7 @@ def candles_columnar(*, instrument: Instrument, timeframe: str, start: object, e
     estimate = (
         rows
         if source == timeframe
-        else rows // MINUTES[timeframe]
+        else rows * SECONDS[source] // SECONDS[timeframe]
         if timeframe != "1d"
         else rows // 375
     )

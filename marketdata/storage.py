@@ -111,8 +111,7 @@ def _series_lock(cur, instrument_id: int, timeframe: str) -> None:
     cur.execute("SELECT 1 FROM marketdata_instrument WHERE id = %s FOR KEY SHARE", [instrument_id])
     if cur.fetchone() is None:
         raise ValueError(f"instrument {instrument_id} does not exist")
-    # LOCAL until wt-intraday's SUBMINUTE-TF lands (it keys "1s" at position 8 of SECONDS):
-    tf_index = 8 if timeframe == "1s" else list(timeframes.MINUTES).index(timeframe)
+    tf_index = list(timeframes.SECONDS).index(timeframe)
     cur.execute("SELECT pg_advisory_xact_lock(%s)", [(instrument_id << 4) | tf_index])
 
 

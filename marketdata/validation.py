@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from engine.markets.calendar import IST_OFFSET_NS, covers, session, trading_days
 
 from .frames import BarFrame
 from .ranges import MAX_YEAR, MIN_YEAR
-from .timeframes import DAY, MINUTE_NS, MINUTES
+from .timeframes import DAY, SECOND_NS, SECONDS
 
 DAY_NS = 86_400_000_000_000
 EPOCH = date(1970, 1, 1)
@@ -67,8 +67,10 @@ def ns_iso(ts: int) -> str:
     """A UTC-ns timestamp as IST ISO text (for messages and samples)."""
     n = int(ts)
     d = day_of((n + int(IST_OFFSET_NS)) // DAY_NS)
-    minute = ((n + int(IST_OFFSET_NS)) % DAY_NS) // MINUTE_NS
-    return f"{d.isoformat()}T{minute // 60:02d}:{minute % 60:02d}+05:30"
+    second = ((n + int(IST_OFFSET_NS)) % DAY_NS) // SECOND_NS
+    minute, sec = divmod(second, 60)
+    hhmm = f"{minute // 60:02d}:{minute % 60:02d}" + (f":{sec:02d}" if sec else "")
+    return f"{d.isoformat()}T{hhmm}+05:30"
 
 
 class _Collector:
@@ -223,20 +225,20 @@ def _flag_calendar(col: _Collector, timeframe: str, exchange: str) -> None:
         off = np.array([not windows[d] for d in days.tolist()], dtype=bool)
         col.flag("off_session", np.flatnonzero(off))
         return
-    tf = MINUTES[timeframe]
+    tf = SECONDS[timeframe]
     local = f.ts + int(IST_OFFSET_NS) - days * DAY_NS
-    minute = local // MINUTE_NS
+    second = local // SECOND_NS  # session windows are in minutes; bars may be sub-minute
     off = np.ones(len(f), dtype=bool)
     on_grid = np.zeros(len(f), dtype=bool)
     bounds = np.searchsorted(days, np.array(sorted(windows)), side="left")
     ends = np.r_[bounds[1:], len(days)]
     for d, i0, i1 in zip(sorted(windows), bounds.tolist(), ends.tolist(), strict=True):
-        m = minute[i0:i1]
+        sec = second[i0:i1]
         for a, b in windows[d]:
-            inside = (m >= a) & (m < b)
+            inside = (sec >= a * 60) & (sec < b * 60)
             off[i0:i1] &= ~inside
-            on_grid[i0:i1] |= inside & ((m - a) % tf == 0)
-    aligned = local % MINUTE_NS == 0
+            on_grid[i0:i1] |= inside & ((sec - a * 60) % tf == 0)
+    aligned = local % SECOND_NS == 0
     col.flag("off_session", np.flatnonzero(off))
     col.flag("misaligned", np.flatnonzero(~off & ~(aligned & on_grid)))
 
@@ -290,14 +292,19 @@ def expected_bar_count(start: date, end: date, *, timeframe: str, exchange: str)
     days = trading_days(start, end, exchange)
     if timeframe == DAY:
         return len(days)
-    tf = MINUTES[timeframe]
+    tf = SECONDS[timeframe]
     per_shape: dict[tuple, int] = defaultdict(int)
     for d in days:
         per_shape[session(d, exchange).segments] += 1  # type: ignore[union-attr]
     return sum(
-        n * sum(len(range(a.hour * 60 + a.minute, b.hour * 60 + b.minute, tf)) for a, b in shape)
+        n * sum(len(range(_sec(a), _sec(b), tf)) for a, b in shape)
         for shape, n in per_shape.items()
     )
+
+
+def _sec(t: time) -> int:
+    """Seconds since IST midnight of a session bound."""
+    return t.hour * 3600 + t.minute * 60
 
 
 def expected_timestamps(start: date, end: date, *, timeframe: str, exchange: str) -> np.ndarray:
@@ -306,17 +313,17 @@ def expected_timestamps(start: date, end: date, *, timeframe: str, exchange: str
     nums = np.array([(d - EPOCH).days for d in days], dtype=np.int64)
     if timeframe == DAY:
         return ist_midnight_ns(nums)
-    tf = MINUTES[timeframe]
+    tf = SECONDS[timeframe]
     parts = []
     cache: dict[tuple, np.ndarray] = {}
     for d, n in zip(days, nums.tolist(), strict=True):
         s = session(d, exchange)
         key = s.segments  # type: ignore[union-attr]
         if key not in cache:
-            cache[key] = np.concatenate(
-                [np.arange(a.hour * 60 + a.minute, b.hour * 60 + b.minute, tf) for a, b in key]
-            ).astype(np.int64)
-        parts.append(int(ist_midnight_ns(n)) + cache[key] * MINUTE_NS)
+            cache[key] = np.concatenate([np.arange(_sec(a), _sec(b), tf) for a, b in key]).astype(
+                np.int64
+            )
+        parts.append(int(ist_midnight_ns(n)) + cache[key] * SECOND_NS)
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
@@ -344,7 +351,7 @@ def gaps_find(
     if timeframe == DAY:
         _split_days(report, [day_of(n) for n in ist_day_numbers(missing).tolist()], 1, exchange)
         return report
-    step = MINUTES[timeframe] * MINUTE_NS
+    step = SECONDS[timeframe] * SECOND_NS
     exp_days, exp_counts = np.unique(ist_day_numbers(expected), return_counts=True)
     per_day = dict(zip(exp_days.tolist(), exp_counts.tolist(), strict=True))
     m_days = ist_day_numbers(missing)

@@ -95,7 +95,7 @@ class CompiledGraph:
                 node_id,
                 old.kind,
                 nodes[node_id]["params"],
-                self._spec.base_minutes,
+                self._spec.base_seconds,
                 self._registry,
                 errors,
             )

@@ -30,7 +30,7 @@ from engine.graph.schema import (
     SIDES,
     TIME_OPS,
     UNDERLYINGS,
-    timeframe_minutes,
+    timeframe_seconds,
 )
 from engine.indicators import PRICE_FIELDS, BaseIndicator, Registry
 from engine.options.legs import (
@@ -132,17 +132,17 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def check_source(c: Ctx, base_minutes: int | None) -> None:
+def check_source(c: Ctx, base_seconds: int | None) -> None:
     c.choice("field", PRICE_FIELDS)
     tf = c.get("timeframe", None)
     if tf is None:
         return
-    minutes = timeframe_minutes(tf)
-    if minutes is None:
-        c.fail("timeframe", f"must look like 1m, 5m, 15m, 1h or 1d; got {_show(tf)}")
-    elif base_minutes is not None and minutes < base_minutes:
+    seconds = timeframe_seconds(tf)
+    if seconds is None:
+        c.fail("timeframe", f"must look like 5s, 1m, 5m, 15m, 1h or 1d; got {_show(tf)}")
+    elif base_seconds is not None and seconds < base_seconds:
         c.fail("timeframe", f"'{tf}' is finer than the strategy timeframe")
-    elif base_minutes is not None and minutes != 1440 and minutes % base_minutes:
+    elif base_seconds is not None and seconds != 86_400 and seconds % base_seconds:
         c.fail("timeframe", f"'{tf}' is not a multiple of the strategy timeframe")
     else:
         c.out["timeframe"] = tf

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.graph.schema import COND_WINDOW, MATH_SESSION, MATH_WINDOW, timeframe_minutes
+from engine.graph.schema import COND_WINDOW, MATH_SESSION, MATH_WINDOW, timeframe_seconds
 from engine.graph.validate import NodeSpec, Spec
 from engine.indicators import BaseIndicator
 
@@ -18,7 +18,7 @@ class PlanNode:
     kind: str
     params: dict[str, Any]
     wired: dict[str, tuple[str, str]]
-    clock: int | None  # bar minutes this node runs on; None for constants
+    clock: int | None  # bar seconds this node runs on; None for constants
     indicator: BaseIndicator | None = None
     ind_params: dict[str, Any] = field(default_factory=dict)
 
@@ -37,7 +37,7 @@ def build_plan(spec: Spec) -> Plan:
     nodes = []
     for nid in spec.order:
         ns = spec.nodes[nid]
-        clocks[nid] = _clock(ns, clocks, spec.base_minutes)
+        clocks[nid] = _clock(ns, clocks, spec.base_seconds)
         nodes.append(_plan_node(ns, clocks[nid]))
     gates: dict[str, list[str]] = {k: [] for k in SIGNAL_NAMES}
     for ns in spec.nodes.values():
@@ -48,7 +48,7 @@ def build_plan(spec: Spec) -> Plan:
         name: tuple(dict.fromkeys(a for g in ids for a in gate_actions[g]))
         for name, ids in gates.items()
     }
-    return Plan(spec.base_minutes, nodes, clocks, gates, actions)
+    return Plan(spec.base_seconds, nodes, clocks, gates, actions)
 
 
 def _plan_node(ns: NodeSpec, clock: int | None) -> PlanNode:
@@ -61,7 +61,7 @@ def _plan_node(ns: NodeSpec, clock: int | None) -> PlanNode:
 def _clock(ns: NodeSpec, clocks: dict[str, int | None], base: int) -> int | None:
     """Sources set a clock; window operators keep their input's; other mixes meet on base."""
     if ns.kind == "source":
-        tf = timeframe_minutes(ns.params.get("timeframe")) or base
+        tf = timeframe_seconds(ns.params.get("timeframe")) or base
         return tf
     if ns.kind == "constant":
         return None

@@ -1,6 +1,7 @@
 """Higher-timeframe bars on IST session boundaries, without look-ahead.
 
-Buckets are anchored at 09:15 IST each day (5m: 09:15, 09:20, ...; 1h: 09:15, 10:15, ...)
+Buckets are anchored at 09:15 IST each day (5m: 09:15, 09:20, ...; 1h: 09:15, 10:15, ...;
+15s: 09:15:00, 09:15:15, ...; sizes are in seconds)
 and cut at the 15:30 close, so the last hourly bucket is 15:15-15:30 and ``1d`` is the
 09:15-15:30 session. A bucket's value becomes visible on the base bar that completes it
 (that bar's end reaches the bucket's end), or, when data stops short of the end (a hole,
@@ -16,42 +17,48 @@ import numpy as np
 
 from engine.bars import Bars
 
-MIN_NS = 60 * 1_000_000_000
+SEC_NS = 1_000_000_000
+MIN_NS = 60 * SEC_NS
 DAY_MIN = 1440
 IST_OFFSET_MIN = 330
 OPEN_MIN = 9 * 60 + 15
 CLOSE_MIN = 15 * 60 + 30
+# The same in seconds: clocks are bar sizes in seconds, so 1s/5s/15s/30s bars resample too.
+DAY_S = DAY_MIN * 60
+IST_OFFSET_S = IST_OFFSET_MIN * 60
+OPEN_S = OPEN_MIN * 60
+CLOSE_S = CLOSE_MIN * 60
 
 
-def bucket_bounds(ts: np.ndarray, minutes: int) -> tuple[np.ndarray, np.ndarray]:
-    """(start, end) of each bar's bucket, as absolute IST minutes since the epoch."""
-    ist_min = ts // MIN_NS + IST_OFFSET_MIN
-    day, tod = np.divmod(ist_min, DAY_MIN)
-    start = OPEN_MIN + ((tod - OPEN_MIN) // minutes) * minutes
-    end = start + minutes
-    straddle = (start < CLOSE_MIN) & (end > CLOSE_MIN)
-    after = straddle & (tod >= CLOSE_MIN)
-    end = np.where(straddle & ~after, CLOSE_MIN, end)
-    start = np.where(after, CLOSE_MIN, start)
-    return day * DAY_MIN + start, day * DAY_MIN + end
+def bucket_bounds(ts: np.ndarray, seconds: int) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) of each bar's bucket, as absolute IST seconds since the epoch."""
+    ist_s = ts // SEC_NS + IST_OFFSET_S
+    day, tod = np.divmod(ist_s, DAY_S)
+    start = OPEN_S + ((tod - OPEN_S) // seconds) * seconds
+    end = start + seconds
+    straddle = (start < CLOSE_S) & (end > CLOSE_S)
+    after = straddle & (tod >= CLOSE_S)
+    end = np.where(straddle & ~after, CLOSE_S, end)
+    start = np.where(after, CLOSE_S, start)
+    return day * DAY_S + start, day * DAY_S + end
 
 
-def bucket_of(ts: int, minutes: int) -> tuple[int, int]:
+def bucket_of(ts: int, seconds: int) -> tuple[int, int]:
     """Scalar twin of :func:`bucket_bounds`, for streaming."""
-    ist_min = ts // MIN_NS + IST_OFFSET_MIN
-    day, tod = divmod(ist_min, DAY_MIN)
-    start = OPEN_MIN + ((tod - OPEN_MIN) // minutes) * minutes
-    end = start + minutes
-    if start < CLOSE_MIN < end:
-        if tod < CLOSE_MIN:
-            end = CLOSE_MIN
+    ist_s = ts // SEC_NS + IST_OFFSET_S
+    day, tod = divmod(ist_s, DAY_S)
+    start = OPEN_S + ((tod - OPEN_S) // seconds) * seconds
+    end = start + seconds
+    if start < CLOSE_S < end:
+        if tod < CLOSE_S:
+            end = CLOSE_S
         else:
-            start = CLOSE_MIN
-    return day * DAY_MIN + start, day * DAY_MIN + end
+            start = CLOSE_S
+    return day * DAY_S + start, day * DAY_S + end
 
 
-def _to_utc_ns(ist_minutes: np.ndarray | int) -> np.ndarray | int:
-    return (ist_minutes - IST_OFFSET_MIN) * MIN_NS
+def _to_utc_ns(ist_seconds: np.ndarray | int) -> np.ndarray | int:
+    return (ist_seconds - IST_OFFSET_S) * SEC_NS
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +69,12 @@ class Resampled:
     visible: np.ndarray  # int64, -1 when the data ends before the bucket completes
 
 
-def resample(bars: Bars, minutes: int, base_minutes: int) -> Resampled:
+def resample(bars: Bars, seconds: int, base_seconds: int) -> Resampled:
+    """``bars`` of ``base_seconds`` in buckets of ``seconds`` (clocks are bar sizes in seconds)."""
     n = len(bars)
     if n == 0:
         return Resampled(bars, np.zeros(0, dtype=np.int64))
-    start, end = bucket_bounds(bars.ts, minutes)
+    start, end = bucket_bounds(bars.ts, seconds)
     first = np.flatnonzero(np.r_[True, start[1:] != start[:-1]])
     last = np.r_[first[1:] - 1, n - 1]
     htf = Bars(
@@ -77,25 +85,31 @@ def resample(bars: Bars, minutes: int, base_minutes: int) -> Resampled:
         close=bars.close[last],
         volume=np.add.reduceat(bars.volume, first),
     )
-    done = bars.ts[last] + base_minutes * MIN_NS >= _to_utc_ns(end[last])
+    done = bars.ts[last] + base_seconds * SEC_NS >= _to_utc_ns(end[last])
     nxt = np.r_[first[1:], -1]
     return Resampled(htf, np.where(done, last, nxt).astype(np.int64))
 
 
-def bar_minutes(ts: np.ndarray) -> int | None:
-    """The data's bar spacing in minutes: the median gap between consecutive bars of one IST
-    day (overnight and holiday gaps are not spacing); 1440 when no day has two bars; None
-    when the spacing is not a whole number of minutes (seconds data)."""
+def bar_seconds(ts: np.ndarray) -> int | None:
+    """The data's bar spacing in seconds: the median gap between consecutive bars of one IST
+    day (overnight and holiday gaps are not spacing); 86400 when no day has two bars; None
+    when the spacing is not a whole number of seconds."""
     if len(ts) < 2:
-        return 1440
+        return DAY_S
     gaps = np.diff(ts)
-    same_day = (ts[1:] // MIN_NS + IST_OFFSET_MIN) // DAY_MIN == (
-        ts[:-1] // MIN_NS + IST_OFFSET_MIN
-    ) // DAY_MIN
+    same_day = (ts[1:] // SEC_NS + IST_OFFSET_S) // DAY_S == (
+        ts[:-1] // SEC_NS + IST_OFFSET_S
+    ) // DAY_S
     if not same_day.any():
-        return 1440
+        return DAY_S
     spacing = int(np.median(gaps[same_day]))
-    return spacing // MIN_NS if spacing % MIN_NS == 0 and spacing > 0 else None
+    return spacing // SEC_NS if spacing % SEC_NS == 0 and spacing > 0 else None
+
+
+def bar_minutes(ts: np.ndarray) -> int | None:
+    """:func:`bar_seconds` in minutes; None for sub-minute (or irregular) data."""
+    seconds = bar_seconds(ts)
+    return seconds // 60 if seconds is not None and seconds % 60 == 0 else None
 
 
 def align(values: np.ndarray, visible: np.ndarray, n: int) -> np.ndarray:
@@ -116,15 +130,15 @@ def align(values: np.ndarray, visible: np.ndarray, n: int) -> np.ndarray:
 class Aggregator:
     """Streaming resampler: push base bars, get back the buckets completed on this bar."""
 
-    def __init__(self, minutes: int, base_minutes: int) -> None:
-        self.minutes, self.base_ns = minutes, base_minutes * MIN_NS
+    def __init__(self, seconds: int, base_seconds: int) -> None:
+        self.seconds, self.base_ns = seconds, base_seconds * SEC_NS
         self.key = -(2**62)
         self.bar: list[float] | None = None  # ts, open, high, low, close, volume
         self.end_ns = 0
 
     def push(self, ts: int, o: float, h: float, lo: float, c: float, v: float) -> list[list[float]]:
         done = []
-        start, end = bucket_of(ts, self.minutes)
+        start, end = bucket_of(ts, self.seconds)
         if self.bar is not None and start != self.key:
             done.append(self.bar)
             self.bar = None

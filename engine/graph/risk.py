@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.graph.errors import error
 from engine.graph.params import Ctx, Errors
-from engine.graph.schema import timeframe_minutes
+from engine.graph.schema import timeframe_seconds
 from engine.signals import Level, RiskSettings
 
 _LEVELS = ("stop_loss", "target", "trailing_stop")
@@ -12,7 +12,7 @@ _SETTINGS_KEYS = frozenset({"timeframe", "risk"})
 
 
 def check_settings(raw: object, errors: Errors) -> tuple[str, int | None, RiskSettings | None]:
-    """(timeframe, its minutes, risk); minutes/risk are None when invalid."""
+    """(timeframe, its seconds, risk); seconds/risk are None when invalid."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -22,11 +22,13 @@ def check_settings(raw: object, errors: Errors) -> tuple[str, int | None, RiskSe
         if key not in _SETTINGS_KEYS:
             errors.append(error(None, f"settings.{str(key)[:60]}", "unknown setting"))
     tf = raw.get("timeframe", "1m")
-    minutes = timeframe_minutes(tf)
-    if minutes is None:
-        errors.append(error(None, "settings.timeframe", "must look like 1m, 5m, 15m, 1h or 1d"))
+    seconds = timeframe_seconds(tf)
+    if seconds is None:
+        errors.append(
+            error(None, "settings.timeframe", "must look like 1s, 5s, 15s, 30s, 1m, 5m, 1h or 1d")
+        )
     risk = check_risk(raw.get("risk"), errors)
-    return (tf if isinstance(tf, str) else "1m"), minutes, risk
+    return (tf if isinstance(tf, str) else "1m"), seconds, risk
 
 
 def check_risk(raw: object, errors: Errors) -> RiskSettings | None:

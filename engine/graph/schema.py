@@ -29,7 +29,7 @@ KINDS = (
 NODE_KEYS = frozenset({"id", "kind", "params", "label", "ui"})
 ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-TIMEFRAME_RE = re.compile(r"^([1-9]\d{0,3})(m|h|d)$")
+TIMEFRAME_RE = re.compile(r"^([1-9]\d{0,3})(s|m|h|d)$")
 
 MATH_BINARY = ("add", "sub", "mul", "div", "min", "max")
 MATH_UNARY = ("abs", "neg")
@@ -63,8 +63,11 @@ class Port:
     required: bool = True
 
 
-def timeframe_minutes(tf: object) -> int | None:
-    """Minutes in ``1m``/``15m``/``1h``/``1d`` style timeframes; None when malformed."""
+def timeframe_seconds(tf: object) -> int | None:
+    """Seconds in ``5s``/``1m``/``15m``/``1h``/``1d`` style timeframes; None when malformed.
+
+    Sub-minute sizes must divide a minute (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 s), so their
+    buckets stay on the 09:15-anchored minute grid."""
     if not isinstance(tf, str):
         return None
     m = TIMEFRAME_RE.match(tf)
@@ -72,9 +75,18 @@ def timeframe_minutes(tf: object) -> int | None:
         return None
     n, unit = int(m.group(1)), m.group(2)
     if unit == "d":
-        return 1440 if n == 1 else None  # multi-day buckets are not session-anchored
+        return 86_400 if n == 1 else None  # multi-day buckets are not session-anchored
+    if unit == "s":
+        return n if 60 % n == 0 and n < 60 else None
     minutes = n * (60 if unit == "h" else 1)
-    return minutes if minutes <= 1440 else None
+    return minutes * 60 if minutes <= 1440 else None
+
+
+def timeframe_minutes(tf: object) -> int | None:
+    """Minutes in ``1m``/``15m``/``1h``/``1d`` style timeframes; None when malformed or
+    sub-minute (use :func:`timeframe_seconds` for those)."""
+    seconds = timeframe_seconds(tf)
+    return seconds // 60 if seconds is not None and seconds % 60 == 0 else None
 
 
 def node_ports(

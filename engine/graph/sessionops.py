@@ -25,19 +25,19 @@ from typing import Any
 
 import numpy as np
 
-from engine.graph.resample import DAY_MIN, IST_OFFSET_MIN, MIN_NS, OPEN_MIN
+from engine.graph.resample import DAY_S, IST_OFFSET_S, OPEN_S, SEC_NS
 
 NAN = math.nan
 
 
 def session_series(p: dict[str, Any], a: np.ndarray, ts: np.ndarray, base: int) -> np.ndarray:
-    """The op over base bars with start times ``ts`` (int64 ns UTC) of ``base`` minutes."""
+    """The op over base bars with start times ``ts`` (int64 ns UTC) of ``base`` seconds."""
     a = np.asarray(a, dtype=np.float64)
     n = len(a)
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    day, tod = np.divmod(ts // MIN_NS + IST_OFFSET_MIN, DAY_MIN)
+    day, tod = np.divmod(ts // SEC_NS + IST_OFFSET_S, DAY_S)  # tod in seconds
     starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
     high = p["op"].endswith("_high")
     if p["op"].startswith("session_"):
@@ -45,10 +45,10 @@ def session_series(p: dict[str, Any], a: np.ndarray, ts: np.ndarray, base: int) 
         for s, e in zip(starts, np.r_[starts[1:], n], strict=True):
             out[s:e] = acc(a[s:e])  # one call per day; fmax/fmin skip NaN
         return out
-    end = OPEN_MIN + p["minutes"]
+    end = OPEN_S + p["minutes"] * 60
     idx = np.arange(n)
     day_idx = np.cumsum(np.r_[False, day[1:] != day[:-1]])
-    inside = (tod >= OPEN_MIN) & (tod < end)
+    inside = (tod >= OPEN_S) & (tod < end)
     # the bar that completes the range: its end reaches the range's end, or (a hole) the
     # first bar at or after the end; earlier bars of the day are never candidates
     done = (inside & (tod + base >= end)) | (tod >= end)
@@ -74,7 +74,7 @@ class SessionState:
     def __init__(self, p: dict[str, Any], base: int) -> None:
         self.high = p["op"].endswith("_high")
         self.opening = p["op"].startswith("opening_")
-        self.end = OPEN_MIN + p["minutes"] if self.opening else 0
+        self.end = OPEN_S + p["minutes"] * 60 if self.opening else 0
         self.base = base
         self.day = -(2**62)
         self.acc = NAN  # running extreme (of the range, for opening ops)
@@ -86,14 +86,14 @@ class SessionState:
             self.acc = x
 
     def update(self, ts: int, x: float) -> float:
-        day, tod = divmod(ts // MIN_NS + IST_OFFSET_MIN, DAY_MIN)
+        day, tod = divmod(ts // SEC_NS + IST_OFFSET_S, DAY_S)
         if day != self.day:
             self.day, self.acc, self.seen, self.done = day, NAN, False, False
         if not self.opening:
             self._fold(x)
             return self.acc
         if not self.done:
-            if OPEN_MIN <= tod < self.end:
+            if OPEN_S <= tod < self.end:
                 self.seen = True
                 self._fold(x)
                 self.done = tod + self.base >= self.end

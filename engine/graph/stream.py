@@ -148,7 +148,7 @@ def _out_ports(node: PlanNode) -> tuple[str, ...]:
 def _make_step(
     node: PlanNode, ins: dict[str, int], outs: dict[str, int], bar: list[int], clock: int
 ) -> Step | None:
-    """One node's update; ``bar`` holds the slots of its clock's bar, ``clock`` its minutes."""
+    """One node's update; ``bar`` holds the slots of its clock's bar, ``clock`` its seconds."""
     kind = node.kind
     if kind == "indicator":
         return _indicator_step(node, ins, outs, bar)

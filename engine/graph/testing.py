@@ -9,19 +9,26 @@ from engine.graph.compile import CompiledGraph
 from engine.signals import Signals
 
 SESSION_BARS = 375  # 09:15-15:29 IST one-minute bars
-_MIN_NS = 60_000_000_000
+_SEC_NS = 1_000_000_000
 _DAY_NS = 86_400_000_000_000
 
 
 def random_walk_bars(
-    n: int, seed: int = 0, start: str = "2024-01-01", tick: float = 0.05, minutes: int = 1
+    n: int,
+    seed: int = 0,
+    start: str = "2024-01-01",
+    tick: float = 0.05,
+    minutes: int = 1,
+    seconds: int | None = None,
 ) -> Bars:
-    """``n`` bars of ``minutes`` from 09:15 IST on consecutive days, prices on ``tick``."""
+    """``n`` bars of ``minutes`` (or ``seconds``, for sub-minute bars) from 09:15 IST on
+    consecutive days, prices on ``tick``."""
     rng = np.random.default_rng(seed)
-    per_day = max(1, SESSION_BARS // minutes)
+    step = seconds if seconds is not None else minutes * 60
+    per_day = max(1, SESSION_BARS * 60 // step)
     day, k = np.divmod(np.arange(n), per_day)
     t0 = np.datetime64(f"{start}T03:45", "ns").astype(np.int64)  # 09:15 IST in UTC
-    ts = t0 + day * _DAY_NS + k * minutes * _MIN_NS
+    ts = t0 + day * _DAY_NS + k * step * _SEC_NS
     close = np.round((1_000 + np.cumsum(rng.normal(0, 1, n))) / tick) * tick
     open_ = np.r_[close[:1], close[:-1]]
     up = np.round(np.abs(rng.normal(0, 0.6, n)) / tick) * tick

@@ -49,7 +49,7 @@ class Spec:
     nodes: dict[str, NodeSpec]
     order: list[str]
     timeframe: str
-    base_minutes: int
+    base_seconds: int  # the strategy timeframe's bar size
     base_risk: RiskSettings  # as the settings say
     risk: RiskSettings  # with loop nodes applied
     name: str = ""

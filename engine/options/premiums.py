@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from engine.bars import Bars
-from engine.graph.schema import timeframe_minutes
+from engine.graph.schema import timeframe_seconds
 from engine.markets.calendar import IST
 from engine.options.config import LegError, OptionsConfig
 from engine.options.contracts import OptionContract
@@ -56,9 +56,9 @@ class PremiumFeed:
 
     def __init__(self, bars: Bars, timeframe: str, config: OptionsConfig) -> None:
         self.bars, self.timeframe, self.config = bars, timeframe, config
-        minutes = timeframe_minutes(timeframe) or 1
+        seconds = timeframe_seconds(timeframe) or 60
         # Daily bars close at 15:30 whatever their timestamp says.
-        self._bar_ns = minutes * _MIN_NS if minutes < 1440 else None
+        self._bar_ns = seconds * 1_000_000_000 if seconds < 86_400 else None
         self.vol = config.iv_at(bars.ts) if config.premium_source != "real" else None
         self._cache: dict[tuple[object, ...], PremiumSeries] = {}
         self._stored_cache: dict[tuple[object, ...], tuple[int, tuple[np.ndarray, ...]]] = {}

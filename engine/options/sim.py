@@ -29,7 +29,7 @@ import numpy as np
 
 from engine.bars import Bars
 from engine.fees._kernel import NC, charges
-from engine.graph.schema import timeframe_minutes
+from engine.graph.schema import timeframe_seconds
 from engine.markets import calendar
 from engine.options.config import LegError, OptionsConfig
 from engine.options.contracts import OptionContract
@@ -141,8 +141,8 @@ class _Sim:
         self.legs = legs
         self.levels = group_levels
         self.feed = PremiumFeed(bars, timeframe, self.opts)
-        minutes = timeframe_minutes(timeframe) or 1
-        self.bar_ns = minutes * 60_000_000_000 if minutes < 1440 else None
+        seconds = timeframe_seconds(timeframe) or 60
+        self.bar_ns = seconds * 1_000_000_000 if seconds < 86_400 else None
         self.days, self.mods = day_and_minute(bars.ts, config.timezone)
         self.sq = square_off_minute(risk.square_off)
         self.fees = config.fee_model().table()

@@ -157,9 +157,62 @@ def build_params(config: SimConfig, risk: RiskSettings | None = None) -> np.ndar
     p[L.P_ALLOW_SHORT] = 1.0 if config.allow_short else 0.0
     p[L.P_SQ] = square_off_minute(risk.square_off)
     p[L.P_INIT_CASH] = config.initial_cash
-    levels = (L.P_SL, L.P_TP, L.P_TR, L.P_TRADE_LOSS)
-    p[L.P_HAS_EXITS] = 0.0 if all(math.isnan(p[k]) for k in levels) else 1.0
+    _intraday(p, risk)
+    levels = (L.P_SL, L.P_TP, L.P_TR, L.P_TRADE_LOSS, L.P_BE)
+    has = any(not math.isnan(p[k]) for k in levels)
+    has = has or p[L.P_LEVEL_SL] > 0 or p[L.P_LEVEL_TP] > 0 or p[L.P_DAY_LOSS_BAR] > 0
+    p[L.P_HAS_EXITS] = 1.0 if has else 0.0
     return p
+
+
+DEFAULT_EXIT_PRIORITY = ("daily_loss", "trade_loss", "stop", "target", "trailing")
+
+
+def exit_ranks(priority: tuple[str, ...]) -> list[int]:
+    """Rank (0 first) of each ``layout.RULE_*``: the listed rules in order, then the rest in
+    :data:`DEFAULT_EXIT_PRIORITY` order."""
+    unknown = set(priority) - set(L.RULE_NAMES)
+    if unknown:
+        raise ValueError(f"unknown exit rules {sorted(unknown)}; use {', '.join(L.RULE_NAMES)}")
+    order = list(dict.fromkeys((*priority, *DEFAULT_EXIT_PRIORITY)))
+    return [order.index(name) for name in L.RULE_NAMES]
+
+
+def _intraday(p: np.ndarray, risk: RiskSettings) -> None:
+    """The issue-15 rules: time units, entry cut-off, graph levels, activation, priority."""
+    if risk.cooldown_seconds < 0 or risk.min_hold_seconds < 0:
+        raise ValueError("cooldown_seconds and min_hold_seconds must be >= 0")
+    p[L.P_COOLDOWN_NS] = risk.cooldown_seconds * 1e9
+    p[L.P_MIN_HOLD_NS] = risk.min_hold_seconds * 1e9
+    p[L.P_CUTOFF] = square_off_minute(risk.entry_cutoff)
+    p[L.P_LEVEL_SL] = 1.0 if risk.stop_at else 0.0
+    p[L.P_LEVEL_TP] = 1.0 if risk.target_at else 0.0
+    if risk.stop_at and risk.stop_loss is not None:
+        raise ValueError("stop_at and stop_loss exclude each other")
+    if risk.target_at and risk.target is not None:
+        raise ValueError("target_at and target exclude each other")
+    _level(p, risk.trailing_activation, L.P_TR_ACT, L.P_TR_ACT_PCT)
+    _level(p, risk.move_stop_to_cost, L.P_BE, L.P_BE_PCT)
+    if risk.daily_loss_check not in ("close", "bar"):
+        raise ValueError(
+            f"daily_loss_check must be 'close' or 'bar', got {risk.daily_loss_check!r}"
+        )
+    p[L.P_DAY_LOSS_BAR] = 1.0 if risk.daily_loss_check == "bar" else 0.0
+    p[L.P_PRIO] = 0.0 if risk.exit_priority is None else 1.0
+    ranks = exit_ranks(risk.exit_priority or ())
+    p[L.P_RANK : L.P_RANK + L.NRULES] = ranks
+
+
+def has_risk_rules(config: SimConfig, risk: RiskSettings | None) -> bool:
+    """True when any rule beyond plain signal-to-signal trading applies: protective levels,
+    guardrails, square-off, cut-off, cooldown or hold (in bars or time), graph levels. A fast
+    path for rule-free runs tests this one predicate, so a new rule must be added here."""
+    del config  # fills, sizing and fees are not risk rules; kept for a stable signature
+    if risk is None:
+        return False
+    return risk != RiskSettings(
+        group_stop_loss=risk.group_stop_loss, group_target=risk.group_target
+    )
 
 
 def needs_calendar(risk: RiskSettings | None) -> bool:
@@ -170,6 +223,7 @@ def needs_calendar(risk: RiskSettings | None) -> bool:
         risk.square_off is not None
         or risk.max_trades_per_day is not None
         or risk.daily_max_loss is not None
+        or risk.entry_cutoff is not None
     )
 
 

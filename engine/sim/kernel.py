@@ -34,26 +34,37 @@ from engine.sim.layout import (
     EXIT_TARGET,
     EXIT_TRAILING,
     NR,
+    NRULES,
     NS,
     NT,
     ORDER_LIMIT,
     ORDER_MARKET,
     P_ALLOW_LONG,
     P_ALLOW_SHORT,
+    P_BE,
+    P_BE_PCT,
     P_COOLDOWN,
+    P_COOLDOWN_NS,
+    P_CUTOFF,
     P_DAY_LOSS,
+    P_DAY_LOSS_BAR,
     P_FILL_CLOSE,
     P_HAS_EXITS,
     P_INIT_CASH,
+    P_LEVEL_SL,
+    P_LEVEL_TP,
     P_LOT,
     P_MARGIN,
     P_MAX_DAY,
     P_MIN_HOLD,
+    P_MIN_HOLD_NS,
     P_ORDER_OFF,
     P_ORDER_OFF_PCT,
     P_ORDER_TYPE,
     P_ORDER_VALID,
+    P_PRIO,
     P_PYRAMID,
+    P_RANK,
     P_SIZE_MODE,
     P_SIZE_VALUE,
     P_SL,
@@ -66,6 +77,8 @@ from engine.sim.layout import (
     P_TP,
     P_TP_PCT,
     P_TR,
+    P_TR_ACT,
+    P_TR_ACT_PCT,
     P_TR_PCT,
     P_TRADE_LOSS,
     R_BAR,
@@ -80,8 +93,14 @@ from engine.sim.layout import (
     REJ_FUNDS,
     REJ_MARGIN,
     REJ_MAX_DAY,
+    REJ_NO_LEVEL,
     REJ_WINDOW,
     REJ_ZERO,
+    RULE_DAY_LOSS,
+    RULE_STOP,
+    RULE_TARGET,
+    RULE_TRADE_LOSS,
+    RULE_TRAILING,
     S_AVG,
     S_CASH,
     S_DAY,
@@ -93,6 +112,8 @@ from engine.sim.layout import (
     S_ENTRY_DAY,
     S_ENTRY_FEES,
     S_ENTRY_INTRABAR,
+    S_ENTRY_TS,
+    S_EXIT_TS,
     S_HWM,
     S_LAST_EXIT_BAR,
     S_LWM,
@@ -104,8 +125,12 @@ from engine.sim.layout import (
     S_PEND_PRICE,
     S_PEND_REASON,
     S_PEND_SIDE,
+    S_PEND_SL,
+    S_PEND_TP,
     S_QTY,
     S_RC,
+    S_SL_LV,
+    S_TP_LV,
     SIZE_FIXED,
     SIZE_LOTS,
     SIZE_PERCENT,
@@ -137,6 +162,10 @@ def new_state(p: np.ndarray) -> np.ndarray:
     st[S_CASH] = p[P_INIT_CASH]
     st[S_LAST_EXIT_BAR] = -1.0
     st[S_DAY] = -1.0
+    st[S_SL_LV] = np.nan
+    st[S_TP_LV] = np.nan
+    st[S_PEND_SL] = np.nan
+    st[S_PEND_TP] = np.nan
     return st
 
 
@@ -233,6 +262,8 @@ def _open(
         st[S_NENTRIES] = 0.0
         st[S_ENTRY_DAY] = day
         st[S_ENTRY_INTRABAR] = 0.0 if at_open else 1.0
+        st[S_SL_LV] = st[S_PEND_SL]  # graph levels from the entry's signal bar
+        st[S_TP_LV] = st[S_PEND_TP]
         for k in range(NC):
             st[S_EC + k] = 0.0
     else:
@@ -288,23 +319,77 @@ def _close(
 
 
 @_hot
-def _stop_level(st: np.ndarray, p: np.ndarray, side: float) -> tuple[float, int]:
-    """The tightest protective level (stop, trailing, per-trade max loss) and its reason."""
+def _moved(st: np.ndarray, side: float, value: float, is_pct: float) -> bool:
+    """True once the position's best price (high/low watermark) is ``value`` past entry."""
     avg = st[S_AVG]
+    ref = st[S_HWM] if side > 0 else st[S_LWM]
+    return side * (ref - avg) >= _dist(avg, value, is_pct)
+
+
+@_hot
+def _rule_level(st: np.ndarray, p: np.ndarray, side: float, rule: int) -> float:
+    """The price at which exit ``rule`` (RULE_*) fires for the open position; NaN: inactive."""
+    avg = st[S_AVG]
+    if rule == RULE_STOP:
+        level = st[S_SL_LV] if p[P_LEVEL_SL] > 0 else np.nan
+        if not math.isnan(p[P_SL]):
+            level = avg - side * _dist(avg, p[P_SL], p[P_SL_PCT])
+        moved = not math.isnan(p[P_BE]) and _moved(st, side, p[P_BE], p[P_BE_PCT])
+        if moved and (math.isnan(level) or side * (avg - level) > 0):
+            level = avg  # moved to cost: the stop never loosens
+        return level
+    if rule == RULE_TARGET:
+        if p[P_LEVEL_TP] > 0:
+            return st[S_TP_LV]
+        if math.isnan(p[P_TP]):
+            return np.nan
+        return avg + side * _dist(avg, p[P_TP], p[P_TP_PCT])
+    if rule == RULE_TRAILING:
+        if math.isnan(p[P_TR]):
+            return np.nan
+        if not math.isnan(p[P_TR_ACT]) and not _moved(st, side, p[P_TR_ACT], p[P_TR_ACT_PCT]):
+            return np.nan  # not activated yet
+        ref = st[S_HWM] if side > 0 else st[S_LWM]
+        return ref - side * _dist(ref, p[P_TR], p[P_TR_PCT])
+    if rule == RULE_TRADE_LOSS:
+        if math.isnan(p[P_TRADE_LOSS]):
+            return np.nan
+        return avg - side * p[P_TRADE_LOSS] / abs(st[S_QTY])
+    if p[P_DAY_LOSS_BAR] == 0 or math.isnan(p[P_DAY_LOSS]):
+        return np.nan
+    # where the day's realised P&L plus this position's (after its entry charges) reaches
+    # the loss limit: the same sum the close-time check uses
+    room = p[P_DAY_LOSS] + st[S_DAY_PNL] - st[S_ENTRY_FEES]
+    return avg - side * room / abs(st[S_QTY])
+
+
+@_hot
+def _reason(rule: int) -> int:
+    if rule == RULE_STOP:
+        return EXIT_STOP
+    if rule == RULE_TARGET:
+        return EXIT_TARGET
+    if rule == RULE_TRAILING:
+        return EXIT_TRAILING
+    return EXIT_GUARDRAIL
+
+
+@_hot
+def _stop_level(st: np.ndarray, p: np.ndarray, side: float) -> tuple[float, int]:
+    """The tightest protective level (stop, trailing, per-trade max loss, in-bar daily loss)
+    and its reason: what a falling (long) price reaches first."""
     level = np.nan
     reason = EXIT_STOP
-    if not math.isnan(p[P_SL]):
-        level = avg - side * _dist(avg, p[P_SL], p[P_SL_PCT])
-    if not math.isnan(p[P_TR]):
-        ref = st[S_HWM] if side > 0 else st[S_LWM]
-        lv = ref - side * _dist(ref, p[P_TR], p[P_TR_PCT])
-        if math.isnan(level) or side * (lv - level) > 0:
-            level, reason = lv, EXIT_TRAILING
-    if not math.isnan(p[P_TRADE_LOSS]):
-        lv = avg - side * p[P_TRADE_LOSS] / abs(st[S_QTY])
-        if math.isnan(level) or side * (lv - level) > 0:
-            level, reason = lv, EXIT_GUARDRAIL
+    for rule in (RULE_STOP, RULE_TRAILING, RULE_TRADE_LOSS, RULE_DAY_LOSS):
+        lv = _rule_level(st, p, side, rule)
+        if not math.isnan(lv) and (math.isnan(level) or side * (lv - level) > 0):
+            level, reason = lv, _reason(rule)
     return level, reason
+
+
+@_hot
+def _target_level(st: np.ndarray, p: np.ndarray, side: float) -> float:
+    return _rule_level(st, p, side, RULE_TARGET)
 
 
 @_hot
@@ -319,17 +404,18 @@ def _protect(
     trades: np.ndarray,
     scratch: np.ndarray,
 ) -> None:
+    if p[P_PRIO] > 0:
+        _protect_by_rank(st, p, row, i, o, h, lo, trades, scratch)
+        return
     side = 1.0 if st[S_QTY] > 0 else -1.0
     stop, reason = _stop_level(st, p, side)
-    tp = np.nan
-    if not math.isnan(p[P_TP]):
-        tp = st[S_AVG] + side * _dist(st[S_AVG], p[P_TP], p[P_TP_PCT])
+    tp = _target_level(st, p, side)
     # An entry filled inside this bar saw only part of it: check the stop (conservative), and
     # no gap or target, since the open came before the entry.
     intrabar = st[S_ENTRY_INTRABAR] > 0 and int(st[S_ENTRY_BAR]) == i
     if not intrabar:
         if not math.isnan(stop) and side * (o - stop) <= 0:
-            _close(st, row, i, _slip(p, o, side < 0), reason, trades, scratch)
+            _close_protective(st, p, row, i, _slip(p, o, side < 0), reason, stop, trades, scratch)
             return
         if not math.isnan(tp) and side * (o - tp) >= 0:
             _close(st, row, i, o, EXIT_TARGET, trades, scratch)
@@ -337,9 +423,73 @@ def _protect(
     stop_hit = not math.isnan(stop) and (lo <= stop if side > 0 else h >= stop)
     tp_hit = not intrabar and not math.isnan(tp) and (h >= tp if side > 0 else lo <= tp)
     if stop_hit and (not tp_hit or p[P_STOP_FIRST] > 0):
-        _close(st, row, i, _slip(p, stop, side < 0), reason, trades, scratch)
+        price = _slip(p, stop, side < 0)
+        _close_protective(st, p, row, i, price, reason, stop, trades, scratch)
     elif tp_hit:
         _close(st, row, i, tp, EXIT_TARGET, trades, scratch)  # a target is a limit: no slippage
+
+
+@_hot
+def _close_protective(
+    st: np.ndarray,
+    p: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    price: float,
+    reason: int,
+    level: float,
+    trades: np.ndarray,
+    scratch: np.ndarray,
+) -> None:
+    """Close at a stop-type level; when it was the in-bar daily loss, block the day."""
+    side = 1.0 if st[S_QTY] > 0 else -1.0
+    day_level = _rule_level(st, p, side, RULE_DAY_LOSS)
+    _close(st, row, i, price, reason, trades, scratch)
+    if not math.isnan(day_level) and side * (level - day_level) <= 0:
+        st[S_DAY_BLOCKED] = 1.0
+
+
+@_hot
+def _protect_by_rank(
+    st: np.ndarray,
+    p: np.ndarray,
+    row: np.ndarray,
+    i: int,
+    o: float,
+    h: float,
+    lo: float,
+    trades: np.ndarray,
+    scratch: np.ndarray,
+) -> None:
+    """Exits by the configured priority: of the rules whose level the open gapped through,
+    the first ranked fills at the open; else of those the bar's high/low touched, the first
+    ranked fills at its level (stop-type levels with slippage, a target without)."""
+    side = 1.0 if st[S_QTY] > 0 else -1.0
+    intrabar = st[S_ENTRY_INTRABAR] > 0 and int(st[S_ENTRY_BAR]) == i
+    gap_rule, gap_rank, hit_rule, hit_rank, hit_level = -1, NRULES, -1, NRULES, 0.0
+    for rule in range(NRULES):
+        lv = _rule_level(st, p, side, rule)
+        if math.isnan(lv) or (intrabar and rule == RULE_TARGET):
+            continue
+        rank = int(p[P_RANK + rule])
+        away = side if rule == RULE_TARGET else -side  # the direction the level fires in
+        if not intrabar and away * (o - lv) >= 0:
+            if rank < gap_rank:
+                gap_rule, gap_rank = rule, rank
+        elif (h >= lv if away > 0 else lo <= lv) and rank < hit_rank:
+            hit_rule, hit_rank, hit_level = rule, rank, lv
+    if gap_rule >= 0:
+        price = o if gap_rule == RULE_TARGET else _slip(p, o, side < 0)
+        _close(st, row, i, price, _reason(gap_rule), trades, scratch)
+        rule = gap_rule
+    elif hit_rule >= 0:
+        price = hit_level if hit_rule == RULE_TARGET else _slip(p, hit_level, side < 0)
+        _close(st, row, i, price, _reason(hit_rule), trades, scratch)
+        rule = hit_rule
+    else:
+        return
+    if rule == RULE_DAY_LOSS:
+        st[S_DAY_BLOCKED] = 1.0
 
 
 @_hot
@@ -357,8 +507,8 @@ def _work_entry(
     scratch: np.ndarray,
 ) -> None:
     side = st[S_PEND_SIDE]
-    if p[P_SQ] >= 0 and mod >= p[P_SQ]:
-        st[S_PEND_SIDE] = 0.0  # no new positions in the square-off window
+    if (p[P_SQ] >= 0 and mod >= p[P_SQ]) or (p[P_CUTOFF] >= 0 and mod >= p[P_CUTOFF]):
+        st[S_PEND_SIDE] = 0.0  # no new positions in the square-off window or after the cut-off
         _count(st, REJ_WINDOW)
         return
     kind = int(p[P_ORDER_TYPE])
@@ -387,7 +537,7 @@ def _work_entry(
 
 
 @_hot
-def _entry_block(st: np.ndarray, p: np.ndarray, i: int, exiting: bool) -> int:
+def _entry_block(st: np.ndarray, p: np.ndarray, i: int, t: int, exiting: bool) -> int:
     """0 when a new entry may be ordered, else the REJ_* rule that forbids it."""
     if st[S_DAY_BLOCKED] > 0:
         return REJ_DAY_LOSS
@@ -398,6 +548,13 @@ def _entry_block(st: np.ndarray, p: np.ndarray, i: int, exiting: bool) -> int:
         if exiting:
             return REJ_COOLDOWN
         if st[S_LAST_EXIT_BAR] >= 0 and i - st[S_LAST_EXIT_BAR] <= cd:
+            return REJ_COOLDOWN
+    cd_ns = p[P_COOLDOWN_NS]
+    if cd_ns > 0:
+        if exiting:
+            return REJ_COOLDOWN
+        # the signal bar starts no later than cooldown after the exit bar's start
+        if st[S_LAST_EXIT_BAR] >= 0 and t - st[S_EXIT_TS] <= cd_ns:
             return REJ_COOLDOWN
     return 0
 
@@ -427,7 +584,10 @@ def _at_close(
     row: np.ndarray,
     i: int,
     day: int,
+    t: int,
     c: float,
+    sl_lv: float,
+    tp_lv: float,
     el: bool,
     xl: bool,
     es: bool,
@@ -441,7 +601,8 @@ def _at_close(
     exiting = False
     if side != 0:
         want = (xl or es) if side > 0 else (xs or el)
-        if want and i - st[S_ENTRY_BAR] >= p[P_MIN_HOLD]:
+        held = i - st[S_ENTRY_BAR] >= p[P_MIN_HOLD] and t - st[S_ENTRY_TS] >= p[P_MIN_HOLD_NS]
+        if want and held:
             exiting = True
             _exit_at_close(st, p, row, i, c, EXIT_SIGNAL, trades, scratch)
     if not math.isnan(p[P_DAY_LOSS]):
@@ -463,7 +624,13 @@ def _at_close(
     cur = 0.0 if exiting else np.sign(st[S_QTY])
     if cur == -d or (cur == d and st[S_NENTRIES] >= p[P_PYRAMID]):
         return  # the position already answers the signal: nothing was refused
-    block = entry_block if entry_block > 0 else _entry_block(st, p, i, exiting)
+    block = entry_block if entry_block > 0 else _entry_block(st, p, i, t, exiting)
+    if block == 0 and cur == 0:
+        # a new position takes its graph levels from this, its signal bar
+        if (p[P_LEVEL_SL] > 0 and math.isnan(sl_lv)) or (p[P_LEVEL_TP] > 0 and math.isnan(tp_lv)):
+            block = REJ_NO_LEVEL
+        st[S_PEND_SL] = sl_lv
+        st[S_PEND_TP] = tp_lv
     if block > 0:
         _count(st, block)
         return
@@ -486,10 +653,13 @@ def step(
     i: int,
     day: int,
     mod: int,
+    t: int,
     o: float,
     h: float,
     lo: float,
     c: float,
+    sl_lv: float,
+    tp_lv: float,
     el: bool,
     xl: bool,
     es: bool,
@@ -506,6 +676,8 @@ def step(
     knows the clock): ``REJ_WINDOW`` (square-off window) or ``REJ_END`` (no next bar);
     ``session_end``: the last bar of the trading day (an intraday position closes at its
     close when a square-off time is set, e.g. on a short special session).
+    ``t`` is the bar's start (ns; time-based cooldown and hold); ``sl_lv``/``tp_lv`` the
+    graph's stop/target level on this bar (NaN when unused): an entry ordered on it keeps them.
     ``trades`` is field-major (``trades[T_PNL, k]``); it and ``rejects`` need room for 3
     more records (callers grow them).
     """
@@ -519,6 +691,8 @@ def step(
     st[S_PEND_EXIT] = 0.0
     if st[S_PEND_SIDE] != 0:
         _work_entry(st, p, row, i, day, mod, o, h, lo, rejects, scratch)
+        if st[S_QTY] != 0 and st[S_ENTRY_BAR] == i:
+            st[S_ENTRY_TS] = t
     sq = p[P_SQ]
     if st[S_QTY] != 0 and sq >= 0 and (mod >= sq or day != st[S_ENTRY_DAY]):
         _close(st, row, i, _slip(p, o, st[S_QTY] < 0), EXIT_SQUARE_OFF, trades, scratch)
@@ -529,10 +703,35 @@ def step(
         st[S_HWM] = max(st[S_HWM], c if intrabar else h)
         st[S_LWM] = min(st[S_LWM], c if intrabar else lo)
     # Calls pass arrays by reference-counted value; skipping idle bars keeps the loop fast.
+    if st[S_LAST_EXIT_BAR] == i:
+        st[S_EXIT_TS] = t
     if el or xl or es or xs or (st[S_QTY] != 0 and not math.isnan(p[P_DAY_LOSS])):
-        _at_close(st, p, row, i, day, c, el, xl, es, xs, entry_block, trades, rejects, scratch)
+        _at_close(
+            st,
+            p,
+            row,
+            i,
+            day,
+            t,
+            c,
+            sl_lv,
+            tp_lv,
+            el,
+            xl,
+            es,
+            xs,
+            entry_block,
+            trades,
+            rejects,
+            scratch,
+        )
+        if st[S_QTY] != 0 and st[S_ENTRY_BAR] == i:
+            st[S_ENTRY_TS] = t  # filled at this close
+        if st[S_LAST_EXIT_BAR] == i:
+            st[S_EXIT_TS] = t
     if session_end and sq >= 0 and st[S_QTY] != 0:
         _close(st, row, i, _slip(p, c, st[S_QTY] < 0), EXIT_SQUARE_OFF, trades, scratch)
+        st[S_EXIT_TS] = t
     # Flat: equity is cash, even on a bar whose close is missing (0 * NaN would be NaN).
     return st[S_CASH] + st[S_QTY] * c if st[S_QTY] != 0 else st[S_CASH]
 
@@ -626,12 +825,17 @@ def _walk(
     pos: np.ndarray,
     stop: int,
     lots: np.ndarray,
+    sl_lv: np.ndarray,
+    tp_lv: np.ndarray,
 ) -> int:
     """Step from bar ``i0`` until ``stop`` or until a record buffer needs to grow."""
     n = len(c)
     has_days = len(days) == n
     has_lots = len(lots) == n
+    has_sl = len(sl_lv) == n
+    has_tp = len(tp_lv) == n
     sq = p[P_SQ]
+    cutoff = p[P_CUTOFF]
     fill_close = p[P_FILL_CLOSE] > 0
     r = 0
     while r + 1 < fee_rows.shape[0] and ts[i0] >= fee_starts[r + 1]:
@@ -667,6 +871,8 @@ def _walk(
             )
             if block == 0 and in_window:
                 block = REJ_WINDOW
+        if block == 0 and cutoff >= 0 and has_days and mod >= cutoff:
+            block = REJ_WINDOW  # no new entries at or after the entry cut-off
         equity[i] = step(
             st,
             p,
@@ -674,10 +880,13 @@ def _walk(
             i,
             day,
             mod,
+            ts[i],
             o[i],
             h[i],
             lo[i],
             c[i],
+            sl_lv[i] if has_sl else np.nan,
+            tp_lv[i] if has_tp else np.nan,
             el[i],
             xl[i],
             es[i],
@@ -747,9 +956,12 @@ def run_loop(
     xs: np.ndarray,
     end_mode: int,
     lots: np.ndarray,
+    sl_lv: np.ndarray,
+    tp_lv: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Whole-array backtest: ``step`` per bar. ``days``/``mods`` may be empty (unused);
-    ``lots`` (per-bar lot sizes) may be empty: the fixed lot in ``p`` is used.
+    ``lots`` (per-bar lot sizes) may be empty: the fixed lot in ``p`` is used; ``sl_lv`` and
+    ``tp_lv`` (the graph's stop/target level per bar) may be empty when unused.
 
     ``end_mode`` (``END_*``): close an open position at the last close, at the last bar's
     open (that bar is not otherwise traded), or keep it open, marked to market.
@@ -794,6 +1006,8 @@ def run_loop(
             pos,
             stop,
             lots,
+            sl_lv,
+            tp_lv,
         )
     if end_mode != END_KEEP_OPEN and n > 0:
         trades = grow_columns(trades, int(st[S_NTRADES]))

@@ -38,7 +38,25 @@ P_ALLOW_SHORT = 26
 P_SQ = 27  # square-off minute of the day (IST), -1: none
 P_INIT_CASH = 28
 P_HAS_EXITS = 29  # 1 when any protective level is set (skips idle work)
-NP = 30
+# Intraday rules (issue 15); docs/backtests.md "Intraday rules"
+P_COOLDOWN_NS = 30  # cooldown in time (ns), 0: none; with P_COOLDOWN both apply
+P_MIN_HOLD_NS = 31  # minimum hold in time (ns), 0: none
+P_CUTOFF = 32  # entry cut-off minute of the day (IST), -1: none
+P_LEVEL_SL = 33  # 1: the stop is the graph level captured on the entry's signal bar
+P_LEVEL_TP = 34  # 1: the target likewise
+P_TR_ACT = 35  # trailing stop activation: favourable move from entry; NaN: always active
+P_TR_ACT_PCT = 36
+P_BE = 37  # move the stop to cost after this favourable move; NaN: never
+P_BE_PCT = 38
+P_DAY_LOSS_BAR = 39  # 1: the daily loss limit is also a level checked inside the bar
+P_PRIO = 40  # 1: several exits touched on one bar resolve by P_RANK, not price order
+P_RANK = 41  # .. P_RANK + NRULES - 1: priority rank of each RULE_* (0 first)
+NP = 46
+
+# exit rules, for the priority order (P_RANK)
+RULE_DAY_LOSS, RULE_TRADE_LOSS, RULE_STOP, RULE_TARGET, RULE_TRAILING = 0, 1, 2, 3, 4
+NRULES = 5
+RULE_NAMES = ("daily_loss", "trade_loss", "stop", "target", "trailing")
 
 ORDER_MARKET, ORDER_LIMIT, ORDER_STOP = 0, 1, 2
 SIZE_FIXED, SIZE_LOTS, SIZE_PERCENT, SIZE_ALL_IN = 0, 1, 2, 3
@@ -68,7 +86,13 @@ S_ENTRY_DAY = 20
 S_ENTRY_INTRABAR = 21  # 1 when the entry filled inside the bar (limit/stop), not at the open
 S_EC = 22  # .. S_EC + NC - 1: entry charge components of the open position
 S_RC = 29  # .. S_RC + NREASONS - 1: entries refused or not taken, by reason code - 1
-NS = 38
+S_ENTRY_TS = 39  # the entry bar's start (ns): minimum hold in time
+S_EXIT_TS = 40  # the last exit bar's start (ns): cooldown in time
+S_SL_LV = 41  # the graph stop level of the open position (NaN: none)
+S_TP_LV = 42  # the graph target level of the open position
+S_PEND_SL = 43  # the graph levels of the working entry order, from its signal bar
+S_PEND_TP = 44
+NS = 45
 
 # --- trade records ---
 T_SIDE = 0
@@ -98,17 +122,19 @@ NR = 5
 REJ_FUNDS, REJ_ZERO, REJ_MARGIN = 1, 2, 3
 # ... and entry signals not acted on (counted only: a level signal can repeat every bar).
 REJ_WINDOW, REJ_MAX_DAY, REJ_DAY_LOSS, REJ_COOLDOWN, REJ_EXPIRED, REJ_END = 4, 5, 6, 7, 8, 9
-NREASONS = 9
+REJ_NO_LEVEL = 10
+NREASONS = 10
 REJECT_REASONS = {
     REJ_FUNDS: "insufficient_funds",  # cash account (margin 1.0): cost + charges > equity
     REJ_ZERO: "zero_size",  # the sizing rule gave less than one lot
     REJ_MARGIN: "insufficient_margin",  # margin account (margin < 1.0): blocked margin > equity
-    REJ_WINDOW: "outside_window",  # in or next to the square-off window, or a day's last bar
+    REJ_WINDOW: "outside_window",  # square-off window, a day's last bar, or the entry cut-off
     REJ_MAX_DAY: "max_trades_per_day",
     REJ_DAY_LOSS: "daily_loss_limit",  # the day's loss guardrail has blocked entries
     REJ_COOLDOWN: "cooldown",  # within cooldown_bars of an exit (or a same-bar reversal)
     REJ_EXPIRED: "order_expired",  # a limit/stop entry not reached within order_valid_bars
     REJ_END: "end_of_data",  # no bar left to fill the order
+    REJ_NO_LEVEL: "no_level",  # the graph stop/target level was NaN on the signal bar
 }
 
 # --- end of data (engine.sim.config.SimConfig.end_of_data) ---

@@ -10,6 +10,7 @@ from engine.bars import Bars
 from engine.fees import FeeTable
 from engine.markets.calendar import lot_sizes
 from engine.signals import RiskSettings, Signals
+from engine.sim import layout as L
 from engine.sim.clock import day_and_minute
 from engine.sim.config import SimConfig, build_params, needs_calendar
 from engine.sim.kernel import run_loop
@@ -17,6 +18,7 @@ from engine.sim.result import OpenPosition, Rejections, SimResult, Trades
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _NO_LOTS = np.zeros(0)  # the kernel then uses the fixed lot in params
+_NO_LEVELS = np.zeros(0)  # no graph stop/target level
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,8 @@ def simulate_prepared(prep: Prepared, signals: Signals) -> SimResult:
         _b(signals.exit_short),
         prep.config.end_mode,
         prep.lots,
+        _level_series(prep, signals, "stop", L.P_LEVEL_SL),
+        _level_series(prep, signals, "target", L.P_LEVEL_TP),
     )
     return SimResult(
         trades=Trades(trades.T, bars.ts),  # a column-major view: statistics read columns
@@ -100,6 +104,19 @@ def _calendar(bars: Bars, config: SimConfig, risk: RiskSettings | None) -> tuple
 def _lots(bars: Bars, config: SimConfig) -> np.ndarray:
     symbol = config.sizing.dated_lots
     return _NO_LOTS if symbol is None else lot_sizes(symbol, bars.ts)
+
+
+def _level_series(prep: Prepared, signals: Signals, name: str, flag: int) -> np.ndarray:
+    """The graph level series the kernel reads (``stop_at``/``target_at``), else empty."""
+    if prep.params[flag] == 0:
+        return _NO_LEVELS
+    series = signals.levels.get(name)
+    if series is None or len(series) != len(prep.bars):
+        raise ValueError(
+            f"the risk settings take the {name} from a graph series, but the signals carry no "
+            f"'{name}' level for every bar (evaluate the strategy graph that names it)"
+        )
+    return np.ascontiguousarray(series, dtype=np.float64)
 
 
 def _b(a: np.ndarray) -> np.ndarray:

@@ -45,12 +45,15 @@ class SimSession:
         entry_short: bool = False,
         exit_short: bool = False,
         next_ts: int | None = None,
+        stop_level: float = float("nan"),
+        target_level: float = float("nan"),
     ) -> float:
         """Process one closed bar (signals decided on its close); return equity.
 
         ``next_ts`` is the next bar's start (from the session clock, so it is known before
         the next bar's prices): with next-open fills and no ``next_ts`` no entry is placed,
         as at the end of a backtest; a ``next_ts`` on another day marks the session's end.
+        ``stop_level``/``target_level``: the graph levels on this bar (``stop_at``/``target_at``).
         """
         i = len(self._ts)
         self._ts.append(int(ts))
@@ -71,6 +74,8 @@ class SimSession:
                 in_window = in_window or session_end or (not fill_close and next_mod >= p[L.P_SQ])
             if block == 0 and in_window:
                 block = L.REJ_WINDOW
+        if block == 0 and p[L.P_CUTOFF] >= 0 and mod >= p[L.P_CUTOFF]:
+            block = L.REJ_WINDOW  # the entry cut-off
         self._last_close = close
         return step(
             self.state,
@@ -79,10 +84,13 @@ class SimSession:
             i,
             day,
             mod,
+            int(ts),
             open,
             high,
             low,
             close,
+            stop_level,
+            target_level,
             entry_long,
             exit_long,
             entry_short,

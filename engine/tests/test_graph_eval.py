@@ -153,22 +153,36 @@ def test_expiry_day_node() -> None:
 def test_resample_session_buckets_by_hand() -> None:
     # 09:15 .. 15:29 (375 bars) on one day
     bars = bars_from_close(list(range(375)))
-    r15 = resample(bars, 15, 1)
+    r15 = resample(bars, 900, 60)
     assert len(r15.bars) == 25
     assert r15.visible[:2].tolist() == [14, 29]
     assert r15.bars.close[:2].tolist() == [14, 29] and r15.bars.open[1] == 15
-    r60 = resample(bars, 60, 1)
+    r60 = resample(bars, 3600, 60)
     assert len(r60.bars) == 7  # 09:15, 10:15, ... 14:15, 15:15-15:30
     assert r60.visible.tolist() == [59, 119, 179, 239, 299, 359, 374]
-    rday = resample(bars, 1440, 1)
+    rday = resample(bars, 86_400, 60)
     assert rday.visible.tolist() == [374] and rday.bars.high[0] == 374
+
+
+def test_resample_one_second_bars_into_15s_and_1m_buckets_by_hand() -> None:
+    # 09:15:00 .. 09:16:29 one-second bars: 15s buckets at :00, :15, ...; 1m at 09:15, 09:16
+    ts = T0 + np.arange(90) * (MIN // 60)
+    c = np.arange(90, dtype=float)
+    bars = Bars.from_arrays(ts, c, c + 0.5, c - 0.5, c)
+    r15 = resample(bars, 15, 1)
+    assert len(r15.bars) == 6 and r15.visible.tolist() == [14, 29, 44, 59, 74, 89]
+    assert r15.bars.open[1] == 15 and r15.bars.high[1] == 29.5 and r15.bars.low[1] == 14.5
+    assert (r15.bars.ts[1] - T0) == 15 * (MIN // 60)
+    r60 = resample(bars, 60, 1)
+    assert r60.visible.tolist() == [59, -1]  # 09:16 is still open at 09:16:29
+    assert r60.bars.close[0] == 59
 
 
 def test_resample_hole_shows_bucket_on_next_bar() -> None:
     close = list(range(20))
     ts = T0 + np.r_[np.arange(13), np.arange(15, 22)] * MIN  # 09:28 and 09:29 missing
     c = np.asarray(close, dtype=float)
-    r = resample(Bars.from_arrays(ts, c, c, c, c), 15, 1)
+    r = resample(Bars.from_arrays(ts, c, c, c, c), 900, 60)
     assert r.visible[0] == 13  # shown on the 09:30 bar, the first after the hole
     assert r.visible[1] == -1  # 09:30 bucket never completes in this data
 
@@ -194,7 +208,7 @@ def htf_doc() -> dict:
 
 def test_htf_values_appear_only_after_their_bucket_closes() -> None:
     bars = random_walk_bars(375 * 3, seed=3)
-    r = resample(bars, 15, 1)
+    r = resample(bars, 900, 60)
     g = compile_graph(htf_doc())
     sig = g.evaluate(bars)
     assert sig.entry_long.any()

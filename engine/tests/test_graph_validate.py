@@ -111,6 +111,16 @@ CASES = [
         "params.type",
     ),
     ("bad timeframe", lambda d: d["settings"].update(timeframe="7x"), None, "settings.timeframe"),
+    ("7s timeframe", lambda d: d["settings"].update(timeframe="7s"), None, "settings.timeframe"),
+    (
+        "source 20s on 15s",
+        lambda d: (
+            d["settings"].update(timeframe="15s"),
+            _nodes(d)["close"]["params"].update(timeframe="20s"),
+        ),
+        "close",
+        "params.timeframe",
+    ),
     (
         "finer source",
         lambda d: (

@@ -126,6 +126,7 @@ def test_every_reason_is_reported_even_at_zero() -> None:
         "cooldown",
         "order_expired",
         "end_of_data",
+        "no_level",
     ]
 
 

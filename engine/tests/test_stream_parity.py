@@ -267,6 +267,25 @@ def test_parity_five_minute_strategy_with_daily_source() -> None:
     assert_parity(doc, random_walk_bars(75 * 30, seed=13, minutes=5), warmup=200)
 
 
+def test_parity_one_second_strategy_with_15s_and_1m_sources() -> None:
+    """Sub-minute clocks: a 1s strategy reading 15s and 1m bars (and a 1-minute opening range
+    built from 1s bars) sees each bucket on the same bar in both evaluators."""
+    doc = higher_timeframe()
+    doc["settings"]["timeframe"] = "1s"
+    by_id = {n["id"]: n for n in doc["nodes"]}
+    by_id["c15"]["params"]["timeframe"] = "15s"
+    by_id["h1"]["params"]["timeframe"] = "1m"
+    doc["nodes"].append(node("orh", "math", op="opening_high", minutes=1))
+    doc["nodes"].append(node("above_or", "condition", op="gt"))
+    doc["nodes"].append(node("qx", "logic", op="or"))
+    doc["edges"] = [e for e in doc["edges"] if e["to"] != "q.when"]
+    doc["edges"] += [edge("close.out", "orh.a"), edge("close.out", "above_or.a")]
+    doc["edges"] += [edge("orh.out", "above_or.b"), edge("xd.out", "qx.a")]
+    doc["edges"] += [edge("above_or.out", "qx.b"), edge("qx.out", "q.when")]
+    bars = random_walk_bars(22_500 + 4_000, seed=14, seconds=1)  # one session and a bit
+    assert_parity(doc, bars, warmup=500)
+
+
 def chained_actions() -> dict:
     """SMA cross: buy, then an option leg chained after it, a wait of 3 bars and a second leg;
     the exit sells. What the Strategies API's ``after`` option builds."""

@@ -13,9 +13,9 @@ from ..options import IV_SOURCES
 from ..providers.dhan import ROLLING_INTERVALS
 from ..providers.files import FORMATS, LABELS
 from ..providers.option_files import FORMATS as OPTION_FORMATS
-from ..timeframes import MINUTES
+from ..timeframes import SECONDS
 
-TIMEFRAMES = list(MINUTES)
+TIMEFRAMES = list(SECONDS)
 
 
 class InstrumentOutputSerializer(serializers.ModelSerializer):
@@ -79,7 +79,9 @@ class CandlesOutputSerializer(serializers.Serializer):
     instrument = serializers.IntegerField()
     symbol = serializers.CharField()
     timeframe = serializers.CharField()
-    source_timeframe = serializers.CharField(help_text="1m when resampled from one-minute bars.")
+    source_timeframe = serializers.CharField(
+        help_text="1m (1s) when resampled from one-minute (one-second) bars."
+    )
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     count = serializers.IntegerField()

@@ -25,7 +25,7 @@ from ..providers import FileFormatError
 from ..providers.files import FileProvider, mapping_parse
 from ..ranges import time_range
 from ..services.options import option_file_import, option_premiums_fetch
-from ..timeframes import MINUTES
+from ..timeframes import SECONDS
 from . import serializers as s
 
 TAG = ["marketdata"]
@@ -63,7 +63,7 @@ class InstrumentDetailApi(APIView):
         instrument = selectors.instrument_get(instrument_id=instrument_id)
         instrument.stored = [
             {"timeframe": tf, **span}
-            for tf in MINUTES
+            for tf in SECONDS
             if (span := selectors.candles_span(instrument=instrument, timeframe=tf))["count"]
         ]
         return Response(self.OutputSerializer(instrument).data)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..frames import BarFrame
-from ..timeframes import DAY, MINUTE_NS, MINUTES
+from ..timeframes import DAY, SECOND_NS, SECONDS
 from .base import FileFormatError, Provider
 
 TARGETS = ("time", "open", "high", "low", "close", "volume", "oi")
@@ -57,7 +57,7 @@ def mapping_parse(text: str | None) -> dict[str, str]:
 class FileProvider(Provider):
     name: ClassVar[str] = "file"
     capabilities: ClassVar[frozenset[str]] = frozenset({"file"})
-    timeframes: ClassVar[tuple[str, ...]] = tuple(MINUTES)
+    timeframes: ClassVar[tuple[str, ...]] = tuple(SECONDS)
 
     def __init__(
         self,
@@ -217,7 +217,7 @@ class FileProvider(Provider):
                 {"time_column": [f"Most times cannot be read (e.g. '{sample}'); use ISO 8601."]}
             )
         if self.label == "end" and self.timeframe != DAY:
-            ns = ns - MINUTES[self.timeframe] * MINUTE_NS
+            ns = ns - SECONDS[self.timeframe] * SECOND_NS
         return ns, bad
 
     def _parse_text_times(self, text: pd.Series) -> tuple[np.ndarray, np.ndarray]:

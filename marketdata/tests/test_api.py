@@ -465,3 +465,28 @@ def test_nul_in_a_form_field_is_refused_before_any_field_reads_it(
         "code": "invalid",
     }
     assert not IngestionRun.objects.exists()
+
+
+def _one_second_frame(n: int = 90):
+    """``n`` one-second bars from 2024-01-02 09:15:00 IST, close = index."""
+    import numpy as np
+
+    from engine.bars import Bars
+    from marketdata.frames import BarFrame
+
+    t0 = 1704167100 * 1_000_000_000  # 2024-01-02 09:15 IST
+    c = np.arange(n, dtype=float) + 100
+    bars = Bars.from_arrays(t0 + np.arange(n) * 1_000_000_000, c, c + 0.5, c - 0.5, c, c * 0 + 1)
+    return BarFrame.from_bars(bars)
+
+
+def test_one_second_bars_are_stored_and_resampled_to_sub_minute_timeframes(auth_client, nifty):
+    result = services.candles_ingest(instrument=nifty, timeframe="1s", frame=_one_second_frame())
+    assert Candle.objects.filter(instrument=nifty, timeframe="1s").count() == 90, result
+    q = f"{BASE}/instruments/{nifty.pk}/candles?start=2024-01-02&end=2024-01-02&timeframe="
+    body = auth_client.get(q + "1s").json()
+    assert body["count"] == 90 and body["t"][1] - body["t"][0] == 1
+    body = auth_client.get(q + "15s").json()
+    assert body["source_timeframe"] == "1s" and body["count"] == 6
+    assert body["t"][1] - body["t"][0] == 15
+    assert body["o"][1] == 115 and body["h"][1] == 129.5 and body["v"][1] == 15

@@ -154,3 +154,35 @@ def test_epoch_overflow_is_a_reject_not_a_wrapped_time():
     with pytest.raises(FileFormatError) as exc:
         list(only_bad.read())
     assert "time_column" in exc.value.errors
+
+
+def _seconds_frame(n: int) -> BarFrame:
+    t0 = int(ist_midnight_ns(19724)) + (9 * 3600 + 15 * 60) * 10**9  # 2024-01-02 09:15 IST
+    c = np.arange(n, dtype=float) + 100
+    nan = np.full(n, np.nan)
+    return BarFrame(t0 + np.arange(n) * 10**9, c, c + 0.5, c - 0.5, c, c * 0 + 1, nan)
+
+
+def test_one_second_bars_are_checked_on_a_one_second_grid():
+    f = _seconds_frame(30)
+    assert "misaligned" not in frame_validate(f, timeframe="1s").counts
+    ts = f.ts.copy()
+    ts[3] += 5 * 10**8  # half a second off the grid
+    assert frame_validate(_copy(f, ts=ts), timeframe="1s").counts["misaligned"] == 1
+    # on a 5s grid every bar but :00, :05, ... is off it
+    assert frame_validate(f, timeframe="5s").counts["misaligned"] == 24
+
+
+def test_one_second_gaps_and_buckets():
+    f = _seconds_frame(120)
+    keep = np.r_[0:40, 45:120]  # 09:15:40-09:15:44 missing
+    r = gaps_find(f.ts[keep], timeframe="1s", start=date(2024, 1, 2), end=date(2024, 1, 2))
+    assert r.expected_bars == 375 * 60
+    hole = r.holes[0]
+    assert hole == {
+        "start": "2024-01-02T09:15:40+05:30",
+        "end": "2024-01-02T09:15:44+05:30",
+        "bars": 5,
+    }
+    starts = bucket_starts(f.ts, "15s")
+    assert ((starts - f.ts[0]) // 10**9)[[0, 14, 15, 119]].tolist() == [0, 0, 15, 105]

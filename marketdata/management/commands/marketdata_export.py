@@ -12,7 +12,7 @@ from algobacktester.errors import InvalidInput
 from engine.markets.calendar import IST
 from marketdata.ranges import ns_to_datetime
 from marketdata.selectors import candles_load
-from marketdata.timeframes import MINUTES
+from marketdata.timeframes import SECONDS
 
 from ._common import add_instrument_arguments, instrument_from_options, validation_message
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         add_instrument_arguments(parser)
-        parser.add_argument("--timeframe", default="1m", choices=list(MINUTES))
+        parser.add_argument("--timeframe", default="1m", choices=list(SECONDS))
         parser.add_argument("--start", required=True)
         parser.add_argument("--end", required=True)
         parser.add_argument("--format", default="csv", choices=("csv", "json"))

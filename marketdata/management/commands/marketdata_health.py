@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from algobacktester.errors import InvalidInput
 from marketdata.selectors import data_health_report
-from marketdata.timeframes import MINUTES
+from marketdata.timeframes import SECONDS
 
 from ._common import add_instrument_arguments, instrument_from_options, validation_message
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         add_instrument_arguments(parser)
-        parser.add_argument("--timeframe", default="1m", choices=list(MINUTES))
+        parser.add_argument("--timeframe", default="1m", choices=list(SECONDS))
         parser.add_argument("--start")
         parser.add_argument("--end")
 

@@ -8,7 +8,7 @@ from tqdm import tqdm
 from marketdata.providers import FileFormatError
 from marketdata.providers.files import FORMATS, LABELS, FileProvider, mapping_parse
 from marketdata.services import candles_import
-from marketdata.timeframes import MINUTES
+from marketdata.timeframes import SECONDS
 
 from ._common import add_instrument_arguments, instrument_from_options
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("path")
         add_instrument_arguments(parser)
-        parser.add_argument("--timeframe", default="1m", choices=list(MINUTES))
+        parser.add_argument("--timeframe", default="1m", choices=list(SECONDS))
         parser.add_argument("--format", choices=FORMATS)
         parser.add_argument(
             "--map", default="", help="target=column,... e.g. time=Date,close=Close"
