@@ -23,13 +23,15 @@ import numpy as np
 from django.db import transaction
 
 from engine.live import NS, Bar, BarBuilder
+from marketdata import timeframes
 from marketdata.frames import BarFrame
 from marketdata.ranges import ns_to_datetime
 from marketdata.storage import candles_read, candles_upsert
 
-# The sub-minute timeframe of recorded ticks (marketdata.timeframes gets "1s" from issue 17's
-# intraday work; storage keys it like any other timeframe).
+# The timeframe of recorded ticks: an ordinary stored timeframe (marketdata.timeframes.SECONDS),
+# which the candles API and backtests resample to 5 s, 15 s, 30 s and up.
 TICK_TIMEFRAME = "1s"
+assert timeframes.SECONDS[TICK_TIMEFRAME] == 1
 
 
 class TickRecorder:
