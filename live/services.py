@@ -89,7 +89,12 @@ def session_create(
         )
     if feed != LiveSession.Feed.REPLAY:
         raise InvalidInput(
-            {"feed": ["the broker market feed (Dhan v2) is not available yet; use feed=replay"]}
+            {
+                "feed": [
+                    "sessions on the broker market feed (Dhan v2) are not available yet "
+                    "(the feed records ticks but does not step sessions); use feed=replay"
+                ]
+            }
         )
     if account.broker != "paper":
         raise InvalidInput({"account": ["a replay session trades a paper account only"]})
