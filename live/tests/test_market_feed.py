@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from live import services
 from live.dhan_feed import FeedSettings
@@ -74,6 +74,8 @@ class Running:
             self.feed.run(poll=0.05)
         except BaseException as exc:  # surfaced by close()
             self.error = exc
+        finally:
+            connection.close()  # this thread's own connection: let the test database go
 
     def close(self) -> None:
         self.feed.stop.set()
