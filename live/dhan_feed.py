@@ -47,6 +47,9 @@ from .dhan_packets import (
 )
 
 logger = logging.getLogger(__name__)
+# websockets logs the request line (with the token in its query) at DEBUG: never below INFO.
+_ws_logger = logging.getLogger("live.dhan_feed.socket")
+_ws_logger.setLevel(logging.INFO)
 DHAN_FEED_URL = "wss://api-feed.dhan.co"
 
 
@@ -147,7 +150,9 @@ class DhanFeedClient:
         """'served' (data came, then the socket ended), 'failed' (none came) or 'stop'."""
         url = feed_url(self.settings.url, token=self._token, client_id=self._client_id)
         try:
-            ws = connect(url, open_timeout=self.settings.open_timeout, close_timeout=1)
+            ws = connect(
+                url, open_timeout=self.settings.open_timeout, close_timeout=1, logger=_ws_logger
+            )
         except InvalidStatus as exc:
             status = exc.response.status_code
             if status in (401, 403):
@@ -163,9 +168,22 @@ class DhanFeedClient:
             try:
                 return self._serve(ws)
             except ConnectionClosed as exc:
+                # Dhan may close right after its disconnect packet (e.g. 807 before we even
+                # subscribed): read what arrived first, so the reason is not lost.
+                if (outcome := self._drain(ws)) is not None:
+                    return outcome
                 self.stats.drops += 1
                 logger.warning("dhan feed: socket closed: %s", self._redact(exc))
                 return "served" if self._served else "failed"
+
+    def _drain(self, ws: Any) -> str | None:
+        while True:
+            try:
+                data = ws.recv(timeout=0)
+            except (ConnectionClosed, TimeoutError):
+                return None
+            if isinstance(data, bytes) and (outcome := self._frame(data)) is not None:
+                return outcome
 
     def _serve(self, ws: Any) -> str:
         self._served = False

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import threading
 import time
@@ -51,7 +52,11 @@ class FakeDhanFeed:
 
     # --- lifecycle ------------------------------------------------------------------------------
     def start(self) -> str:
-        self._server = serve(self._handler, "127.0.0.1", 0, process_request=self._door)
+        quiet = logging.getLogger("live.tests.fake_dhan_feed")
+        quiet.setLevel(logging.INFO)  # its DEBUG request lines carry the token
+        self._server = serve(
+            self._handler, "127.0.0.1", 0, process_request=self._door, logger=quiet
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         port = self._server.socket.getsockname()[1]

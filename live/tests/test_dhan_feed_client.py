@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from live.dhan_feed import DhanFeedClient, FeedHalted, FeedSettings
+from live.dhan_feed import DhanFeedClient, FeedHalted, FeedSettings, market_open
 from live.dhan_packets import pack_quote, pack_ticker
 from live.tests.fake_dhan_feed import FakeDhanFeed
 
@@ -154,7 +156,7 @@ def test_a_token_refused_at_connect_halts_at_once(fake):
 
 
 def test_failed_connects_back_off_doubling_to_the_cap_and_never_log_the_token(fake, caplog):
-    caplog.set_level(logging.INFO, logger="live.dhan_feed")
+    caplog.set_level(logging.DEBUG)  # even at DEBUG (websockets logs its request line there)
     fake.refuse(503)
     run = Run(fake, backoff_first=0.01, backoff_max=0.04)
     try:
@@ -164,3 +166,24 @@ def test_failed_connects_back_off_doubling_to_the_cap_and_never_log_the_token(fa
     assert run.client.stats.delays[:5] == [0.01, 0.02, 0.04, 0.04, 0.04]
     assert TOKEN not in caplog.text and "503" in caplog.text
     assert TOKEN not in repr(run.client)
+
+
+def test_the_watchdog_runs_only_while_the_market_is_open():
+    ist = ZoneInfo("Asia/Kolkata")
+    assert market_open(datetime(2024, 1, 2, 10, 0, tzinfo=ist))
+    assert not market_open(datetime(2024, 1, 2, 15, 30, tzinfo=ist))  # the close
+    assert not market_open(datetime(2024, 1, 2, 9, 0, tzinfo=ist))
+    assert not market_open(datetime(2024, 1, 7, 10, 0, tzinfo=ist))  # a Sunday
+    assert not market_open(datetime(2024, 1, 26, 10, 0, tzinfo=ist))  # Republic Day
+
+
+def test_a_connected_run_logs_no_token_even_at_debug(fake, caplog):
+    caplog.set_level(logging.DEBUG)
+    run = Run(fake)
+    try:
+        assert fake.wait_for(lambda: fake.subscriptions and fake.subscriptions[0])
+        fake.push(pack_ticker(0, 13, 1.0, LTT))
+        assert fake.wait_for(lambda: len(run.ticks) == 1)
+    finally:
+        run.close()
+    assert TOKEN not in caplog.text
