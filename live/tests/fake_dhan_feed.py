@@ -55,7 +55,12 @@ class FakeDhanFeed:
         quiet = logging.getLogger("live.tests.fake_dhan_feed")
         quiet.setLevel(logging.INFO)  # its DEBUG request lines carry the token
         self._server = serve(
-            self._handler, "127.0.0.1", 0, process_request=self._door, logger=quiet
+            self._handler,
+            "127.0.0.1",
+            0,
+            process_request=self._door,
+            logger=quiet,
+            close_timeout=0.5,
         )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
