@@ -418,6 +418,29 @@ def _tick_by_rank(lv: dict[str, Any], price: float) -> str | None:
     return None
 
 
+def exit_bounds(levels: dict[str, Any]) -> tuple[float, float]:
+    """Prices ``(lo, hi)`` strictly between which :func:`tick_exit` finds nothing: a price at
+    or below ``lo`` or at or above ``hi`` may exit. Widened by a relative 1e-9 so float rounding
+    never hides a crossing; the feed prefilters ticks with it and lets tick_exit decide."""
+    side, qty, avg = levels["side"], levels["quantity"], levels["average"]
+    lo, hi = -math.inf, math.inf
+    bounds: list[float] = []
+    if levels.get("stop") is not None:
+        bounds.append(float(levels["stop"]))
+    limit = levels.get("day_loss_limit")
+    if limit is not None and qty > 0:
+        bounds.append(avg - side * (limit + levels["day_pnl"]) / qty)
+    for b in bounds:  # the losing side: below for a long, above for a short
+        lo, hi = (max(lo, b), hi) if side > 0 else (lo, min(hi, b))
+    target = levels.get("target")
+    if target is not None:
+        lo, hi = (lo, min(hi, float(target))) if side > 0 else (max(lo, float(target)), hi)
+    widen = 1e-9
+    lo = lo + abs(lo) * widen if math.isfinite(lo) else lo
+    hi = hi - abs(hi) * widen if math.isfinite(hi) else hi
+    return lo, hi
+
+
 def bars_array(bars: list[Bar]) -> np.ndarray:
     return np.asarray([b.row() for b in bars], dtype=np.float64)
 

@@ -14,18 +14,20 @@ process; docs/live.md.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from engine.live import tick_exit
+from engine.live import exit_bounds, tick_exit
 from marketdata.timeframes import MINUTES
 from workers.leases import holder_name
 
@@ -208,33 +210,79 @@ def embedded_replay_start(session_id: int) -> bool:
 # --- ticks between bars --------------------------------------------------------------------------
 class TickGuard:
     """Checks each tick against the protective levels the sessions' last steps published and
-    enqueues one exit per (session, position, reason); the exit itself is idempotent too."""
+    enqueues one exit per (session, position); the exit itself is idempotent too.
+
+    Per instrument the levels are kept as arrays of "no exit strictly between" bounds
+    (:func:`engine.live.exit_bounds`), so a tick costs one vectorised comparison however many
+    sessions watch the instrument; :func:`engine.live.tick_exit` decides for the few outside
+    (the engine's priority)."""
 
     def __init__(self, send: Callable[[int, int, str, float], None] | None = None) -> None:
         self.send = send or _send_exit
-        self._levels: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-        self._sent: set[tuple[int, int, str]] = set()
+        self._levels: dict[int, _Watch] = {}
+        self._sent: set[tuple[int, int]] = set()  # (session, position) whose exit was sent
 
-    def refresh(self) -> None:
-        """Re-read the levels (after each bar's steps)."""
-        self._levels = {}
+    def refresh(self, *, feeds: tuple[str, ...] | None = None) -> None:
+        """Re-read the levels of active sessions (of ``feeds`` only, when given)."""
         rows = LiveSession.objects.filter(status__in=ACTIVE_STATUSES, levels__isnull=False)
-        for sid, iid, levels in rows.values_list("pk", "instrument_id", "levels"):
-            self._levels.setdefault(iid, []).append((sid, levels))
+        if feeds is not None:
+            rows = rows.filter(feed__in=feeds)
+        self.load(rows.values_list("pk", "instrument_id", "levels"))
+
+    def load(self, rows: Iterable[tuple[int, int, dict[str, Any]]]) -> None:
+        grouped: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        for sid, iid, levels in rows:
+            grouped.setdefault(iid, []).append((sid, levels))
+        live = {(sid, int(lv["position_bar"])) for items in grouped.values() for sid, lv in items}
+        self._sent = {k for k in self._sent if k in live}  # closed positions forgotten
+        self._levels = {iid: _Watch(items, self._sent) for iid, items in grouped.items()}
 
     def tick(self, instrument_id: int, price: float) -> int:
+        watch = self._levels.get(instrument_id)
+        if watch is None:
+            return 0
         sent = 0
-        for sid, levels in self._levels.get(instrument_id, []):
+        for i in watch.outside(price):
+            sid, levels = watch.items[i]
             reason = tick_exit(levels, price)
             if reason is None:
                 continue
-            key = (sid, int(levels["position_bar"]), reason)
-            if key in self._sent:
-                continue
-            self._sent.add(key)
-            self.send(sid, key[1], reason, price)
+            position = int(levels["position_bar"])
+            self._sent.add((sid, position))
+            watch.mute(i)  # its exit is on the way: nothing more to check for this position
+            self.send(sid, position, reason, price)
             sent += 1
         return sent
+
+
+class _Watch:
+    """The sessions watching one instrument and their exit bounds: arrays for many sessions,
+    plain lists for a few (numpy's per-call cost exceeds a short loop)."""
+
+    __slots__ = ("hi", "items", "lo", "small")
+    SMALL = 16
+
+    def __init__(self, items: list[tuple[int, dict[str, Any]]], sent: set[tuple[int, int]]) -> None:
+        self.items = items
+        bounds = [
+            (-math.inf, math.inf) if (sid, int(lv["position_bar"])) in sent else exit_bounds(lv)
+            for sid, lv in items
+        ]
+        self.small = len(items) <= self.SMALL
+        if self.small:
+            self.lo, self.hi = [b[0] for b in bounds], [b[1] for b in bounds]
+        else:
+            arr = np.array(bounds, dtype=np.float64).reshape(-1, 2)
+            self.lo, self.hi = arr[:, 0].copy(), arr[:, 1].copy()
+
+    def outside(self, price: float) -> Iterable[int]:
+        if self.small:
+            lo, hi = self.lo, self.hi
+            return [i for i in range(len(lo)) if price <= lo[i] or price >= hi[i]]
+        return np.flatnonzero((price <= self.lo) | (price >= self.hi)).tolist()
+
+    def mute(self, i: int) -> None:
+        self.lo[i], self.hi[i] = -math.inf, math.inf
 
 
 def _send_exit(session_id: int, position_bar: int, reason: str, price: float) -> None:

@@ -26,7 +26,7 @@ class LiveSession(models.Model):
 
     class Feed(models.TextChoices):
         REPLAY = "replay"  # stored candles played by `manage.py live_feed` (or in-process)
-        MARKET = "market"  # the broker's market feed (Dhan v2): not available yet (docs/live.md)
+        MARKET = "market"  # the Dhan v2 feed: ticks guarded; not stepped yet, the API refuses it
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="live_sessions"

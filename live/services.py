@@ -86,7 +86,12 @@ def session_create(
     instrument = md.instrument_by_ref(ref=instrument_ref)
     if feed != LiveSession.Feed.REPLAY:
         raise InvalidInput(
-            {"feed": ["the broker market feed (Dhan v2) is not available yet; use feed=replay"]}
+            {
+                "feed": [
+                    "sessions on the broker market feed (Dhan v2) are not available yet "
+                    "(the feed records ticks but does not step sessions); use feed=replay"
+                ]
+            }
         )
     if account.broker != "paper":
         raise InvalidInput({"account": ["a replay session trades a paper account only"]})
@@ -303,6 +308,18 @@ def session_tick_exit(*, session_id: int, position_bar: int, reason: str, price:
         session.save(update_fields=["state", "updated_at"])
         _event(session, "guardrail", f"tick exit: {reason} at {price}", data={"reason": reason})
     return "exit"
+
+
+def sessions_feed_halted(*, message: str) -> int:
+    """The market feed stopped (refused credentials): tell every active market session's owner
+    in its log. Entries stop by themselves (no ticks, no bars); the account's token state
+    refuses its orders at the gate. Returns the sessions told."""
+    sessions = LiveSession.objects.filter(status__in=ACTIVE_STATUSES, feed=LiveSession.Feed.MARKET)
+    n = 0
+    for session in sessions:
+        _event(session, "error", message, data={"feed": "halted"})
+        n += 1
+    return n
 
 
 def _exit_now(session: LiveSession, reason: str, price: float) -> None:

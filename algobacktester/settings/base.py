@@ -446,6 +446,16 @@ BACKTESTS = {
 LIVE = {
     "EMBEDDED_FEED": env_bool("LIVE_EMBEDDED_FEED", CELERY_TASK_ALWAYS_EAGER),
     "LEASE_SECONDS": env_int("LIVE_FEED_LEASE_SECONDS", 15),
+    # The Dhan v2 market feed (`live_feed --source dhan`; docs/live.md "The Dhan market feed").
+    "DHAN_FEED_URL": env_str("LIVE_DHAN_FEED_URL", "wss://api-feed.dhan.co"),
+    "DHAN_FEED_WATCHDOG_SECONDS": env_int("LIVE_DHAN_FEED_WATCHDOG_SECONDS", 90),
+    "DHAN_FEED_BACKOFF_FIRST": env_int("LIVE_DHAN_FEED_BACKOFF_FIRST", 1),
+    "DHAN_FEED_BACKOFF_MAX": env_int("LIVE_DHAN_FEED_BACKOFF_MAX", 60),
+    # Dhan's LTT is IST wall-clock time written as epoch seconds (DhanHQ-py #51): shift it to UTC.
+    "DHAN_LTT_IST": env_bool("LIVE_DHAN_LTT_IST", True),
+    # Ticks recorded as 1-second bars: flush every this many seconds or bars.
+    "RECORD_FLUSH_SECONDS": env_int("LIVE_RECORD_FLUSH_SECONDS", 1),
+    "RECORD_BATCH": env_int("LIVE_RECORD_BATCH", 2000),
 }
 
 TRADES = {

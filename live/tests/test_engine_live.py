@@ -6,7 +6,16 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from engine.live import BarBuilder, ProtectiveLevels, bucket_start, next_bar_start, tick_exit
+import numpy as np
+
+from engine.live import (
+    BarBuilder,
+    ProtectiveLevels,
+    bucket_start,
+    exit_bounds,
+    next_bar_start,
+    tick_exit,
+)
 
 IST = ZoneInfo("Asia/Kolkata")
 NS = 1_000_000_000
@@ -79,3 +88,30 @@ def test_tick_exits_follow_the_engines_priority():
     assert tick_exit(short, 102.0) == "stop" and tick_exit(short, 95.0) == "target"
     assert tick_exit(None, 1.0) is None
     assert tick_exit(_levels().to_dict(), 97.0) == "stop"  # as stored on the session
+
+
+def test_exit_bounds_never_hide_a_tick_exit():
+    """The feed's prefilter: every price tick_exit exits on lies outside (lo, hi)."""
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        side = int(rng.choice([1, -1]))
+        avg = float(rng.uniform(50, 150))
+        kw = {
+            "side": side,
+            "average": avg,
+            "quantity": float(rng.integers(1, 100)),
+            "stop": avg - side * float(rng.uniform(0.1, 5)) if rng.random() < 0.8 else math.nan,
+            "target": avg + side * float(rng.uniform(0.1, 5)) if rng.random() < 0.7 else math.nan,
+            "day_loss_limit": float(rng.uniform(1, 500)) if rng.random() < 0.5 else math.nan,
+            "day_pnl": float(rng.uniform(-400, 100)),
+        }
+        levels = _levels(**kw).to_dict()
+        lo, hi = exit_bounds(levels)
+        prices = [avg + d for d in rng.uniform(-8, 8, 50)]
+        prices += [x for x in (levels["stop"], levels["target"], lo, hi) if x is not None]
+        for p in prices:
+            if not math.isfinite(p):
+                continue
+            if tick_exit(levels, p) is not None:
+                assert p <= lo or p >= hi, (levels, p, lo, hi)
+    assert exit_bounds(_levels(target=math.nan).to_dict())[1] == math.inf

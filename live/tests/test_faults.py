@@ -212,8 +212,8 @@ def test_one_feed_leads_a_second_copy_waits():
     assert feed_lease_acquire("dhan:1", seconds=30, holder="b")
 
 
-def test_live_feed_refuses_the_dhan_source_clearly():
-    with pytest.raises(CommandError, match="not available yet"):
+def test_live_feed_dhan_source_needs_a_dhan_account():
+    with pytest.raises(CommandError, match="--account"):
         call_command("live_feed", "--source", "dhan")
 
 

@@ -74,11 +74,14 @@ RISK_KEYS = (
 @sensitive_variables("credentials")
 def broker_for(account: BrokerAccount) -> Broker:
     """The account's adapter with its credentials decrypted in memory (never stored or logged)."""
-    return broker_class(account.broker)(account=account, credentials=_credentials(account))
+    cls = broker_class(account.broker)
+    return cls(account=account, credentials=account_credentials(account))
 
 
 @sensitive_variables("credentials")
-def _credentials(account: BrokerAccount) -> dict[str, Any]:
+def account_credentials(account: BrokerAccount) -> dict[str, Any]:
+    """The account's credentials, decrypted in memory for an adapter or the market feed: never
+    stored, logged, returned by the API or passed as a task argument."""
     try:
         return credentials_decrypt(account.credentials)
     except CredentialsUnreadable as exc:
@@ -204,7 +207,7 @@ def account_test(*, account: BrokerAccount) -> BrokerAccount:
     409 naming ``credentials``; a broker that fails otherwise leaves the status alone and is a
     502. Messages never carry the token: the broker's text is scrubbed of every credential."""
     cls = _broker_cls(account.broker)  # a live broker the operator switched off: 403
-    credentials = _credentials(account)  # that no key decrypts: 503 "reconnect"
+    credentials = account_credentials(account)  # that no key decrypts: 503 "reconnect"
     adapter = cls(account=account, credentials=credentials)
     try:
         funds = adapter.funds()
