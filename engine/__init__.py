@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-ENGINE_VERSION = "0.2.0"
+ENGINE_VERSION = "0.2.1"
 
 CACHE_DIR_ENV = "NUMBA_CACHE_DIR"
 
