@@ -105,6 +105,15 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
+# Embedded mode's SQLite. WAL lets readers run while one writer writes; "IMMEDIATE" takes the
+# write lock when a transaction begins, so a second writer waits up to ``timeout`` seconds for
+# it. With SQLite's default (DEFERRED) a transaction that read first and then wrote failed at
+# once with "database is locked" when another had written meanwhile: the wait never applied.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     # Under ASGI each request's sync work runs in its own thread, and a persistent connection
@@ -131,8 +140,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
-            # WAL lets the web process read while an eager task writes.
-            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20},
+            "OPTIONS": SQLITE_OPTIONS,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
