@@ -422,7 +422,10 @@ BACKTESTS = {
     "MAX_SWEEP_COMBINATIONS": env_int("BACKTESTS_MAX_SWEEP_COMBINATIONS", 5_000),
     # bars x combinations: what a whole sweep simulates (5,000 combinations of 400,000 bars)
     "MAX_SWEEP_BARS_TOTAL": env_int("BACKTESTS_MAX_SWEEP_BARS_TOTAL", 2_000_000_000),
-    "SWEEP_CHUNK": env_int("BACKTESTS_SWEEP_CHUNK", 100),  # combinations per worker task
+    "SWEEP_CHUNK": env_int("BACKTESTS_SWEEP_CHUNK", 100),  # combinations per worker task, at most
+    # ... and at least this many tasks when there are enough combinations, so that workers
+    # share a sweep evenly (9 chunks on 2 processes: 5 and 4; 24 chunks: 12 and 12)
+    "SWEEP_MIN_CHUNKS": env_int("BACKTESTS_SWEEP_MIN_CHUNKS", 24),
     # Heartbeat-renewed every third of its length: it lapses only when the worker is gone.
     "SWEEP_CHUNK_LEASE_SECONDS": env_int("BACKTESTS_SWEEP_CHUNK_LEASE_SECONDS", 15),
     # Renewed by the heartbeat every third of its length and at each stage: a dead worker's
