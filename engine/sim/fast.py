@@ -24,9 +24,18 @@ from numba import njit
 
 from engine.fees._kernel import NC
 from engine.signals import RiskSettings
-from engine.sim import kernel
 from engine.sim.config import SimConfig
-from engine.sim.kernel import _count, finish, finish_at_open, grow, grow_columns, new_state
+from engine.sim.kernel import (
+    _close,
+    _count,
+    _open,
+    _slip,
+    finish,
+    finish_at_open,
+    grow,
+    grow_columns,
+    new_state,
+)
 from engine.sim.layout import (
     END_CLOSE_AT_OPEN,
     END_KEEP_OPEN,
@@ -124,11 +133,6 @@ def _default(f: dataclasses.Field) -> object:
 _hot = njit(cache=True, _nrt=False)
 # Inlined into the loop: a call passing a dozen arrays costs more than a bar's work.
 _inline = njit(cache=True, _nrt=False, inline="always")
-# The kernel's own fill functions, compiled again to be inlined here: one source, one
-# arithmetic, without a call a fill.
-_open = _inline(kernel._open.py_func)
-_close = _inline(kernel._close.py_func)
-_slip = _inline(kernel._slip.py_func)
 
 
 @_inline

@@ -32,7 +32,7 @@ def _both(case: Case, cfg: SimConfig) -> tuple:
     return simulate_prepared(prep, case.signals), simulate_prepared(general, case.signals)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(case=cases(), cfg=fast_configs)
 def test_fast_path_gives_the_general_kernels_run(case: Case, cfg: SimConfig) -> None:
     fast, general = _both(case, cfg)
