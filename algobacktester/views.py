@@ -14,7 +14,9 @@ from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+
+from .api.exceptions import json_error_view
 
 APP_INDEX = "app/index.html"
 _cache: dict[Path, tuple[float, str]] = {}
@@ -37,8 +39,15 @@ def _read(path: Path) -> str:
     return cached[1]
 
 
-@require_safe
+_not_found = json_error_view(404, "Not found.")
+
+
+# Exempt from the CSRF check: it changes nothing, and a POST (or PUT, ...) to a path no API
+# serves must be the JSON 404 every other unknown path gives, not a CSRF 403 page.
+@csrf_exempt
 def spa(request: HttpRequest, route: str = "") -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _not_found(request)
     path = app_index_path()
     if path is None:
         return render(request, "app_not_built.html", status=503)

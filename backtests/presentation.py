@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from algobacktester.api.timezones import local_iso
 from algobacktester.rounding import money, to_step
+from engine.graph.capabilities import entry_sides
 from engine.sim.result import iso_times
 
 __all__ = ["money", "to_step"]  # shared with notifications' message bodies
@@ -60,8 +61,14 @@ def no_trades_reason(
     counts: dict[str, int],
     bars: int,
     open_position: dict[str, Any] | None = None,
+    sides_off: tuple[str, ...] = (),
+    entry_sides: set[str] | None = None,
 ) -> str | None:
-    """A sentence saying why a finished run made no trade; None when it made some."""
+    """A sentence saying why a finished run made no trade; None when it made some.
+
+    ``sides_off``: the sides the run's config turned off (``allow_long``/``allow_short``
+    false); ``entry_sides``: the sides the strategy has entries for. The kernel drops a
+    signal for a side that is off without counting it, so the reason is named from these."""
     if not stats or stats.get("trades"):
         return None
     if open_position:  # keep_open: the run did trade, its one position is still open
@@ -71,17 +78,33 @@ def no_trades_reason(
             "keep_open); see open_position."
         )
     if not counts:
-        return (
-            f"No trades: the entry conditions never fired on the {bars:,} bars of the range "
-            "(indicators need their warm-up bars first; try a longer range or check the "
-            "conditions with POST /api/strategies/{id}/validate)."
-        )
+        return _nothing_taken(bars, sides_off, entry_sides)
     total = sum(counts.values())
     parts = [
         f"{n:,} {reason.replace('_', ' ')} ({REJECTION_HELP.get(reason, 'see the engine docs')})"
         for reason, n in sorted(counts.items(), key=lambda kv: -kv[1])
     ]
     return f"No trades: the simulator refused {total:,} entries: " + "; ".join(parts) + "."
+
+
+def _nothing_taken(bars: int, sides_off: tuple[str, ...], entry_sides: set[str] | None) -> str:
+    never = (
+        f"the entry conditions never fired on the {bars:,} bars of the range (indicators "
+        "need their warm-up bars first; try a longer range or check the conditions with "
+        "POST /api/strategies/{id}/validate)."
+    )
+    off = [s for s in ("long", "short") if s in sides_off and s in (entry_sides or set())]
+    if not off:
+        return f"No trades: {never}"
+    flags = " and ".join(f"allow_{s} false" for s in off)
+    sides = " and ".join(off)
+    if entry_sides is not None and entry_sides <= set(off):
+        return (
+            f"No trades: the strategy enters only {sides}, and the run's config turns "
+            f"{sides} entries off ({flags}): set {flags.replace('false', 'true')} or add "
+            "entries on the other side."
+        )
+    return f"No trades: {sides} entries are off ({flags}), and on the other side {never}"
 
 
 def stats_local(stats: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -182,11 +205,25 @@ def result_part(run: Any) -> dict[str, Any]:
             None
             if run.status != "done"
             else no_trades_reason(
-                stats=run.stats, counts=counts, bars=run.bars, open_position=run.open_position
+                stats=run.stats,
+                counts=counts,
+                bars=run.bars,
+                open_position=run.open_position,
+                **_sides(run),
             )
         ),
         "open_position": open_position_local(run.open_position, tick=run.instrument.tick_size),
     }
+
+
+def _sides(run: Any) -> dict[str, Any]:
+    """The sides the run's config turned off, and (only then: it reads the graph) the sides
+    its strategy enters on."""
+    config = run.config or {}
+    off = tuple(s for s in ("long", "short") if config.get(f"allow_{s}", True) is False)
+    if not off or run.stats is None or run.stats.get("trades"):
+        return {"sides_off": off}
+    return {"sides_off": off, "entry_sides": entry_sides(run.strategy_version.graph)}
 
 
 def rejected_entries(run: Any) -> dict[str, int]:

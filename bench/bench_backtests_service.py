@@ -14,7 +14,8 @@
         [--sweep-processes 1 2] [--sweep-runs 1] [--no-sweep]
 
 Needs PostgreSQL and Redis on 127.0.0.1 (it creates and drops the database
-``bench_backtests`` and uses Redis database 14); skips, saying why, when they are absent.
+``bench_backtests`` and uses Redis database 14, or ``$BENCH_DB`` and ``$BENCH_REDIS_URL``);
+skips, saying why, when they are absent.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from pathlib import Path
 import scratchdb  # bench/ is the script's own folder on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB = "bench_backtests"
-REDIS = "redis://127.0.0.1:6379/14"
+# Overridable so that benchmarks run side by side do not share a database or Redis queue.
+DB = os.environ.get("BENCH_DB", "bench_backtests")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 GOAL_1Y_MS = 250

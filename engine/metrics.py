@@ -137,6 +137,8 @@ def compute_stats(
     v["exposure_pct"] = _exposure(trades, len(bars), open_entry_bar) * 100.0
     v |= _returns(equity, ctx, initial_cash, risk_free_rate, v["duration_days"])
     v |= _drawdowns(equity, bars.ts, v["return_ann_pct"] / 100.0)
+    if _periods(len(equity), ctx) < MIN_RATIO_PERIODS:
+        v["calmar"] = math.nan
     v |= _trade_stats(trades)
     v["periods_per_year"] = ctx.periods_per_year
     return Stats({k: v[k] for k in LABELS})
@@ -158,6 +160,12 @@ def _exposure(trades: Trades, n: int, open_entry_bar: int | None) -> float:
     if open_entry_bar is not None:
         held += n - open_entry_bar - (1 if len(exit_) and exit_[-1] == open_entry_bar else 0)
     return held / n
+
+
+# Fewer period returns than this (about a month of trading days) and the annualised ratios
+# (Sharpe, Sortino, Calmar) are NaN, shown as null: raising a few days' mean to the power of
+# 252 gave a Sharpe of 198 on a 3-day run, a number that says nothing (docs/engine.md).
+MIN_RATIO_PERIODS = 20
 
 
 def _returns(
@@ -185,10 +193,15 @@ def _returns(
         "return_ann_pct": ann * 100.0,
         "volatility_ann_pct": vol * 100.0,
         "cagr_pct": _cagr(final, start, years) * 100.0,
-        "sharpe": _div(ann * 100.0 - rf * 100.0, vol * 100.0),
-        "sortino": _div(ann - rf, downside * math.sqrt(ppy)),
+        "sharpe": _ratio(ann * 100.0 - rf * 100.0, vol * 100.0, len(r)),
+        "sortino": _ratio(ann - rf, downside * math.sqrt(ppy), len(r)),
         "total_charges": math.nan,  # filled by _trade_stats
     }
+
+
+def _ratio(num: float, den: float, periods: int) -> float:
+    """An annualised ratio, NaN on fewer than ``MIN_RATIO_PERIODS`` returns."""
+    return _div(num, den) if periods >= MIN_RATIO_PERIODS else math.nan
 
 
 def _pow(base: float, exponent: float) -> float:
@@ -210,6 +223,11 @@ def _cagr(final: float, start: float, years: float) -> float:
         return math.exp(math.log(final / start) / years) - 1
     except OverflowError:
         return math.nan
+
+
+def _periods(n: int, ctx: StatsContext) -> int:
+    """How many returns ``_period_returns`` gives for ``n`` bars."""
+    return max((n if ctx.per_bar else len(ctx.day_end)) - 1, 0)
 
 
 def _period_returns(equity: np.ndarray, ctx: StatsContext) -> np.ndarray:

@@ -30,7 +30,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_detail(exc))
     elif isinstance(exc, Http404):  # DRF converts these too, but then skips our body shape
-        exc = exceptions.NotFound(str(exc) or None)
+        # Neutral: get_object_or_404's "No BacktestRun matches the given query." names a model.
+        exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
@@ -130,7 +131,9 @@ def _django_detail(exc: DjangoValidationError) -> Any:
 
 def json_error_view(status_code: int, message: str) -> Any:
     from django.http import JsonResponse
+    from django.views.decorators.csrf import csrf_exempt
 
+    @csrf_exempt  # an error answer changes nothing; it must not become a CSRF 403 itself
     def view(request: Any, exception: Exception | None = None) -> JsonResponse:
         body = {
             "detail": message,

@@ -105,6 +105,15 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
+# Embedded mode's SQLite. WAL lets readers run while one writer writes; "IMMEDIATE" takes the
+# write lock when a transaction begins, so a second writer waits up to ``timeout`` seconds for
+# it. With SQLite's default (DEFERRED) a transaction that read first and then wrote failed at
+# once with "database is locked" when another had written meanwhile: the wait never applied.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     # Under ASGI each request's sync work runs in its own thread, and a persistent connection
@@ -131,8 +140,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
-            # WAL lets the web process read while an eager task writes.
-            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20},
+            "OPTIONS": SQLITE_OPTIONS,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -425,7 +433,10 @@ BACKTESTS = {
     "MAX_SWEEP_COMBINATIONS": env_int("BACKTESTS_MAX_SWEEP_COMBINATIONS", 5_000),
     # bars x combinations: what a whole sweep simulates (5,000 combinations of 400,000 bars)
     "MAX_SWEEP_BARS_TOTAL": env_int("BACKTESTS_MAX_SWEEP_BARS_TOTAL", 2_000_000_000),
-    "SWEEP_CHUNK": env_int("BACKTESTS_SWEEP_CHUNK", 100),  # combinations per worker task
+    "SWEEP_CHUNK": env_int("BACKTESTS_SWEEP_CHUNK", 100),  # combinations per worker task, at most
+    # ... and at least this many tasks when there are enough combinations, so that workers
+    # share a sweep evenly (9 chunks on 2 processes: 5 and 4; 24 chunks: 12 and 12)
+    "SWEEP_MIN_CHUNKS": env_int("BACKTESTS_SWEEP_MIN_CHUNKS", 24),
     # Heartbeat-renewed every third of its length: it lapses only when the worker is gone.
     "SWEEP_CHUNK_LEASE_SECONDS": env_int("BACKTESTS_SWEEP_CHUNK_LEASE_SECONDS", 15),
     # Renewed by the heartbeat every third of its length and at each stage: a dead worker's

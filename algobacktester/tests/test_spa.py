@@ -58,4 +58,7 @@ def test_a_missing_build_says_how_to_make_it(tmp_path: Path) -> None:
 
 
 def test_the_page_answers_only_reads(built: Path) -> None:
-    assert Client().post("/strategies/1").status_code == 405
+    # A write to a page path is a JSON 404 (nothing serves it), also without a CSRF token.
+    response = Client(enforce_csrf_checks=True).post("/strategies/1")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -17,6 +17,12 @@ from backtests.models import BacktestSweep, RunStatus, SweepChunk
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def one_chunk(settings) -> None:
+    """These sweeps are small: one chunk, as they count one chunk's attempts."""
+    settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_MIN_CHUNKS": 1}
+
+
 @pytest.fixture
 def sweep_body(run_body: dict) -> dict:
     return {**run_body, "grid": {"ma_fast.timeperiod": [5, 10]}, "metric": "return_pct"}

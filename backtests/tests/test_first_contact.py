@@ -90,6 +90,35 @@ def test_zero_trades_says_why_when_nothing_fires(
     )
 
 
+def test_zero_trades_names_a_side_the_config_turned_off(
+    auth_client: APIClient, run_body: dict, django_capture_on_commit_callbacks
+) -> None:
+    """The SMA cross enters long only; with allow_long false its entries fire and are dropped,
+    which is not "the entry conditions never fired"."""
+    detail = _run(
+        auth_client, {**run_body, "allow_long": False}, django_capture_on_commit_callbacks
+    )
+    assert detail["status"] == "done", detail["error"]
+    assert detail["stats"]["trades"] == 0
+    reason = detail["no_trades_reason"]
+    assert reason.startswith("No trades: the strategy enters only long"), reason
+    assert "allow_long false" in reason and "never fired" not in reason
+
+
+def test_no_trades_reason_for_one_side_off_and_the_other_silent() -> None:
+    from backtests.presentation import no_trades_reason
+
+    text = no_trades_reason(
+        stats={"trades": 0},
+        counts={},
+        bars=100,
+        sides_off=("short",),
+        entry_sides={"long", "short"},
+    )
+    assert text.startswith("No trades: short entries are off (allow_short false), and on the ")
+    assert "entry conditions never fired on the 100 bars" in text
+
+
 def test_times_carry_the_users_offset_and_display_values_are_rounded(
     auth_client: APIClient, run_body: dict, django_capture_on_commit_callbacks
 ) -> None:

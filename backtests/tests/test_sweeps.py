@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -27,7 +29,7 @@ def sweep_body(run_body: dict) -> dict:
 def test_sweep_runs_in_chunks_and_gathers(
     auth_client: APIClient, sweep_body: dict, settings, django_capture_on_commit_callbacks
 ) -> None:
-    settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_CHUNK": 4}
+    settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_CHUNK": 4, "SWEEP_MIN_CHUNKS": 1}
     with django_capture_on_commit_callbacks(execute=True):
         response = auth_client.post("/api/backtest/sweeps", sweep_body, format="json")
     assert response.status_code == 202, response.content
@@ -132,7 +134,10 @@ def test_sweep_size_cap(auth_client: APIClient, sweep_body: dict, settings) -> N
     assert not BacktestSweep.objects.exists()
 
 
-def test_a_chunk_delivered_twice_counts_once(auth_client: APIClient, sweep_body: dict) -> None:
+def test_a_chunk_delivered_twice_counts_once(
+    auth_client: APIClient, sweep_body: dict, settings
+) -> None:
+    settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_MIN_CHUNKS": 1}
     sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
     assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=0) == "done"
     assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=0) == "skipped"
@@ -212,7 +217,7 @@ def test_sweeps_count_towards_the_concurrency_cap(
 def test_chunks_that_read_different_data_fail_the_sweep(
     auth_client: APIClient, sweep_body: dict, settings
 ) -> None:
-    settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_CHUNK": 4}
+    settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_CHUNK": 4, "SWEEP_MIN_CHUNKS": 1}
     sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
     assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=0) == "done"
     BacktestSweep.objects.filter(pk=sweep_id).update(data_hash="md1:someone-else's-candles")
@@ -220,3 +225,29 @@ def test_chunks_that_read_different_data_fail_the_sweep(
     sweep = BacktestSweep.objects.get(pk=sweep_id)
     assert sweep.status == RunStatus.FAILED
     assert "different candles" in sweep.error
+
+
+@pytest.mark.parametrize("combinations", [1, 5, 23, 24, 25, 100, 890, 5000])
+def test_chunks_split_a_sweep_evenly_and_cover_it(combinations: int, settings) -> None:
+    settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_CHUNK": 100, "SWEEP_MIN_CHUNKS": 24}
+    total = sweeps.chunks_for(combinations)
+    assert total == max(min(combinations, 24), math.ceil(combinations / 100))
+    parts = [range(combinations)[sweeps.chunk_slice(combinations, total, i)] for i in range(total)]
+    assert all(len(p) > 0 for p in parts)  # no empty chunk (it would fail its sweep)
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1  # even: no worker waits on one
+    assert [i for p in parts for i in p] == list(range(combinations))
+
+
+def test_a_workers_chunks_of_one_sweep_read_the_candles_once(
+    auth_client: APIClient, sweep_body: dict, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.BACKTESTS = {**settings.BACKTESTS, "SWEEP_CHUNK": 2, "SWEEP_MIN_CHUNKS": 1}
+    reads = []
+    real = sweeps.md.candles_load
+    monkeypatch.setattr(sweeps.md, "candles_load", lambda **kw: reads.append(1) or real(**kw))
+    sweep_id = auth_client.post("/api/backtest/sweeps", sweep_body, format="json").json()["id"]
+    for index in range(3):
+        assert sweeps.sweep_chunk_execute(sweep_id=sweep_id, index=index) == "done"
+    assert len(reads) == 1
+    sweep = BacktestSweep.objects.get(pk=sweep_id)
+    assert sweep.status == RunStatus.DONE and len(sweep.results) == 6

@@ -116,6 +116,15 @@ def entry_quantities(doc: dict[str, Any]) -> dict[str, int]:
     return out
 
 
+def entry_sides(doc: dict[str, Any]) -> set[str]:
+    """The sides ("long"/"short") the document has entry gates for."""
+    return {
+        n.get("params", {}).get("side", "long")
+        for n in doc.get("nodes", [])
+        if isinstance(n, dict) and n.get("kind") == "entry"
+    }
+
+
 def _entry_orders(
     nodes: list[dict[str, Any]], edges: list[dict[str, str]]
 ) -> list[tuple[str, int]]:

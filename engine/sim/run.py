@@ -13,6 +13,7 @@ from engine.signals import RiskSettings, Signals
 from engine.sim import layout as L
 from engine.sim.clock import day_and_minute
 from engine.sim.config import SimConfig, build_params, needs_calendar
+from engine.sim.fast import fast_path_applies, run_fast
 from engine.sim.kernel import run_loop
 from engine.sim.result import OpenPosition, Rejections, SimResult, Trades
 
@@ -32,19 +33,30 @@ class Prepared:
     days: np.ndarray
     mods: np.ndarray
     lots: np.ndarray  # per-bar lot sizes, or empty for the fixed ``sizing.lot_size``
+    fast: bool = False  # engine.sim.fast applies: no risk rule, market entries, no clock
 
     @classmethod
     def build(cls, bars: Bars, config: SimConfig, risk: RiskSettings | None) -> Prepared:
         days, mods = _calendar(bars, config, risk)
         fees = config.fee_model().table()
-        return cls(bars, config, build_params(config, risk), fees, days, mods, _lots(bars, config))
+        params = build_params(config, risk)
+        lots = _lots(bars, config)
+        fast = fast_path_applies(config, risk) and not len(days) and not len(lots)
+        return cls(bars, config, params, fees, days, mods, lots, fast)
 
     def slice(self, start: int, stop: int) -> Prepared:
         days, mods, lots = (
             a[start:stop] if len(a) else a for a in (self.days, self.mods, self.lots)
         )
         return Prepared(
-            self.bars.slice(start, stop), self.config, self.params, self.fees, days, mods, lots
+            self.bars.slice(start, stop),
+            self.config,
+            self.params,
+            self.fees,
+            days,
+            mods,
+            lots,
+            self.fast,
         )
 
 
@@ -62,26 +74,7 @@ def simulate_prepared(prep: Prepared, signals: Signals) -> SimResult:
     bars = prep.bars
     if len(signals.entry_long) != len(bars):
         raise ValueError(f"signals have {len(signals.entry_long)} bars, data has {len(bars)}")
-    st, trades, rejects, equity, cash, pos = run_loop(
-        prep.params,
-        prep.fees.rows,
-        prep.fees.starts,
-        bars.ts,
-        bars.open,
-        bars.high,
-        bars.low,
-        bars.close,
-        prep.days,
-        prep.mods,
-        _b(signals.entry_long),
-        _b(signals.exit_long),
-        _b(signals.entry_short),
-        _b(signals.exit_short),
-        prep.config.end_mode,
-        prep.lots,
-        _level_series(prep, signals, "stop", L.P_LEVEL_SL),
-        _level_series(prep, signals, "target", L.P_LEVEL_TP),
-    )
+    st, trades, rejects, equity, cash, pos = _run(prep, signals)
     return SimResult(
         trades=Trades(trades.T, bars.ts),  # a column-major view: statistics read columns
         rejections=Rejections(rejects, bars.ts),
@@ -93,6 +86,26 @@ def simulate_prepared(prep: Prepared, signals: Signals) -> SimResult:
         if len(bars)
         else None,
     )
+
+
+def _run(prep: Prepared, signals: Signals) -> tuple[np.ndarray, ...]:
+    """The fast loop when it applies (identical trades, fewer questions a bar), else the
+    general kernel."""
+    bars = prep.bars
+    el, xl = _b(signals.entry_long), _b(signals.exit_long)
+    es, xs = _b(signals.entry_short), _b(signals.exit_short)
+    fees, end = prep.fees, prep.config.end_mode
+    if prep.fast:
+        return run_fast(
+            prep.params, fees.rows, fees.starts, bars.ts, bars.open, bars.close,
+            el, xl, es, xs, end,
+        )  # fmt: skip
+    return run_loop(
+        prep.params, fees.rows, fees.starts, bars.ts, bars.open, bars.high, bars.low,
+        bars.close, prep.days, prep.mods, el, xl, es, xs, end, prep.lots,
+        _level_series(prep, signals, "stop", L.P_LEVEL_SL),
+        _level_series(prep, signals, "target", L.P_LEVEL_TP),
+    )  # fmt: skip
 
 
 def _calendar(bars: Bars, config: SimConfig, risk: RiskSettings | None) -> tuple[np.ndarray, ...]:

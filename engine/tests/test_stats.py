@@ -81,7 +81,11 @@ G = 1.1 ** (1 / 5) - 1  # geometric mean of the 5 daily returns: their product i
 ANN = 1.1 ** (252 / 5) - 1
 
 
-def test_annualised_return_volatility_ratios(stats) -> None:
+def test_annualised_return_volatility_ratios(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The formulas on 5 returns: below the minimum for ratios, lowered here to check them.
+    monkeypatch.setattr("engine.metrics.MIN_RATIO_PERIODS", 5)
+    bars = daily_bars()
+    stats = compute_stats(trade_table(bars.ts), EQUITY, bars, initial_cash=1000.0)
     var = np.var(R, ddof=1)
     vol = math.sqrt((var + (1 + G) ** 2) ** 252 - (1 + G) ** (2 * 252))
     downside = math.sqrt((0.04545454545**2 + 0.25**2) / 5)
@@ -165,3 +169,23 @@ def test_flat_strategy_statistics() -> None:
     assert res.stats["return_pct"] == 0
     assert res.stats["exposure_pct"] == 0
     assert math.isnan(res.stats["max_drawdown_duration_days"])
+
+
+def test_annualised_ratios_are_null_on_a_few_days() -> None:
+    """Three days of daily returns annualised gave a Sharpe of ~198: below the documented
+    minimum of period returns the ratios are NaN (null in JSON); from it on they are shown."""
+    from datetime import date
+
+    from engine.markets.synthetic import synthetic_bars
+    from engine.metrics import MIN_RATIO_PERIODS
+
+    def stats(days: int) -> dict:
+        bars = synthetic_bars(start=date(2025, 1, 6), days=days, seed=5)
+        equity = 100_000.0 * bars.close / bars.close[0]  # a buy and hold curve: it moves
+        return compute_stats(Trades(np.zeros((0, L.NT)), bars.ts), equity, bars)
+
+    short = stats(3)
+    assert all(math.isnan(short[k]) for k in ("sharpe", "sortino", "calmar"))
+    assert not math.isnan(short["return_ann_pct"])  # the annualised return is still shown
+    long = stats(MIN_RATIO_PERIODS + 1)
+    assert not any(math.isnan(long[k]) for k in ("sharpe", "sortino", "calmar"))
