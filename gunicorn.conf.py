@@ -10,6 +10,7 @@ without its reading of ``X-Forwarded-For`` (algobacktester/asgi_worker.py). Comm
 
 from __future__ import annotations
 
+import gc
 import os
 
 
@@ -36,3 +37,14 @@ os.environ.setdefault("DB_POOL_MAX_SIZE", "8")
 workers = default_workers()
 worker_class = "algobacktester.asgi_worker.UvicornWorker"
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# Seconds an idle keep-alive connection stays open (gunicorn's default is 2): a client or
+# reverse proxy that sends its next request within this reuses the connection instead of a
+# new TCP handshake. Keep it below the proxy's own upstream idle timeout.
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
+
+
+def post_worker_init(worker: object) -> None:
+    """After the app is loaded in the worker: move its start-up objects (Django, numba,
+    pandas: ~250,000) out of the garbage collector's reach, so a full collection during a
+    request does not walk them all again (algobacktester/celery.py does the same)."""
+    gc.freeze()

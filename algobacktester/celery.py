@@ -4,6 +4,7 @@ settings import no app code); every task logs with the request id that caused it
 
 from __future__ import annotations
 
+import gc
 import os
 
 from celery import Celery, signals
@@ -50,4 +51,14 @@ def engine_warm_on_start(**_: object) -> None:
     warm_up()
 
 
+def gc_freeze_on_start(**_: object) -> None:
+    """Move everything loaded so far (Django, numba, pandas: ~250,000 objects) out of the
+    garbage collector's reach, after the warm-up and before the pool forks. Otherwise each
+    full collection walks them all again: a run allocates enough to set one off every few
+    runs, ~100-800 ms each on a busy machine (measured with gc.callbacks). Frozen objects are
+    still freed by reference counting; only cycles among them would be kept."""
+    gc.freeze()
+
+
 signals.worker_init.connect(engine_warm_on_start, weak=False)
+signals.worker_init.connect(gc_freeze_on_start, weak=False)  # after the warm-up

@@ -26,7 +26,7 @@ from engine.options.contracts import OptionChainSource, OptionContract
 from .conf import md_setting
 from .models import Candle, ImpliedVolatility, Instrument
 from .ranges import time_range
-from .selectors import candles_load, candles_source
+from .selectors import candles_load, candles_source_timeframe
 from .timeframes import timeframe_check
 
 PREMIUM_COLUMNS = ("open", "high", "low", "close", "volume")
@@ -157,8 +157,7 @@ def _ist(value: datetime) -> datetime:
 def _open_interest(iid: int, timeframe: str, lo: datetime, hi: datetime) -> pd.Series | None:
     """Open interest of the stored bars when this timeframe is stored as such (resampled
     bars have none: OI is a level at the bar's end, not something to aggregate)."""
-    source, _ = candles_source(instrument=iid, timeframe=timeframe, start=lo, end=hi)
-    if source != timeframe:
+    if candles_source_timeframe(instrument=iid, timeframe=timeframe, start=lo, end=hi) != timeframe:
         return None
     rows = list(
         Candle.objects.filter(

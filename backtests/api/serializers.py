@@ -115,6 +115,7 @@ TRADE_VALUES = tuple(f for f in TradeSerializer.Meta.fields if f != "display")
 
 
 class RunListSerializer(serializers.ModelSerializer):
+    CONTEXT_FREE = True  # it and RunHeadSerializer: built once (api.pagination.represent)
     strategy_name = serializers.CharField(source="strategy_version.strategy_name", read_only=True)
     version = serializers.IntegerField(source="strategy_version.number", read_only=True)
     symbol = serializers.CharField(source="instrument.symbol", read_only=True)

@@ -19,6 +19,7 @@ from algobacktester.api.pagination import (
     paginated,
     paginated_data,
     paginated_response,
+    represent,
 )
 from algobacktester.api.params import id_param
 from algobacktester.api.renderers import json_bytes_response
@@ -99,7 +100,7 @@ class BacktestDetailApi(APIView):
                     {name: ["trades are paged at GET /api/backtest/{id}/trades?page=&page_size="]}
                 )
         run = selectors.backtest_detail(user=request.user, run_id=run_id)
-        head = dumps(s.RunHeadSerializer(run).data)
+        head = dumps(represent(s.RunHeadSerializer, run))
         # The head's closing brace and the result's opening one go: one JSON object.
         body = head[:-1] + b"," + storage.result_body(run)[1:]
         return json_bytes_response(request, body, keep_gzip=run.status == RunStatus.DONE)

@@ -13,6 +13,7 @@ from marketdata.frames import BarFrame
 from marketdata.models import Candle, IngestionRun, QuarantinedCandle, TrackedInstrument
 from marketdata.providers import ProviderError
 from marketdata.providers.synthetic import SyntheticProvider
+from marketdata.ranges import ns_to_datetime as ns_dt
 from marketdata.selectors import candles_load, data_snapshot_hash
 
 from .conftest import small_frame
@@ -73,6 +74,29 @@ def test_orm_fallback_upsert_and_read(nifty):
         nifty.pk, "5m", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 3, tzinfo=UTC)
     )
     np.testing.assert_array_equal(bars.ts, f.ts[::5])
+
+
+def test_bulk_read_matches_the_orm_read_value_for_value(nifty):
+    """``candles_read`` (PostgreSQL: one row of arrays; SQLite: the ORM) returns what the ORM
+    reads, in time order, for a series written out of order and for an empty range."""
+    f = small_frame(days=3)
+    later, earlier = np.arange(375, len(f)), np.arange(375)
+    storage.candles_upsert(instrument_id=nifty.pk, timeframe="1m", frame=f.take(later))
+    storage.candles_upsert(instrument_id=nifty.pk, timeframe="1m", frame=f.take(earlier))
+    start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 10, tzinfo=UTC)
+    got = storage.candles_read(instrument_id=nifty.pk, timeframe="1m", start=start, end=end)
+    orm = storage._orm_read(nifty.pk, "1m", start, end)
+    for name in ("ts", "open", "high", "low", "close", "volume"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(orm, name), err_msg=name)
+        assert getattr(got, name).dtype == getattr(orm, name).dtype, name
+    np.testing.assert_array_equal(got.ts, f.ts)
+    np.testing.assert_array_equal(got.close, f.close)
+    middle = storage.candles_read(
+        instrument_id=nifty.pk, timeframe="1m", start=ns_dt(f.ts[10]), end=ns_dt(f.ts[20])
+    )
+    np.testing.assert_array_equal(middle.ts, f.ts[10:20])  # start inclusive, end exclusive
+    empty = storage.candles_read(instrument_id=nifty.pk, timeframe="5m", start=start, end=end)
+    assert len(empty.ts) == 0 and empty.ts.dtype == orm.ts.dtype
 
 
 class FlakyProvider(SyntheticProvider):

@@ -49,6 +49,8 @@ class StrategyOutputSerializer(serializers.ModelSerializer):
 
 
 class StrategyListSerializer(serializers.ModelSerializer):
+    CONTEXT_FREE = True  # built once per process (algobacktester.api.pagination.represent)
+
     class Meta:
         model = Strategy
         fields = ("id", "name", "description", "version", "created_at", "updated_at")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -12,7 +13,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from algobacktester.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
+from algobacktester.api.pagination import (
+    PAGE_PARAMETERS,
+    paginated,
+    paginated_data,
+    paginated_response,
+    represent_many,
+)
+from algobacktester.api.renderers import json_bytes_response
+from algobacktester.jsonout import dumps
 
 from .. import graph_edit, selectors, services
 from ..models import Strategy
@@ -31,11 +40,17 @@ class StrategyListApi(APIView):
             *PAGE_PARAMETERS,
         ],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         qs = selectors.strategy_list(user=request.user, search=request.query_params.get("search"))
-        return paginated_response(
-            request=request, view=self, queryset=qs, serializer=s.StrategyListSerializer
+        # The list's columns only: not each strategy's graph (the largest column).
+        qs = qs.only(*s.StrategyListSerializer.Meta.fields)
+        data = paginated_data(
+            request=request,
+            view=self,
+            queryset=qs,
+            rows=lambda page: represent_many(s.StrategyListSerializer, page),
         )
+        return json_bytes_response(request, dumps(data))  # ETag: an unchanged list is a 304
 
     @extend_schema(
         tags=["strategies"],
@@ -387,15 +402,23 @@ def _catalogue() -> tuple[list[dict[str, Any]], list[str]]:
     return entries, sorted({e["group"] for e in entries})
 
 
+@cache
+def _catalogue_body() -> bytes:
+    entries, groups = _catalogue()
+    return dumps({"count": len(entries), "groups": groups, "results": entries})
+
+
 class IndicatorCatalogueApi(APIView):
     @extend_schema(
         tags=["indicators"],
         responses={200: s.IndicatorCatalogueSerializer},
         parameters=[OpenApiParameter("group", str), OpenApiParameter("search", str)],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         entries, groups = _catalogue()
         group, search = request.query_params.get("group"), request.query_params.get("search")
+        if not group and not search:  # the whole catalogue: the same bytes for everyone
+            return json_bytes_response(request, _catalogue_body(), keep_gzip=True)
         if group:
             entries = [e for e in entries if e["group"] == group]
         if search:
@@ -405,4 +428,6 @@ class IndicatorCatalogueApi(APIView):
                 for e in entries
                 if needle in e["name"].lower() or needle in e["display_name"].lower()
             ]
-        return Response({"count": len(entries), "groups": groups, "results": entries})
+        return json_bytes_response(
+            request, dumps({"count": len(entries), "groups": groups, "results": entries})
+        )

@@ -57,6 +57,8 @@ def test_a_worker_warms_the_engine_before_its_pool_forks(monkeypatch) -> None:
 
     # Connected with weak=False, so the receiver list holds the function itself.
     assert celery_app.engine_warm_on_start in [r[1] for r in signals.worker_init.receivers]
+    names = [getattr(r[1], "__name__", "") for r in signals.worker_init.receivers]
+    assert names.index("gc_freeze_on_start") > names.index("engine_warm_on_start")
     calls: list[str] = []
     monkeypatch.setattr("engine.warm.warm_up", lambda: calls.append("warm"))
     monkeypatch.setenv("ENGINE_WARM_ON_START", "true")

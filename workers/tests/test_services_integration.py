@@ -153,3 +153,37 @@ async def test_the_request_id_travels_to_the_worker_in_task_headers(live_worker:
     context = await sync_to_async(result.get)(timeout=60)
     assert context["request_id"] == "req-from-the-web"
     assert context["run_id"] == 42 and context["task"] == "workers.tests.log_context"
+
+
+def _sender_connections(client, known: set[int]) -> set[int]:
+    """Ids of the Redis clients on this test's database that are not in ``known``."""
+    db = client.connection_pool.connection_kwargs.get("db", 0)
+    return {c["id"] for c in client.client_list() if int(c["db"]) == db} - known
+
+
+async def test_sync_sends_share_one_redis_connection_and_all_arrive(
+    redis_layers: None, settings
+) -> None:
+    """A worker's events (sync code, no running loop) go through one long-lived connection
+    instead of a new loop and connection per event, and each still arrives, in order."""
+    import redis
+
+    from algobacktester.events import user_group
+
+    layer = channel_layers["default"]
+    channel = await layer.new_channel()
+    await layer.group_add(user_group(991), channel)
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
+    before = {c["id"] for c in await sync_to_async(client.client_list)()}
+
+    def send(numbers: range) -> list[bool]:
+        return [event_send(user_id=991, event={"type": "t", "n": n}) for n in numbers]
+
+    assert await asyncio.to_thread(send, range(2)) == [True, True]
+    first = await sync_to_async(_sender_connections)(client, before)
+    assert await asyncio.to_thread(send, range(2, 5)) == [True] * 3
+    assert await sync_to_async(_sender_connections)(client, before) == first
+    assert len(first) == 1
+    received = [(await layer.receive(channel))["event"]["n"] for _ in range(5)]
+    assert received == [0, 1, 2, 3, 4]
+    client.close()
