@@ -22,7 +22,7 @@ import { RiskFields } from "../../editor/RiskForm";
 import { formatMoney, signClass } from "../../lib/format";
 import { formatDate, formatDateTime } from "../../lib/time";
 import { useAsync } from "../../lib/useAsync";
-import { useEvents, useReconnect } from "../../lib/useEvents";
+import { useEvents, useReconnect, useThrottled } from "../../lib/useEvents";
 import { CONTROL_TEXT, NEW_SESSION, controlsFor, sessionRequest, type Control } from "./session";
 import "./live.css";
 
@@ -38,7 +38,9 @@ export default function LivePage() {
     [page, status],
   );
   const accounts = useAsync(() => listAccounts(), []);
-  useEvents(() => sessions.reload(), LIVE_EVENTS);
+  // A replay steps several times a second: the list is re-read at most once a second.
+  const reload = useThrottled(sessions.reload, 1000);
+  useEvents(reload, LIVE_EVENTS);
   useReconnect(sessions.reload);
   const rows = sessions.data?.results ?? [];
 

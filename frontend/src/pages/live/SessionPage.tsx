@@ -20,7 +20,7 @@ import { ErrorBanner, Select, Spinner } from "../../components/forms";
 import { formatMoney, formatNumber, signClass } from "../../lib/format";
 import { formatDateTime, zonedParts } from "../../lib/time";
 import { useAsync } from "../../lib/useAsync";
-import { useEvents, useReconnect } from "../../lib/useEvents";
+import { useEvents, useReconnect, useThrottled } from "../../lib/useEvents";
 import { statusLabel } from "../trades/ticket";
 import { LIVE_EVENTS, SessionControls, sessionName } from "./LivePage";
 import { applyState, levelRows, orderMarkers, signalText, type StateEvent } from "./session";
@@ -47,6 +47,9 @@ export default function SessionPage() {
   );
   const orders = useAsync(() => listSessionOrders(id), [id, tick]);
 
+  // The panel follows every session.state at once; the log, orders and chart are re-read
+  // at most once a second (a fast replay steps several times a second).
+  const reread = useThrottled(() => setTick((t) => t + 1), 1000);
   const reloadAll = () => {
     setLive(null);
     session.reload();
@@ -57,7 +60,7 @@ export default function SessionPage() {
     if (data.session !== id) return;
     if (ev.type === "session.state") setLive(data as StateEvent);
     else session.reload();
-    setTick((t) => t + 1);
+    reread();
   }, LIVE_EVENTS);
   useReconnect(reloadAll);
 
@@ -80,7 +83,7 @@ export default function SessionPage() {
       </div>
       <section className="panel stack" aria-labelledby="chart-h">
         <h2 id="chart-h">Chart</h2>
-        <SessionChart s={s} events={orderEvents.data?.results ?? []} />
+        <SessionChart s={s} tick={tick} events={orderEvents.data?.results ?? []} />
       </section>
       <div className="grid two">
         <section className="panel stack" aria-labelledby="log-h">
@@ -213,7 +216,7 @@ function SignalPanel({ s }: { s: Session }) {
 }
 
 /** The replay's bars up to the session's last bar (re-read as bars arrive), with its orders. */
-function SessionChart({ s, events }: { s: Session; events: SessionEvent[] }) {
+function SessionChart({ s, tick, events }: { s: Session; tick: number; events: SessionEvent[] }) {
   const replay = (s.replay ?? {}) as { start?: string };
   const instrument = useAsync(
     () =>
@@ -243,7 +246,7 @@ function SessionChart({ s, events }: { s: Session; events: SessionEvent[] }) {
       l: c.l.slice(0, n),
       c: c.c.slice(0, n),
     };
-  }, [instrumentId, lastBar, replay.start ?? "", s.timeframe]);
+  }, [instrumentId, tick, lastBar === null, replay.start ?? "", s.timeframe]);
   const markers = useCallback((times: number[]) => orderMarkers(events, times), [events]);
 
   if (!lastBar) return <p className="muted">The chart starts with the session's first bar.</p>;
