@@ -57,7 +57,8 @@ def test_paper_session_on_a_replay(
 
     # session.state events move the last bar with no reload of the page.
     last_bar = page.get_by_test_id("session-last-bar")
-    expect(last_bar).not_to_have_text("—", timeout=60_000)
+    # The first step may wait for the worker's first engine compile (a cold numba cache).
+    expect(last_bar).not_to_have_text("—", timeout=150_000)
     first_seen = last_bar.inner_text()
     expect(last_bar).not_to_have_text(first_seen, timeout=30_000)
     expect(page.get_by_test_id("session-indicators")).to_be_visible()

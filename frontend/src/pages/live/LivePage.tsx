@@ -24,6 +24,7 @@ import { formatDate, formatDateTime } from "../../lib/time";
 import { useAsync } from "../../lib/useAsync";
 import { useEvents, useReconnect, useThrottled } from "../../lib/useEvents";
 import { CONTROL_TEXT, NEW_SESSION, controlsFor, sessionRequest, type Control } from "./session";
+import "../trades/trades.css";
 import "./live.css";
 
 const PAGE_SIZE = 50;
@@ -107,7 +108,7 @@ export default function LivePage() {
           label="Session pages"
         />
       </section>
-      <NewSession accounts={accounts.data?.results ?? []} />
+      <NewSession accounts={accounts.data?.results} />
     </div>
   );
 }
@@ -171,7 +172,7 @@ export function SessionControls({
   );
 }
 
-function NewSession({ accounts }: { accounts: BrokerAccount[] }) {
+function NewSession({ accounts }: { accounts: BrokerAccount[] | undefined }) {
   const navigate = useNavigate();
   const [f, setF] = useState(NEW_SESSION);
   const [error, setError] = useState<unknown>(null);
@@ -182,7 +183,7 @@ function NewSession({ accounts }: { accounts: BrokerAccount[] }) {
     () => (strategy ? listVersions(Number(strategy)) : Promise.resolve(null)),
     [strategy],
   );
-  const account = f.account || String(accounts[0]?.id ?? "");
+  const account = f.account || String(accounts?.[0]?.id ?? "");
   const set = <K extends keyof typeof f>(k: K, v: (typeof f)[K]) => setF((x) => ({ ...x, [k]: v }));
 
   const submit = async (e: FormEvent) => {
@@ -203,7 +204,9 @@ function NewSession({ accounts }: { accounts: BrokerAccount[] }) {
   return (
     <section className="panel stack" aria-labelledby="new-session-h">
       <h2 id="new-session-h">New session</h2>
-      {accounts.length === 0 ? (
+      {accounts === undefined ? (
+        <Spinner />
+      ) : accounts.length === 0 ? (
         <p className="muted">
           Connect a paper broker account in <Link to="/settings">Settings</Link> to run a session.
         </p>

@@ -24,6 +24,7 @@ import { useEvents, useReconnect, useThrottled } from "../../lib/useEvents";
 import { statusLabel } from "../trades/ticket";
 import { LIVE_EVENTS, SessionControls, sessionName } from "./LivePage";
 import { applyState, levelRows, orderMarkers, signalText, type StateEvent } from "./session";
+import "../trades/trades.css";
 import "./live.css";
 
 const LiveChart = lazy(() => import("../../charts/LiveChart"));
@@ -49,7 +50,10 @@ export default function SessionPage() {
 
   // The panel follows every session.state at once; the log, orders and chart are re-read
   // at most once a second (a fast replay steps several times a second).
-  const reread = useThrottled(() => setTick((t) => t + 1), 1000);
+  const reread = useThrottled(() => {
+    session.reload(); // steps and anything else a state event does not carry
+    setTick((t) => t + 1);
+  }, 1000);
   const reloadAll = () => {
     setLive(null);
     session.reload();
@@ -59,7 +63,6 @@ export default function SessionPage() {
     const data = (ev.data ?? {}) as { session?: number };
     if (data.session !== id) return;
     if (ev.type === "session.state") setLive(data as StateEvent);
-    else session.reload();
     reread();
   }, LIVE_EVENTS);
   useReconnect(reloadAll);
