@@ -11,7 +11,11 @@ returns) and reports:
 - bar fan-out p50/p95: one bar close -> the last session's step done (one worker);
 - memory per session: the worker's cached runner (tracemalloc) and the rows written.
 
-    .venv/bin/python bench/bench_live.py [--sessions 1 100] [--bars 240]
+    .venv/bin/python bench/bench_live.py [--sessions 1 100 1000] [--bars 240] [--workers 1 2]
+
+``--workers 2`` forks two worker processes that step half the sessions each on every bar
+(as two ``live`` Celery workers would); ``--db`` names the scratch database, ``--profile``
+prints where one worker's step time goes.
 
 Needs PostgreSQL on 127.0.0.1 (creates and drops the database ``bench_live``).
 """
@@ -19,7 +23,10 @@ Needs PostgreSQL on 127.0.0.1 (creates and drops the database ``bench_live``).
 from __future__ import annotations
 
 import argparse
+import cProfile
+import multiprocessing
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -31,27 +38,34 @@ import scratchdb  # bench/ is the script's own folder on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = "bench_live"
+SIGNAL_BARS = (127, 203)  # the breakout's entry and its target exit
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 100])
     parser.add_argument("--bars", type=int, default=240, help="bars of the day to play")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1], help="live worker processes (1 2)"
+    )
+    parser.add_argument("--db", default=DB, help="scratch database (created and dropped)")
+    parser.add_argument("--profile", action="store_true", help="cProfile one worker's steps")
     args = parser.parse_args()
-    scratchdb.recreate(DB)
+    scratchdb.recreate(args.db)
     try:
-        _setup_django()
+        _setup_django(args.db)
         for n in args.sessions:
-            _bench(n, args.bars)
+            for workers in args.workers:
+                _bench(n, args.bars, workers, profile=args.profile)
     finally:
-        scratchdb.drop(DB)
+        scratchdb.drop(args.db)
 
 
-def _setup_django() -> None:
+def _setup_django(db: str) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.update(
         DJANGO_SETTINGS_MODULE="algobacktester.settings.base",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB}",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{db}",
         CELERY_TASK_ALWAYS_EAGER="1",
         LIVE_EMBEDDED_FEED="0",
         LOG_LEVEL="WARNING",
@@ -71,12 +85,43 @@ def _setup_django() -> None:
     }
 
 
-def _bench(n: int, nbars: int) -> None:
+def _bench(n: int, nbars: int, workers: int, *, profile: bool = False) -> None:
+    from live.models import SessionOrder
+
+    ids, bars = _sessions(n)
+    rows = [_row(bars, i) for i in range(min(nbars, len(bars)))]
+    if workers == 1:
+        step_ms, signal_ms, fanout_ms, mem = _one_worker(ids, rows, profile=profile)
+    else:
+        step_ms, signal_ms, fanout_ms = _forked_workers(ids, rows, workers)
+        mem = None
+    orders = SessionOrder.objects.filter(session_id__in=ids).count()
+    print(f"sessions={n} workers={workers} bars={len(rows)} orders={orders}")
+    print(
+        f"  step (one session, one bar)      p50 {_p(step_ms, 50):7.2f} ms  p95 {_p(step_ms, 95):7.2f} ms"
+    )
+    if signal_ms:
+        print(
+            f"  bar close -> order filled (paper) p50 {_p(signal_ms, 50):7.2f} ms  p95 {_p(signal_ms, 95):7.2f} ms"
+        )
+    print(
+        f"  bar fan-out (all sessions, {workers} worker(s)) p50 {_p(fanout_ms, 50):8.1f} ms  "
+        f"p95 {_p(fanout_ms, 95):8.1f} ms"
+    )
+    if mem is not None:
+        print(
+            f"  memory per session (runner cache): {mem[0] / n / 1024:.1f} KiB "
+            f"(after the first bar {mem[1] / n / 1024:.1f} KiB)"
+        )
+
+
+def _sessions(n: int) -> tuple[list[int], object]:
+    """``n`` started ORB sessions, each its own user's, on one stored synthetic day."""
     from django.db import transaction
 
     from algobacktester.accounts.models import User
     from live import services
-    from live.models import LiveSession, SessionOrder
+    from live.models import LiveSession
     from live.tests.conftest import store_bars, synthetic_bars
     from marketdata.models import Instrument
     from strategies.services import strategy_create
@@ -123,50 +168,105 @@ def _bench(n: int, nbars: int) -> None:
         services.session_start(session=session)
         ids.append(session.pk)
     services.runners_clear()
+    return ids, bars
+
+
+def _row(bars, i: int) -> tuple[list[float], int | None]:
+    row = [
+        int(bars.ts[i]),
+        float(bars.open[i]),
+        float(bars.high[i]),
+        float(bars.low[i]),
+        float(bars.close[i]),
+        float(bars.volume[i]),
+    ]
+    return row, (int(bars.ts[i + 1]) if i + 1 < len(bars) else None)
+
+
+def _steps(ids: list[int], row: list[float], nxt: int | None) -> list[float]:
+    """One bar for each of ``ids``, in this process (one live worker): ms per step."""
+    from live import services
+
+    out = []
+    for sid in ids:
+        t0 = time.perf_counter()
+        services.step_execute(session_id=sid, bar=row, next_ts=nxt)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def _one_worker(ids: list[int], rows: list, *, profile: bool) -> tuple:
     step_ms: list[float] = []
     signal_ms: list[float] = []
     fanout_ms: list[float] = []
+    prof = cProfile.Profile() if profile else None
     tracemalloc.start()
     mem0 = tracemalloc.get_traced_memory()[0]
-    for i in range(min(nbars, len(bars))):
-        row = [
-            int(bars.ts[i]),
-            float(bars.open[i]),
-            float(bars.high[i]),
-            float(bars.low[i]),
-            float(bars.close[i]),
-            float(bars.volume[i]),
-        ]
-        nxt = int(bars.ts[i + 1]) if i + 1 < len(bars) else None
+    mem_first = mem0
+    for i, (row, nxt) in enumerate(rows):
         t_bar = time.perf_counter()
-        for sid in ids:
-            t0 = time.perf_counter()
-            services.step_execute(session_id=sid, bar=row, next_ts=nxt)
-            ms = (time.perf_counter() - t0) * 1000
-            step_ms.append(ms)
-            if i in (127, 203):
-                signal_ms.append(ms)
+        if prof is not None:
+            prof.enable()
+        times = _steps(ids, row, nxt)
+        if prof is not None:
+            prof.disable()
         fanout_ms.append((time.perf_counter() - t_bar) * 1000)
+        step_ms += times
+        if i in SIGNAL_BARS:
+            signal_ms += times
         if i == 0:
             mem_first = tracemalloc.get_traced_memory()[0]
     mem = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    orders = SessionOrder.objects.filter(session_id__in=ids).count()
-    print(f"sessions={n} bars={min(nbars, len(bars))} orders={orders}")
-    print(
-        f"  step (one session, one bar)      p50 {_p(step_ms, 50):7.2f} ms  p95 {_p(step_ms, 95):7.2f} ms"
-    )
-    if signal_ms:
-        print(
-            f"  bar close -> order filled (paper) p50 {_p(signal_ms, 50):7.2f} ms  p95 {_p(signal_ms, 95):7.2f} ms"
-        )
-    print(
-        f"  bar fan-out (all sessions, 1 worker) p50 {_p(fanout_ms, 50):8.1f} ms  p95 {_p(fanout_ms, 95):8.1f} ms"
-    )
-    print(
-        f"  memory per session (runner cache): {(mem - mem0) / n / 1024:.1f} KiB "
-        f"(after the first bar {(mem_first - mem0) / n / 1024:.1f} KiB)"
-    )
+    if prof is not None:
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+    return step_ms, signal_ms, fanout_ms, (mem - mem0, mem_first - mem0)
+
+
+def _forked_workers(ids: list[int], rows: list, workers: int) -> tuple:
+    """``workers`` processes (two ``live`` workers), each stepping its share of the sessions
+    on every bar; a bar's fan-out ends when the last worker is done with it."""
+    from django.db import connections
+
+    connections.close_all()  # each child opens its own
+    pipes, pids = [], []
+    for k in range(workers):
+        parent, child = multiprocessing.Pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            parent.close()
+            _worker_loop(child, ids[k::workers], rows)
+            os._exit(0)
+        child.close()
+        pipes.append(parent)
+        pids.append(pid)
+    step_ms: list[float] = []
+    signal_ms: list[float] = []
+    fanout_ms: list[float] = []
+    for i in range(len(rows)):
+        t_bar = time.perf_counter()
+        for pipe in pipes:
+            pipe.send(i)
+        for pipe in pipes:
+            times = pipe.recv()
+            step_ms += times
+            if i in SIGNAL_BARS:
+                signal_ms += times
+        fanout_ms.append((time.perf_counter() - t_bar) * 1000)
+    for pipe in pipes:
+        pipe.send(None)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    return step_ms, signal_ms, fanout_ms
+
+
+def _worker_loop(pipe, ids: list[int], rows: list) -> None:
+    from live import services
+
+    services.runners_clear()
+    while (i := pipe.recv()) is not None:
+        row, nxt = rows[i]
+        pipe.send(_steps(ids, row, nxt))
 
 
 def _p(values: list[float], pct: float) -> float:

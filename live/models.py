@@ -44,7 +44,10 @@ class LiveSession(models.Model):
     timeframe = models.CharField(max_length=8)
     lots = models.PositiveIntegerField(default=1)
     risk_overrides = models.JSONField(default=dict, blank=True)
+    # {"start": "09:05", "stop": "15:35", "muhurat": false} (IST; live/schedule.py); {}: none
     schedule = models.JSONField(default=dict, blank=True)
+    # The trading day the schedule last started the session on (its claim: one start a day).
+    schedule_day = models.DateField(null=True, blank=True)
     feed = models.CharField(max_length=8, choices=Feed.choices, default=Feed.REPLAY)
     # replay: {"start": "2024-01-01", "end": "2024-01-05", "speed": 60.0} (speed 0: as fast as possible)
     replay = models.JSONField(default=dict, blank=True)
@@ -163,3 +166,23 @@ class FeedLease(models.Model):
 
     def __str__(self) -> str:
         return f"feed {self.name} held by {self.holder or 'nobody'}"
+
+
+class DriftReport(models.Model):
+    """One session day compared with a backtest of the bars the session read that day
+    (live/drift.py). Rebuilt when the day gained steps since it was built (``bars``)."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="drift")
+    day = models.DateField()  # the IST trading day
+    bars = models.PositiveIntegerField()  # the session's steps on that day when built
+    report = models.JSONField(default=dict)
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("session", "day")
+        constraints = [
+            models.UniqueConstraint(fields=("session", "day"), name="live_drift_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"drift of session {self.session_id} on {self.day}"

@@ -39,7 +39,9 @@ from trades.models import BrokerAccount, Order, OrderStatus, Product
 from trades.services.orders import account_of, client_id_for, order_execute
 from workers.leases import holder_name
 
+from . import notify
 from .models import ACTIVE_STATUSES, LiveSession, SessionEvent, SessionOrder, SessionStep
+from .schedule import schedule_checked
 
 logger = logging.getLogger(__name__)
 Status = LiveSession.Status
@@ -79,14 +81,6 @@ def session_create(
         raise InvalidInput({"timeframe": [f"live sessions run on intraday bars, not {tf}"]})
     account = account_of(user=user, account_id=account_id)
     instrument = md.instrument_by_ref(ref=instrument_ref)
-    if schedule:
-        raise InvalidInput(
-            {
-                "schedule": [
-                    "auto-start on trading days is not available yet: start sessions by hand"
-                ]
-            }
-        )
     if feed != LiveSession.Feed.REPLAY:
         raise InvalidInput(
             {"feed": ["the broker market feed (Dhan v2) is not available yet; use feed=replay"]}
@@ -96,7 +90,8 @@ def session_create(
     if lots < 1:
         raise InvalidInput({"lots": ["must be at least 1"]})
     overrides = risk_overrides or {}
-    _graph_with(strategy_version, overrides)  # refuses a bad override, naming it
+    graph = _graph_with(strategy_version, overrides)  # refuses a bad override, naming it
+    schedule = schedule_checked(schedule, square_off=graph.risk.square_off)
     return LiveSession.objects.create(
         owner=user,
         name=name[:120],
@@ -106,6 +101,7 @@ def session_create(
         timeframe=tf,
         lots=lots,
         risk_overrides=overrides,
+        schedule=schedule,
         feed=feed,
         replay=_replay_checked(replay, instrument, tf),
         state={"capital": str(capital if capital is not None else DEFAULT_CAPITAL)},
@@ -290,16 +286,48 @@ _RUNNERS: dict[int, tuple[int, LiveRunner]] = {}  # session -> (steps, runner): 
 _RUNNERS_LOCK = threading.Lock()
 
 
+# What a step changes on the session row (an UPDATE of these only: the JSON of the rest is
+# neither re-encoded nor re-sent on every bar).
+STEP_FIELDS = (
+    "state",
+    "position",
+    "average_price",
+    "levels",
+    "day_pnl",
+    "last_bar",
+    "steps",
+    "status",
+    "status_reason",
+    "updated_at",
+)
+# session -> its strategy version (with the strategy), instrument and account: fixed for a
+# session's life (the version is pinned), so a worker reads them once, not with every bar.
+_RELATED: dict[int, tuple[Any, Any, Any]] = {}
+
+
+def _session_locked(session_id: int) -> LiveSession | None:
+    """The session's row under ``FOR UPDATE`` (that row only: the instrument and account rows
+    other sessions share are not locked), its relations from this worker's cache."""
+    related = _RELATED.get(session_id)
+    qs = LiveSession.objects.select_for_update(of=("self",))
+    if related is None:
+        qs = qs.select_related("strategy_version__strategy", "instrument", "account")
+    try:
+        session = qs.get(pk=session_id)  # get(): no ORDER BY (the model's ordering)
+    except LiveSession.DoesNotExist:
+        return None
+    if related is None:
+        _RELATED[session_id] = (session.strategy_version, session.instrument, session.account)
+    else:
+        session.strategy_version, session.instrument, session.account = related
+    return session
+
+
 def step_execute(*, session_id: int, bar: list[float], next_ts: int | None) -> str:
     """Run one closed bar of one session exactly once; return what happened."""
     runner: LiveRunner | None = None
     with transaction.atomic():
-        session = (
-            LiveSession.objects.select_for_update()
-            .select_related("strategy_version", "instrument", "account")
-            .filter(pk=session_id)
-            .first()
-        )
+        session = _session_locked(session_id)
         if session is None or session.status not in ACTIVE_STATUSES:
             return "inactive"
         ts = int(bar[0])
@@ -316,7 +344,7 @@ def step_execute(*, session_id: int, bar: list[float], next_ts: int | None) -> s
         for missed, nxt in _missing(session, runner, ts):
             _one(session, runner, missed, nxt, SessionStep.Source.CATCH_UP)
         result = _one(session, runner, _bar(bar), next_ts, SessionStep.Source.FEED)
-        session.save()
+        session.save(update_fields=STEP_FIELDS)
         steps = session.steps
         transaction.on_commit(lambda: _runner_put(session_id, steps, runner))
         _announce_state(session, result)
@@ -330,7 +358,10 @@ def _one(
     force = session.state.get("force_exit")
     force_exit = bool(force) and session.position != 0
     allow = session.status == Status.RUNNING
+    blocked = notify.day_blocked(runner)
     result = runner.step(bar, next_ts, force_exit=force_exit, allow_entries=allow)
+    if notify.day_blocked(runner) not in (blocked, None):
+        notify.day_loss_notify(session, bar_ts=bar.ts, day_pnl=result.day_pnl)
     sig = result.signal
     signal = {
         "entry_long": sig.entry_long,
@@ -482,6 +513,16 @@ def _place(
             },
         )
     )
+    notify.order_notify(
+        session,
+        intent=intent,
+        side=side,
+        lots=lots,
+        reason=reason,
+        price=price,
+        bar_ts=bar_ts,
+        client_id=cid,
+    )
 
 
 def _paper_clock(session: LiveSession, bar: Bar) -> None:
@@ -498,23 +539,21 @@ def _paper_clock(session: LiveSession, bar: Bar) -> None:
     account.save(update_fields=["paper", "updated_at"])
 
 
-def _halt(session: LiveSession, reason: str) -> None:
+def _halt(session: LiveSession, reason: str, *, reconciliation: bool = False) -> None:
     session.status, session.status_reason = Status.HALTED, reason[:300]
     _event(session, "guardrail", f"halted: {reason}"[:300])
-    emit(
-        Event(
-            type="live.guardrail",
-            user_id=session.owner_id,
-            data={"session": session.pk, "halted": True, "reason": reason[:300]},
-        )
-    )
+    notify.halt_notify(session, reason, reconciliation=reconciliation)
 
 
 def _reconciled(session: LiveSession) -> bool:
     """The session's filled orders at the broker add up to the engine's position, or are
     still in flight; a mismatch halts the session with the reason (never auto-corrected)."""
-    if not session.state.get("intents"):
+    intents = int(session.state.get("intents", 0))
+    if not intents:
         return True  # never placed an order: nothing to compare
+    # Settled orders never change again: with no order since the last match, nothing to read.
+    if session.state.get("reconciled") == [intents, session.position]:
+        return True
     orders = Order.objects.filter(pk__in=session.intents.values("order_id"))
     rows = list(orders.values_list("status", "side", "filled_quantity"))
     if any(status not in SETTLED for status, _, _ in rows):
@@ -523,6 +562,8 @@ def _reconciled(session: LiveSession) -> bool:
     # A tick exit (or a square-off) already flattened the broker; this step closes the book.
     expected = 0.0 if session.state.get("force_exit") else session.position
     if abs(net - expected) < 1e-9:
+        if not session.state.get("force_exit"):
+            session.state = {**session.state, "reconciled": [intents, session.position]}
         return True
     bad = orders.filter(
         status__in=(OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
@@ -532,6 +573,7 @@ def _reconciled(session: LiveSession) -> bool:
         session,
         f"position mismatch: the engine holds {session.position:g}, the broker "
         f"filled {net:g}" + (f" ({why})" if why else ""),
+        reconciliation=True,
     )
     session.save(update_fields=["status", "status_reason", "updated_at"])
     return False
@@ -645,6 +687,7 @@ def runners_clear() -> None:
     """Forget this process's runners (tests; a restarted worker starts without any)."""
     with _RUNNERS_LOCK:
         _RUNNERS.clear()
+        _RELATED.clear()
 
 
 # --- events -------------------------------------------------------------------------------------

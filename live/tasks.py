@@ -17,3 +17,24 @@ def session_tick_exit_task(session_id: int, position_bar: int, reason: str, pric
     return services.session_tick_exit(
         session_id=session_id, position_bar=position_bar, reason=reason, price=price
     )
+
+
+@shared_task(name="live.tasks.drift_reports_task")
+def drift_reports_task() -> int:
+    from .drift import drift_reports_due
+
+    return drift_reports_due()
+
+
+@shared_task(name="live.tasks.schedules_tick_task")
+def schedules_tick_task() -> dict[str, int]:
+    from .schedule import schedules_tick
+
+    return schedules_tick()
+
+
+@shared_task(name="live.tasks.feed_watch_task")
+def feed_watch_task() -> int:
+    from .notify import feed_watch
+
+    return feed_watch()

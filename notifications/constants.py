@@ -17,6 +17,8 @@ class EventType(models.TextChoices):
     BACKTEST_FAILED = "backtest.failed", "Backtest failed"
     ORDER_FILLED = "order.filled", "Order filled"
     ORDER_REJECTED = "order.rejected", "Order rejected"
+    LIVE_ENTRY = "live.entry", "Live session entered"
+    LIVE_EXIT = "live.exit", "Live session exited"
     LIVE_GUARDRAIL = "live.guardrail", "Live guardrail hit"
     INGESTION_FAILED = "ingestion.failed", "Ingestion failed (operators)"
 

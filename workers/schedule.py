@@ -58,6 +58,23 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "trades.tasks.accounts_reconcile_task",
         "schedule": crontab(minute="*/5", hour="8-16", day_of_week="mon-fri"),
     },
+    # Scheduled live sessions start before the open on trading days and stop after the
+    # square-off (live/schedule.py: calendar-aware, a tick delivered twice starts once).
+    "live-schedules": {
+        "task": "live.tasks.schedules_tick_task",
+        "schedule": crontab(minute="*"),
+    },
+    # Owners of running replay sessions are told (once per outage) when no feed holds a lease.
+    "live-feed-watch": {
+        "task": "live.tasks.feed_watch_task",
+        "schedule": 60.0,
+    },
+    # The daily drift report of every session day that ended (after the 15:25 square-off and
+    # the 15:30 close); GET …/drift builds one on demand too (docs/live.md).
+    "live-drift-reports": {
+        "task": "live.tasks.drift_reports_task",
+        "schedule": crontab(hour=15, minute=40, day_of_week="mon-fri"),
+    },
     # Dhan tokens last 24 h: alert the owner before one lapses.
     "trades-token-expiry": {
         "task": "trades.tasks.tokens_expiring_task",

@@ -364,6 +364,8 @@ NOTIFICATIONS = {
         "backtest.failed": ["push"],
         "order.filled": ["push"],
         "order.rejected": ["push"],
+        "live.entry": ["push"],
+        "live.exit": ["push"],
         "live.guardrail": ["push"],
         "ingestion.failed": ["push", "email"],
     },

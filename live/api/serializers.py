@@ -31,7 +31,11 @@ class SessionCreateSerializer(serializers.Serializer):
     lots = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     capital = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=1, required=False)
     risk_overrides = serializers.DictField(required=False)
-    schedule = serializers.DictField(required=False)
+    schedule = serializers.DictField(
+        required=False,
+        help_text='{"start": "09:05", "stop": "15:35", "muhurat": false}: IST times, '
+        "start before the open, stop after the square-off (docs/live.md).",
+    )
     feed = serializers.ChoiceField(choices=LiveSession.Feed.values, required=False)
     replay = ReplaySerializer(required=False)
 
@@ -65,6 +69,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "capital",
             "risk_overrides",
             "schedule",
+            "schedule_day",
             "feed",
             "replay",
             "status",
@@ -112,3 +117,52 @@ class SessionOrderSerializer(serializers.Serializer):
     average_price = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+
+class DriftTradeSerializer(serializers.Serializer):
+    side = serializers.ChoiceField(choices=("long", "short"))
+    quantity = serializers.FloatField(help_text="Units.")
+    entry_time = serializers.DateTimeField()
+    entry_price = serializers.FloatField(allow_null=True, help_text="The broker's fill.")
+    exit_time = serializers.DateTimeField(allow_null=True)
+    exit_price = serializers.FloatField(allow_null=True)
+    exit_reason = serializers.CharField(allow_null=True)
+
+
+class DriftMatchedTradeSerializer(DriftTradeSerializer):
+    backtest_entry_price = serializers.FloatField()
+    backtest_exit_price = serializers.FloatField(allow_null=True)
+    backtest_exit_reason = serializers.CharField(allow_null=True)
+    backtest_exit_time = serializers.DateTimeField(allow_null=True)
+    entry_slippage = serializers.FloatField(
+        allow_null=True, help_text="Points the entry fill was worse than the backtest's."
+    )
+    exit_slippage = serializers.FloatField(allow_null=True)
+    slippage = serializers.FloatField(help_text="Rupees lost to slippage (points x quantity).")
+    pnl_live = serializers.FloatField(allow_null=True, help_text="Gross, at the broker's fills.")
+    pnl_backtest = serializers.FloatField(allow_null=True)
+    pnl_difference = serializers.FloatField(allow_null=True)
+
+
+class DriftSummarySerializer(serializers.Serializer):
+    live_trades = serializers.IntegerField()
+    backtest_trades = serializers.IntegerField()
+    matched = serializers.IntegerField()
+    unmatched_live = serializers.IntegerField()
+    unmatched_backtest = serializers.IntegerField()
+    pnl_live = serializers.FloatField()
+    pnl_backtest = serializers.FloatField()
+    pnl_difference = serializers.FloatField()
+    slippage = serializers.FloatField()
+    charges_live = serializers.FloatField()
+
+
+class DriftReportSerializer(serializers.Serializer):
+    session = serializers.IntegerField(source="session_id")
+    day = serializers.DateField()
+    bars = serializers.IntegerField(help_text="The session's bars that day.")
+    built_at = serializers.DateTimeField()
+    summary = DriftSummarySerializer(source="report.summary")
+    trades = DriftMatchedTradeSerializer(many=True, source="report.trades")
+    unmatched_live = DriftTradeSerializer(many=True, source="report.unmatched_live")
+    unmatched_backtest = DriftTradeSerializer(many=True, source="report.unmatched_backtest")

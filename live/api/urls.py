@@ -30,6 +30,11 @@ urlpatterns = [
         views.SessionOrdersApi.as_view(),
         name="live-session-orders",
     ),
+    path(
+        "sessions/<id:session_id>/drift",
+        views.SessionDriftApi.as_view(),
+        name="live-session-drift",
+    ),
     # Anything else under /api/live/ is the JSON 404 (exempt from CSRF: it changes nothing, and
     # a POST to a malformed id must not get Django's HTML 403 instead).
     re_path(r"^", csrf_exempt(json_error_view(404, "Not found.")), name="live-not-found"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -12,6 +15,7 @@ from rest_framework.views import APIView
 from algobacktester.api.pagination import PAGE_PARAMETERS, paginated, paginated_response
 
 from .. import selectors, services
+from ..drift import drift_get
 from ..models import LiveSession, SessionEvent
 from . import serializers as s
 
@@ -141,3 +145,28 @@ class SessionOrdersApi(APIView):
         return paginated_response(
             request=request, view=self, queryset=qs, serializer=s.SessionOrderSerializer
         )
+
+
+class SessionDriftApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        responses={200: s.DriftReportSerializer, 404: None},
+        parameters=[
+            OpenApiParameter(
+                "day",
+                OpenApiTypes.DATE,
+                description="The IST session day (YYYY-MM-DD); default the session's last day.",
+            )
+        ],
+    )
+    def get(self, request: Request, session_id: int) -> Response:
+        session = selectors.session_get(user=request.user, session_id=session_id)
+        raw = request.query_params.get("day")
+        day = None
+        if raw:
+            try:
+                day = date.fromisoformat(raw)
+            except ValueError as exc:
+                raise ValidationError({"day": ["a date, YYYY-MM-DD"]}) from exc
+        report = drift_get(session=session, day=day)
+        return Response(s.DriftReportSerializer(report).data)

@@ -27,6 +27,8 @@ TITLES = {
     EventType.BACKTEST_FAILED: "Backtest failed",
     EventType.ORDER_FILLED: "Order filled",
     EventType.ORDER_REJECTED: "Order rejected",
+    EventType.LIVE_ENTRY: "Live session entered",
+    EventType.LIVE_EXIT: "Live session exited",
     EventType.LIVE_GUARDRAIL: "Live guardrail hit",
     EventType.INGESTION_FAILED: "Market-data ingestion failed",
 }
