@@ -75,6 +75,13 @@ def test_paper_session_on_a_replay(
     assert session.status == "stopped"
     assert session.steps > 0
 
+    # The day's drift against a backtest of the bars the session read.
+    drift = page.get_by_test_id("drift-panel")
+    drift.get_by_role("button", name="Refresh").click()
+    summary = drift.get_by_label("Drift summary")
+    expect(summary).to_contain_text("Trades live / backtest")
+    expect(drift).to_contain_text(f"{session.steps} bars")
+
     # The list shows it, with its status, and offers only what a stopped session allows.
     page.get_by_role("link", name="Live", exact=True).click()
     row = page.locator(f"[data-session='{session.pk}']")

@@ -61,3 +61,15 @@ export function listSessionOrders(id: number, page = 1) {
     }),
   );
 }
+
+export type DriftReport = components["schemas"]["DriftReport"];
+
+/** The day's drift report (the session's last day when `day` is left out); 404 on `day` for
+ * a day the session ran no bar on. */
+export function getSessionDrift(id: number, day?: string) {
+  return unwrap(
+    api.GET("/api/live/sessions/{session_id}/drift", {
+      params: { ...sess(id), query: day ? { day } : {} },
+    }),
+  );
+}

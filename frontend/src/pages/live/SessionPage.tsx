@@ -22,6 +22,7 @@ import { formatDateTime, zonedParts } from "../../lib/time";
 import { useAsync } from "../../lib/useAsync";
 import { useEvents, useReconnect, useThrottled } from "../../lib/useEvents";
 import { statusLabel } from "../trades/ticket";
+import { DriftPanel } from "./DriftPanel";
 import { LIVE_EVENTS, SessionControls, sessionName } from "./LivePage";
 import { applyState, levelRows, orderMarkers, signalText, type StateEvent } from "./session";
 import "../trades/trades.css";
@@ -88,6 +89,7 @@ export default function SessionPage() {
         <h2 id="chart-h">Chart</h2>
         <SessionChart s={s} tick={tick} events={orderEvents.data?.results ?? []} />
       </section>
+      {s.last_bar && <DriftPanel sessionId={s.id} />}
       <div className="grid two">
         <section className="panel stack" aria-labelledby="log-h">
           <h2 id="log-h">Event log</h2>
