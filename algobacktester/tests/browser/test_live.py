@@ -77,10 +77,12 @@ def test_paper_session_on_a_replay(
 
     # The day's drift against a backtest of the bars the session read.
     drift = page.get_by_test_id("drift-panel")
-    drift.get_by_role("button", name="Refresh").click()
-    summary = drift.get_by_label("Drift summary")
-    expect(summary).to_contain_text("Trades live / backtest")
-    expect(drift).to_contain_text(f"{session.steps} bars")
+    # The first report waits for a backtest in the web process (a cold engine compiles).
+    refresh = drift.get_by_role("button", name="Refresh")
+    expect(refresh).to_be_enabled(timeout=120_000)
+    refresh.click()
+    expect(drift.get_by_label("Drift summary")).to_contain_text("Trades live / backtest")
+    expect(drift).to_contain_text(f"{session.steps} bars", timeout=60_000)
 
     # The list shows it, with its status, and offers only what a stopped session allows.
     page.get_by_role("link", name="Live", exact=True).click()

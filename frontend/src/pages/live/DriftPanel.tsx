@@ -16,8 +16,13 @@ export function DriftPanel({ sessionId }: { sessionId: number }) {
     <section className="panel stack" aria-labelledby="drift-h" data-testid="drift-panel">
       <div className="page-header">
         <h2 id="drift-h">Drift against a backtest</h2>
-        <button type="button" onClick={drift.reload} disabled={drift.loading}>
-          {drift.loading ? "Reading…" : "Refresh"}
+        <button
+          type="button"
+          onClick={drift.reload}
+          disabled={drift.loading}
+          aria-busy={drift.loading}
+        >
+          Refresh
         </button>
       </div>
       <TextInput

@@ -64,6 +64,7 @@ export default function SessionPage() {
     const data = (ev.data ?? {}) as { session?: number };
     if (data.session !== id) return;
     if (ev.type === "session.state") setLive(data as StateEvent);
+    else session.reload(); // a status change or a guardrail: at once
     reread();
   }, LIVE_EVENTS);
   useReconnect(reloadAll);

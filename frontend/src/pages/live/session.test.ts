@@ -101,6 +101,11 @@ describe("applyState", () => {
     });
   });
 
+  it("keeps the status of the REST read (a step's event can arrive after a stop)", () => {
+    const stopped = { ...session, status: "stopped" } as Session;
+    expect(applyState(stopped, ev).status).toBe("stopped");
+  });
+
   it("ignores another session's event and an older bar", () => {
     expect(applyState(session, { ...ev, session: 6 })).toBe(session);
     expect(applyState(session, { ...ev, bar: "2024-01-02T03:59:00Z" })).toBe(session);

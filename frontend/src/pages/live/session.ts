@@ -116,13 +116,14 @@ export interface StateEvent {
 }
 
 /** The session with a step's announced state applied (the event is newer than the REST
- * read it lands on; an event of an older bar is ignored). */
+ * read it lands on; an event of an older bar is ignored). The status is not taken from it:
+ * a step's event can arrive after a stop; status changes come as `live.session` events,
+ * which re-read the session. */
 export function applyState(s: Session, ev: StateEvent): Session {
   if (ev.session !== s.id) return s;
   if (s.last_bar && ev.bar && Date.parse(ev.bar) < Date.parse(s.last_bar)) return s;
   return {
     ...s,
-    status: ev.status,
     last_bar: ev.bar,
     position: ev.position,
     average_price: ev.average_price,
