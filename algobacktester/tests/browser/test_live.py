@@ -66,7 +66,6 @@ def test_paper_session_on_a_replay(
     expect(log.get_by_role("row")).not_to_have_count(0)
     chart = page.get_by_test_id("live-chart")
     expect(chart).to_have_attribute("data-bar-count", re.compile(r"^[1-9]\d*$"))
-    screenshot("live-session")
 
     page.get_by_role("button", name="Stop", exact=True).click()
     page.get_by_role("dialog").get_by_role("button", name="Stop").click()
@@ -83,6 +82,7 @@ def test_paper_session_on_a_replay(
     refresh.click()
     expect(drift.get_by_label("Drift summary")).to_contain_text("Trades live / backtest")
     expect(drift).to_contain_text(f"{session.steps} bars", timeout=60_000)
+    screenshot("live-session")
 
     # The list shows it, with its status, and offers only what a stopped session allows.
     page.get_by_role("link", name="Live", exact=True).click()
