@@ -1,7 +1,7 @@
 /**
  * A live session's price with its orders: the chart is made once and its data replaced as
- * bars arrive, so the view the user scrolled to is kept (it follows the last bar only while
- * the last bar is in view). Lazy-loaded with lightweight-charts.
+ * bars arrive: the whole day while it is short (150 bars), then the last bar once, after which
+ * the view the user scrolled to is kept. Lazy-loaded with lightweight-charts.
  */
 import { useEffect, useRef } from "react";
 import {
@@ -17,6 +17,8 @@ import {
 import { CHART_OPTIONS } from "./theme";
 import { candleData, type CandleArrays } from "./series";
 import { Attribution } from "./Attribution";
+
+const FIT_BARS = 150;
 
 interface Props {
   candles: CandleArrays | null;
@@ -62,9 +64,12 @@ export default function LiveChart({ candles, markers }: Props) {
     markersRef.current?.setMarkers(m);
     el.dataset.markerCount = String(m.length);
     el.dataset.barCount = String(data.length);
-    if (!fitted.current && data.length) {
-      chartRef.current?.timeScale().fitContent();
-      fitted.current = true;
+    // A short day so far is shown whole; a longer one follows the last bar.
+    const scale = chartRef.current?.timeScale();
+    if (scale && data.length) {
+      if (data.length <= FIT_BARS) scale.fitContent();
+      else if (!fitted.current) scale.scrollToRealTime();
+      fitted.current = data.length > FIT_BARS;
     }
   }, [candles, markers]);
 
