@@ -87,6 +87,9 @@ def _server_env(django_db_setup: Any, django_db_blocker: Any) -> dict[str, str]:
         THROTTLE_REGISTER_IP="1000/hour",  # every test signs up from 127.0.0.1
         THROTTLE_LOGIN_IP="1000/min",
         VAR_DIR=str(ROOT / "var" / "browser-test"),
+        # A started replay session plays in a thread of the web process (docs/live.md,
+        # "Embedded mode"); its steps still go to the worker of the tests that start one.
+        LIVE_EMBEDDED_FEED="1",
     )
     return env
 

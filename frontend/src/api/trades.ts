@@ -5,6 +5,7 @@ import type { components } from "./schema";
 export type BrokerAccount = components["schemas"]["BrokerAccount"];
 export type ConnectRequest = components["schemas"]["BrokerAccountConnectRequest"];
 export type Order = components["schemas"]["Order"];
+export type ExecutedOrder = components["schemas"]["ExecutedOrder"];
 export type OrderDetail = components["schemas"]["OrderDetail"];
 export type ExecuteRequest = components["schemas"]["ExecuteRequest"];
 export type Position = components["schemas"]["Position"];

@@ -33,6 +33,8 @@ const Settings = lazy(() => import("../pages/settings/SettingsPage"));
 const MarketData = lazy(() => import("../pages/marketdata/MarketDataPage"));
 const Orders = lazy(() => import("../pages/trades/OrdersPage"));
 const Positions = lazy(() => import("../pages/trades/PositionsPage"));
+const Live = lazy(() => import("../pages/live/LivePage"));
+const LiveSession = lazy(() => import("../pages/live/SessionPage"));
 const TradeAnalytics = lazy(() => import("../pages/trades/AnalyticsPage"));
 
 export const routes: RouteObject[] = [
@@ -58,6 +60,8 @@ export const routes: RouteObject[] = [
       { path: "trades", element: page(Orders) },
       { path: "trades/positions", element: page(Positions) },
       { path: "trades/analytics", element: page(TradeAnalytics) },
+      { path: "live", element: page(Live) },
+      { path: "live/:id", element: page(LiveSession) },
       { path: "alerts", element: page(Alerts) },
       { path: "settings", element: page(Settings) },
       { path: "marketdata", element: page(MarketData) },

@@ -13,6 +13,7 @@ const NAV: { to: string; label: string; staff?: boolean }[] = [
   { to: "/backtests", label: "Backtests" },
   { to: "/sweeps", label: "Sweeps" },
   { to: "/trades", label: "Trading" },
+  { to: "/live", label: "Live" },
   { to: "/alerts", label: "Alerts" },
   { to: "/marketdata", label: "Market data", staff: true },
   { to: "/settings", label: "Settings" },

@@ -4,6 +4,7 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  type FitViewOptions,
   type Connection,
   type Edge,
   type EdgeChange,
@@ -98,6 +99,19 @@ export function Editor(props: Props) {
       : true,
   );
   const wrapper = useRef<HTMLDivElement>(null);
+  // Until the user pans or zooms, the whole graph stays in view: the canvas changes width
+  // after React Flow's first fit (the palette opening, the side panel, the wide-screen
+  // breakout), which used to leave the right-most node cut off.
+  const userMoved = useRef(false);
+  useEffect(() => {
+    const el = wrapper.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => {
+      if (!userMoved.current) void flow.fitView(fitOptions());
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [flow]);
 
   const commit = useCallback((next: GraphDoc, key: string | null = null) => {
     setHist((h) => historyPush(h, next, key));
@@ -366,7 +380,7 @@ export function Editor(props: Props) {
               commit(withPositions(t.graph));
               if (name === props.initialName) setName(t.name);
               // Once React Flow has measured the new nodes, bring them all into view.
-              window.setTimeout(() => void flow.fitView({ maxZoom: 1, padding: 0.2 }), 50);
+              window.setTimeout(() => void flow.fitView(fitOptions()), 50);
             }}
           />
         )}
@@ -452,7 +466,11 @@ export function Editor(props: Props) {
             isValidConnection={isValidConnection}
             deleteKeyCode={["Backspace", "Delete"]}
             fitView={props.initialDoc.nodes.length > 0}
-            fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
+            fitViewOptions={fitOptions()}
+            onMoveStart={(event) => {
+              // A programmatic move (fitView) has no event; a drag or wheel has one.
+              if (event) userMoved.current = true;
+            }}
             minZoom={0.2}
           >
             <Background gap={16} />
@@ -602,4 +620,15 @@ function TemplatePicker({ onPick }: { onPick: (t: { name: string; graph: GraphDo
       ))}
     </select>
   );
+}
+
+/** How the graph is fitted: whole nodes with a margin, and on desktop clear of the minimap
+ * (about 200 px at the bottom right; hidden under 800 px, editor.css). */
+export function fitOptions(): FitViewOptions {
+  const minimap =
+    typeof window !== "undefined" && window.matchMedia?.("(min-width: 800px)").matches === true;
+  return {
+    maxZoom: 1,
+    padding: { top: "32px", bottom: "32px", left: "32px", right: minimap ? "224px" : "32px" },
+  };
 }

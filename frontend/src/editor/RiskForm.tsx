@@ -11,18 +11,66 @@ interface Props {
   onRisk: (risk: RiskSettings, key: string) => void;
 }
 
-const LEVELS: { key: "stop_loss" | "target" | "trailing_stop"; label: string }[] = [
-  { key: "stop_loss", label: "Stop loss" },
-  { key: "target", label: "Target" },
-  { key: "trailing_stop", label: "Trailing stop" },
+type LevelKey = "stop_loss" | "target" | "trailing_stop";
+type NumberKey =
+  | "daily_max_loss"
+  | "per_trade_max_loss"
+  | "max_trades_per_day"
+  | "cooldown_bars"
+  | "min_hold_bars";
+
+/** Every risk setting, in the order shown: one row each, drawn by its kind. */
+export const RISK_FIELDS: (
+  | { kind: "level"; key: LevelKey; label: string }
+  | {
+      kind: "number";
+      key: NumberKey;
+      label: string;
+      type: "int" | "float";
+      min: number;
+      max?: number;
+    }
+  | { kind: "time"; key: "square_off"; label: string }
+)[] = [
+  { kind: "level", key: "stop_loss", label: "Stop loss" },
+  { kind: "level", key: "target", label: "Target" },
+  { kind: "level", key: "trailing_stop", label: "Trailing stop" },
+  { kind: "number", key: "daily_max_loss", label: "Daily max loss (₹)", type: "float", min: 0.01 },
+  {
+    kind: "number",
+    key: "per_trade_max_loss",
+    label: "Max loss per trade (₹)",
+    type: "float",
+    min: 0.01,
+  },
+  {
+    kind: "number",
+    key: "max_trades_per_day",
+    label: "Max trades per day",
+    type: "int",
+    min: 1,
+    max: 10000,
+  },
+  { kind: "time", key: "square_off", label: "Square off at (IST)" },
+  {
+    kind: "number",
+    key: "cooldown_bars",
+    label: "Cooldown bars after an exit",
+    type: "int",
+    min: 0,
+    max: 100000,
+  },
+  {
+    kind: "number",
+    key: "min_hold_bars",
+    label: "Minimum bars held",
+    type: "int",
+    min: 0,
+    max: 100000,
+  },
 ];
 
 export function RiskForm({ timeframe, risk, problems, onTimeframe, onRisk }: Props) {
-  const set = <K extends keyof RiskSettings>(key: K, value: RiskSettings[K]) => {
-    const next: RiskSettings = { ...risk, [key]: value };
-    if (value === null || value === undefined) delete next[key];
-    onRisk(next, `risk:${key}`);
-  };
   const settingsProblems = problems.filter(
     (p) => p.node === null && p.field.startsWith("settings"),
   );
@@ -37,70 +85,7 @@ export function RiskForm({ timeframe, risk, problems, onTimeframe, onRisk }: Pro
           onChange={onTimeframe}
           testId="timeframe"
         />
-        {LEVELS.map(({ key, label }) => (
-          <LevelField
-            key={key}
-            label={label}
-            name={key}
-            level={risk[key] ?? null}
-            onChange={(v) => set(key, v)}
-          />
-        ))}
-        <NumberField
-          label="Daily max loss (₹)"
-          value={risk.daily_max_loss}
-          kind="float"
-          min={0.01}
-          optional
-          onChange={(v) => set("daily_max_loss", v)}
-          testId="risk-daily_max_loss"
-        />
-        <NumberField
-          label="Max loss per trade (₹)"
-          value={risk.per_trade_max_loss}
-          kind="float"
-          min={0.01}
-          optional
-          onChange={(v) => set("per_trade_max_loss", v)}
-          testId="risk-per_trade_max_loss"
-        />
-        <NumberField
-          label="Max trades per day"
-          value={risk.max_trades_per_day}
-          kind="int"
-          min={1}
-          max={10000}
-          optional
-          onChange={(v) => set("max_trades_per_day", v)}
-          testId="risk-max_trades_per_day"
-        />
-        <TimeField
-          label="Square off at (IST)"
-          value={risk.square_off ?? null}
-          optional
-          onChange={(v) => set("square_off", v)}
-          testId="risk-square_off"
-        />
-        <NumberField
-          label="Cooldown bars after an exit"
-          value={risk.cooldown_bars}
-          kind="int"
-          min={0}
-          max={100000}
-          optional
-          onChange={(v) => set("cooldown_bars", v)}
-          testId="risk-cooldown_bars"
-        />
-        <NumberField
-          label="Minimum bars held"
-          value={risk.min_hold_bars}
-          kind="int"
-          min={0}
-          max={100000}
-          optional
-          onChange={(v) => set("min_hold_bars", v)}
-          testId="risk-min_hold_bars"
-        />
+        <RiskFields risk={risk} onChange={onRisk} />
       </form>
       {settingsProblems.length > 0 && (
         <ul className="problems">
@@ -112,6 +97,58 @@ export function RiskForm({ timeframe, risk, problems, onTimeframe, onRisk }: Pro
         </ul>
       )}
     </section>
+  );
+}
+
+/** The rows of RISK_FIELDS over one risk object (also a live session's overrides); an empty
+ * row removes its key. */
+export function RiskFields({
+  risk,
+  onChange,
+}: {
+  risk: RiskSettings;
+  onChange: (risk: RiskSettings, key: string) => void;
+}) {
+  const set = <K extends keyof RiskSettings>(key: K, value: RiskSettings[K]) => {
+    const next: RiskSettings = { ...risk, [key]: value };
+    if (value === null || value === undefined) delete next[key];
+    onChange(next, `risk:${key}`);
+  };
+  return (
+    <>
+      {RISK_FIELDS.map((f) =>
+        f.kind === "level" ? (
+          <LevelField
+            key={f.key}
+            label={f.label}
+            name={f.key}
+            level={risk[f.key] ?? null}
+            onChange={(v) => set(f.key, v)}
+          />
+        ) : f.kind === "number" ? (
+          <NumberField
+            key={f.key}
+            label={f.label}
+            value={risk[f.key]}
+            kind={f.type}
+            min={f.min}
+            {...(f.max !== undefined ? { max: f.max } : {})}
+            optional
+            onChange={(v) => set(f.key, v)}
+            testId={`risk-${f.key}`}
+          />
+        ) : (
+          <TimeField
+            key={f.key}
+            label={f.label}
+            value={risk[f.key] ?? null}
+            optional
+            onChange={(v) => set(f.key, v)}
+            testId={`risk-${f.key}`}
+          />
+        ),
+      )}
+    </>
   );
 }
 

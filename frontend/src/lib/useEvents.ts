@@ -1,4 +1,4 @@
-import { useEffect, useRef, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useSyncExternalStore } from "react";
 import {
   onEvent,
   onReconnect,
@@ -34,4 +34,27 @@ export function useReconnect(reload: () => void): void {
 
 export function useSocketStatus(): SocketStatus {
   return useSyncExternalStore(onSocketStatus, socketStatus, socketStatus);
+}
+
+/** `fn`, called at most once per `ms`: the first call runs after `ms`, later calls within that
+ * wait join it. For pages that re-read over REST on a stream of events (a replay's steps). */
+export function useThrottled(fn: () => void, ms: number): () => void {
+  const ref = useRef(fn);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => {
+    ref.current = fn;
+  });
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(() => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      ref.current();
+    }, ms);
+  }, [ms]);
 }

@@ -18,6 +18,7 @@ import {
   type RuleInput,
 } from "../../api/notifications";
 import { PageHeader } from "../../components/Layout";
+import { DataTable } from "../../components/DataTable";
 import {
   Checkbox,
   ErrorBanner,
@@ -93,63 +94,54 @@ export default function AlertsPage() {
         <h2 id="rules-h">Rules</h2>
         {!rules.data ? (
           <Spinner />
-        ) : rules.data.results.length === 0 ? (
-          <p className="muted">
-            No rules yet. Without rules, each event uses the channels set below.
-          </p>
         ) : (
-          <div className="table-wrap">
-            <table aria-label="Alert rules">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>When</th>
-                  <th>Channels</th>
-                  <th>State</th>
-                  <th>Last fired</th>
-                  <th>Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rules.data.results.map((r) => (
-                  <tr key={r.id}>
-                    <td>{r.name}</td>
-                    <td>
-                      {r.kind === "event"
-                        ? (EVENT_TYPES.find((e) => e.value === r.event_type)?.label ?? r.event_type)
-                        : `${r.instrument} ${r.timeframe} condition`}
-                    </td>
-                    <td>
-                      {(r.channels as Channel[]).map((c) => CHANNEL_LABEL[c] ?? c).join(", ")}
-                    </td>
-                    <td>
-                      {r.is_active ? "active" : "paused"}
-                      {!r.can_fire && r.why && <div className="small muted">{r.why}</div>}
-                      {r.last_error && <div className="small neg">{r.last_error}</div>}
-                    </td>
-                    <td>{formatDateTime(r.last_fired_at)}</td>
-                    <td>
-                      <div className="row">
-                        <button type="button" className="link" onClick={() => setEditing(r)}>
-                          Edit
-                        </button>
-                        <button type="button" className="link" onClick={() => void toggle(r)}>
-                          {r.is_active ? "Pause" : "Resume"}
-                        </button>
-                        <button
-                          type="button"
-                          className="link danger-text"
-                          onClick={() => setDoomed(r)}
-                        >
-                          Delete
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Alert rules"
+            rows={rules.data.results}
+            rowKey={(r) => r.id}
+            empty="No rules yet. Without rules, each event uses the channels set below."
+            columns={[
+              { header: "Name", cell: (r) => r.name },
+              {
+                header: "When",
+                cell: (r) =>
+                  r.kind === "event"
+                    ? (EVENT_TYPES.find((e) => e.value === r.event_type)?.label ?? r.event_type)
+                    : `${r.instrument} ${r.timeframe} condition`,
+              },
+              {
+                header: "Channels",
+                cell: (r) => (r.channels as Channel[]).map((c) => CHANNEL_LABEL[c] ?? c).join(", "),
+              },
+              {
+                header: "State",
+                cell: (r) => (
+                  <>
+                    {r.is_active ? "active" : "paused"}
+                    {!r.can_fire && r.why && <div className="small muted">{r.why}</div>}
+                    {r.last_error && <div className="small neg">{r.last_error}</div>}
+                  </>
+                ),
+              },
+              { header: "Last fired", cell: (r) => formatDateTime(r.last_fired_at) },
+              {
+                header: "Actions",
+                cell: (r) => (
+                  <div className="row">
+                    <button type="button" className="link" onClick={() => setEditing(r)}>
+                      Edit
+                    </button>
+                    <button type="button" className="link" onClick={() => void toggle(r)}>
+                      {r.is_active ? "Pause" : "Resume"}
+                    </button>
+                    <button type="button" className="link danger-text" onClick={() => setDoomed(r)}>
+                      Delete
+                    </button>
+                  </div>
+                ),
+              },
+            ]}
+          />
         )}
       </section>
       <div className="grid">
@@ -162,38 +154,32 @@ export default function AlertsPage() {
         <ErrorBanner error={history.error} />
         {!history.data ? (
           <Spinner />
-        ) : history.data.results.length === 0 ? (
-          <p className="muted">Nothing sent yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table aria-label="Delivery history">
-              <thead>
-                <tr>
-                  <th>Time</th>
-                  <th>Channel</th>
-                  <th>Subject</th>
-                  <th>Status</th>
-                  <th>Destination</th>
-                  <th className="num">Attempts</th>
-                </tr>
-              </thead>
-              <tbody>
-                {history.data.results.map((d) => (
-                  <tr key={d.id}>
-                    <td>{formatDateTime(d.created_at)}</td>
-                    <td>{CHANNEL_LABEL[d.channel]}</td>
-                    <td title={d.body}>{d.subject || d.event_type}</td>
-                    <td>
-                      <StatusBadge status={d.status} />
-                      {d.reason && <div className="small muted">{d.reason}</div>}
-                    </td>
-                    <td>{d.destination || "—"}</td>
-                    <td className="num">{d.attempts}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Delivery history"
+            rows={history.data.results}
+            rowKey={(d) => d.id}
+            empty="Nothing sent yet."
+            columns={[
+              { header: "Time", cell: (d) => formatDateTime(d.created_at) },
+              { header: "Channel", cell: (d) => CHANNEL_LABEL[d.channel] },
+              {
+                header: "Subject",
+                cell: (d) => <span title={d.body}>{d.subject || d.event_type}</span>,
+              },
+              {
+                header: "Status",
+                cell: (d) => (
+                  <>
+                    <StatusBadge status={d.status} />
+                    {d.reason && <div className="small muted">{d.reason}</div>}
+                  </>
+                ),
+              },
+              { header: "Destination", cell: (d) => d.destination || "—" },
+              { header: "Attempts", num: true, cell: (d) => d.attempts },
+            ]}
+          />
         )}
       </section>
       <ConfirmDialog

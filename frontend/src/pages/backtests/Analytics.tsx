@@ -2,6 +2,7 @@
 import { useMemo, useState } from "react";
 import type { Trade } from "../../api/backtests";
 import { BarChart } from "../../components/BarChart";
+import { GroupChooser } from "../../components/GroupChooser";
 import { byDay, byHour, byWeekday, type Bucket } from "../../lib/analytics";
 import { formatMoney, signClass } from "../../lib/format";
 
@@ -14,19 +15,12 @@ export function Analytics({ trades }: { trades: Trade[] }) {
   if (trades.length === 0) return <p className="muted">No trades to analyse.</p>;
   return (
     <div className="stack">
-      <div className="row" role="radiogroup" aria-label="Group trades by">
-        {(Object.keys(VIEWS) as View[]).map((v) => (
-          <label key={v} className="chip">
-            <input
-              type="radio"
-              name="analytics-view"
-              checked={view === v}
-              onChange={() => setView(v)}
-            />
-            by {v === "hour" ? "hour of entry" : v}
-          </label>
-        ))}
-      </div>
+      <GroupChooser
+        views={Object.keys(VIEWS) as View[]}
+        value={view}
+        onChange={setView}
+        text={(v) => (v === "hour" ? "hour of entry" : v)}
+      />
       <BarChart
         label={`P&L by ${view}`}
         bars={buckets.map((b) => ({

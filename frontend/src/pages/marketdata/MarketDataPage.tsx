@@ -12,6 +12,7 @@ import {
   type Timeframe,
 } from "../../api/marketdata";
 import { PageHeader } from "../../components/Layout";
+import { DataTable, Empty } from "../../components/DataTable";
 import { ErrorBanner, Select, Spinner, TextInput, fieldError } from "../../components/forms";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useAsync } from "../../lib/useAsync";
@@ -49,39 +50,32 @@ export default function MarketDataPage() {
           {!instruments.data ? (
             <Spinner />
           ) : (
-            <div className="table-wrap">
-              <table aria-label="Instruments">
-                <thead>
-                  <tr>
-                    <th>Symbol</th>
-                    <th>Kind</th>
-                    <th>Exchange</th>
-                    <th className="num">Lot</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
-                  {instruments.data.results.map((i) => (
-                    <tr key={i.id} className={i.id === picked ? "selected" : ""}>
-                      <td>{i.symbol}</td>
-                      <td>{i.kind}</td>
-                      <td>{i.exchange}</td>
-                      <td className="num">{i.lot_size}</td>
-                      <td>
-                        <button
-                          type="button"
-                          className="link"
-                          onClick={() => setPicked(i.id)}
-                          aria-label={`Data health of ${i.symbol}`}
-                        >
-                          Health
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              label="Instruments"
+              rows={instruments.data.results}
+              rowKey={(i) => i.id}
+              rowProps={(i) => ({ className: i.id === picked ? "selected" : undefined })}
+              empty="No instrument matches."
+              columns={[
+                { header: "Symbol", cell: (i) => i.symbol },
+                { header: "Kind", cell: (i) => i.kind },
+                { header: "Exchange", cell: (i) => i.exchange },
+                { header: "Lot", num: true, cell: (i) => i.lot_size },
+                {
+                  header: "",
+                  cell: (i) => (
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => setPicked(i.id)}
+                      aria-label={`Data health of ${i.symbol}`}
+                    >
+                      Health
+                    </button>
+                  ),
+                },
+              ]}
+            />
           )}
         </section>
         {picked ? (
@@ -89,7 +83,7 @@ export default function MarketDataPage() {
         ) : (
           <section className="panel">
             <h2>Data health</h2>
-            <p className="muted">Pick an instrument to see its series and health report.</p>
+            <Empty>Pick an instrument to see its series and health report.</Empty>
           </section>
         )}
       </div>
@@ -215,40 +209,31 @@ function Tracked() {
       <h2 id="tracked-h">Tracked series</h2>
       <ErrorBanner error={error ?? tracked.error} />
       {tracked.data && (
-        <div className="table-wrap">
-          <table aria-label="Tracked series">
-            <thead>
-              <tr>
-                <th>Instrument</th>
-                <th>Timeframe</th>
-                <th>Provider</th>
-                <th className="num">History (days)</th>
-                <th>Active</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {tracked.data.results.map((t) => (
-                <tr key={t.id}>
-                  <td>#{t.instrument}</td>
-                  <td>{t.timeframe}</td>
-                  <td>{t.provider}</td>
-                  <td className="num">{t.history_days}</td>
-                  <td>{t.is_active ? "yes" : "no"}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="link danger-text"
-                      onClick={() => void remove(t.id)}
-                    >
-                      Stop tracking
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Tracked series"
+          rows={tracked.data.results}
+          rowKey={(t) => t.id}
+          empty="No series tracked yet."
+          columns={[
+            { header: "Instrument", cell: (t) => `#${t.instrument}` },
+            { header: "Timeframe", cell: (t) => t.timeframe },
+            { header: "Provider", cell: (t) => t.provider },
+            { header: "History (days)", num: true, cell: (t) => t.history_days },
+            { header: "Active", cell: (t) => (t.is_active ? "yes" : "no") },
+            {
+              header: "",
+              cell: (t) => (
+                <button
+                  type="button"
+                  className="link danger-text"
+                  onClick={() => void remove(t.id)}
+                >
+                  Stop tracking
+                </button>
+              ),
+            },
+          ]}
+        />
       )}
       <form className="row" onSubmit={add} aria-label="Track a series">
         <TextInput
@@ -293,44 +278,37 @@ function IngestionRuns() {
       <ErrorBanner error={runs.error} />
       {!runs.data ? (
         <Spinner />
-      ) : runs.data.results.length === 0 ? (
-        <p className="muted">No ingestion has run yet.</p>
       ) : (
-        <div className="table-wrap">
-          <table aria-label="Ingestion runs">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>Kind</th>
-                <th>Provider</th>
-                <th>Series</th>
-                <th>Status</th>
-                <th className="num">Rows in / new / rejected</th>
-                <th>Finished</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.data.results.map((r) => (
-                <tr key={r.id}>
-                  <td>{r.id}</td>
-                  <td>{r.kind}</td>
-                  <td>{r.provider}</td>
-                  <td>
-                    {r.instrument ? `#${r.instrument}` : "—"} {r.timeframe}
-                  </td>
-                  <td>
-                    <StatusBadge status={r.status} />
-                    {r.error && <div className="small neg">{r.error}</div>}
-                  </td>
-                  <td className="num">
-                    {r.rows_received} / {r.rows_inserted} / {r.rows_rejected}
-                  </td>
-                  <td>{formatDateTime(r.finished_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Ingestion runs"
+          rows={runs.data.results}
+          rowKey={(r) => r.id}
+          empty="No ingestion has run yet."
+          columns={[
+            { header: "#", cell: (r) => r.id },
+            { header: "Kind", cell: (r) => r.kind },
+            { header: "Provider", cell: (r) => r.provider },
+            {
+              header: "Series",
+              cell: (r) => `${r.instrument ? `#${r.instrument}` : "—"} ${r.timeframe}`,
+            },
+            {
+              header: "Status",
+              cell: (r) => (
+                <>
+                  <StatusBadge status={r.status} />
+                  {r.error && <div className="small neg">{r.error}</div>}
+                </>
+              ),
+            },
+            {
+              header: "Rows in / new / rejected",
+              num: true,
+              cell: (r) => `${r.rows_received} / ${r.rows_inserted} / ${r.rows_rejected}`,
+            },
+            { header: "Finished", cell: (r) => formatDateTime(r.finished_at) },
+          ]}
+        />
       )}
     </section>
   );

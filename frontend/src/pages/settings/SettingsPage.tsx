@@ -4,6 +4,7 @@ import { useNavigate } from "react-router-dom";
 import { changePassword, endSession, listSessions, updateProfile } from "../../api/account";
 import { forgetSession, signOut, updateUser } from "../../api/auth";
 import { PageHeader } from "../../components/Layout";
+import { DataTable } from "../../components/DataTable";
 import { ErrorBanner, Select, Spinner, TextInput, fieldError } from "../../components/forms";
 import { useAsync } from "../../lib/useAsync";
 import { useUser } from "../../lib/useAuth";
@@ -165,39 +166,35 @@ function Sessions() {
       {!sessions.data ? (
         <Spinner />
       ) : (
-        <div className="table-wrap">
-          <table aria-label="Sessions">
-            <thead>
-              <tr>
-                <th>Device</th>
-                <th>Address</th>
-                <th>Signed in</th>
-                <th>Last active</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.data.map((s) => (
-                <tr key={s.sid}>
-                  <td title={s.user_agent}>
-                    {describeAgent(s.user_agent)}
-                    {s.current && <strong> (this browser)</strong>}
-                  </td>
-                  <td>{s.ip || "—"}</td>
-                  <td>{formatDateTime(s.created_at)}</td>
-                  <td>{formatDateTime(s.last_used_at)}</td>
-                  <td>
-                    {!s.current && (
-                      <button type="button" onClick={() => void end(s.sid)}>
-                        End
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Sessions"
+          rows={sessions.data}
+          rowKey={(s) => s.sid}
+          empty="No sessions."
+          columns={[
+            {
+              header: "Device",
+              cell: (s) => (
+                <span title={s.user_agent}>
+                  {describeAgent(s.user_agent)}
+                  {s.current && <strong> (this browser)</strong>}
+                </span>
+              ),
+            },
+            { header: "Address", cell: (s) => s.ip || "—" },
+            { header: "Signed in", cell: (s) => formatDateTime(s.created_at) },
+            { header: "Last active", cell: (s) => formatDateTime(s.last_used_at) },
+            {
+              header: "",
+              cell: (s) =>
+                !s.current && (
+                  <button type="button" onClick={() => void end(s.sid)}>
+                    End
+                  </button>
+                ),
+            },
+          ]}
+        />
       )}
       <div className="row">
         <button type="button" onClick={() => void signOut(true).then(() => navigate("/signin"))}>

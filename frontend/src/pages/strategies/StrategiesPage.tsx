@@ -14,6 +14,7 @@ import {
 } from "../../api/strategies";
 import { ApiError } from "../../api/errors";
 import { PageHeader } from "../../components/Layout";
+import { DataTable } from "../../components/DataTable";
 import { ErrorBanner, Spinner, TextInput } from "../../components/forms";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { Pager } from "../../components/Pager";
@@ -118,53 +119,45 @@ export default function StrategiesPage() {
       <ErrorBanner error={list.error} />
       {!list.data ? (
         <Spinner />
-      ) : list.data.count === 0 ? (
-        <p className="muted">
-          {search
-            ? "No strategy matches."
-            : "No strategies yet: start from a template below or a blank one."}
-        </p>
       ) : (
-        <div className="table-wrap">
-          <table aria-label="Strategies">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Version</th>
-                <th>Updated</th>
-                <th>Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.results.map((s) => (
-                <tr key={s.id}>
-                  <td>
-                    <Link to={`/strategies/${s.id}`}>{s.name}</Link>
-                    {s.description && <div className="muted small">{s.description}</div>}
-                  </td>
-                  <td>v{s.version}</td>
-                  <td>{formatDateTime(s.updated_at)}</td>
-                  <td>
-                    <div className="row">
-                      <Link to={`/strategies/${s.id}`}>Edit</Link>
-                      <Link to={`/backtests/new?strategy=${s.id}`}>Backtest</Link>
-                      <button type="button" className="link" onClick={() => void exportOne(s)}>
-                        Export
-                      </button>
-                      <button
-                        type="button"
-                        className="link danger-text"
-                        onClick={() => setDoomed(s)}
-                      >
-                        Delete
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Strategies"
+          rows={list.data.results}
+          rowKey={(s) => s.id}
+          empty={
+            search
+              ? "No strategy matches."
+              : "No strategies yet: start from a template below or a blank one."
+          }
+          columns={[
+            {
+              header: "Name",
+              cell: (s) => (
+                <>
+                  <Link to={`/strategies/${s.id}`}>{s.name}</Link>
+                  {s.description && <div className="muted small">{s.description}</div>}
+                </>
+              ),
+            },
+            { header: "Version", cell: (s) => `v${s.version}` },
+            { header: "Updated", cell: (s) => formatDateTime(s.updated_at) },
+            {
+              header: "Actions",
+              cell: (s) => (
+                <div className="row">
+                  <Link to={`/strategies/${s.id}`}>Edit</Link>
+                  <Link to={`/backtests/new?strategy=${s.id}`}>Backtest</Link>
+                  <button type="button" className="link" onClick={() => void exportOne(s)}>
+                    Export
+                  </button>
+                  <button type="button" className="link danger-text" onClick={() => setDoomed(s)}>
+                    Delete
+                  </button>
+                </div>
+              ),
+            },
+          ]}
+        />
       )}
       {list.data && (
         <Pager page={page} pages={Math.ceil(list.data.count / PAGE)} onPage={setPage} />

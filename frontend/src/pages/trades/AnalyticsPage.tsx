@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { getTradeAnalytics, listAccounts } from "../../api/trades";
 import { BarChart } from "../../components/BarChart";
+import { GroupChooser } from "../../components/GroupChooser";
 import { PageHeader } from "../../components/Layout";
 import { ErrorBanner, Select, Spinner } from "../../components/forms";
 import { formatMoney, signClass } from "../../lib/format";
@@ -61,19 +62,12 @@ export default function TradeAnalyticsPage() {
           </section>
           <section className="panel stack" aria-labelledby="groups-h">
             <h2 id="groups-h">P&amp;L by {view}</h2>
-            <div className="row" role="radiogroup" aria-label="Group trades by">
-              {(Object.keys(GROUPS) as GroupView[]).map((v) => (
-                <label key={v} className="chip">
-                  <input
-                    type="radio"
-                    name="trade-analytics-view"
-                    checked={view === v}
-                    onChange={() => setView(v)}
-                  />
-                  by {v === "hour" ? "hour of exit" : v}
-                </label>
-              ))}
-            </div>
+            <GroupChooser
+              views={Object.keys(GROUPS) as GroupView[]}
+              value={view}
+              onChange={setView}
+              text={(v) => (v === "hour" ? "hour of exit" : v)}
+            />
             {groups.length === 0 ? (
               <p className="muted">No closed trades yet.</p>
             ) : (

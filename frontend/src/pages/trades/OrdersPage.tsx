@@ -9,6 +9,7 @@ import {
   listAccounts,
   listOrders,
   type BrokerAccount,
+  type ExecutedOrder,
   type Order,
   type OrderStatus,
   type OrderType,
@@ -24,6 +25,7 @@ import { formatDateTime } from "../../lib/time";
 import { useAsync } from "../../lib/useAsync";
 import { useEvents, useReconnect } from "../../lib/useEvents";
 import { TradesNav } from "./TradesNav";
+import { LegPicker, ResolvedLeg } from "./LegPicker";
 import {
   NEW_TICKET,
   SubmissionKey,
@@ -220,7 +222,7 @@ export function Ticket({
 }) {
   const [fields, setFields] = useState<TicketFields>(NEW_TICKET);
   const [error, setError] = useState<unknown>(null);
-  const [placed, setPlaced] = useState<Order | null>(null);
+  const [placed, setPlaced] = useState<ExecutedOrder | null>(null);
   const [sending, setSending] = useState(false);
   const keys = useRef(new SubmissionKey());
   const set = <K extends keyof TicketFields>(k: K, v: TicketFields[K]) =>
@@ -269,15 +271,28 @@ export function Ticket({
           options={accounts.map((a) => ({ value: String(a.id), label: `${a.name} (${a.broker})` }))}
           error={fieldError(error, "account")}
         />
-        <TextInput
-          label="Instrument"
-          value={fields.instrument}
-          placeholder="NIFTY"
-          required
-          autoCapitalize="characters"
-          onChange={(e) => set("instrument", e.target.value)}
-          error={fieldError(error, "instrument")}
+        <Select
+          label="Trade"
+          value={fields.contract}
+          onChange={(e) => set("contract", e.target.value as TicketFields["contract"])}
+          options={[
+            { value: "instrument", label: "An instrument" },
+            { value: "option_leg", label: "An option contract" },
+          ]}
         />
+        {fields.contract === "instrument" ? (
+          <TextInput
+            label="Instrument"
+            value={fields.instrument}
+            placeholder="NIFTY"
+            required
+            autoCapitalize="characters"
+            onChange={(e) => set("instrument", e.target.value)}
+            error={fieldError(error, "instrument")}
+          />
+        ) : (
+          <LegPicker leg={fields.leg} error={error} onChange={(leg) => set("leg", leg)} />
+        )}
         <Select
           label="Side"
           value={fields.side}
@@ -352,6 +367,7 @@ export function Ticket({
           {placed.reason ? ` — ${placed.reason}` : ""}
         </p>
       )}
+      {placed?.option_leg && <ResolvedLeg leg={placed.option_leg} />}
     </section>
   );
 }
