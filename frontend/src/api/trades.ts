@@ -59,6 +59,12 @@ export function resumeAccount(id: number) {
   return unwrap(api.POST("/api/trades/accounts/{account_id}/resume", { params: acct(id) }));
 }
 
+/** Test the stored credentials at the broker (its funds call): the account as it now is
+ * (status, funds, token expiry); 409 credentials_refused marks it token_expired. */
+export function accountTest(id: number) {
+  return unwrap(api.POST("/api/trades/accounts/{account_id}/test", { params: acct(id) }));
+}
+
 /** Place one order. The key makes a repeated submission (double click, retry) answer the
  * first order instead of placing another. */
 export function executeOrder(body: ExecuteRequest, idempotencyKey: string) {

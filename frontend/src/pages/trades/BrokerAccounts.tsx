@@ -1,7 +1,9 @@
-/** Settings → Broker accounts: list, connect (paper or Dhan), refresh, halt/resume, delete. */
+/** Settings → Broker accounts: list, connect (paper or Dhan), refresh, test the credentials,
+ * halt/resume, delete. */
 import { useState, type FormEvent } from "react";
 import "./trades.css";
 import {
+  accountTest,
   connectAccount,
   deleteAccount,
   getAccount,
@@ -26,6 +28,7 @@ export function BrokerAccounts() {
   const [actionError, setActionError] = useState<unknown>(null);
   const [busy, setBusy] = useState<number | null>(null);
   const [reconnecting, setReconnecting] = useState<number | null>(null);
+  const [tested, setTested] = useState<{ id: number; text: string } | null>(null);
   useEvents(() => accounts.reload(), ["trades.halted", "trades.token_expired"]);
   useReconnect(accounts.reload);
 
@@ -39,6 +42,23 @@ export function BrokerAccounts() {
       setActionError(e);
     } finally {
       setBusy(null);
+    }
+  };
+
+  /** Ask the broker (funds) with the stored credentials; reload either way, since a refused
+   * token turns the account token_expired. */
+  const test = async (id: number) => {
+    setBusy(id);
+    setActionError(null);
+    setTested(null);
+    try {
+      const a = await accountTest(id);
+      setTested({ id, text: testedText(a) });
+    } catch (e) {
+      setActionError(e);
+    } finally {
+      setBusy(null);
+      accounts.reload();
     }
   };
 
@@ -81,7 +101,9 @@ export function BrokerAccounts() {
                 <dt>Funds</dt>
                 <dd>₹{formatMoney(fundsOf(a))}</dd>
                 <dt>Token expires</dt>
-                <dd>{a.token_expires_at ? formatDateTime(a.token_expires_at) : "—"}</dd>
+                <dd>
+                  <TokenExpiry account={a} />
+                </dd>
                 <dt>Capabilities</dt>
                 <dd>{capabilities(a)}</dd>
               </dl>
@@ -92,6 +114,9 @@ export function BrokerAccounts() {
                   onClick={() => void run(a.id, () => getAccount(a.id))}
                 >
                   Reload
+                </button>
+                <button type="button" disabled={busy === a.id} onClick={() => void test(a.id)}>
+                  {busy === a.id ? "Testing…" : "Test connection"}
                 </button>
                 {a.broker !== "paper" && (
                   <button
@@ -119,6 +144,11 @@ export function BrokerAccounts() {
                   Delete
                 </button>
               </div>
+              {tested?.id === a.id && (
+                <p className="small" role="status">
+                  {tested.text}
+                </p>
+              )}
               {reconnecting === a.id && (
                 <Reconnect
                   account={a}
@@ -143,6 +173,56 @@ export function BrokerAccounts() {
       />
     </section>
   );
+}
+
+const TWO_HOURS = 2 * 60 * 60 * 1000;
+
+/** The token's state: expired (refused, or past its expiry), expiring within 2 h, or fine. */
+export function tokenState(
+  a: Pick<BrokerAccount, "status" | "token_expires_at">,
+  now = Date.now(),
+): "expired" | "expiring" | "ok" | "none" {
+  if (a.status === "token_expired") return "expired";
+  if (!a.token_expires_at) return "none";
+  const left = new Date(a.token_expires_at).getTime() - now;
+  if (Number.isNaN(left)) return "none";
+  if (left <= 0) return "expired";
+  return left < TWO_HOURS ? "expiring" : "ok";
+}
+
+function TokenExpiry({ account }: { account: BrokerAccount }) {
+  const state = tokenState(account);
+  const when = account.token_expires_at ? formatDateTime(account.token_expires_at) : "—";
+  if (state === "expired")
+    return (
+      <>
+        <span className="badge badge-token_expired">expired</span>
+        {account.token_expires_at && <span className="muted"> {when}</span>}
+      </>
+    );
+  if (state === "expiring")
+    return (
+      <>
+        {when} <span className="badge badge-reducing">expires in &lt; 2 h</span>
+      </>
+    );
+  return <>{when}</>;
+}
+
+function testedText(a: BrokerAccount): string {
+  const funds = fundsOf(a);
+  const parts = [`Connection OK (${a.status})`];
+  if (funds !== null) parts.push(`funds ₹${formatMoney(funds)}`);
+  if (a.token_expires_at) {
+    const state = tokenState(a);
+    parts.push(
+      state === "expired"
+        ? `token expired ${formatDateTime(a.token_expires_at)}`
+        : `token expires ${formatDateTime(a.token_expires_at)}` +
+            (state === "expiring" ? " (in < 2 h)" : ""),
+    );
+  }
+  return parts.join("; ") + ".";
 }
 
 function title(kind: "halt" | "resume" | "delete"): string {
