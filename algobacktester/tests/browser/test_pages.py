@@ -24,7 +24,8 @@ def test_dashboard_shows_runs_rankings_data_and_alerts(
     expect(best.get_by_role("link", name="EMA 20/50 cross").first).to_be_visible()
     expect(page.get_by_role("region", name="Data status")).to_contain_text("NIFTY")
     alerts = page.get_by_role("region", name=re.compile("Unread alerts"))
-    expect(alerts).to_contain_text("Backtest finished")  # the run's in-app alert
+    # the run's in-app alert, in words: "Backtest #9 finished: −1.27%"
+    expect(alerts).to_contain_text(f"Backtest #{run.pk} finished")
     screenshot("dashboard")
     alerts.get_by_role("button", name="Mark all read").click()
     expect(alerts).to_contain_text("Nothing new.")
