@@ -310,9 +310,26 @@ def run_fast(
         trades = grow_columns(trades, int(st[S_NTRADES]))
         rejects = grow(rejects, int(st[S_NREJ]))
         i = _fast_walk(
-            i, stop, st, p, fee_rows, fee_starts, ts, o, c, el, xl, es, xs,
-            trades, rejects, scratch, equity, cash, pos,
-        )  # fmt: skip
+            i,
+            stop,
+            st,
+            p,
+            fee_rows,
+            fee_starts,
+            ts,
+            o,
+            c,
+            el,
+            xl,
+            es,
+            xs,
+            trades,
+            rejects,
+            scratch,
+            equity,
+            cash,
+            pos,
+        )
     if end_mode != END_KEEP_OPEN and n > 0:
         trades = grow_columns(trades, int(st[S_NTRADES]))
         r = 0

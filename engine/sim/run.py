@@ -97,15 +97,38 @@ def _run(prep: Prepared, signals: Signals) -> tuple[np.ndarray, ...]:
     fees, end = prep.fees, prep.config.end_mode
     if prep.fast:
         return run_fast(
-            prep.params, fees.rows, fees.starts, bars.ts, bars.open, bars.close,
-            el, xl, es, xs, end,
-        )  # fmt: skip
+            prep.params,
+            fees.rows,
+            fees.starts,
+            bars.ts,
+            bars.open,
+            bars.close,
+            el,
+            xl,
+            es,
+            xs,
+            end,
+        )
     return run_loop(
-        prep.params, fees.rows, fees.starts, bars.ts, bars.open, bars.high, bars.low,
-        bars.close, prep.days, prep.mods, el, xl, es, xs, end, prep.lots,
+        prep.params,
+        fees.rows,
+        fees.starts,
+        bars.ts,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close,
+        prep.days,
+        prep.mods,
+        el,
+        xl,
+        es,
+        xs,
+        end,
+        prep.lots,
         _level_series(prep, signals, "stop", L.P_LEVEL_SL),
         _level_series(prep, signals, "target", L.P_LEVEL_TP),
-    )  # fmt: skip
+    )
 
 
 def _calendar(bars: Bars, config: SimConfig, risk: RiskSettings | None) -> tuple[np.ndarray, ...]:
