@@ -181,7 +181,37 @@ class StepResult:
     values: dict[str, float] = field(default_factory=dict)
 
 
-class LiveRunner:
+class _BarStepper:
+    """What both runners share: ``step`` takes one closed bar after the last one."""
+
+    @property
+    def last_ts(self) -> int | None:
+        raise NotImplementedError
+
+    def step(
+        self,
+        bar: Bar,
+        next_ts: int | None,
+        *,
+        force_exit: bool = False,
+        allow_entries: bool = True,
+    ) -> Any:
+        """Process one closed bar. ``force_exit`` closes the position at this bar's close
+        (an exit a tick already sent to the broker, so the book follows the broker);
+        ``allow_entries`` False (a paused session) drops entry signals, exits still work."""
+        self._accept(bar, force_exit)
+        return self._step(bar, next_ts, force_exit, allow_entries)
+
+    def _accept(self, bar: Bar, force_exit: bool) -> None:
+        last = self.last_ts
+        if last is not None and bar.ts <= last:
+            raise ValueError(f"bar {bar.ts} is not after the last one ({last})")
+
+    def _step(self, bar: Bar, next_ts: int | None, force_exit: bool, allow_entries: bool) -> Any:
+        raise NotImplementedError
+
+
+class LiveRunner(_BarStepper):
     """The streaming evaluator and :class:`SimSession` of one session, one bar at a time."""
 
     def __init__(
@@ -196,19 +226,9 @@ class LiveRunner:
     def last_ts(self) -> int | None:
         return self.bar_ts[-1] if self.bar_ts else None
 
-    def step(
-        self,
-        bar: Bar,
-        next_ts: int | None,
-        *,
-        force_exit: bool = False,
-        allow_entries: bool = True,
+    def _step(
+        self, bar: Bar, next_ts: int | None, force_exit: bool, allow_entries: bool
     ) -> StepResult:
-        """Process one closed bar. ``force_exit`` closes the position at this bar's close
-        (an exit a tick already sent to the broker, so the book follows the broker);
-        ``allow_entries`` False (a paused session) drops entry signals, exits still work."""
-        if self.bar_ts and bar.ts <= self.bar_ts[-1]:
-            raise ValueError(f"bar {bar.ts} is not after the last one ({self.bar_ts[-1]})")
         signal = self.evaluator.update(*bar.row())
         st = self.sim.state
         before_qty, before_n = float(st[L.S_QTY]), int(st[L.S_NTRADES])
@@ -474,7 +494,7 @@ class LegStepResult:
     values: dict[str, float] = field(default_factory=dict)
 
 
-class LegRunner:
+class LegRunner(_BarStepper):
     """A session whose entries fire option legs, one bar at a time.
 
     Each step runs the backtest's own leg simulator (``engine.options.sim.simulate_legs``,
@@ -505,18 +525,14 @@ class LegRunner:
     def last_ts(self) -> int | None:
         return self.bars[-1].ts if self.bars else None
 
-    def step(
-        self,
-        bar: Bar,
-        next_ts: int | None,
-        *,
-        force_exit: bool = False,
-        allow_entries: bool = True,
-    ) -> LegStepResult:
+    def _accept(self, bar: Bar, force_exit: bool) -> None:
         if force_exit:
             raise ValueError("tick exits of option legs are not available yet")
-        if self.bars and bar.ts <= self.bars[-1].ts:
-            raise ValueError(f"bar {bar.ts} is not after the last one ({self.bars[-1].ts})")
+        super()._accept(bar, force_exit)
+
+    def _step(
+        self, bar: Bar, next_ts: int | None, force_exit: bool, allow_entries: bool
+    ) -> LegStepResult:
         self.bars.append(bar)
         if not allow_entries:
             self.blocked.append(len(self.bars) - 1)

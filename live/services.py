@@ -436,20 +436,7 @@ def _one(session: LiveSession, runner: Runner, bar: Bar, next_ts: int | None, so
         "actions": list(sig.actions),
         "entries_allowed": allow,
     }
-    session.steps += 1
-    SessionStep.objects.create(
-        session=session,
-        bar_ts=ns_dt(bar.ts),
-        seq=session.steps,
-        bar=list(bar.row()),
-        next_ts=next_ts,
-        signal=signal,
-        force_exit=force_exit,
-        source=source,
-        attempt=holder_name(),
-    )
-    if any(signal[k] for k in ("entry_long", "exit_long", "entry_short", "exit_short")):
-        _event(session, "signal", _signal_text(signal), bar_ts=bar.ts, data=signal)
+    _record_step(session, bar, next_ts, signal, source, force_exit=force_exit)
     if result.fills:
         _paper_clock(session, bar)
     for fill in result.fills:
@@ -498,19 +485,7 @@ def _one_legs(
         _halt(session, f"option legs: {exc}")
         return None
     signal = {**result.signal, "entries_allowed": allow}
-    session.steps += 1
-    SessionStep.objects.create(
-        session=session,
-        bar_ts=ns_dt(bar.ts),
-        seq=session.steps,
-        bar=list(bar.row()),
-        next_ts=next_ts,
-        signal=signal,
-        source=source,
-        attempt=holder_name(),
-    )
-    if any(signal[k] for k in ("entry_long", "exit_long", "entry_short", "exit_short")):
-        _event(session, "signal", _signal_text(signal), bar_ts=bar.ts, data=signal)
+    _record_step(session, bar, next_ts, signal, source)
     contracts = {_key(f.contract): _leg_instrument(f.contract) for f in result.fills}
     quotes = _caught_up_quotes(session, runner, contracts, source)
     quotes.update({str(contracts[_key(f.contract)].pk): list(f.premium) for f in result.fills})
@@ -623,6 +598,33 @@ def _held_quotes(
         str(_leg_instrument({**h, "symbol": h["contract"]}).pk): list(runner.premium_now(h))
         for h in held
     }
+
+
+def _record_step(
+    session: LiveSession,
+    bar: Bar,
+    next_ts: int | None,
+    signal: dict[str, Any],
+    source: str,
+    *,
+    force_exit: bool = False,
+) -> None:
+    """Count the bar as the session's next step, store its ``SessionStep`` row and, when the
+    strategy signalled, a "signal" event."""
+    session.steps += 1
+    SessionStep.objects.create(
+        session=session,
+        bar_ts=ns_dt(bar.ts),
+        seq=session.steps,
+        bar=list(bar.row()),
+        next_ts=next_ts,
+        signal=signal,
+        force_exit=force_exit,
+        source=source,
+        attempt=holder_name(),
+    )
+    if any(signal[k] for k in ("entry_long", "exit_long", "entry_short", "exit_short")):
+        _event(session, "signal", _signal_text(signal), bar_ts=bar.ts, data=signal)
 
 
 def _signal_text(signal: dict[str, Any]) -> str:

@@ -82,3 +82,56 @@ def strategy_of(user, key: str):
     template = template_get(key)
     assert template is not None
     return strategy_create(owner=user, name=template.name, graph=template.graph)
+
+
+@pytest.fixture
+def day(nifty):
+    """One ORB day stored for NIFTY: the breakout enters at bar 127, hits its target at 203."""
+    return store_day(nifty)
+
+
+def store_day(instrument, days: int = 1, seed: int = 4) -> Bars:
+    """Store ``synthetic_bars(days, seed)`` for the instrument and return them (with the
+    default seed the opening-range breakout enters at bar 127, hits its target at 203)."""
+    from django.db import transaction
+
+    bars = synthetic_bars(days=days, seed=seed)
+    with transaction.atomic():
+        store_bars(instrument, bars)
+    return bars
+
+
+def start_session(
+    user,
+    instrument,
+    account,
+    key: str = "opening_range_breakout",
+    *,
+    strategy=None,
+    start: str = "2024-01-01",
+    end: str | None = None,
+    run: bool = True,
+    **kw,
+):
+    """A replayed session of the template ``key`` (or ``strategy``) on the instrument and
+    account from ``start`` (to ``end``) at full speed, started unless ``run`` is False;
+    ``kw`` goes to ``session_create`` as it is (lots, options, risk_overrides...)."""
+    from decimal import Decimal
+
+    from live import services
+
+    strategy = strategy or strategy_of(user, key)
+    replay = (
+        {"start": start, "speed": 0} if end is None else {"start": start, "end": end, "speed": 0}
+    )
+    session = services.session_create(
+        user=user,
+        strategy_id=strategy.pk,
+        version=None,
+        account_id=account.pk,
+        instrument_ref=instrument.pk,
+        capital=Decimal("100000000"),
+        replay=replay,
+        **kw,
+    )
+    return services.session_start(session=session) if run else session

@@ -17,8 +17,9 @@ SIGNALS = ("entry_long", "exit_long", "entry_short", "exit_short")
 PROTECTIVE = ("stop", "trailing", "target", "guardrail", "square_off")
 
 
-def compare(session: LiveSession, bars: Bars) -> dict[str, Any]:
-    """Assert signals, engine trades, orders and fills equal the backtest's; return counts."""
+def _signals_match(session: LiveSession, bars: Bars) -> tuple[Any, list[SessionStep]]:
+    """Assert the session runs, stepped exactly ``bars`` and signalled what the backtest's
+    graph evaluates on them; return that graph and the steps."""
     session.refresh_from_db()
     assert session.status == LiveSession.Status.RUNNING, session.status_reason
     steps = list(SessionStep.objects.filter(session=session).order_by("seq"))
@@ -28,6 +29,12 @@ def compare(session: LiveSession, bars: Bars) -> dict[str, Any]:
     for name in SIGNALS:
         live = np.array([s.signal[name] for s in steps], dtype=bool)
         assert np.array_equal(live, getattr(signals, name)), name
+    return graph, steps
+
+
+def compare(session: LiveSession, bars: Bars) -> dict[str, Any]:
+    """Assert signals, engine trades, orders and fills equal the backtest's; return counts."""
+    graph, steps = _signals_match(session, bars)
     backtest = run_backtest(bars, graph, services.sim_config(session))
     runner = services._runner_take(session)
     assert runner is not None
@@ -103,15 +110,7 @@ def compare_legs(session: LiveSession, bars: Bars) -> dict[str, Any]:
     side, lots, price, quantity) all equal."""
     from dataclasses import replace
 
-    session.refresh_from_db()
-    assert session.status == LiveSession.Status.RUNNING, session.status_reason
-    steps = list(SessionStep.objects.filter(session=session).order_by("seq"))
-    assert [s.bar[0] for s in steps] == bars.ts.tolist()
-    graph = services._graph_with(session.strategy_version, session.risk_overrides)
-    signals = graph.evaluate(bars)
-    for name in SIGNALS:
-        live = np.array([s.signal[name] for s in steps], dtype=bool)
-        assert np.array_equal(live, getattr(signals, name)), name
+    graph, steps = _signals_match(session, bars)
     config = replace(services.leg_sim_config(session), end_of_data="close_at_close")
     backtest = run_backtest(bars, graph, config)
     runner = services._runner_take(session)

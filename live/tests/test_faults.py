@@ -7,13 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
 
 from algobacktester import bus
 from live import services
 from live.feed import TickGuard, feed_lease_acquire, feed_lease_release, play_session
 from live.models import LiveSession, SessionOrder, SessionStep
-from live.tests.conftest import store_bars, strategy_of, synthetic_bars
+from live.tests.conftest import start_session
 from live.tests.parity import compare
 from trades.brokers.base import OutcomeUnknown
 from trades.brokers.paper import PaperBroker
@@ -23,27 +22,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def day(nifty):
-    bars = synthetic_bars(days=1, seed=4)  # the breakout enters at bar 127, hits its target at 203
-    with transaction.atomic():
-        store_bars(nifty, bars)
-    return bars
-
-
-@pytest.fixture
 def session(user, nifty, paper, day):
-    strategy = strategy_of(user, "opening_range_breakout")
-    s = services.session_create(
-        user=user,
-        strategy_id=strategy.pk,
-        version=None,
-        account_id=paper.pk,
-        instrument_ref=nifty.pk,
-        lots=1,
-        capital=Decimal("100000000"),
-        replay={"start": "2024-01-01", "speed": 0},
-    )
-    return services.session_start(session=s)
+    return start_session(user, nifty, paper, lots=1)
 
 
 def _counts(session):

@@ -4,15 +4,13 @@ the signals, contracts, orders and fills of a backtest of the same version on th
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.db import transaction
 
 from engine.bars import load_csv
 from live import services
 from live.feed import play_session
-from live.tests.conftest import store_bars, strategy_of, synthetic_bars
+from live.tests.conftest import start_session, store_bars, strategy_of, synthetic_bars
 from live.tests.parity import compare_legs
 from marketdata import selectors as md
 
@@ -21,19 +19,9 @@ OPTIONS = {"premium_source": "model", "iv": 0.14, "rate": 0.065}
 
 
 def _session(user, nifty, paper, start, end, strategy=None, **kw):
-    strategy = strategy or strategy_of(user, "supertrend_index_options")
-    session = services.session_create(
-        user=user,
-        strategy_id=strategy.pk,
-        version=None,
-        account_id=paper.pk,
-        instrument_ref=nifty.pk,
-        capital=Decimal("100000000"),
-        replay={"start": start, "end": end, "speed": 0},
-        options=kw.pop("options", OPTIONS),
-        **kw,
-    )
-    return services.session_start(session=session)
+    kw.setdefault("options", OPTIONS)
+    key = "supertrend_index_options"
+    return start_session(user, nifty, paper, key, strategy=strategy, start=start, end=end, **kw)
 
 
 def _played(user, nifty, paper, start, end):

@@ -7,12 +7,11 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import connection
 
 from live import services
 from live.dhan_feed import FeedSettings
@@ -20,7 +19,7 @@ from live.dhan_packets import pack_quote, pack_ticker
 from live.feed import TickGuard, play_session
 from live.market_feed import MarketFeed, dhan_lease_name
 from live.models import FeedLease, LiveSession, SessionEvent, SessionOrder
-from live.tests.conftest import store_bars, strategy_of, synthetic_bars
+from live.tests.conftest import start_session, store_day
 from live.tests.fake_dhan_feed import FakeDhanFeed
 from live.ticks import TICK_TIMEFRAME, TickRecorder
 from marketdata.storage import candles_read
@@ -141,20 +140,8 @@ def test_ticks_become_one_second_bars_and_a_restart_merges_its_cut_second(nifty)
 def market_session(user, nifty, paper):
     """A running session with a long position open (the opening-range breakout enters at bar
     127 of this day), then moved to the market feed."""
-    with transaction.atomic():
-        store_bars(nifty, synthetic_bars(days=1, seed=4))
-    strategy = strategy_of(user, "opening_range_breakout")
-    s = services.session_create(
-        user=user,
-        strategy_id=strategy.pk,
-        version=None,
-        account_id=paper.pk,
-        instrument_ref=nifty.pk,
-        lots=1,
-        capital=Decimal("100000000"),
-        replay={"start": "2024-01-01", "speed": 0},
-    )
-    s = services.session_start(session=s)
+    store_day(nifty)
+    s = start_session(user, nifty, paper, lots=1)
     entered: list[int] = []
 
     def until_entry(session_id, bar, next_ts):

@@ -13,12 +13,12 @@ from live.feed import feed_lease_acquire, play_session
 from live.models import LiveSession
 from live.notify import feed_watch
 from live.tests import test_faults
-from live.tests.conftest import strategy_of
+from live.tests.conftest import start_session
 from notifications.models import AlertRule, Delivery
 from trades.models import PaperLedger
 
 pytestmark = pytest.mark.django_db(transaction=True)
-day, session = test_faults.day, test_faults.session  # one ORB day, a started session
+session = test_faults.session  # a started session on conftest's ORB day
 
 
 def _bodies(event_type: str) -> list[str]:
@@ -61,18 +61,7 @@ def test_a_halt_reaches_the_channels_of_the_users_rule(session):
 
 
 def test_the_daily_max_loss_stop_is_told_once(user, nifty, paper, day):
-    strategy = strategy_of(user, "opening_range_breakout")
-    s = services.session_create(
-        user=user,
-        strategy_id=strategy.pk,
-        version=None,
-        account_id=paper.pk,
-        instrument_ref=nifty.pk,
-        capital=Decimal("100000000"),
-        risk_overrides={"daily_max_loss": 1},
-        replay={"start": "2024-01-01", "speed": 0},
-    )
-    services.session_start(session=s)
+    s = start_session(user, nifty, paper, risk_overrides={"daily_max_loss": 1})
     play_session(s.pk, speed=0)
     [body] = _bodies("live.guardrail")
     assert "hit its daily max loss" in body and "no more entries today" in body

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import transaction
@@ -12,7 +11,7 @@ from engine.bars import load_csv
 from engine.graph import example_documents
 from live import services
 from live.feed import play_session
-from live.tests.conftest import store_bars, strategy_of, synthetic_bars
+from live.tests.conftest import start_session, store_bars, strategy_of, synthetic_bars
 from live.tests.parity import compare
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,17 +27,7 @@ def _strategy(user, key):
 
 def _session(user, nifty, paper, key, start, end):
     strategy = _strategy(user, key)
-    session = services.session_create(
-        user=user,
-        strategy_id=strategy.pk,
-        version=None,
-        account_id=paper.pk,
-        instrument_ref=nifty.pk,
-        lots=2,
-        capital=Decimal("100000000"),
-        replay={"start": start, "end": end, "speed": 0},
-    )
-    return services.session_start(session=session)
+    return start_session(user, nifty, paper, strategy=strategy, start=start, end=end, lots=2)
 
 
 @pytest.mark.parametrize("key", ["sma_cross", "opening_range_breakout"])

@@ -9,15 +9,12 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 
 import pytest
-from django.db import transaction
 
-from live import services
 from live.feed import play_session, send_step
 from live.models import LiveSession
-from live.tests.conftest import store_bars, strategy_of, synthetic_bars
+from live.tests.conftest import start_session, store_day
 from live.tests.parity import compare
 from trades.models import Order, OrderStatus
 from trades.services.accounts import account_connect
@@ -43,28 +40,20 @@ def redis_broker(settings) -> Iterator[str]:
 
 @pytest.fixture
 def replay(user, nifty):
-    bars = synthetic_bars(days=1, seed=4)
-    with transaction.atomic():
-        store_bars(nifty, bars)
-    # the worker reads its own settings: the account carries the limits the test needs
-    account = account_connect(
+    bars = store_day(nifty)
+    return start_session(user, nifty, _worker_account(user, "Paper")), bars
+
+
+def _worker_account(user, name: str):
+    """A paper account for worker processes: they read their own settings, so the account
+    carries the limits the test needs."""
+    return account_connect(
         user=user,
         broker="paper",
-        name="Paper",
+        name=name,
         paper={"starting_cash": "1000000000", "slippage_bps": 0},
         risk={"trading_hours": None, "max_orders_per_second": 1000},
     )
-    strategy = strategy_of(user, "opening_range_breakout")
-    session = services.session_create(
-        user=user,
-        strategy_id=strategy.pk,
-        version=None,
-        account_id=account.pk,
-        instrument_ref=nifty.pk,
-        capital=Decimal("100000000"),
-        replay={"start": "2024-01-01", "speed": 0},
-    )
-    return services.session_start(session=session), bars
 
 
 def _paced(session_id: int, bar: list[float], next_ts: int | None) -> None:
@@ -185,27 +174,11 @@ def test_supertrend_options_bot_on_a_real_worker_equals_the_backtest(redis_broke
     from live.tests.test_legs import OPTIONS, SEED
     from marketdata import selectors as md
 
-    with transaction.atomic():
-        store_bars(nifty, synthetic_bars(days=6, seed=SEED))
-    account = account_connect(
-        user=user,
-        broker="paper",
-        name="Paper legs",
-        paper={"starting_cash": "1000000000", "slippage_bps": 0},
-        risk={"trading_hours": None, "max_orders_per_second": 1000},
+    store_day(nifty, days=6, seed=SEED)
+    account = _worker_account(user, "Paper legs")
+    session = start_session(
+        user, nifty, account, "supertrend_index_options", end="2024-01-06", options=OPTIONS
     )
-    strategy = strategy_of(user, "supertrend_index_options")
-    session = services.session_create(
-        user=user,
-        strategy_id=strategy.pk,
-        version=None,
-        account_id=account.pk,
-        instrument_ref=nifty.pk,
-        capital=Decimal("100000000"),
-        replay={"start": "2024-01-01", "end": "2024-01-06", "speed": 0},
-        options=OPTIONS,
-    )
-    session = services.session_start(session=session)
     bars = md.candles_load(
         instrument=nifty.pk, timeframe="5m", start="2024-01-01", end="2024-01-06"
     )

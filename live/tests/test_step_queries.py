@@ -7,15 +7,13 @@ settled and matched is not reconciled again until it places another."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from live import services
 from live.models import LiveSession, SessionStep
-from live.tests.conftest import store_bars, strategy_of, synthetic_bars
+from live.tests.conftest import start_session, store_day
 
 pytestmark = pytest.mark.django_db
 
@@ -36,20 +34,8 @@ def _statements(ctx) -> list[str]:
 
 
 def test_a_plain_step_is_three_statements(user, nifty, paper, django_capture_on_commit_callbacks):
-    bars = synthetic_bars(days=1, seed=4)  # the breakout enters on bar 127
-    with transaction.atomic():
-        store_bars(nifty, bars)
-    strategy = strategy_of(user, "opening_range_breakout")
-    session = services.session_create(
-        user=user,
-        strategy_id=strategy.pk,
-        version=None,
-        account_id=paper.pk,
-        instrument_ref=nifty.pk,
-        capital=Decimal("100000000"),
-        replay={"start": "2024-01-01", "speed": 0},
-    )
-    services.session_start(session=session)
+    bars = store_day(nifty)  # the breakout enters on bar 127
+    session = start_session(user, nifty, paper)
     counts = []
     for i in range(140):
         with (
