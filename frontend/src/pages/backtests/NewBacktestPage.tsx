@@ -1,12 +1,15 @@
 /** The backtest form: strategy and version, instrument by symbol (with the dates its data
- * covers), dates, capital, lots, fees preset (Indian by default), slippage, fill rule. */
+ * covers), dates, capital, lots, fees preset (Indian by default), slippage, fill rule, and
+ * for a strategy with option legs how premiums are priced (components/OptionsFields). */
 import { useMemo, useState, type FormEvent } from "react";
 import { useNavigate, useSearchParams } from "react-router-dom";
 import { submitBacktest, type BacktestRequest } from "../../api/backtests";
-import { getStrategy, listStrategies, listVersions } from "../../api/strategies";
+import { getStrategy, getVersion, listStrategies, listVersions } from "../../api/strategies";
 import { getInstrument, searchInstruments, type Instrument } from "../../api/marketdata";
 import { PageHeader } from "../../components/Layout";
+import { OptionsFields } from "../../components/OptionsFields";
 import { Checkbox, ErrorBanner, Select, TextInput, fieldError } from "../../components/forms";
+import { NEW_OPTIONS, hasOptionLegs, optionsRequest } from "../../lib/options";
 import { useAsync } from "../../lib/useAsync";
 import { formatDate, zonedParts } from "../../lib/time";
 
@@ -46,6 +49,7 @@ export default function NewBacktestPage() {
     allowLong: true,
     allowShort: true,
   });
+  const [options, setOptions] = useState(NEW_OPTIONS);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -53,6 +57,15 @@ export default function NewBacktestPage() {
   const sid = strategyId ?? strategies.data?.results[0]?.id ?? null;
   const versions = useAsync(() => (sid ? listVersions(sid) : Promise.resolve(null)), [sid]);
   const strategy = useAsync(() => (sid ? getStrategy(sid) : Promise.resolve(null)), [sid]);
+  // The chosen version's graph (the current one by default): option legs need `options`.
+  const versionGraph = useAsync(
+    () =>
+      sid && version
+        ? getVersion(sid, Number(version)).then((v) => v.graph)
+        : Promise.resolve(null),
+    [sid, version],
+  );
+  const legs = hasOptionLegs(version ? versionGraph.data : strategy.data?.graph);
   const matches = useAsync(
     () =>
       query.trim().length >= 1 && !instrument
@@ -86,7 +99,7 @@ export default function NewBacktestPage() {
   // Defaults until the user sets them: the last 30 days of data, the charges of the kind.
   const start = form.start || (minDate && maxDate ? later(minDate, shiftDays(maxDate, -30)) : "");
   const end = form.end || maxDate || "";
-  const fees = form.fees || feePresetFor(chosen?.kind);
+  const fees = form.fees || (legs ? "india_options" : feePresetFor(chosen?.kind));
 
   const choose = (i: Instrument) => {
     setInstrument(i);
@@ -107,7 +120,6 @@ export default function NewBacktestPage() {
       start,
       end,
       capital: form.capital,
-      sizing: { mode: "lots", value: Number(form.lots) },
       fees: { model: fees, params: {} },
       slippage: { ticks: Number(form.slippageTicks), bps: Number(form.slippageBps) },
       fill: form.fill as BacktestRequest["fill"],
@@ -116,6 +128,9 @@ export default function NewBacktestPage() {
       allow_short: form.allowShort,
       pyramiding: 1,
     };
+    // Legs size by their own lots: `sizing` beside them is refused (docs/backtests.md).
+    if (legs) body.options = optionsRequest(options);
+    else body.sizing = { mode: "lots", value: Number(form.lots) };
     if (version) body.version = Number(version);
     setBusy(true);
     setError(null);
@@ -244,9 +259,11 @@ export default function NewBacktestPage() {
               min={1}
               step={1}
               required
-              value={form.lots}
+              value={legs ? "1" : form.lots}
+              readOnly={legs}
+              hint={legs ? "Option legs size by their own lots." : undefined}
               onChange={set("lots")}
-              error={fieldError(error, "sizing.value")}
+              error={fieldError(error, "sizing.value") ?? fieldError(error, "sizing")}
             />
             <Select
               label="Charges"
@@ -300,6 +317,7 @@ export default function NewBacktestPage() {
             onChange={(e) => setForm({ ...form, allowShort: e.target.checked })}
           />
         </fieldset>
+        {legs && <OptionsFields value={options} onChange={setOptions} error={error} />}
         <div className="row">
           <button type="submit" className="primary" disabled={busy}>
             {busy ? "Starting…" : "Run backtest"}

@@ -12,14 +12,16 @@ import {
 } from "../../api/live";
 import { ApiError } from "../../api/errors";
 import { listAccounts, type BrokerAccount } from "../../api/trades";
-import { listStrategies, listVersions } from "../../api/strategies";
+import { getStrategy, getVersion, listStrategies, listVersions } from "../../api/strategies";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { DataTable } from "../../components/DataTable";
+import { OptionsFields } from "../../components/OptionsFields";
 import { PageHeader } from "../../components/Layout";
 import { Pager } from "../../components/Pager";
 import { ErrorBanner, Select, Spinner, TextInput, fieldError } from "../../components/forms";
 import { RiskFields } from "../../editor/RiskForm";
 import { formatMoney, signClass } from "../../lib/format";
+import { hasOptionLegs } from "../../lib/options";
 import { formatDate, formatDateTime } from "../../lib/time";
 import { useAsync } from "../../lib/useAsync";
 import { useEvents, useReconnect, useThrottled } from "../../lib/useEvents";
@@ -172,7 +174,7 @@ export function SessionControls({
   );
 }
 
-function NewSession({ accounts }: { accounts: BrokerAccount[] | undefined }) {
+export function NewSession({ accounts }: { accounts: BrokerAccount[] | undefined }) {
   const navigate = useNavigate();
   const [f, setF] = useState(NEW_SESSION);
   const [error, setError] = useState<unknown>(null);
@@ -183,6 +185,18 @@ function NewSession({ accounts }: { accounts: BrokerAccount[] | undefined }) {
     () => (strategy ? listVersions(Number(strategy)) : Promise.resolve(null)),
     [strategy],
   );
+  // The chosen version's graph (the current one when none is chosen) says whether it has
+  // option legs: then the session needs the `options` block and trades 1 lot.
+  const graph = useAsync(
+    () =>
+      !strategy
+        ? Promise.resolve(null)
+        : f.version
+          ? getVersion(Number(strategy), Number(f.version)).then((v) => v.graph)
+          : getStrategy(Number(strategy)).then((s) => s.graph),
+    [strategy, f.version],
+  );
+  const legs = hasOptionLegs(graph.data);
   const account = f.account || String(accounts?.[0]?.id ?? "");
   const set = <K extends keyof typeof f>(k: K, v: (typeof f)[K]) => setF((x) => ({ ...x, [k]: v }));
 
@@ -191,7 +205,7 @@ function NewSession({ accounts }: { accounts: BrokerAccount[] | undefined }) {
     setBusy(true);
     setError(null);
     try {
-      const s = await createSession(sessionRequest({ ...f, strategy, account }));
+      const s = await createSession(sessionRequest({ ...f, strategy, account }, legs));
       navigate(`/live/${s.id}`);
     } catch (err) {
       setError(err);
@@ -273,7 +287,9 @@ function NewSession({ accounts }: { accounts: BrokerAccount[] | undefined }) {
               label="Lots"
               type="number"
               min={1}
-              value={f.lots}
+              value={legs ? "1" : f.lots}
+              readOnly={legs}
+              hint={legs ? "1: option legs size by their own lots." : undefined}
               onChange={(e) => set("lots", e.target.value)}
               error={err("lots")}
             />
@@ -314,6 +330,14 @@ function NewSession({ accounts }: { accounts: BrokerAccount[] | undefined }) {
               />
             </div>
           </fieldset>
+          {legs && (
+            <OptionsFields
+              value={f.options}
+              onChange={(options) => set("options", options)}
+              error={error}
+              className="live-form"
+            />
+          )}
           <details>
             <summary>Risk overrides (replace the strategy's for this session)</summary>
             <div className="live-form live-risk">

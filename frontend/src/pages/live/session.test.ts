@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Session, SessionEvent } from "../../api/live";
+import { NEW_OPTIONS, hasOptionLegs } from "../../lib/options";
 import { chartTime } from "../../lib/time";
 import {
   NEW_SESSION,
@@ -76,6 +77,58 @@ describe("sessionRequest", () => {
     expect(body).toMatchObject({ instrument: 42, version: 2, timeframe: "5m" });
     expect(body.replay).toEqual({ start: "2024-01-01", end: "2024-01-03", speed: 60 });
     expect("risk_overrides" in body).toBe(false);
+  });
+});
+
+describe("sessionRequest with option legs", () => {
+  const fields = {
+    ...NEW_SESSION,
+    strategy: "3",
+    account: "4",
+    instrument: "NIFTY",
+    lots: "2",
+  };
+
+  it("sends the options block and 1 lot for a strategy with legs", () => {
+    const body = sessionRequest(fields, true);
+    expect(body.lots).toBe(1);
+    expect(body.options).toEqual({
+      premium_source: "model",
+      iv: 0.14,
+      rate: 0.065,
+      short_margin_pct: 15,
+    });
+    const real = sessionRequest(
+      { ...fields, options: { ...NEW_OPTIONS, premiumSource: "real", rate: "" } },
+      true,
+    );
+    expect(real.options).toEqual({ premium_source: "real", short_margin_pct: 15 });
+    const series = sessionRequest(
+      { ...fields, options: { ...NEW_OPTIONS, ivMode: "india_vix" } },
+      true,
+    );
+    expect(series.options).toMatchObject({ premium_source: "model", iv_series: "india_vix" });
+    expect(series.options).not.toHaveProperty("iv");
+  });
+
+  it("omits options (and keeps the lots) for a strategy without legs", () => {
+    const body = sessionRequest(fields);
+    expect(body).not.toHaveProperty("options");
+    expect(body.lots).toBe(2);
+  });
+});
+
+describe("hasOptionLegs", () => {
+  it("finds an option_leg action node, as the engine's has_option_legs", () => {
+    const leg = { id: "a", kind: "action", params: { type: "option_leg" } };
+    const buy = { id: "b", kind: "action", params: { type: "buy" } };
+    expect(hasOptionLegs({ nodes: [buy, leg] })).toBe(true);
+    expect(hasOptionLegs({ nodes: [buy] })).toBe(false);
+    expect(
+      hasOptionLegs({ nodes: [{ id: "c", kind: "logic", params: { type: "option_leg" } }] }),
+    ).toBe(false);
+    expect(hasOptionLegs(null)).toBe(false);
+    expect(hasOptionLegs({})).toBe(false);
   });
 });
 

@@ -5,6 +5,7 @@ import type { SeriesMarker, Time, UTCTimestamp } from "lightweight-charts";
 import type { Session, SessionAction, SessionCreate, SessionEvent } from "../../api/live";
 import type { RiskSettings } from "../../editor/types";
 import { snapToBar } from "../../charts/series";
+import { NEW_OPTIONS, optionsRequest, type OptionsFieldsValue } from "../../lib/options";
 import { chartTime } from "../../lib/time";
 
 export type Control = SessionAction | "delete";
@@ -61,6 +62,8 @@ export interface SessionFields {
   end: string;
   speed: string;
   risk: RiskSettings;
+  /** How option legs are priced; sent only for a strategy with legs. */
+  options: OptionsFieldsValue;
 }
 
 export const NEW_SESSION: SessionFields = {
@@ -76,18 +79,22 @@ export const NEW_SESSION: SessionFields = {
   end: "",
   speed: "60",
   risk: {},
+  options: NEW_OPTIONS,
 };
 
 /** The body of POST /api/live/sessions. Blank optional fields are left out so the server's
- * defaults apply; typed numbers are sent as typed so the server names a bad one. */
-export function sessionRequest(f: SessionFields): SessionCreate {
+ * defaults apply; typed numbers are sent as typed so the server names a bad one. A strategy
+ * with option legs (`legs`) gets the `options` block and 1 lot (legs size by their own lots,
+ * docs/live.md "Option legs"); one without sends none. */
+export function sessionRequest(f: SessionFields, legs = false): SessionCreate {
   const instrument = f.instrument.trim().toUpperCase();
   const body: SessionCreate = {
     strategy: Number(f.strategy),
     account: Number(f.account),
     instrument: /^\d+$/.test(instrument) ? Number(instrument) : instrument,
-    lots: Number(f.lots),
+    lots: legs ? 1 : Number(f.lots),
   };
+  if (legs) body.options = optionsRequest(f.options);
   if (f.name.trim()) body.name = f.name.trim();
   if (f.version) body.version = Number(f.version);
   if (f.timeframe) body.timeframe = f.timeframe;
