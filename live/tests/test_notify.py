@@ -36,7 +36,7 @@ def test_entries_and_exits_are_told_once_in_words(session, day):
     assert "IST 01 Jan 2024 bar." in entry.splitlines()[0]
     assert exit_.startswith(f"{who} exited (target): sold 1 lot(s)"), exit_
     subject = Delivery.objects.get(event_type="live.entry").subject
-    assert subject == "Live session entered: Opening-range breakout"
+    assert subject == "Opening-range breakout entered"
     for i in range(len(day)):  # the feed sends the day again: nobody is told twice
         row = [int(day.ts[i]), *(float(x[i]) for x in (day.open, day.high, day.low, day.close))]
         services.step_execute(session_id=session.pk, bar=[*row, 0.0], next_ts=None)
@@ -55,9 +55,12 @@ def test_a_halt_reaches_the_channels_of_the_users_rule(session):
     play_session(session.pk, speed=0)
     deliveries = Delivery.objects.filter(event_type="live.guardrail")
     assert sorted(deliveries.values_list("channel", flat=True)) == ["email", "push"]
-    body = deliveries.first().body
-    assert "halted (its position does not match the broker's) and will not trade again" in body
-    assert "insufficient funds" in body and "guardrail: reconciliation" in body
+    first = deliveries.first()
+    assert first.subject == "Opening-range breakout halted"
+    assert (
+        "halted (its position does not match the broker's) and will not trade again" in first.body
+    )
+    assert "insufficient funds" in first.body
 
 
 def test_the_daily_max_loss_stop_is_told_once(user, nifty, paper, day):

@@ -89,9 +89,10 @@ def _backtest_failed(data: Data) -> Text:
 
 
 def _live_guardrail(data: Data) -> Text:
-    session = _ref("Live session", data.get("session"))
+    session = data.get("name") or _ref("Live session", data.get("session"))
     verb = "halted" if data.get("halted") else "hit a guardrail"
-    reason = data.get("reason") or data.get("message") or ""
+    # a session writes its own sentence ("message"); an older producer only its reason
+    reason = data.get("message") or data.get("reason") or ""
     return f"{session} {verb}", str(reason) or f"{session} {verb}."
 
 
