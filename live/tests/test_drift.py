@@ -14,7 +14,7 @@ from live.tests import test_faults
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/live/sessions"
-day, session = test_faults.day, test_faults.session  # one ORB day, a started session
+session = test_faults.session  # a started ORB session (its day: the conftest fixture)
 
 
 @pytest.fixture
