@@ -45,7 +45,7 @@ export function DriftPanel({ sessionId }: { sessionId: number }) {
             label="Matched trades"
             rows={r.trades}
             rowKey={(t) => `${t.entry_time}-${t.side}`}
-            empty="No trade on both sides this day."
+            empty="No trade on either side this day."
             columns={[
               { header: "Entry", cell: (t) => formatDateTime(t.entry_time) },
               { header: "Side", cell: (t) => t.side },
